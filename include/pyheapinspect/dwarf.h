@@ -1,0 +1,37 @@
+/* Struct layouts from DWARF (libdwarf).  All of libdwarf lives behind this
+ * header, in src/dwarf.c, so that API differences between libdwarf
+ * releases stay in one file. */
+#ifndef PYHEAPINSPECT_DWARF_H
+#define PYHEAPINSPECT_DWARF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pyheapinspect/error.h"
+
+/* One question: the offset of `member` inside `type_name`, or the byte
+ * size of `type_name` when member is NULL.  type_name is a struct/union
+ * tag ("_is") or a typedef name ("PyListObject").  member is a dotted
+ * path through nested structs ("gc.generations"); members of anonymous
+ * structs and unions are found as if they were direct members. */
+struct phi_dwarf_query {
+	const char *type_name;
+	const char *member;
+	int64_t value; /* out */
+	bool found;    /* out */
+};
+
+/* Answer the queries from the DWARF of the ELF file at path, or from its
+ * separate debug file (build-id under /usr/lib/debug/.build-id, or
+ * .gnu_debuglink next to the file, in .debug/ or under /usr/lib/debug).
+ * Stops reading as soon as every queried type was seen.  Returns 0 when
+ * DWARF was read (queries it lacks stay found = false), -PHI_E_NO_DEBUGINFO
+ * when neither the file nor a debug file has DWARF, another -code on
+ * error.  If used_path is not NULL, the file whose DWARF answered is copied
+ * there (size used_path_len). */
+int phi_dwarf_resolve(const char *path, struct phi_dwarf_query *queries,
+		      size_t nqueries, char *used_path, size_t used_path_len,
+		      struct phi_error *err);
+
+#endif

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Install what building and testing pyheapinspect needs on Debian 12 (run
+# as root).  CPython 3.10 itself is not a Debian 12 package: the tests
+# find it through $PYTHON310, python3.10 on PATH, or pyenv.
+set -eu
+pkgs="build-essential autoconf automake pkg-config libelf-dev libdwarf-dev
+libyajl-dev libcmocka-dev zlib1g-dev binutils strace util-linux"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "setup: missing packages:$missing; run as root (or: sudo apt-get install$missing)" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing
+fi

@@ -1,0 +1,801 @@
+/* Struct member offsets and sizes from DWARF, read with libdwarf
+ * (20210528 API: dwarf_init_b with 7 arguments, dwarf_next_cu_header_d).
+ *
+ * Only the top-level DIEs of each compilation unit are visited: C struct,
+ * union and typedef definitions live there, and skipping the bodies of
+ * functions is what makes a pass over libpython fast.  The walk stops as
+ * soon as every queried type name has been seen once.
+ *
+ * Internal helpers return 1 for "yes / found", 0 for "no / absent" and a
+ * negative phi_errcode (with the error record filled in) on failure. */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libdwarf/dwarf.h>
+#include <libdwarf/libdwarf.h>
+
+#include "pyheapinspect/dwarf.h"
+
+/* Bound on typedef/qualifier chains and on nesting of anonymous members:
+ * real headers need 2 or 3, corrupt DWARF could loop forever. */
+#define MAX_DEPTH 16
+
+/* Longest build-id we accept (GNU ld emits 20 bytes for sha1). */
+#define MAX_BUILD_ID 64
+
+#define DEBUG_ROOT "/usr/lib/debug"
+
+struct walk {
+	Dwarf_Debug dbg;
+	const char *path;	/* file being read, for messages */
+	struct phi_dwarf_query *q;
+	size_t nq;
+	bool *done;		/* done[i]: q[i]'s type was resolved */
+	size_t pending;		/* queries whose type is still unresolved */
+	struct phi_error *err;
+};
+
+/* Turn a libdwarf error into ours.  The Dwarf_Error must be freed or it
+ * stays allocated until dwarf_finish. */
+static int dw_fail(struct walk *w, Dwarf_Error de, const char *what)
+{
+	int rc;
+
+	rc = phi_error_set(w->err, PHI_E_IO,
+			   "cannot read DWARF %s in '%s': %s", what, w->path,
+			   de ? dwarf_errmsg(de) : "?");
+	if (de)
+		dwarf_dealloc(w->dbg, de, DW_DLA_ERROR);
+	return rc;
+}
+
+/* Map a DW_DLV_* result to our 1 / 0 / -code convention. */
+static int dw_result(struct walk *w, int res, Dwarf_Error de,
+		     const char *what)
+{
+	if (res == DW_DLV_OK)
+		return 1;
+	if (res == DW_DLV_NO_ENTRY)
+		return 0;
+	return dw_fail(w, de, what);
+}
+
+static void free_die(struct walk *w, Dwarf_Die die)
+{
+	if (die)
+		dwarf_dealloc(w->dbg, die, DW_DLA_DIE);
+}
+
+static int die_tag(struct walk *w, Dwarf_Die die, Dwarf_Half *tag)
+{
+	Dwarf_Error de = NULL;
+	int res = dwarf_tag(die, tag, &de);
+
+	return res == DW_DLV_OK ? 1 : dw_result(w, res, de, "tag");
+}
+
+/* The name points into .debug_str/.debug_info in this libdwarf release
+ * (see string_is_in_debug_section() in its dwarf_alloc.c): dwarf_dealloc
+ * on it would be a no-op, so it is not freed. */
+static int die_name(struct walk *w, Dwarf_Die die, char **name)
+{
+	Dwarf_Error de = NULL;
+
+	return dw_result(w, dwarf_diename(die, name, &de), de, "name");
+}
+
+static int die_child(struct walk *w, Dwarf_Die die, Dwarf_Die *child)
+{
+	Dwarf_Error de = NULL;
+
+	*child = NULL;
+	return dw_result(w, dwarf_child(die, child, &de), de, "child");
+}
+
+static int die_sibling(struct walk *w, Dwarf_Die die, Dwarf_Die *sib)
+{
+	Dwarf_Error de = NULL;
+
+	*sib = NULL;
+	return dw_result(w, dwarf_siblingof_b(w->dbg, die, true, sib, &de),
+			 de, "sibling");
+}
+
+/* DW_AT_declaration marks an incomplete type ("struct _is;"). */
+static int is_declaration(struct walk *w, Dwarf_Die die)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Attribute attr;
+	Dwarf_Bool flag = false;
+	int res;
+
+	res = dwarf_attr(die, DW_AT_declaration, &attr, &de);
+	if (res != DW_DLV_OK)
+		return dw_result(w, res, de, "attribute");
+	res = dwarf_formflag(attr, &flag, &de);
+	dwarf_dealloc(w->dbg, attr, DW_DLA_ATTR);
+	if (res != DW_DLV_OK)
+		return dw_result(w, res, de, "declaration flag");
+	return flag ? 1 : 0;
+}
+
+/* The DIE named by DW_AT_type.  It may sit anywhere in .debug_info (even
+ * in another unit via DW_FORM_ref_addr), hence the global offset. */
+static int die_type(struct walk *w, Dwarf_Die die, Dwarf_Die *type)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Attribute attr;
+	Dwarf_Off off;
+	int res;
+
+	*type = NULL;
+	res = dwarf_attr(die, DW_AT_type, &attr, &de);
+	if (res != DW_DLV_OK)
+		return dw_result(w, res, de, "attribute");
+	res = dwarf_global_formref(attr, &off, &de);
+	dwarf_dealloc(w->dbg, attr, DW_DLA_ATTR);
+	if (res != DW_DLV_OK)
+		return dw_result(w, res, de, "type reference");
+	res = dwarf_offdie_b(w->dbg, off, true, type, &de);
+	return dw_result(w, res, de, "type");
+}
+
+static bool is_aggregate(Dwarf_Half tag)
+{
+	return tag == DW_TAG_structure_type || tag == DW_TAG_union_type;
+}
+
+/* Tags that name the same layout as the type they refer to.  Pointers
+ * and arrays are not among them: "a.b" never dereferences. */
+static bool is_transparent(Dwarf_Half tag)
+{
+	return tag == DW_TAG_typedef || tag == DW_TAG_const_type ||
+	       tag == DW_TAG_volatile_type || tag == DW_TAG_atomic_type;
+}
+
+/* Follow typedefs and qualifiers from die (a typedef or a member) to a
+ * complete struct or union, returned in *agg for the caller to free. */
+static int aggregate_of(struct walk *w, Dwarf_Die die, Dwarf_Die *agg)
+{
+	Dwarf_Die cur, next;
+	Dwarf_Half tag;
+	int rc, hops;
+
+	*agg = NULL;
+	rc = die_type(w, die, &cur);
+	for (hops = 0; rc == 1 && hops < MAX_DEPTH; hops++) {
+		rc = die_tag(w, cur, &tag);
+		if (rc == 1 && is_aggregate(tag)) {
+			rc = is_declaration(w, cur);
+			if (rc == 0) {
+				*agg = cur;
+				return 1;
+			}
+			rc = rc < 0 ? rc : 0;
+			break;
+		}
+		if (rc == 1 && !is_transparent(tag))
+			rc = 0;
+		if (rc == 1) {
+			rc = die_type(w, cur, &next);
+			free_die(w, cur);
+			cur = next;
+		}
+	}
+	free_die(w, cur);
+	return rc < 0 ? rc : 0;
+}
+
+/* Read an unsigned LEB128 from a bounded buffer. */
+static bool read_uleb(const unsigned char *p, size_t len, size_t *pos,
+		      Dwarf_Unsigned *val)
+{
+	Dwarf_Unsigned v = 0;
+	unsigned shift = 0;
+
+	while (*pos < len && shift < 64) {
+		unsigned char b = p[(*pos)++];
+
+		v |= (Dwarf_Unsigned)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*val = v;
+			return true;
+		}
+		shift += 7;
+	}
+	return false;
+}
+
+/* DWARF 2 style member location: a one-operation expression
+ * "DW_OP_plus_uconst N".  Anything else (virtual bases) is not a plain
+ * offset, so the member counts as absent. */
+static int parse_location(const void *expr, Dwarf_Unsigned len,
+			  Dwarf_Unsigned *off)
+{
+	const unsigned char *p = expr;
+	size_t pos = 1;
+
+	if (len < 2 || p[0] != DW_OP_plus_uconst)
+		return 0;
+	if (!read_uleb(p, len, &pos, off) || pos != len)
+		return 0;
+	return 1;
+}
+
+static int location_block(struct walk *w, Dwarf_Attribute attr,
+			  Dwarf_Half form, Dwarf_Unsigned *off)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Unsigned len;
+	Dwarf_Ptr expr;
+	Dwarf_Block *blk;
+	int res, rc;
+
+	if (form == DW_FORM_exprloc) {
+		/* expr points into .debug_info: nothing to free */
+		res = dwarf_formexprloc(attr, &len, &expr, &de);
+		if (res != DW_DLV_OK)
+			return dw_result(w, res, de, "member location");
+		return parse_location(expr, len, off);
+	}
+	res = dwarf_formblock(attr, &blk, &de);
+	if (res != DW_DLV_OK)
+		return dw_result(w, res, de, "member location");
+	rc = parse_location(blk->bl_data, blk->bl_len, off);
+	dwarf_dealloc(w->dbg, blk, DW_DLA_BLOCK);
+	return rc;
+}
+
+static bool is_block_form(Dwarf_Half form)
+{
+	return form == DW_FORM_block1 || form == DW_FORM_block2 ||
+	       form == DW_FORM_block4 || form == DW_FORM_block ||
+	       form == DW_FORM_exprloc;
+}
+
+/* Bit-fields (DW_AT_bit_size, with DW_AT_bit_offset in DWARF 2-3 or
+ * DW_AT_data_bit_offset in 4+) have no byte offset: they count as absent
+ * rather than answering with their storage unit. */
+static int is_bitfield(struct walk *w, Dwarf_Die die)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Bool has;
+	int res;
+
+	res = dwarf_hasattr(die, DW_AT_bit_size, &has, &de);
+	if (res != DW_DLV_OK)
+		return dw_result(w, res, de, "attribute");
+	return has ? 1 : 0;
+}
+
+static int member_offset(struct walk *w, Dwarf_Die die, Dwarf_Unsigned *off)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Attribute attr;
+	Dwarf_Half form;
+	int res, rc;
+
+	rc = is_bitfield(w, die);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	res = dwarf_attr(die, DW_AT_data_member_location, &attr, &de);
+	if (res == DW_DLV_NO_ENTRY) {
+		/* union members carry no location: they sit at 0 */
+		*off = 0;
+		return 1;
+	}
+	if (res != DW_DLV_OK)
+		return dw_fail(w, de, "attribute");
+	res = dwarf_whatform(attr, &form, &de);
+	if (res == DW_DLV_OK && is_block_form(form)) {
+		rc = location_block(w, attr, form, off);
+	} else if (res == DW_DLV_OK) {
+		/* constant classes, DW_FORM_implicit_const included */
+		res = dwarf_formudata(attr, off, &de);
+		rc = dw_result(w, res, de, "member location");
+	} else {
+		rc = dw_result(w, res, de, "member location form");
+	}
+	dwarf_dealloc(w->dbg, attr, DW_DLA_ATTR);
+	return rc;
+}
+
+static int find_member(struct walk *w, Dwarf_Die agg, const char *name,
+		       size_t len, int depth, Dwarf_Unsigned *off,
+		       Dwarf_Die *found);
+
+/* A member without a name whose type is a struct or union (C11
+ * anonymous member): look inside it, adding its own offset. */
+static int anon_member(struct walk *w, Dwarf_Die die, const char *name,
+		       size_t len, int depth, Dwarf_Unsigned *off,
+		       Dwarf_Die *found)
+{
+	Dwarf_Unsigned base, inner;
+	Dwarf_Die agg;
+	int rc;
+
+	rc = aggregate_of(w, die, &agg);
+	if (rc <= 0)
+		return rc;
+	rc = find_member(w, agg, name, len, depth + 1, &inner, found);
+	free_die(w, agg);
+	if (rc == 1)
+		rc = member_offset(w, die, &base);
+	if (rc == 1) {
+		*off = base + inner;
+		return 1;
+	}
+	free_die(w, *found);
+	*found = NULL;
+	return rc;
+}
+
+/* Is die the member called name[0..len)?  On success *found is die itself
+ * or, through an anonymous member, a DIE the caller must free. */
+static int match_member(struct walk *w, Dwarf_Die die, const char *name,
+			size_t len, int depth, Dwarf_Unsigned *off,
+			Dwarf_Die *found)
+{
+	Dwarf_Half tag;
+	char *mname;
+	int rc;
+
+	rc = die_tag(w, die, &tag);
+	if (rc <= 0 || tag != DW_TAG_member)
+		return rc < 0 ? rc : 0;
+	rc = die_name(w, die, &mname);
+	if (rc == 0)
+		return anon_member(w, die, name, len, depth, off, found);
+	if (rc < 0 || strlen(mname) != len || memcmp(mname, name, len))
+		return rc < 0 ? rc : 0;
+	rc = member_offset(w, die, off);
+	if (rc == 1)
+		*found = die;
+	return rc;
+}
+
+/* Search the direct members of agg (and anonymous ones, recursively) for
+ * name[0..len).  *found receives the member DIE, freed by the caller. */
+static int find_member(struct walk *w, Dwarf_Die agg, const char *name,
+		       size_t len, int depth, Dwarf_Unsigned *off,
+		       Dwarf_Die *found)
+{
+	Dwarf_Die die, next;
+	int rc;
+
+	*found = NULL;
+	if (depth > MAX_DEPTH)
+		return 0;
+	rc = die_child(w, agg, &die);
+	while (rc == 1) {
+		rc = match_member(w, die, name, len, depth, off, found);
+		if (rc != 0)
+			break;
+		rc = die_sibling(w, die, &next);
+		free_die(w, die);
+		die = next;
+	}
+	if (die != *found)
+		free_die(w, die);
+	return rc;
+}
+
+/* Offset of the dotted member path inside agg (borrowed, not freed). */
+static int member_path(struct walk *w, Dwarf_Die agg, const char *path,
+		       Dwarf_Unsigned *total)
+{
+	Dwarf_Die cur = agg, member, next;
+	Dwarf_Unsigned off;
+	size_t len;
+	int rc;
+
+	*total = 0;
+	for (;;) {
+		len = strcspn(path, ".");
+		rc = find_member(w, cur, path, len, 0, &off, &member);
+		if (rc <= 0)
+			break;
+		*total += off;
+		if (path[len] == '\0') {
+			free_die(w, member);
+			break;
+		}
+		rc = aggregate_of(w, member, &next);
+		free_die(w, member);
+		if (rc <= 0)
+			break;
+		if (cur != agg)
+			free_die(w, cur);
+		cur = next;
+		path += len + 1;
+	}
+	if (cur != agg)
+		free_die(w, cur);
+	return rc;
+}
+
+static int answer(struct walk *w, struct phi_dwarf_query *q, Dwarf_Die agg)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Unsigned val;
+	int rc;
+
+	if (q->member) {
+		rc = member_path(w, agg, q->member, &val);
+	} else {
+		rc = dw_result(w, dwarf_bytesize(agg, &val, &de), de,
+			       "byte size");
+	}
+	if (rc == 1 && val <= INT64_MAX) {
+		q->value = (int64_t)val;
+		q->found = true;
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* agg is the complete definition of `name`: answer every query about
+ * that name, whether or not its member exists. */
+static int resolve_type(struct walk *w, const char *name, Dwarf_Die agg)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < w->nq; i++) {
+		if (w->done[i] || strcmp(w->q[i].type_name, name))
+			continue;
+		w->done[i] = true;
+		w->pending--;
+		rc = answer(w, &w->q[i], agg);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static bool is_pending(struct walk *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < w->nq; i++)
+		if (!w->done[i] && !strcmp(w->q[i].type_name, name))
+			return true;
+	return false;
+}
+
+/* One top-level DIE of a unit: a struct/union definition or a typedef
+ * with a queried name resolves that name. */
+static int visit_top(struct walk *w, Dwarf_Die die)
+{
+	Dwarf_Die agg;
+	Dwarf_Half tag;
+	char *name;
+	int rc;
+
+	rc = die_tag(w, die, &tag);
+	if (rc <= 0 || !(is_aggregate(tag) || tag == DW_TAG_typedef))
+		return rc < 0 ? rc : 0;
+	rc = die_name(w, die, &name);
+	if (rc <= 0 || !is_pending(w, name))
+		return rc < 0 ? rc : 0;
+	if (tag == DW_TAG_typedef) {
+		/* typedef of an incomplete struct here: try later units */
+		rc = aggregate_of(w, die, &agg);
+		if (rc <= 0)
+			return rc;
+		rc = resolve_type(w, name, agg);
+		free_die(w, agg);
+		return rc;
+	}
+	rc = is_declaration(w, die);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	return resolve_type(w, name, die);
+}
+
+/* The unit whose header was just read by dwarf_next_cu_header_d. */
+static int walk_unit(struct walk *w)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Die cu, die, next;
+	int res, rc;
+
+	res = dwarf_siblingof_b(w->dbg, NULL, true, &cu, &de);
+	if (res != DW_DLV_OK)
+		return dw_result(w, res, de, "unit");
+	rc = die_child(w, cu, &die);
+	free_die(w, cu);
+	while (rc == 1 && w->pending > 0) {
+		rc = visit_top(w, die);
+		if (rc == 0)
+			rc = die_sibling(w, die, &next);
+		else
+			next = NULL;
+		free_die(w, die);
+		die = next;
+	}
+	free_die(w, die);
+	return rc < 0 ? rc : 0;
+}
+
+/* Walk units until all queried types are resolved.  Returns 1 if the
+ * file has at least one unit, 0 if it has none: a stripped file still
+ * opens (libdwarf counts .eh_frame as DWARF) but has no .debug_info.
+ * Stopping early is fine as dwarf_finish follows. */
+static int walk_units(struct walk *w)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Unsigned next_off;
+	Dwarf_Half unit_type;
+	int res, rc, units = 0;
+
+	do {
+		res = dwarf_next_cu_header_d(w->dbg, true, NULL, NULL, NULL,
+					     NULL, NULL, NULL, NULL, NULL,
+					     &next_off, &unit_type, &de);
+		if (res == DW_DLV_NO_ENTRY)
+			break;
+		if (res != DW_DLV_OK)
+			return dw_fail(w, de, "unit header");
+		units++;
+		rc = walk_unit(w);
+		if (rc < 0)
+			return rc;
+	} while (w->pending > 0);
+	return units > 0 ? 1 : 0;
+}
+
+/* Open a file to read, refusing directories and devices (a debuglink
+ * name comes from the target's file). */
+static int open_regular(const char *file)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+static int open_error(struct phi_error *err, const char *file)
+{
+	int code = errno == EACCES || errno == EPERM ? PHI_E_PERMISSION
+						     : PHI_E_IO;
+
+	/* EINVAL only comes from open_regular's own check */
+	if (errno == EINVAL)
+		return phi_error_set(err, PHI_E_IO,
+				     "cannot read '%s': not a regular file",
+				     file);
+	return phi_error_set(err, code, "cannot open '%s': %s", file,
+			     strerror(errno));
+}
+
+/* Answer from the DWARF of one file.  1 if it had DWARF, 0 if not (or,
+ * unless required, if it cannot be opened), -code on error. */
+static int resolve_in(struct walk *w, const char *file, bool required)
+{
+	Dwarf_Error de = NULL;
+	int fd, res, rc;
+
+	fd = open_regular(file);
+	if (fd < 0)
+		return required ? open_error(w->err, file) : 0;
+	w->path = file;
+	w->dbg = NULL;
+	res = dwarf_init_b(fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL,
+			   &w->dbg, &de);
+	if (res == DW_DLV_OK) {
+		rc = walk_units(w);
+		/* without an error pointer libdwarf aborts on failure */
+		if (dwarf_finish(w->dbg, &de) == DW_DLV_ERROR)
+			dwarf_dealloc(NULL, de, DW_DLA_ERROR);
+	} else {
+		rc = dw_result(w, res, de, "headers");
+	}
+	w->dbg = NULL;
+	close(fd);
+	return rc;
+}
+
+/* NT_GNU_BUILD_ID from the SHT_NOTE sections, as lowercase hex. */
+static bool elf_build_id(Elf *elf, char *hex, size_t cap)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	GElf_Nhdr nh;
+	Elf_Data *d;
+	size_t off, name_off, desc_off, i;
+	const unsigned char *desc;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf)
+			continue;
+		off = 0;
+		while ((off = gelf_getnote(d, off, &nh, &name_off,
+					   &desc_off)) > 0) {
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((char *)d->d_buf + name_off, "GNU", 4) ||
+			    nh.n_descsz < 2 || nh.n_descsz > MAX_BUILD_ID ||
+			    2 * nh.n_descsz >= cap)
+				continue;
+			desc = (const unsigned char *)d->d_buf + desc_off;
+			for (i = 0; i < nh.n_descsz; i++)
+				sprintf(hex + 2 * i, "%02x", desc[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* File name in .gnu_debuglink (name, NUL, padding, CRC32).  The CRC is
+ * not checked: a stale debug file gives wrong answers, but distribution
+ * packages install matching pairs and build-id is tried first. */
+static bool elf_debuglink(Elf *elf, char *name, size_t cap)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	Elf_Data *d;
+	size_t shstrndx, len;
+	const char *sname;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		sname = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!sname || strcmp(sname, ".gnu_debuglink"))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf)
+			return false;
+		len = strnlen(d->d_buf, d->d_size);
+		/* a plain file name, never a path out of the directories */
+		if (len == 0 || len == d->d_size || len >= cap ||
+		    memchr(d->d_buf, '/', len))
+			return false;
+		memcpy(name, d->d_buf, len);
+		name[len] = '\0';
+		return true;
+	}
+	return false;
+}
+
+struct debug_refs {
+	char build_id[2 * MAX_BUILD_ID + 1];
+	char link[NAME_MAX + 1];
+	char dir[PATH_MAX];	/* canonical directory of the file */
+};
+
+/* What the ELF file says about its separate debug file. */
+static void read_debug_refs(const char *path, struct debug_refs *r)
+{
+	char real[PATH_MAX];
+	char *slash;
+	Elf *elf;
+	int fd;
+
+	r->build_id[0] = r->link[0] = '\0';
+	/* /usr/lib/debug mirrors the real location, not a symlink's */
+	if (!realpath(path, real))
+		snprintf(real, sizeof(real), "%s", path);
+	slash = strrchr(real, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(r->dir, sizeof(r->dir), "%s", slash ? real : ".");
+
+	fd = open_regular(path);
+	if (fd < 0)
+		return;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF) {
+		if (!elf_build_id(elf, r->build_id, sizeof(r->build_id)))
+			r->build_id[0] = '\0';
+		if (!elf_debuglink(elf, r->link, sizeof(r->link)))
+			r->link[0] = '\0';
+	}
+	elf_end(elf);
+	close(fd);
+}
+
+/* Try one candidate path built from fmt; 0 if absent or too long. */
+static int try_candidate(struct walk *w, char *buf, size_t cap,
+			 const char *fmt, const char *a, const char *b)
+{
+	int n = snprintf(buf, cap, fmt, a, b);
+
+	if (n < 0 || (size_t)n >= cap)
+		return 0;
+	return resolve_in(w, buf, false);
+}
+
+/* Look for the separate debug file in the places GDB uses.  On success
+ * buf holds its path. */
+static int resolve_separate(struct walk *w, const char *path, char *buf,
+			    size_t cap)
+{
+	static const char *const link_fmts[] = {
+		"%s/%s", "%s/.debug/%s", DEBUG_ROOT "%s/%s",
+	};
+	struct debug_refs r;
+	size_t i;
+	int rc;
+
+	read_debug_refs(path, &r);
+	if (r.build_id[0]) {
+		rc = try_candidate(w, buf, cap,
+				   DEBUG_ROOT "/.build-id/%.2s/%s.debug",
+				   r.build_id, r.build_id + 2);
+		if (rc != 0)
+			return rc;
+	}
+	for (i = 0; r.link[0] && i < sizeof(link_fmts) / sizeof(*link_fmts);
+	     i++) {
+		rc = try_candidate(w, buf, cap, link_fmts[i], r.dir, r.link);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+int phi_dwarf_resolve(const char *path, struct phi_dwarf_query *queries,
+		      size_t nqueries, char *used_path, size_t used_path_len,
+		      struct phi_error *err)
+{
+	struct walk w = { .q = queries, .nq = nqueries, .err = err };
+	char debug_path[PATH_MAX];
+	const char *used = path;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < nqueries; i++)
+		queries[i].found = false;
+	w.done = calloc(nqueries ? nqueries : 1, sizeof(*w.done));
+	if (!w.done)
+		return phi_error_set(err, PHI_E_NO_MEMORY,
+				     "out of memory reading DWARF of '%s'",
+				     path);
+	w.pending = nqueries;
+	for (i = 0; i < nqueries; i++) {
+		/* a query without a type can never be answered */
+		if (!queries[i].type_name) {
+			w.done[i] = true;
+			w.pending--;
+		}
+	}
+
+	rc = resolve_in(&w, path, true);
+	if (rc == 0) {
+		used = debug_path;
+		rc = resolve_separate(&w, path, debug_path,
+				      sizeof(debug_path));
+	}
+	free(w.done);
+	if (rc == 0)
+		return phi_error_set(err, PHI_E_NO_DEBUGINFO,
+				     "no DWARF in '%s' nor in a separate "
+				     "debug file", path);
+	if (rc < 0)
+		return rc;
+	if (used_path && used_path_len)
+		snprintf(used_path, used_path_len, "%s", used);
+	return 0;
+}

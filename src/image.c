@@ -1,0 +1,231 @@
+/* The memory image: a sorted set of copied segments and the snapshot that
+ * fills it with as few syscalls as possible. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "pyheapinspect/image.h"
+
+/* Chunk of one iovec: a hole (a file mapping past EOF) costs at most this
+ * much of the mapping, and 1024 of them make one syscall. */
+#define CHUNK (1u << 20)
+
+void phi_image_init(struct phi_image *img)
+{
+	memset(img, 0, sizeof(*img));
+}
+
+void phi_image_release(struct phi_image *img)
+{
+	for (size_t i = 0; i < img->n; i++)
+		if (img->seg[i].owned)
+			free(img->seg[i].data);
+	free(img->seg);
+	memset(img, 0, sizeof(*img));
+}
+
+static size_t find_index(const struct phi_image *img, uint64_t addr)
+{
+	size_t lo = 0, hi = img->n;
+
+	/* First segment whose start is > addr. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (img->seg[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int phi_image_add(struct phi_image *img, uint64_t start, const void *data,
+		  size_t len, bool copy, struct phi_error *err)
+{
+	struct phi_segment s = { .start = start, .end = start + len };
+	size_t at;
+
+	if (len == 0)
+		return 0;
+	if (s.end < start)
+		return phi_error_set(err, PHI_E_CORRUPT, "segment wraps");
+	at = find_index(img, start);
+	if ((at > 0 && img->seg[at - 1].end > start) ||
+	    (at < img->n && img->seg[at].start < s.end))
+		return phi_error_set(err, PHI_E_INTERNAL,
+				     "overlapping image segments");
+	if (img->n == img->cap) {
+		size_t ncap = img->cap ? img->cap * 2 : 64;
+		struct phi_segment *ns = realloc(img->seg, ncap * sizeof(*ns));
+
+		if (!ns)
+			return phi_error_set(err, PHI_E_NO_MEMORY,
+					     "out of memory");
+		img->seg = ns;
+		img->cap = ncap;
+	}
+	if (copy) {
+		s.data = malloc(len);
+		if (!s.data)
+			return phi_error_set(err, PHI_E_NO_MEMORY,
+					     "out of memory copying %zu bytes",
+					     len);
+		memcpy(s.data, data, len);
+		s.owned = true;
+	} else {
+		s.data = (unsigned char *)data;
+	}
+	memmove(&img->seg[at + 1], &img->seg[at],
+		(img->n - at) * sizeof(*img->seg));
+	img->seg[at] = s;
+	img->n++;
+	img->bytes += len;
+	return 0;
+}
+
+const void *phi_image_ptr(const struct phi_image *img, uint64_t addr,
+			  size_t len)
+{
+	size_t at = find_index(img, addr);
+	const struct phi_segment *s;
+
+	if (at == 0)
+		return NULL;
+	s = &img->seg[at - 1];
+	if (addr >= s->end || len > s->end - addr)
+		return NULL;
+	return s->data + (addr - s->start);
+}
+
+size_t phi_image_avail(const struct phi_image *img, uint64_t addr)
+{
+	size_t at = find_index(img, addr);
+
+	if (at == 0 || addr >= img->seg[at - 1].end)
+		return 0;
+	return (size_t)(img->seg[at - 1].end - addr);
+}
+
+static bool wanted(const struct phi_map *m)
+{
+	if (!(m->perms & PHI_MAP_R) || (m->perms & PHI_MAP_X))
+		return false;
+	/* [vvar] faults on read; [vsyscall] and [vdso] hold no objects. */
+	return m->path[0] != '[' || strcmp(m->path, "[heap]") == 0 ||
+	       strncmp(m->path, "[stack", 6) == 0 ||
+	       strncmp(m->path, "[anon", 5) == 0;
+}
+
+/* Keep each run of fully read chunks of one mapping as a segment; the
+ * buffer is handed to the first one (a mapping read whole is the common
+ * case) and the rest are copied out of it. */
+static int keep_runs(struct phi_image *img, unsigned char *buf,
+		     struct phi_iov *iov, size_t nchunks,
+		     struct phi_error *err)
+{
+	bool handed = false;
+	int rc = 0;
+
+	for (size_t i = 0; i < nchunks && rc == 0;) {
+		size_t j = i, len = 0;
+
+		/* A run ends after a short chunk (it keeps what it got). */
+		while (j < nchunks) {
+			bool full = iov[j].got == iov[j].len;
+
+			len += iov[j].got;
+			img->unreadable += iov[j].len - iov[j].got;
+			j++;
+			if (!full)
+				break;
+		}
+		if (len) {
+			bool first = (i == 0 && !handed);
+
+			rc = phi_image_add(img, iov[i].addr, iov[i].buf, len,
+					   !first, err);
+			if (rc == 0 && first) {
+				img->seg[find_index(img, iov[i].addr) - 1]
+					.owned = true;
+				handed = true;
+			}
+		}
+		i = j;
+	}
+	if (!handed)
+		free(buf);
+	return rc;
+}
+
+int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
+		       const struct phi_maps *maps, uint64_t max_bytes,
+		       struct phi_error *err)
+{
+	uint64_t total = 0, before = r->syscalls;
+	size_t nchunks = 0, k = 0;
+	struct phi_iov *iov;
+	unsigned char **bufs;
+	int rc = 0;
+
+	for (size_t i = 0; i < maps->n; i++) {
+		uint64_t len = maps->v[i].end - maps->v[i].start;
+
+		if (!wanted(&maps->v[i]))
+			continue;
+		total += len;
+		nchunks += (len + CHUNK - 1) / CHUNK;
+	}
+	if (max_bytes && total > max_bytes)
+		return phi_error_set(err, PHI_E_NO_MEMORY,
+				     "copying the target needs %llu MiB, more "
+				     "than the --max-memory limit of %llu MiB",
+				     (unsigned long long)(total >> 20),
+				     (unsigned long long)(max_bytes >> 20));
+	iov = calloc(nchunks ? nchunks : 1, sizeof(*iov));
+	bufs = calloc(maps->n ? maps->n : 1, sizeof(*bufs));
+	if (!iov || !bufs) {
+		rc = phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+		goto out;
+	}
+	/* Every chunk of every mapping, then one batched read. */
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct phi_map *m = &maps->v[i];
+		size_t len = (size_t)(m->end - m->start);
+
+		if (!wanted(m))
+			continue;
+		bufs[i] = malloc(len);
+		if (!bufs[i]) {
+			rc = phi_error_set(err, PHI_E_NO_MEMORY,
+					   "out of memory copying a %zu-byte "
+					   "mapping", len);
+			goto out;
+		}
+		for (size_t off = 0; off < len; off += CHUNK, k++) {
+			iov[k].addr = m->start + off;
+			iov[k].buf = bufs[i] + off;
+			iov[k].len = len - off < CHUNK ? len - off : CHUNK;
+		}
+	}
+	rc = phi_readv(r, iov, nchunks, err);
+	img->syscalls += r->syscalls - before;
+	k = 0;
+	for (size_t i = 0; i < maps->n && rc == 0; i++) {
+		size_t n;
+
+		if (!bufs[i])
+			continue;
+		n = (size_t)((maps->v[i].end - maps->v[i].start + CHUNK - 1) /
+			     CHUNK);
+		rc = keep_runs(img, bufs[i], iov + k, n, err);
+		bufs[i] = NULL;
+		k += n;
+	}
+out:
+	for (size_t i = 0; bufs && i < maps->n; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(iov);
+	return rc;
+}

@@ -1,0 +1,116 @@
+/* yajl glue.  yajl escapes quotes and control characters but passes
+ * invalid UTF-8 through when validation is off (and fails the whole
+ * document when it is on), so target text is cleaned here first. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyheapinspect/jsonout.h"
+
+static void print_to_file(void *ctx, const char *s, size_t len)
+{
+	fwrite(s, 1, len, (FILE *)ctx);
+}
+
+yajl_gen phi_json_open(FILE *out, bool pretty)
+{
+	yajl_gen g = yajl_gen_alloc(NULL);
+
+	if (!g)
+		return NULL;
+	yajl_gen_config(g, yajl_gen_print_callback, print_to_file, out);
+	if (pretty) {
+		yajl_gen_config(g, yajl_gen_beautify, 1);
+		yajl_gen_config(g, yajl_gen_indent_string, "  ");
+	}
+	return g;
+}
+
+int phi_json_close(yajl_gen g, FILE *out, struct phi_error *err)
+{
+	yajl_gen_free(g);
+	fputc('\n', out);
+	if (fflush(out) != 0 || ferror(out))
+		return phi_error_set(err, PHI_E_IO, "cannot write the output");
+	return 0;
+}
+
+void phi_json_key(yajl_gen g, const char *key)
+{
+	yajl_gen_string(g, (const unsigned char *)key, strlen(key));
+}
+
+void phi_json_string(yajl_gen g, const char *s)
+{
+	phi_json_text(g, (const unsigned char *)s, strlen(s));
+}
+
+void phi_json_address(yajl_gen g, uint64_t addr)
+{
+	char buf[24];
+	int n = snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
+
+	yajl_gen_string(g, (const unsigned char *)buf, (size_t)n);
+}
+
+size_t phi_utf8_seq_len(const unsigned char *s, size_t len)
+{
+	unsigned c = s[0];
+	size_t n;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF. */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+void phi_json_text(yajl_gen g, const unsigned char *s, size_t len)
+{
+	static const unsigned char replacement[] = { 0xef, 0xbf, 0xbd };
+	unsigned char stackbuf[512] = { 0 }, *buf = stackbuf;
+	size_t cap = sizeof(stackbuf), n = 0;
+
+	/* Worst case: every byte becomes three. */
+	if (len > cap / 3) {
+		buf = malloc(len * 3);
+		if (!buf) {
+			yajl_gen_string(g, replacement, 3);
+			return;
+		}
+	}
+	for (size_t i = 0; i < len;) {
+		size_t k = phi_utf8_seq_len(s + i, len - i);
+
+		if (k == 0) {
+			memcpy(buf + n, replacement, 3);
+			n += 3;
+			i++;
+		} else {
+			memcpy(buf + n, s + i, k);
+			n += k;
+			i += k;
+		}
+	}
+	yajl_gen_string(g, buf, n);
+	if (buf != stackbuf)
+		free(buf);
+}

@@ -1,0 +1,91 @@
+/* _PyRuntime -> interpreters.  The interpreter list is a linked list in
+ * the target, so it is walked with a bound and a cycle check. */
+#include <string.h>
+
+#include "pyheapinspect/runtime.h"
+
+static int read_ptr(const struct phi_image *img, uint64_t addr,
+		    uint64_t *out, const char *what, struct phi_error *err)
+{
+	if (!phi_image_u64(img, addr, out))
+		return phi_error_set(err, PHI_E_CORRUPT,
+				     "cannot read %s at 0x%llx: not in the "
+				     "target's readable memory", what,
+				     (unsigned long long)addr);
+	return 0;
+}
+
+static int read_interp(const struct phi_image *img,
+		       const struct phi_layout *lay, uint64_t addr,
+		       struct phi_interp *in, struct phi_error *err)
+{
+	uint32_t collecting = 0;
+	int rc;
+
+	memset(in, 0, sizeof(*in));
+	in->addr = addr;
+	rc = read_ptr(img, addr + PHI_L(lay, IS_TSTATE_HEAD), &in->tstate_head,
+		      "interp->tstate_head", err);
+	if (rc == 0)
+		rc = read_ptr(img, addr + PHI_L(lay, IS_MODULES), &in->modules,
+			      "interp->modules", err);
+	if (rc == 0)
+		rc = read_ptr(img, addr + PHI_L(lay, IS_SYSDICT), &in->sysdict,
+			      "interp->sysdict", err);
+	if (rc == 0)
+		rc = read_ptr(img, addr + PHI_L(lay, IS_BUILTINS),
+			      &in->builtins, "interp->builtins", err);
+	if (rc == 0)
+		rc = read_ptr(img, addr + PHI_L(lay, IS_IMPORTLIB),
+			      &in->importlib, "interp->importlib", err);
+	if (rc == 0 && !phi_image_u32(img, addr + PHI_L(lay, IS_GC_COLLECTING),
+				      &collecting))
+		rc = phi_error_set(err, PHI_E_CORRUPT,
+				   "cannot read interp->gc.collecting");
+	in->gc_collecting = (int)collecting;
+	return rc;
+}
+
+int phi_runtime_read(struct phi_runtime *rt, const struct phi_image *img,
+		     const struct phi_target *t, struct phi_error *err)
+{
+	const struct phi_layout *lay = &t->layout;
+	uint64_t p = 0;
+	int rc;
+
+	memset(rt, 0, sizeof(*rt));
+	rt->runtime = t->sym[PHI_S_RUNTIME];
+	rc = read_ptr(img, rt->runtime + PHI_L(lay, RT_INTERP_MAIN),
+		      &rt->interp_main, "_PyRuntime.interpreters.main", err);
+	if (rc < 0)
+		return rc;
+	rc = read_ptr(img, rt->runtime + PHI_L(lay, RT_INTERP_HEAD), &p,
+		      "_PyRuntime.interpreters.head", err);
+	if (rc < 0)
+		return rc;
+	if (p == 0 || rt->interp_main == 0)
+		return phi_error_set(err, PHI_E_CORRUPT,
+				     "the interpreter is not initialised (or "
+				     "already finalised): no main interpreter");
+	while (p) {
+		for (size_t i = 0; i < rt->ninterps; i++)
+			if (rt->interps[i].addr == p)
+				return phi_error_set(err, PHI_E_CORRUPT,
+						     "the interpreter list "
+						     "loops");
+		if (rt->ninterps == PHI_MAX_INTERPS)
+			return phi_error_set(err, PHI_E_CORRUPT,
+					     "more than %d interpreters",
+					     PHI_MAX_INTERPS);
+		rc = read_interp(img, lay, p, &rt->interps[rt->ninterps],
+				 err);
+		if (rc < 0)
+			return rc;
+		rt->ninterps++;
+		rc = read_ptr(img, p + PHI_L(lay, IS_NEXT), &p,
+			      "interp->next", err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
