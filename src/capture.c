@@ -32,11 +32,21 @@ int phi_capture_run(struct phi_target *t, const struct phi_capture_opts *o,
 	double t0;
 	int rc;
 
+	struct phi_image warm;
+
 	memset(cap, 0, sizeof(*cap));
 	phi_image_init(&cap->img);
-	rc = phi_freeze(&fz, t->pid, o->attach_timeout_ms, err);
-	if (rc < 0)
+	/* A first copy while the target runs faults in the pages on both
+	 * sides, so that the frozen copy below is a plain memory copy. */
+	phi_image_init(&warm);
+	rc = phi_image_snapshot(&warm, &t->reader, &t->maps, o->max_bytes,
+				NULL, err);
+	if (rc == 0)
+		rc = phi_freeze(&fz, t->pid, o->attach_timeout_ms, err);
+	if (rc < 0) {
+		phi_image_release(&warm);
 		return rc;
+	}
 	cap->threads = fz.n;
 	/* The maps read before freezing may be stale by now. */
 	phi_maps_release(&t->maps);
@@ -44,7 +54,7 @@ int phi_capture_run(struct phi_target *t, const struct phi_capture_opts *o,
 	rc = phi_maps_read(t->pid, &t->maps, err);
 	if (rc == 0)
 		rc = phi_image_snapshot(&cap->img, &t->reader, &t->maps,
-					o->max_bytes, err);
+					o->max_bytes, &warm, err);
 	cap->copy_ms = now_ms() - t0;
 	if (o->test_hold_ms > 0) {
 		struct timespec hold = { o->test_hold_ms / 1000,
@@ -54,6 +64,7 @@ int phi_capture_run(struct phi_target *t, const struct phi_capture_opts *o,
 	phi_thaw(&fz);
 	cap->pause_ms = fz.pause_ms;
 	phi_freeze_release(&fz);
+	phi_image_release(&warm);
 	return exited_if_gone(rc, t, err);
 }
 

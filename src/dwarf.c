@@ -716,11 +716,13 @@ static void read_debug_refs(const char *path, struct debug_refs *r)
 	close(fd);
 }
 
-/* Try one candidate path built from fmt; 0 if absent or too long. */
+/* Try the candidate path PREFIX + A + MIDDLE + B + SUFFIX (a fixed format,
+ * so no format string is built at run time); 0 if absent or too long. */
 static int try_candidate(struct walk *w, char *buf, size_t cap,
-			 const char *fmt, const char *a, const char *b)
+			 const char *prefix, const char *a, const char *middle,
+			 const char *b, const char *suffix)
 {
-	int n = snprintf(buf, cap, fmt, a, b);
+	int n = snprintf(buf, cap, "%s%s%s%s%s", prefix, a, middle, b, suffix);
 
 	if (n < 0 || (size_t)n >= cap)
 		return 0;
@@ -732,24 +734,29 @@ static int try_candidate(struct walk *w, char *buf, size_t cap,
 static int resolve_separate(struct walk *w, const char *path, char *buf,
 			    size_t cap)
 {
-	static const char *const link_fmts[] = {
-		"%s/%s", "%s/.debug/%s", DEBUG_ROOT "%s/%s",
+	/* <dir>/<link>, <dir>/.debug/<link>, /usr/lib/debug<dir>/<link> */
+	static const char *const link_dirs[][2] = {
+		{ "", "/" }, { "", "/.debug/" }, { DEBUG_ROOT, "/" },
 	};
 	struct debug_refs r;
+	char id2[3];
 	size_t i;
 	int rc;
 
 	read_debug_refs(path, &r);
-	if (r.build_id[0]) {
-		rc = try_candidate(w, buf, cap,
-				   DEBUG_ROOT "/.build-id/%.2s/%s.debug",
-				   r.build_id, r.build_id + 2);
+	if (r.build_id[0] && r.build_id[1]) {
+		id2[0] = r.build_id[0];
+		id2[1] = r.build_id[1];
+		id2[2] = '\0';
+		rc = try_candidate(w, buf, cap, DEBUG_ROOT "/.build-id/", id2,
+				   "/", r.build_id + 2, ".debug");
 		if (rc != 0)
 			return rc;
 	}
-	for (i = 0; r.link[0] && i < sizeof(link_fmts) / sizeof(*link_fmts);
+	for (i = 0; r.link[0] && i < sizeof(link_dirs) / sizeof(*link_dirs);
 	     i++) {
-		rc = try_candidate(w, buf, cap, link_fmts[i], r.dir, r.link);
+		rc = try_candidate(w, buf, cap, link_dirs[i][0], r.dir,
+				   link_dirs[i][1], r.link, "");
 		if (rc != 0)
 			return rc;
 	}

@@ -82,15 +82,17 @@ static void scan_table(Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh,
 		if (!name)
 			continue;
 		for (size_t k = 0; k < nq; k++) {
-			/* An exact name beats a suffixed one found before. */
+			/* The first exact name wins; an exact name beats a
+			 * suffixed one found before it. */
 			bool exact = strcmp(name, q[k].name) == 0;
 
-			if ((q[k].found && !exact) ||
+			if ((q[k].found && (q[k].exact || !exact)) ||
 			    !name_matches(name, q[k].name))
 				continue;
 			q[k].value = sym.st_value;
 			q[k].size = sym.st_size;
 			q[k].found = true;
+			q[k].exact = exact;
 		}
 	}
 }
@@ -100,7 +102,7 @@ void phi_elf_lookup(struct phi_elf *e, struct phi_sym_query *q, size_t n)
 	static const unsigned order[] = { SHT_DYNSYM, SHT_SYMTAB };
 
 	for (size_t k = 0; k < n; k++)
-		q[k].found = false;
+		q[k].found = q[k].exact = false;
 	for (size_t o = 0; o < 2; o++) {
 		for (Elf_Scn *s = NULL; (s = elf_nextscn(e->elf, s)) != NULL;) {
 			GElf_Shdr sh;
@@ -124,6 +126,9 @@ int phi_elf_load_bias(struct phi_elf *e, uint64_t map_start,
 	if (elf_getphdrnum(e->elf, &nph) != 0)
 		return phi_error_set(err, PHI_E_CORRUPT,
 				     "ELF file has no program headers");
+	bool found = false;
+	uint64_t best_page = 0;
+
 	for (size_t i = 0; i < nph; i++) {
 		GElf_Phdr ph;
 		uint64_t page_off;
@@ -131,14 +136,19 @@ int phi_elf_load_bias(struct phi_elf *e, uint64_t map_start,
 		if (!gelf_getphdr(e->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
 			continue;
 		/* The kernel maps each segment from its page-aligned file
-		 * offset, so compare page-aligned values. */
+		 * offset.  Two segments can share a file page; a mapping
+		 * there belongs to the one that starts on it. */
 		page_off = ph.p_offset & ~(uint64_t)0xfff;
 		if (map_offset < page_off ||
-		    map_offset >= ph.p_offset + (ph.p_filesz ? ph.p_filesz : 1))
+		    map_offset >= ph.p_offset + (ph.p_filesz ? ph.p_filesz : 1) ||
+		    (found && page_off < best_page))
 			continue;
 		*bias = map_start - map_offset - (ph.p_vaddr - ph.p_offset);
-		return 0;
+		best_page = page_off;
+		found = true;
 	}
+	if (found)
+		return 0;
 	return phi_error_set(err, PHI_E_CORRUPT,
 			     "no PT_LOAD segment covers file offset 0x%llx",
 			     (unsigned long long)map_offset);

@@ -35,6 +35,8 @@ int phi_error_set(struct phi_error *err, enum phi_errcode code,
 
 void phi_error_clear(struct phi_error *err)
 {
+	if (!err)
+		return;
 	err->code = PHI_E_OK;
 	err->msg[0] = '\0';
 }

@@ -107,6 +107,10 @@ size_t phi_image_avail(const struct phi_image *img, uint64_t addr)
 	return (size_t)(img->seg[at - 1].end - addr);
 }
 
+struct region {
+	uint64_t start, end;
+};
+
 static bool wanted(const struct phi_map *m)
 {
 	if (!(m->perms & PHI_MAP_R) || (m->perms & PHI_MAP_X))
@@ -158,44 +162,86 @@ static int keep_runs(struct phi_image *img, unsigned char *buf,
 	return rc;
 }
 
-int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
-		       const struct phi_maps *maps, uint64_t max_bytes,
-		       struct phi_error *err)
+/* The buffer of reuse's segment for exactly region r, now ours. */
+static unsigned char *take_buffer(struct phi_image *reuse,
+				  const struct region *r)
 {
-	uint64_t total = 0, before = r->syscalls;
-	size_t nchunks = 0, k = 0;
-	struct phi_iov *iov;
-	unsigned char **bufs;
-	int rc = 0;
+	size_t at;
+	struct phi_segment *s;
+	unsigned char *buf;
+
+	if (!reuse)
+		return NULL;
+	at = find_index(reuse, r->start);
+	if (at == 0)
+		return NULL;
+	s = &reuse->seg[at - 1];
+	if (s->start != r->start || s->end != r->end || !s->owned)
+		return NULL;
+	buf = s->data;
+	s->owned = false;
+	return buf;
+}
+
+/* Wanted mappings merged where one ends where the next begins: a static
+ * object can straddle two mappings (libpython's .data and its .bss), and
+ * one buffer for both keeps it readable in one piece. */
+static size_t merge_regions(const struct phi_maps *maps, struct region *out)
+{
+	size_t n = 0;
 
 	for (size_t i = 0; i < maps->n; i++) {
-		uint64_t len = maps->v[i].end - maps->v[i].start;
+		const struct phi_map *m = &maps->v[i];
 
-		if (!wanted(&maps->v[i]))
+		if (!wanted(m))
 			continue;
-		total += len;
-		nchunks += (len + CHUNK - 1) / CHUNK;
+		if (n && out[n - 1].end == m->start)
+			out[n - 1].end = m->end;
+		else
+			out[n++] = (struct region){ m->start, m->end };
 	}
-	if (max_bytes && total > max_bytes)
-		return phi_error_set(err, PHI_E_NO_MEMORY,
-				     "copying the target needs %llu MiB, more "
-				     "than the --max-memory limit of %llu MiB",
-				     (unsigned long long)(total >> 20),
-				     (unsigned long long)(max_bytes >> 20));
+	return n;
+}
+
+int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
+		       const struct phi_maps *maps, uint64_t max_bytes,
+		       struct phi_image *reuse, struct phi_error *err)
+{
+	uint64_t total = 0, before = r->syscalls;
+	size_t nchunks = 0, k = 0, nreg;
+	struct region *reg = calloc(maps->n ? maps->n : 1, sizeof(*reg));
+	struct phi_iov *iov = NULL;
+	unsigned char **bufs = NULL;
+	int rc = 0;
+
+	if (!reg)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	nreg = merge_regions(maps, reg);
+	for (size_t i = 0; i < nreg; i++) {
+		total += reg[i].end - reg[i].start;
+		nchunks += (reg[i].end - reg[i].start + CHUNK - 1) / CHUNK;
+	}
+	if (max_bytes && total > max_bytes) {
+		rc = phi_error_set(err, PHI_E_NO_MEMORY,
+				   "copying the target needs %llu MiB, more "
+				   "than the --max-memory limit of %llu MiB",
+				   (unsigned long long)(total >> 20),
+				   (unsigned long long)(max_bytes >> 20));
+		goto out;
+	}
 	iov = calloc(nchunks ? nchunks : 1, sizeof(*iov));
-	bufs = calloc(maps->n ? maps->n : 1, sizeof(*bufs));
+	bufs = calloc(nreg ? nreg : 1, sizeof(*bufs));
 	if (!iov || !bufs) {
 		rc = phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 		goto out;
 	}
-	/* Every chunk of every mapping, then one batched read. */
-	for (size_t i = 0; i < maps->n; i++) {
-		const struct phi_map *m = &maps->v[i];
-		size_t len = (size_t)(m->end - m->start);
+	/* Every chunk of every region, then one batched read. */
+	for (size_t i = 0; i < nreg; i++) {
+		size_t len = (size_t)(reg[i].end - reg[i].start);
 
-		if (!wanted(m))
-			continue;
-		bufs[i] = malloc(len);
+		bufs[i] = take_buffer(reuse, &reg[i]);
+		if (!bufs[i])
+			bufs[i] = malloc(len);
 		if (!bufs[i]) {
 			rc = phi_error_set(err, PHI_E_NO_MEMORY,
 					   "out of memory copying a %zu-byte "
@@ -203,7 +249,7 @@ int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
 			goto out;
 		}
 		for (size_t off = 0; off < len; off += CHUNK, k++) {
-			iov[k].addr = m->start + off;
+			iov[k].addr = reg[i].start + off;
 			iov[k].buf = bufs[i] + off;
 			iov[k].len = len - off < CHUNK ? len - off : CHUNK;
 		}
@@ -211,21 +257,19 @@ int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
 	rc = phi_readv(r, iov, nchunks, err);
 	img->syscalls += r->syscalls - before;
 	k = 0;
-	for (size_t i = 0; i < maps->n && rc == 0; i++) {
-		size_t n;
+	for (size_t i = 0; i < nreg && rc == 0; i++) {
+		size_t n = (size_t)((reg[i].end - reg[i].start + CHUNK - 1) /
+				    CHUNK);
 
-		if (!bufs[i])
-			continue;
-		n = (size_t)((maps->v[i].end - maps->v[i].start + CHUNK - 1) /
-			     CHUNK);
 		rc = keep_runs(img, bufs[i], iov + k, n, err);
 		bufs[i] = NULL;
 		k += n;
 	}
 out:
-	for (size_t i = 0; bufs && i < maps->n; i++)
+	for (size_t i = 0; bufs && i < nreg; i++)
 		free(bufs[i]);
 	free(bufs);
 	free(iov);
+	free(reg);
 	return rc;
 }

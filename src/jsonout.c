@@ -28,8 +28,8 @@ yajl_gen phi_json_open(FILE *out, bool pretty)
 
 int phi_json_close(yajl_gen g, FILE *out, struct phi_error *err)
 {
+	/* yajl ends a beautified document with a newline itself. */
 	yajl_gen_free(g);
-	fputc('\n', out);
 	if (fflush(out) != 0 || ferror(out))
 		return phi_error_set(err, PHI_E_IO, "cannot write the output");
 	return 0;
@@ -55,10 +55,13 @@ void phi_json_address(yajl_gen g, uint64_t addr)
 
 size_t phi_utf8_seq_len(const unsigned char *s, size_t len)
 {
-	unsigned c = s[0];
+	unsigned c;
 	size_t n;
 	uint32_t cp;
 
+	if (len == 0)
+		return 0;
+	c = s[0];
 	if (c < 0x80)
 		return 1;
 	if (c >= 0xc2 && c <= 0xdf)

@@ -8,29 +8,40 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "pyheapinspect/capture.h"
+#include "pyheapinspect/dump.h"
 #include "pyheapinspect/freeze.h"
+#include "pyheapinspect/heap.h"
 #include "pyheapinspect/report.h"
 #include "pyheapinspect/runtime.h"
 #include "pyheapinspect/smallints.h"
 #include "pyheapinspect/target.h"
+
+/* A GC collection in progress rewires the GC lists: wait for its end. */
+#define GC_RETRIES 20
+#define GC_RETRY_MS 50
 
 struct options {
 	pid_t pid;
 	bool json;
 	bool verbose;
 	bool small_ints;
+	size_t top;
+	const char *dump;
 	struct phi_capture_opts capture;
 };
 
-enum { OPT_JSON = 256, OPT_SMALL_INTS };
+enum { OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "small-ints", no_argument, NULL, OPT_SMALL_INTS },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "dump", required_argument, NULL, OPT_DUMP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -45,6 +56,10 @@ static void usage(FILE *out)
 		"outside.\n\n"
 		"  -p, --pid PID     the process to inspect\n"
 		"      --json        print one JSON document (docs/schema.md)\n"
+		"      --top N       types listed in the text report "
+		"(default 20)\n"
+		"      --dump FILE   write every object as JSON Lines "
+		"(- for stdout)\n"
 		"      --small-ints  list the small-int cache (-5..256)\n"
 		"  -v, --verbose     say where symbols and layouts came from\n"
 		"  -h, --help        show this help\n"
@@ -69,27 +84,41 @@ static int usage_error(const char *msg, const char *arg)
 	return phi_error_exit_status(PHI_E_USAGE);
 }
 
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return !errno && *s && !*end && *out >= min && *out <= max;
+}
+
 /* Returns -1 to go on, or an exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	const char *hold = getenv("PYHEAPINSPECT_TEST_HOLD_MS");
+	long v;
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->top = 20;
 	o->capture.attach_timeout_ms = 2000;
 	o->capture.test_hold_ms = hold ? atoi(hold) : 0;
 	while ((c = getopt_long(argc, argv, "p:vhV", long_options, NULL)) !=
 	       -1) {
-		char *end;
-		long v;
-
 		switch (c) {
 		case 'p':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || *end || v <= 0 || v > INT32_MAX)
+			if (!parse_long(optarg, 1, INT32_MAX, &v))
 				return usage_error("invalid pid", optarg);
 			o->pid = (pid_t)v;
+			break;
+		case OPT_TOP:
+			if (!parse_long(optarg, 0, 1000000, &v))
+				return usage_error("invalid --top", optarg);
+			o->top = (size_t)v;
+			break;
+		case OPT_DUMP:
+			o->dump = optarg;
 			break;
 		case OPT_JSON:
 			o->json = true;
@@ -114,6 +143,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return usage_error("unexpected argument", argv[optind]);
 	if (!o->pid)
 		return usage_error("a target is needed: -p PID", NULL);
+	if (o->dump && strcmp(o->dump, "-") == 0 && o->json)
+		return usage_error("--dump - and --json both want stdout",
+				   NULL);
 	return -1;
 }
 
@@ -123,6 +155,26 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static double progress_t0;
+static bool progress_shown;
+
+/* On a terminal only, and only for work that takes over a second. */
+static void progress(uint64_t done, uint64_t seen)
+{
+	if (now_ms() - progress_t0 < 1000)
+		return;
+	fprintf(stderr, "\rpyheapinspect: %" PRIu64 " objects decoded, %"
+		PRIu64 " found...", done, seen);
+	progress_shown = true;
+}
+
+static void progress_end(void)
+{
+	if (progress_shown)
+		fprintf(stderr, "\r\033[K");
+	progress_shown = false;
 }
 
 static void verbose_target(const struct phi_target *t, double layout_ms)
@@ -141,12 +193,95 @@ static void verbose_target(const struct phi_target *t, double layout_ms)
 			"the built-in CPython 3.10 table\n");
 }
 
+static bool collecting(const struct phi_runtime *rt)
+{
+	for (size_t i = 0; i < rt->ninterps; i++)
+		if (rt->interps[i].gc_collecting)
+			return true;
+	return false;
+}
+
+/* Capture, and capture again while the target is inside a GC
+ * collection (its lists are rewired then). */
+static int capture_settled(struct phi_target *t, const struct options *o,
+			   struct phi_capture *cap, struct phi_runtime *rt,
+			   struct phi_error *err)
+{
+	for (int attempt = 0;; attempt++) {
+		struct timespec wait = { 0, GC_RETRY_MS * 1000000L };
+		int rc = phi_capture_run(t, &o->capture, cap, err);
+
+		if (rc == 0)
+			rc = phi_runtime_read(rt, &cap->img, t, err);
+		if (rc < 0 || !collecting(rt))
+			return rc;
+		phi_capture_release(cap);
+		if (attempt == GC_RETRIES)
+			return phi_error_set(err, PHI_E_TIMEOUT,
+					     "process %d stayed inside a GC "
+					     "collection for %d ms: try again",
+					     (int)t->pid,
+					     GC_RETRIES * GC_RETRY_MS);
+		nanosleep(&wait, NULL);
+	}
+}
+
+static int write_dump(const struct options *o, const struct phi_heap *h,
+		      const struct phi_capture *cap,
+		      const struct phi_target *t, struct phi_error *err)
+{
+	FILE *f = strcmp(o->dump, "-") == 0 ? stdout : fopen(o->dump, "we");
+	int rc;
+
+	if (!f)
+		return phi_error_set(err, PHI_E_IO, "cannot create '%s': %s",
+				     o->dump, strerror(errno));
+	rc = phi_dump_jsonl(f, h, &cap->img, &t->layout, err);
+	if (f != stdout && fclose(f) != 0 && rc == 0)
+		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
+				   o->dump, strerror(errno));
+	return rc;
+}
+
+static int analyse_and_report(const struct options *o,
+			      struct phi_target *t, struct phi_capture *cap,
+			      const struct phi_runtime *rt,
+			      struct phi_report *rep, struct phi_error *err)
+{
+	struct phi_small_ints si;
+	struct phi_heap heap;
+	int rc;
+
+	rc = phi_small_ints_read(&si, &cap->img, &t->layout, rt->interp_main,
+				 t->sym[PHI_S_LONG_TYPE], err);
+	if (rc < 0)
+		return rc;
+	progress_t0 = now_ms();
+	rc = phi_heap_build(&heap, &cap->img, t, rt,
+			    isatty(STDERR_FILENO) ? progress : NULL, err);
+	progress_end();
+	if (rc == 0 && o->verbose)
+		fprintf(stderr, "pyheapinspect: %" PRIu64 " objects, %" PRIu64
+			" edges decoded in %.1f ms; graph uses %.1f MiB\n",
+			heap.stats.objects, heap.g.nedges, heap.build_ms,
+			(double)phi_graph_memory(&heap.g) / (1 << 20));
+	if (rc == 0 && o->dump)
+		rc = write_dump(o, &heap, cap, t, err);
+	if (rc == 0) {
+		rep->small_ints = &si;
+		rep->heap = &heap;
+		rc = o->json ? phi_report_json(stdout, rep, err) :
+			       phi_report_text(stdout, rep, err);
+	}
+	phi_heap_release(&heap);
+	return rc;
+}
+
 static int run(const struct options *o, struct phi_error *err)
 {
 	struct phi_target t;
 	struct phi_capture cap;
 	struct phi_runtime rt;
-	struct phi_small_ints si;
 	struct phi_report rep = { 0 };
 	double t0;
 	int rc;
@@ -162,27 +297,20 @@ static int run(const struct options *o, struct phi_error *err)
 	rep.layout_ms = now_ms() - t0;
 	if (o->verbose)
 		verbose_target(&t, rep.layout_ms);
-	rc = phi_capture_run(&t, &o->capture, &cap, err);
+	rc = capture_settled(&t, o, &cap, &rt, err);
 	if (rc < 0)
 		goto out;
 	if (o->verbose)
-		fprintf(stderr, "pyheapinspect: paused %.2f ms, copied %" PRIu64
-			" bytes in %" PRIu64 " syscalls\n", cap.pause_ms,
-			cap.img.bytes, cap.img.syscalls);
-	rc = phi_runtime_read(&rt, &cap.img, &t, err);
-	if (rc < 0)
-		goto out;
-	rc = phi_small_ints_read(&si, &cap.img, &t.layout, rt.interp_main,
-				 t.sym[PHI_S_LONG_TYPE], err);
-	if (rc < 0)
-		goto out;
+		fprintf(stderr, "pyheapinspect: paused %.2f ms (copy %.2f ms), "
+			"copied %" PRIu64 " bytes in %" PRIu64 " syscalls\n",
+			cap.pause_ms, cap.copy_ms, cap.img.bytes,
+			cap.img.syscalls);
 	rep.target = &t;
 	rep.capture = &cap;
 	rep.runtime = &rt;
-	rep.small_ints = &si;
 	rep.list_small_ints = o->small_ints;
-	rc = o->json ? phi_report_json(stdout, &rep, err) :
-		       phi_report_text(stdout, &rep, err);
+	rep.top = o->top;
+	rc = analyse_and_report(o, &t, &cap, &rt, &rep, err);
 out:
 	phi_capture_release(&cap);
 	phi_target_close(&t);

@@ -83,11 +83,34 @@ void phi_perm_gather(pid_t pid, struct phi_perm_facts *facts)
 	}
 }
 
-void phi_perm_explain(const struct phi_perm_facts *f, char *buf, size_t len)
+static void explain_non_root(const struct phi_perm_facts *f, char *buf,
+			     size_t len)
 {
 	bool same_user = f->target_uid >= 0 &&
 			 (uid_t)f->target_uid == f->euid;
 
+	if (!same_user && f->target_uid >= 0)
+		snprintf(buf, len, "not root and the process belongs to uid "
+			 "%ld: run as root (sudo) or as that user",
+			 f->target_uid);
+	else if (!same_user)
+		snprintf(buf, len, "not root and the process belongs to "
+			 "another user: run as root (sudo)");
+	else if (f->yama_scope == 2)
+		snprintf(buf, len, "kernel.yama.ptrace_scope is 2 (admin "
+			 "only): run as root with CAP_SYS_PTRACE");
+	else if (f->yama_scope == 1)
+		snprintf(buf, len, "kernel.yama.ptrace_scope is 1 (only "
+			 "parents may trace): run as root, or set "
+			 "'sysctl kernel.yama.ptrace_scope=0'");
+	else
+		snprintf(buf, len, "not root, and the process is not "
+			 "traceable by its owner (setuid, or made "
+			 "non-dumpable): run as root (sudo)");
+}
+
+void phi_perm_explain(const struct phi_perm_facts *f, char *buf, size_t len)
+{
 	if (f->tracer_pid > 0)
 		snprintf(buf, len, "it is already traced by pid %ld (%s): "
 			 "detach that debugger or tracer first",
@@ -96,23 +119,14 @@ void phi_perm_explain(const struct phi_perm_facts *f, char *buf, size_t len)
 	else if (f->yama_scope == 3)
 		snprintf(buf, len, "kernel.yama.ptrace_scope is 3, which "
 			 "forbids ptrace until reboot");
-	else if (f->euid != 0 && !same_user && !f->cap_sys_ptrace)
-		snprintf(buf, len, "not root and the process belongs to uid "
-			 "%ld: run as root (sudo) or as that user",
-			 f->target_uid);
-	else if (!f->cap_sys_ptrace && f->euid == 0)
+	else if (f->euid != 0 && !f->cap_sys_ptrace)
+		explain_non_root(f, buf, len);
+	else if (!f->cap_sys_ptrace)
 		snprintf(buf, len, "CAP_SYS_PTRACE is missing: in a container, "
 			 "start it with --cap-add=SYS_PTRACE");
-	else if (!f->cap_sys_ptrace && f->yama_scope == 2)
-		snprintf(buf, len, "kernel.yama.ptrace_scope is 2 (admin "
-			 "only): run as root with CAP_SYS_PTRACE");
-	else if (!f->cap_sys_ptrace && f->yama_scope == 1)
-		snprintf(buf, len, "kernel.yama.ptrace_scope is 1 (only "
-			 "parents may trace): run as root, or set "
-			 "'sysctl kernel.yama.ptrace_scope=0'");
 	else
-		snprintf(buf, len, "refused by the kernel although root and "
-			 "CAP_SYS_PTRACE allow it: check seccomp and LSM "
+		snprintf(buf, len, "refused by the kernel although "
+			 "CAP_SYS_PTRACE allows it: check seccomp and LSM "
 			 "(AppArmor, SELinux) policy");
 }
 

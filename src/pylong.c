@@ -1,5 +1,5 @@
 /* int objects: v = sum(digit[i] << 30*i), sign from ob_size. */
-#include <stdlib.h>
+#include <string.h>
 
 #include "pyheapinspect/pylong.h"
 
@@ -9,8 +9,9 @@
 bool phi_long_read(const struct phi_image *img, const struct phi_layout *lay,
 		   uint64_t addr, struct phi_long *out)
 {
-	uint64_t ndigits, acc = 0;
-	const uint32_t *d;
+	uint64_t ndigits, mag = 0;
+	const unsigned char *d;
+	bool big = false;
 
 	if (!phi_image_i64(img, addr + PHI_L(lay, OB_SIZE), &out->ob_size))
 		return false;
@@ -22,21 +23,26 @@ bool phi_long_read(const struct phi_image *img, const struct phi_layout *lay,
 	d = phi_image_ptr(img, addr + PHI_L(lay, LONG_DIGIT), ndigits * 4);
 	if (ndigits && !d)
 		return false;
-	out->fits = ndigits <= FIT_DIGITS;
 	for (uint64_t i = 0; i < ndigits; i++) {
 		uint32_t digit;
 
-		__builtin_memcpy(&digit, d + i, 4);
+		memcpy(&digit, d + 4 * i, 4);
 		if (digit >> PHI_LONG_SHIFT)
 			return false;
-		if (i < FIT_DIGITS)
-			acc |= (uint64_t)digit << (PHI_LONG_SHIFT * i);
+		if (i >= FIT_DIGITS || (i == FIT_DIGITS - 1 && digit >> 4))
+			big |= digit != 0;
+		else
+			mag |= (uint64_t)digit << (PHI_LONG_SHIFT * i);
 	}
-	/* Three digits hold 90 bits: fits only if the value is < 2^63. */
-	if (out->fits && (acc >> 63))
-		out->fits = false;
-	if (ndigits == FIT_DIGITS && d && (d[2] >> 3))
-		out->fits = false;
-	out->value = out->ob_size < 0 ? -(int64_t)acc : (int64_t)acc;
+	/* mag < 2^64 here; the value fits when |v| <= 2^63 - 1, or is
+	 * exactly -2^63. */
+	out->fits = !big && (mag < (1ULL << 63) ||
+			     (out->ob_size < 0 && mag == (1ULL << 63)));
+	if (!out->fits)
+		out->value = 0;
+	else if (out->ob_size < 0)
+		out->value = mag == (1ULL << 63) ? INT64_MIN : -(int64_t)mag;
+	else
+		out->value = (int64_t)mag;
 	return true;
 }

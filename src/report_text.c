@@ -1,5 +1,8 @@
 /* The text report. */
 #include <inttypes.h>
+#include <stdlib.h>
+
+#include "pyheapinspect/histogram.h"
 
 #include "pyheapinspect/report.h"
 
@@ -47,10 +50,66 @@ static void print_small_ints(FILE *out, const struct phi_small_ints *s,
 	}
 }
 
+/* 1234567 -> "1.2 MiB" */
+static const char *human(uint64_t n, char *buf, size_t len)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)n;
+	int u = 0;
+
+	while (v >= 1024 && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, len, "%" PRIu64 " B", n);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+static void print_heap(FILE *out, const struct phi_heap *h, size_t top)
+{
+	const struct phi_heap_stats *s = &h->stats;
+	uint32_t *order;
+	size_t n;
+	char b1[32], b2[32];
+
+	fprintf(out, "\nheap: %" PRIu64 " objects, %s (sys.getsizeof), %"
+		PRIu64 " tracked by the GC\n", s->objects,
+		human(s->total_size, b1, sizeof(b1)), s->gc_tracked);
+	if (s->opaque)
+		fprintf(out, "  %" PRIu64 " objects of unknown C layout "
+			"(opaque), %s\n", s->opaque,
+			human(s->opaque_size, b1, sizeof(b1)));
+	if (s->bad_refs || s->bad_fields)
+		fprintf(out, "  %" PRIu64 " references to non-objects, %"
+			PRIu64 " unreadable fields (torn or corrupt data)\n",
+			s->bad_refs, s->bad_fields);
+	if (phi_histogram(&h->types, &order, &n) < 0)
+		return;
+	fprintf(out, "\n  %12s  %10s  %6s  %s\n", "size", "count", "share",
+		"type");
+	for (size_t k = 0; k < n && k < top; k++) {
+		const struct phi_type *t = &h->types.v[order[k]];
+
+		fprintf(out, "  %12s  %10" PRIu64 "  %5.1f%%  %s\n",
+			human(t->size, b2, sizeof(b2)), t->count,
+			s->total_size ? 100.0 * (double)t->size /
+						(double)s->total_size : 0.0,
+			t->name);
+	}
+	if (n > top)
+		fprintf(out, "  ... %zu more types (--top N)\n", n - top);
+	free(order);
+}
+
 int phi_report_text(FILE *out, const struct phi_report *r,
 		    struct phi_error *err)
 {
 	print_header(out, r);
+	if (r->heap)
+		print_heap(out, r->heap, r->top);
 	if (r->small_ints)
 		print_small_ints(out, r->small_ints, r->list_small_ints);
 	if (fflush(out) != 0 || ferror(out))

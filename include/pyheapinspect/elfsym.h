@@ -22,6 +22,7 @@ struct phi_sym_query {
 	uint64_t value; /* out: st_value, not relocated */
 	uint64_t size;  /* out: st_size */
 	bool found;     /* out */
+	bool exact;     /* out: the name matched without a suffix */
 };
 
 int phi_elf_open(struct phi_elf *e, const char *path, struct phi_error *err);

@@ -38,10 +38,14 @@ int phi_image_add(struct phi_image *img, uint64_t start, const void *data,
 
 /* Copy every mapping the decoders may need: all readable, non-executable
  * mappings except the kernel's special ones.  max_bytes (0 = no limit)
- * refuses cleanly before copying more than that. */
+ * refuses cleanly before copying more than that.  With reuse, the buffer
+ * of a segment of reuse that covers exactly the same mapping is taken
+ * over instead of a new one: a first copy taken while the target runs
+ * makes the second, frozen one much faster (no page faults on either
+ * side). */
 int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
 		       const struct phi_maps *maps, uint64_t max_bytes,
-		       struct phi_error *err);
+		       struct phi_image *reuse, struct phi_error *err);
 
 /* Local address of [addr, addr+len) or NULL when not wholly covered. */
 const void *phi_image_ptr(const struct phi_image *img, uint64_t addr,

@@ -14,7 +14,7 @@
 /* A generator printing to out; NULL when out of memory. */
 yajl_gen phi_json_open(FILE *out, bool pretty);
 
-/* Free g, end the line, and report a write error on out. */
+/* Free g and report a write error on out. */
 int phi_json_close(yajl_gen g, FILE *out, struct phi_error *err);
 
 void phi_json_key(yajl_gen g, const char *key);

@@ -61,6 +61,7 @@
 	X(TP_SIZE, "_typeobject", NULL, 408) \
 	X(TP_NAME, "_typeobject", "tp_name", 24) \
 	X(TP_BASICSIZE, "_typeobject", "tp_basicsize", 32) \
+	X(TP_DEALLOC, "_typeobject", "tp_dealloc", 48) \
 	X(TP_ITEMSIZE, "_typeobject", "tp_itemsize", 40) \
 	X(TP_FLAGS, "_typeobject", "tp_flags", 168) \
 	X(TP_WEAKLISTOFFSET, "_typeobject", "tp_weaklistoffset", 208) \
@@ -198,6 +199,9 @@
 	X(PROPERTY_SET, "propertyobject", "prop_set", 24) \
 	X(PROPERTY_DEL, "propertyobject", "prop_del", 32) \
 	X(PROPERTY_DOC, "propertyobject", "prop_doc", 40) \
+	X(PROPERTY_NAME, "propertyobject", "prop_name", 48) \
+	X(CORO_ORIGIN, "PyCoroObject", "cr_origin", 88) \
+	X(ASYNCGEN_FINALIZER, "PyAsyncGenObject", "ag_finalizer", 88) \
 	X(CLASSMETHOD_CALLABLE, "classmethod", "cm_callable", 16) \
 	X(CLASSMETHOD_DICT, "classmethod", "cm_dict", 24) \
 	X(STATICMETHOD_CALLABLE, "staticmethod", "sm_callable", 16) \

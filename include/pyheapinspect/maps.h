@@ -45,8 +45,9 @@ void phi_maps_release(struct phi_maps *maps);
 const struct phi_map *phi_maps_find(const struct phi_maps *maps,
 				    uint64_t addr);
 
-/* True when a file-backed mapping is a regular file (not [heap], [stack],
- * anonymous or a special file). */
+/* True when a mapping is backed by a file with a path (not [heap],
+ * [stack] or anonymous).  Device files such as /dev/zero count too: the
+ * caller finds out when it opens them. */
 bool phi_map_is_file(const struct phi_map *m);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "pyheapinspect/capture.h"
 #include "pyheapinspect/error.h"
+#include "pyheapinspect/heap.h"
 #include "pyheapinspect/runtime.h"
 #include "pyheapinspect/smallints.h"
 #include "pyheapinspect/target.h"
@@ -20,7 +21,9 @@ struct phi_report {
 	const struct phi_capture *capture;
 	const struct phi_runtime *runtime;
 	const struct phi_small_ints *small_ints;
+	const struct phi_heap *heap;
 	bool list_small_ints; /* text: print the whole table */
+	size_t top;           /* text: rows of the type histogram */
 	double layout_ms;     /* time to resolve the layouts */
 };
 

@@ -74,7 +74,11 @@
 	X(MAPPINGPROXY_TYPE, "PyDictProxy_Type")                           \
 	X(ODICT_TYPE, "PyODict_Type")                                      \
 	X(DEQUE_TYPE, "deque_type")                                        \
-	X(DEFDICT_TYPE, "defdict_type")
+	X(DEFDICT_TYPE, "defdict_type")                                    \
+	X(NONE_TYPE, "_PyNone_Type")                                       \
+	X(NOTIMPL_TYPE, "_PyNotImplemented_Type")                          \
+	X(ELLIPSIS_TYPE, "PyEllipsis_Type")                                \
+	X(SUBTYPE_DEALLOC, "subtype_dealloc")
 
 enum phi_sym_id {
 #define PHI_SYM_ENUM(id, name) PHI_S_##id,

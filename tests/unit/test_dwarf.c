@@ -2,7 +2,9 @@
  * read back from this test's own DWARF (it must be built with -g) and
  * compared with offsetof/sizeof; files without DWARF; the separate debug
  * file search; and the real libpython named by $PHI_LIBPYTHON. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <gelf.h>

@@ -1,0 +1,37 @@
+/* Per-type decoding of one object: its sys.getsizeof and its referents.
+ * Reads only the image; every pointer, length and walk is bounded. */
+#ifndef PYHEAPINSPECT_DECODE_H
+#define PYHEAPINSPECT_DECODE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pyheapinspect/image.h"
+#include "pyheapinspect/layout.h"
+#include "pyheapinspect/pytype.h"
+
+/* Called for each referent (never for NULL).  weak marks a weakref's
+ * referent, which does not keep it alive. */
+typedef void (*phi_visit_fn)(void *ctx, uint64_t addr, bool weak);
+
+struct phi_decoder {
+	const struct phi_image *img;
+	const struct phi_layout *lay;
+	struct phi_types *types;
+	uint64_t set_dummy;      /* the set deletion marker object */
+	uint64_t bad_fields;     /* counts of inconsistencies met */
+};
+
+struct phi_decoded {
+	uint64_t size;           /* sys.getsizeof, GC header included */
+	bool gc;                 /* has a GC header */
+	bool tracked;            /* the GC tracks it */
+	bool opaque;             /* unknown layout: referents not decoded */
+};
+
+/* Decode the object at addr whose (validated) type is ty. */
+void phi_decode(struct phi_decoder *d, uint64_t addr,
+		const struct phi_type *ty, phi_visit_fn visit, void *ctx,
+		struct phi_decoded *out);
+
+#endif

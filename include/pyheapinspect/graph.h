@@ -1,0 +1,70 @@
+/* The object graph in arrays: one slot per object (structure of arrays,
+ * 32-bit indices), edges in CSR form, and an address -> index hash.  No
+ * allocation per object: every array grows by doubling. */
+#ifndef PYHEAPINSPECT_GRAPH_H
+#define PYHEAPINSPECT_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pyheapinspect/error.h"
+
+#define PHI_NONE UINT32_MAX
+/* An edge target with this bit set is weak (a weakref's referent). */
+#define PHI_EDGE_WEAK 0x80000000u
+#define PHI_EDGE_NODE(e) ((e) & ~PHI_EDGE_WEAK)
+/* Largest graph: indices must leave the weak bit free. */
+#define PHI_MAX_NODES 0x7ffffff0u
+
+enum {
+	PHI_NODE_GC = 1,         /* has a GC header (sys.getsizeof adds 16) */
+	PHI_NODE_TRACKED = 2,    /* in a GC list (_gc_next != 0) */
+	PHI_NODE_OPAQUE = 4,     /* unknown C layout: no referents decoded */
+	PHI_NODE_BAD = 8,        /* header unreadable or inconsistent */
+	PHI_NODE_ROOT = 16,      /* held by an interpreter root */
+};
+
+struct phi_graph {
+	size_t n, cap;
+	uint64_t *addr;
+	uint64_t *size;          /* sys.getsizeof */
+	int64_t *refcnt;
+	uint32_t *type;          /* index in the type table */
+	uint8_t *flags;
+	/* CSR: edges of node i are edges[edge_start[i] .. edge_start[i+1]).
+	 * Nodes are decoded in index order, so edges are appended. */
+	uint64_t *edge_start;    /* n + 1 entries once finished */
+	uint32_t *edges;
+	uint64_t nedges, edge_cap;
+	/* Open addressing, value = index + 1, 0 = empty. */
+	uint32_t *slots;
+	uint64_t mask;
+};
+
+int phi_graph_init(struct phi_graph *g, size_t expect, struct phi_error *err);
+void phi_graph_release(struct phi_graph *g);
+
+/* Index of addr, or PHI_NONE. */
+uint32_t phi_graph_find(const struct phi_graph *g, uint64_t addr);
+
+/* Index of addr, added (with type PHI_NONE, size 0, flags 0) when new;
+ * *added says which.  PHI_NONE when out of memory or full. */
+uint32_t phi_graph_add(struct phi_graph *g, uint64_t addr, bool *added);
+
+/* Edges: open node i's list (must be called for i = 0, 1, 2... in order),
+ * push targets, then phi_graph_finish after the last node. */
+void phi_graph_begin_edges(struct phi_graph *g, uint32_t i);
+int phi_graph_push_edge(struct phi_graph *g, uint32_t target);
+void phi_graph_finish(struct phi_graph *g);
+
+static inline uint64_t phi_graph_degree(const struct phi_graph *g,
+					uint32_t i)
+{
+	return g->edge_start[i + 1] - g->edge_start[i];
+}
+
+/* Bytes the graph holds, for the report and the benchmark. */
+uint64_t phi_graph_memory(const struct phi_graph *g);
+
+#endif

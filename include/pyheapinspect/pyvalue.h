@@ -1,0 +1,38 @@
+/* Short text previews of scalar values for the dump and the reports:
+ * str, bytes, int, float.  Always valid UTF-8, bounded in size. */
+#ifndef PYHEAPINSPECT_PYVALUE_H
+#define PYHEAPINSPECT_PYVALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pyheapinspect/image.h"
+#include "pyheapinspect/kinds.h"
+#include "pyheapinspect/layout.h"
+
+/* Longest preview, in characters (code points for str, bytes for bytes,
+ * digits for int). */
+#define PHI_PREVIEW_CHARS 200
+/* Buffer size that always holds a preview: 200 chars of 4 UTF-8 bytes,
+ * or 200 bytes as \xNN escapes, plus the NUL. */
+#define PHI_PREVIEW_BUF (PHI_PREVIEW_CHARS * 4 + 16)
+
+/* Preview of the object at addr of the given kind, written to buf (cap >=
+ * PHI_PREVIEW_BUF), NUL-terminated (a str holding U+0000 is cut there).
+ *  - STR: the characters themselves, UTF-8, cut at 200 code points;
+ *  - BYTES: no b prefix and no quotes; bytes 0x20..0x7e as they are
+ *    except backslash, written \\; every other byte \xNN; cut at 200
+ *    bytes;
+ *  - LONG: exact decimal up to 660 bits (about 200 digits); a larger int
+ *    is "<int of N bits>", marked truncated;
+ *  - BOOL: "True" or "False";
+ *  - FLOAT: Python's repr (shortest text that reads back the same
+ *    double, "inf", "-inf", "nan", and "1.0" rather than "1").
+ * *truncated is set when the value was cut.  Returns false for other
+ * kinds or unreadable objects (buf is then ""). */
+bool phi_value_preview(const struct phi_image *img,
+		       const struct phi_layout *lay, enum phi_kind kind,
+		       uint64_t addr, char *buf, size_t cap, bool *truncated);
+
+#endif

@@ -1,0 +1,173 @@
+/* Graph storage.  The hash keeps indices only (the key is addr[index]),
+ * which is 8 bytes per object at a load factor of one half. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyheapinspect/graph.h"
+
+static uint64_t hash_addr(uint64_t a)
+{
+	/* Objects are 16-byte aligned in pymalloc: drop the zero bits,
+	 * then mix (a 64-bit finaliser). */
+	a >>= 4;
+	a ^= a >> 33;
+	a *= 0xff51afd7ed558ccdULL;
+	a ^= a >> 33;
+	return a;
+}
+
+static int grow_nodes(struct phi_graph *g, size_t ncap)
+{
+	void *p;
+
+#define GROW(field)                                                       \
+	p = realloc(g->field, ncap * sizeof(*g->field));                  \
+	if (!p)                                                           \
+		return -1;                                                \
+	g->field = p;
+	GROW(addr);
+	GROW(size);
+	GROW(refcnt);
+	GROW(type);
+	GROW(flags);
+#undef GROW
+	p = realloc(g->edge_start, (ncap + 1) * sizeof(*g->edge_start));
+	if (!p)
+		return -1;
+	g->edge_start = p;
+	g->cap = ncap;
+	return 0;
+}
+
+static int rehash(struct phi_graph *g, uint64_t nslots)
+{
+	uint32_t *s = calloc(nslots, sizeof(*s));
+
+	if (!s)
+		return -1;
+	free(g->slots);
+	g->slots = s;
+	g->mask = nslots - 1;
+	for (size_t i = 0; i < g->n; i++) {
+		uint64_t h = hash_addr(g->addr[i]) & g->mask;
+
+		while (s[h])
+			h = (h + 1) & g->mask;
+		s[h] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+int phi_graph_init(struct phi_graph *g, size_t expect, struct phi_error *err)
+{
+	uint64_t nslots = 1024;
+
+	memset(g, 0, sizeof(*g));
+	if (expect < 1024)
+		expect = 1024;
+	while (nslots < 2 * (uint64_t)expect)
+		nslots <<= 1;
+	if (grow_nodes(g, expect) < 0 || rehash(g, nslots) < 0) {
+		phi_graph_release(g);
+		return phi_error_set(err, PHI_E_NO_MEMORY,
+				     "out of memory for a graph of %zu objects",
+				     expect);
+	}
+	g->edge_start[0] = 0;
+	return 0;
+}
+
+void phi_graph_release(struct phi_graph *g)
+{
+	free(g->addr);
+	free(g->size);
+	free(g->refcnt);
+	free(g->type);
+	free(g->flags);
+	free(g->edge_start);
+	free(g->edges);
+	free(g->slots);
+	memset(g, 0, sizeof(*g));
+}
+
+uint32_t phi_graph_find(const struct phi_graph *g, uint64_t addr)
+{
+	uint64_t h = hash_addr(addr) & g->mask;
+
+	for (;;) {
+		uint32_t v = g->slots[h];
+
+		if (!v)
+			return PHI_NONE;
+		if (g->addr[v - 1] == addr)
+			return v - 1;
+		h = (h + 1) & g->mask;
+	}
+}
+
+uint32_t phi_graph_add(struct phi_graph *g, uint64_t addr, bool *added)
+{
+	uint64_t h = hash_addr(addr) & g->mask;
+	uint32_t i;
+
+	*added = false;
+	for (;;) {
+		uint32_t v = g->slots[h];
+
+		if (!v)
+			break;
+		if (g->addr[v - 1] == addr)
+			return v - 1;
+		h = (h + 1) & g->mask;
+	}
+	if (g->n >= PHI_MAX_NODES)
+		return PHI_NONE;
+	if (g->n == g->cap && grow_nodes(g, g->cap * 2) < 0)
+		return PHI_NONE;
+	i = (uint32_t)g->n++;
+	g->addr[i] = addr;
+	g->size[i] = 0;
+	g->refcnt[i] = 0;
+	g->type[i] = PHI_NONE;
+	g->flags[i] = 0;
+	g->slots[h] = i + 1;
+	if (2 * g->n > g->mask + 1 && rehash(g, (g->mask + 1) * 2) < 0) {
+		/* Keep the table valid: undo the insertion. */
+		g->slots[h] = 0;
+		g->n--;
+		return PHI_NONE;
+	}
+	*added = true;
+	return i;
+}
+
+void phi_graph_begin_edges(struct phi_graph *g, uint32_t i)
+{
+	g->edge_start[i] = g->nedges;
+}
+
+int phi_graph_push_edge(struct phi_graph *g, uint32_t target)
+{
+	if (g->nedges == g->edge_cap) {
+		uint64_t ncap = g->edge_cap ? g->edge_cap * 2 : 4096;
+		uint32_t *e = realloc(g->edges, ncap * sizeof(*e));
+
+		if (!e)
+			return -1;
+		g->edges = e;
+		g->edge_cap = ncap;
+	}
+	g->edges[g->nedges++] = target;
+	return 0;
+}
+
+void phi_graph_finish(struct phi_graph *g)
+{
+	g->edge_start[g->n] = g->nedges;
+}
+
+uint64_t phi_graph_memory(const struct phi_graph *g)
+{
+	return (uint64_t)g->cap * (8 + 8 + 8 + 4 + 1 + 8) +
+	       g->edge_cap * 4 + (g->mask + 1) * 4;
+}

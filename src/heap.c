@@ -1,0 +1,300 @@
+/* Heap enumeration.  Roots and GC-list objects seed the node array; then
+ * nodes are decoded in index order, and every referent not seen yet is
+ * appended, so the loop is a breadth-first walk with no recursion and the
+ * edges come out in CSR order.  Every object is validated before it
+ * becomes a node: aligned, header in the image, refcount positive, type
+ * a valid type object. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pyheapinspect/heap.h"
+
+#define L(id) PHI_L(b->lay, id)
+/* Frames per thread kept as roots; deeper frames are still reached
+ * through f_back. */
+#define MAX_ROOT_FRAMES 100000
+#define PROGRESS_EVERY (1u << 16)
+
+struct builder {
+	struct phi_heap *h;
+	const struct phi_image *img;
+	const struct phi_target *t;
+	const struct phi_layout *lay;
+	struct phi_decoder dec;
+	bool oom;
+};
+
+static uint64_t rd(const struct builder *b, uint64_t addr)
+{
+	uint64_t v = 0;
+
+	phi_image_u64(b->img, addr, &v);
+	return v;
+}
+
+/* The node of the object at addr, added if new; PHI_NONE when addr is
+ * not a valid object. */
+static uint32_t add_object(struct builder *b, uint64_t addr)
+{
+	struct phi_graph *g = &b->h->g;
+	int64_t refcnt;
+	uint64_t type;
+	uint32_t i, tidx;
+	bool added;
+
+	i = phi_graph_find(g, addr);
+	if (i != PHI_NONE)
+		return i;
+	if ((addr & 7) || !phi_image_i64(b->img, addr + L(OB_REFCNT), &refcnt) ||
+	    !phi_image_u64(b->img, addr + L(OB_TYPE), &type) || refcnt <= 0)
+		return PHI_NONE;
+	tidx = phi_types_get(&b->h->types, type);
+	if (tidx == PHI_NONE)
+		return PHI_NONE;
+	i = phi_graph_add(g, addr, &added);
+	if (i == PHI_NONE) {
+		b->oom = true;
+		return PHI_NONE;
+	}
+	g->type[i] = tidx;
+	g->refcnt[i] = refcnt;
+	return i;
+}
+
+static void on_ref(void *ctx, uint64_t addr, bool weak)
+{
+	struct builder *b = ctx;
+	uint32_t n = add_object(b, addr);
+
+	if (n == PHI_NONE) {
+		b->h->stats.bad_refs++;
+		return;
+	}
+	if (phi_graph_push_edge(&b->h->g, n | (weak ? PHI_EDGE_WEAK : 0)) < 0)
+		b->oom = true;
+}
+
+static void add_root(struct builder *b, uint64_t addr, enum phi_root_kind k,
+		     uint64_t tid, uint32_t index)
+{
+	struct phi_heap *h = b->h;
+	uint32_t n;
+
+	if (!addr)
+		return;
+	n = add_object(b, addr);
+	if (n == PHI_NONE) {
+		h->stats.bad_refs++;
+		return;
+	}
+	h->g.flags[n] |= PHI_NODE_ROOT;
+	if (h->nroots == h->roots_cap) {
+		size_t ncap = h->roots_cap ? h->roots_cap * 2 : 256;
+		struct phi_root *r = realloc(h->roots, ncap * sizeof(*r));
+
+		if (!r) {
+			b->oom = true;
+			return;
+		}
+		h->roots = r;
+		h->roots_cap = ncap;
+	}
+	h->roots[h->nroots++] = (struct phi_root){ .node = n, .kind = k,
+						   .thread_id = tid,
+						   .index = index };
+}
+
+static void add_root_array(struct builder *b, uint64_t arr, uint32_t n,
+			   enum phi_root_kind k)
+{
+	for (uint32_t i = 0; i < n; i++)
+		add_root(b, rd(b, arr + 8 * (uint64_t)i), k, 0, i);
+}
+
+static void interp_roots(struct builder *b, const struct phi_interp *in)
+{
+	uint64_t a = in->addr;
+
+	add_root(b, in->modules, PHI_ROOT_MODULES, 0, 0);
+	add_root(b, in->sysdict, PHI_ROOT_SYSDICT, 0, 0);
+	add_root(b, in->builtins, PHI_ROOT_BUILTINS, 0, 0);
+	add_root(b, in->importlib, PHI_ROOT_INTERP, 0, 0);
+	add_root(b, rd(b, a + L(IS_MODULES_BY_INDEX)), PHI_ROOT_INTERP, 0, 1);
+	add_root(b, rd(b, a + L(IS_DICT)), PHI_ROOT_INTERP, 0, 2);
+	add_root(b, rd(b, a + L(IS_BUILTINS_COPY)), PHI_ROOT_INTERP, 0, 3);
+	add_root(b, rd(b, a + L(IS_IMPORT_FUNC)), PHI_ROOT_INTERP, 0, 4);
+	add_root_array(b, a + L(IS_SMALL_INTS), PHI_SMALL_INTS,
+		       PHI_ROOT_CACHE);
+	add_root_array(b, a + L(IS_UNICODE_LATIN1), 256, PHI_ROOT_CACHE);
+	add_root_array(b, a + L(IS_BYTES_CHARS), 256, PHI_ROOT_CACHE);
+	add_root(b, rd(b, a + L(IS_UNICODE_EMPTY)), PHI_ROOT_CACHE, 0, 0);
+	add_root(b, rd(b, a + L(IS_BYTES_EMPTY)), PHI_ROOT_CACHE, 0, 0);
+	/* tuple.free_list[0] is the empty tuple singleton. */
+	add_root(b, rd(b, a + L(IS_TUPLE_FREE_LIST)), PHI_ROOT_CACHE, 0, 0);
+}
+
+static void thread_roots(struct builder *b, uint64_t ts)
+{
+	uint64_t tid = rd(b, ts + L(TS_THREAD_ID));
+	uint64_t f = rd(b, ts + L(TS_FRAME));
+	uint64_t exc = ts + (uint64_t)L(TS_EXC_STATE);
+
+	for (uint32_t depth = 0; f && depth < MAX_ROOT_FRAMES; depth++) {
+		add_root(b, f, PHI_ROOT_FRAME, tid, depth);
+		f = rd(b, f + L(FRAME_BACK));
+	}
+	add_root(b, rd(b, ts + L(TS_DICT)), PHI_ROOT_THREAD, tid, 0);
+	add_root(b, rd(b, ts + L(TS_CUREXC_TYPE)), PHI_ROOT_THREAD, tid, 1);
+	add_root(b, rd(b, ts + L(TS_CUREXC_VALUE)), PHI_ROOT_THREAD, tid, 2);
+	add_root(b, rd(b, ts + L(TS_CUREXC_TB)), PHI_ROOT_THREAD, tid, 3);
+	add_root(b, rd(b, exc + L(ERRSTACK_TYPE)), PHI_ROOT_THREAD, tid, 4);
+	add_root(b, rd(b, exc + L(ERRSTACK_VALUE)), PHI_ROOT_THREAD, tid, 5);
+	add_root(b, rd(b, exc + L(ERRSTACK_TB)), PHI_ROOT_THREAD, tid, 6);
+	add_root(b, rd(b, ts + L(TS_ASYNC_EXC)), PHI_ROOT_THREAD, tid, 7);
+}
+
+static void all_thread_roots(struct builder *b, const struct phi_interp *in)
+{
+	uint64_t ts = in->tstate_head;
+
+	/* A linked list in the target: bounded, whatever it says. */
+	for (int n = 0; ts && n < PHI_MAX_THREADS; n++) {
+		thread_roots(b, ts);
+		ts = rd(b, ts + L(TS_NEXT));
+		if (ts == in->tstate_head)
+			break;
+	}
+}
+
+static void global_roots(struct builder *b)
+{
+	static const enum phi_sym_id singletons[] = {
+		PHI_S_NONE, PHI_S_TRUE, PHI_S_FALSE, PHI_S_ELLIPSIS,
+		PHI_S_NOTIMPLEMENTED,
+	};
+	const uint64_t *sym = b->t->sym;
+
+	for (size_t i = 0; i < sizeof(singletons) / sizeof(singletons[0]); i++)
+		add_root(b, sym[singletons[i]], PHI_ROOT_SINGLETON, 0,
+			 (uint32_t)i);
+	if (sym[PHI_S_INTERNED])
+		add_root(b, rd(b, sym[PHI_S_INTERNED]), PHI_ROOT_INTERNED, 0,
+			 0);
+}
+
+/* One circular GC list: gc heads linked through _gc_next, objects 16
+ * bytes after.  At most `bound` steps: a list can not hold more objects
+ * than the image has room for. */
+static void gc_list(struct builder *b, uint64_t head, uint64_t bound)
+{
+	uint64_t p = rd(b, head + L(GCHEAD_NEXT));
+
+	for (uint64_t n = 0; p && p != head && n < bound; n++) {
+		if (add_object(b, p + (uint64_t)L(GCHEAD_SIZE)) == PHI_NONE)
+			b->h->stats.bad_refs++;
+		else
+			b->h->stats.gc_listed++;
+		p = rd(b, p + L(GCHEAD_NEXT));
+	}
+}
+
+static void gc_lists(struct builder *b, const struct phi_interp *in)
+{
+	uint64_t bound = b->img->bytes / 16;
+
+	for (int gen = 0; gen < 3; gen++)
+		gc_list(b, in->addr + (uint64_t)L(IS_GC_GENERATIONS) +
+				   (uint64_t)gen * (uint64_t)L(GCGEN_SIZE),
+			bound);
+	gc_list(b, in->addr + (uint64_t)L(IS_GC_PERMANENT), bound);
+}
+
+static void decode_node(struct builder *b, uint32_t i)
+{
+	struct phi_heap *h = b->h;
+	struct phi_graph *g = &h->g;
+	/* A copy: decoding meets new types, and the table may move. */
+	struct phi_type tcopy = h->types.v[g->type[i]];
+	struct phi_type *ty;
+	struct phi_decoded out;
+	uint64_t type_addr = tcopy.addr;
+
+	phi_graph_begin_edges(g, i);
+	phi_decode(&b->dec, g->addr[i], &tcopy, on_ref, b, &out);
+	ty = &h->types.v[g->type[i]];
+	g->size[i] = out.size;
+	g->flags[i] |= (out.gc ? PHI_NODE_GC : 0) |
+		       (out.tracked ? PHI_NODE_TRACKED : 0) |
+		       (out.opaque ? PHI_NODE_OPAQUE : 0);
+	ty->count++;
+	ty->size += out.size;
+	h->stats.objects++;
+	h->stats.total_size += out.size;
+	h->stats.gc_tracked += out.tracked;
+	if (out.opaque) {
+		h->stats.opaque++;
+		h->stats.opaque_size += out.size;
+	}
+	/* Type objects are objects too, even when no edge leads to them
+	 * (static types are not traversed by their instances). */
+	add_object(b, type_addr);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int phi_heap_build(struct phi_heap *h, const struct phi_image *img,
+		   const struct phi_target *t, const struct phi_runtime *rt,
+		   void (*progress)(uint64_t done, uint64_t seen),
+		   struct phi_error *err)
+{
+	struct builder b = { .h = h, .img = img, .t = t, .lay = &t->layout };
+	double t0 = now_ms();
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	rc = phi_graph_init(&h->g, (size_t)(img->bytes / 128), err);
+	if (rc == 0)
+		rc = phi_types_init(&h->types, img, t, err);
+	if (rc < 0)
+		return rc;
+	b.dec = (struct phi_decoder){ .img = img, .lay = b.lay,
+				      .types = &h->types };
+	if (t->sym[PHI_S_SET_DUMMY])
+		b.dec.set_dummy = rd(&b, t->sym[PHI_S_SET_DUMMY]);
+	for (size_t k = 0; k < rt->ninterps; k++) {
+		interp_roots(&b, &rt->interps[k]);
+		all_thread_roots(&b, &rt->interps[k]);
+	}
+	global_roots(&b);
+	for (size_t k = 0; k < rt->ninterps; k++)
+		gc_lists(&b, &rt->interps[k]);
+	for (uint32_t i = 0; i < h->g.n && !b.oom; i++) {
+		decode_node(&b, i);
+		if (progress && (i % PROGRESS_EVERY) == 0 && i)
+			progress(i, h->g.n);
+	}
+	phi_graph_finish(&h->g);
+	h->stats.bad_fields = b.dec.bad_fields;
+	h->build_ms = now_ms() - t0;
+	if (b.oom)
+		return phi_error_set(err, PHI_E_NO_MEMORY,
+				     "out of memory building the graph of %zu "
+				     "objects", h->g.n);
+	return 0;
+}
+
+void phi_heap_release(struct phi_heap *h)
+{
+	phi_graph_release(&h->g);
+	phi_types_release(&h->types);
+	free(h->roots);
+	h->roots = NULL;
+	h->nroots = h->roots_cap = 0;
+}

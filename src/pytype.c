@@ -1,0 +1,424 @@
+/* Type objects: validation, kind, layout facts and names.  A type is only
+ * accepted when its own type is a type (the metatype has
+ * Py_TPFLAGS_TYPE_SUBCLASS) and its sizes are plausible, so a garbage
+ * ob_type cannot send the decoders astray. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyheapinspect/graph.h"
+#include "pyheapinspect/pydict.h"
+#include "pyheapinspect/pystr.h"
+#include "pyheapinspect/pytype.h"
+
+#define TPFLAGS_READY (1UL << 12)
+#define T_OBJECT 6
+#define T_OBJECT_EX 16
+#define MAX_BASICSIZE (1 << 20)
+#define MAX_ITEMSIZE (1 << 16)
+#define MAX_TP_NAME 256
+#define NAME_MAX_LEN 512
+
+static const enum phi_sym_id kind_symbol[PHI_K__COUNT] = {
+#define PHI_KIND_SYM(kind, sym) [PHI_K_##kind] = PHI_S_##sym,
+	PHI_KINDS(PHI_KIND_SYM)
+#undef PHI_KIND_SYM
+};
+
+static const char *const kind_names[PHI_K__COUNT] = {
+#define PHI_KIND_NAME(kind, sym) [PHI_K_##kind] = #kind,
+	PHI_KINDS(PHI_KIND_NAME)
+#undef PHI_KIND_NAME
+};
+
+const char *phi_kind_name(enum phi_kind kind)
+{
+	return (unsigned)kind < PHI_K__COUNT ? kind_names[kind] : "?";
+}
+
+static uint64_t hash_addr(uint64_t a)
+{
+	a >>= 3;
+	a *= 0x9e3779b97f4a7c15ULL;
+	return a ^ (a >> 29);
+}
+
+int phi_types_init(struct phi_types *ts, const struct phi_image *img,
+		   const struct phi_target *t, struct phi_error *err)
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->img = img;
+	ts->t = t;
+	ts->hmask = 4095;
+	ts->hslots = calloc(ts->hmask + 1, sizeof(*ts->hslots));
+	if (!ts->hslots)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	for (int k = 0; k < PHI_K__COUNT; k++)
+		ts->kind_type[k] = kind_symbol[k] < PHI_S__COUNT ?
+					   t->sym[kind_symbol[k]] : 0;
+	return 0;
+}
+
+void phi_types_release(struct phi_types *ts)
+{
+	for (size_t i = 0; i < ts->n; i++)
+		free(ts->v[i].name);
+	free(ts->v);
+	free(ts->hslots);
+	free(ts->slot_offsets);
+	memset(ts, 0, sizeof(*ts));
+}
+
+static uint32_t lookup(const struct phi_types *ts, uint64_t addr,
+		       uint64_t *slot)
+{
+	uint64_t h = hash_addr(addr) & ts->hmask;
+
+	while (ts->hslots[h]) {
+		if (ts->v[ts->hslots[h] - 1].addr == addr)
+			return ts->hslots[h] - 1;
+		h = (h + 1) & ts->hmask;
+	}
+	*slot = h;
+	return PHI_NONE;
+}
+
+static bool rd64(const struct phi_types *ts, uint64_t addr, int64_t *v)
+{
+	return phi_image_i64(ts->img, addr, v);
+}
+
+/* Is addr a plausible type object?  Fills the raw fields. */
+static bool validate(const struct phi_types *ts, uint64_t addr,
+		     struct phi_type *ty)
+{
+	const struct phi_layout *lay = &ts->t->layout;
+	int64_t meta = 0, metaflags = 0, flags = 0, name = 0;
+
+	if (!addr || (addr & 7) ||
+	    !phi_image_ptr(ts->img, addr, (size_t)PHI_L(lay, TP_SIZE)))
+		return false;
+	if (!rd64(ts, addr + PHI_L(lay, OB_TYPE), &meta) ||
+	    !rd64(ts, (uint64_t)meta + PHI_L(lay, TP_FLAGS), &metaflags) ||
+	    !((uint64_t)metaflags & PHI_TPFLAGS_TYPE_SUBCLASS))
+		return false;
+	rd64(ts, addr + PHI_L(lay, TP_FLAGS), &flags);
+	rd64(ts, addr + PHI_L(lay, TP_BASICSIZE), &ty->basicsize);
+	rd64(ts, addr + PHI_L(lay, TP_ITEMSIZE), &ty->itemsize);
+	rd64(ts, addr + PHI_L(lay, TP_DICTOFFSET), &ty->dictoffset);
+	rd64(ts, addr + PHI_L(lay, TP_NAME), &name);
+	if (!((uint64_t)flags & TPFLAGS_READY) || ty->basicsize < 16 ||
+	    ty->basicsize > MAX_BASICSIZE || ty->itemsize < 0 ||
+	    ty->itemsize > MAX_ITEMSIZE || ty->dictoffset < -MAX_BASICSIZE ||
+	    ty->dictoffset > MAX_BASICSIZE)
+		return false;
+	if (!phi_image_ptr(ts->img, (uint64_t)name, 1))
+		return false;
+	ty->addr = addr;
+	ty->tp_flags = (uint64_t)flags;
+	ty->heap = ty->tp_flags & PHI_TPFLAGS_HEAPTYPE;
+	ty->has_gc = ty->tp_flags & PHI_TPFLAGS_HAVE_GC;
+	{
+		int64_t is_gc = 0;
+
+		rd64(ts, addr + PHI_L(lay, TP_IS_GC), &is_gc);
+		ty->is_gc_fn = is_gc != 0;
+	}
+	return true;
+}
+
+/* The kind: nearest known static type along tp_base; class-statement
+ * heap types are transparent, any other type with an unknown C layout
+ * makes the instances opaque. */
+static enum phi_kind find_kind(const struct phi_types *ts, uint64_t addr)
+{
+	const struct phi_layout *lay = &ts->t->layout;
+	uint64_t subtype_dealloc = ts->t->sym[PHI_S_SUBTYPE_DEALLOC];
+
+	for (int depth = 0; addr && depth < PHI_MAX_BASES; depth++) {
+		int64_t flags = 0, dealloc = 0, base = 0;
+
+		for (int k = 0; k < PHI_K__COUNT; k++)
+			if (ts->kind_type[k] && ts->kind_type[k] == addr)
+				return (enum phi_kind)k;
+		if (!rd64(ts, addr + PHI_L(lay, TP_FLAGS), &flags) ||
+		    !rd64(ts, addr + PHI_L(lay, TP_BASE), &base))
+			return PHI_K_OPAQUE;
+		rd64(ts, addr + PHI_L(lay, TP_DEALLOC), &dealloc);
+		if (!((uint64_t)flags & PHI_TPFLAGS_HEAPTYPE))
+			return PHI_K_OPAQUE;
+		if (subtype_dealloc && (uint64_t)dealloc != subtype_dealloc)
+			return PHI_K_OPAQUE;
+		addr = (uint64_t)base;
+	}
+	return PHI_K_OPAQUE;
+}
+
+static char *str_dup_utf8(const struct phi_types *ts, uint64_t addr)
+{
+	struct phi_str s;
+	char buf[NAME_MAX_LEN];
+	bool cut;
+
+	if (!phi_str_read(ts->img, &ts->t->layout, addr, &s) || !s.data)
+		return NULL;
+	phi_str_utf8(&s, buf, sizeof(buf), NAME_MAX_LEN / 4, &cut);
+	return strdup(buf);
+}
+
+static char *static_name(const struct phi_types *ts, uint64_t addr)
+{
+	const struct phi_layout *lay = &ts->t->layout;
+	int64_t name = 0;
+	size_t avail;
+	const char *p;
+
+	rd64(ts, addr + PHI_L(lay, TP_NAME), &name);
+	avail = phi_image_avail(ts->img, (uint64_t)name);
+	p = phi_image_ptr(ts->img, (uint64_t)name, 1);
+	if (!p)
+		return strdup("?");
+	if (avail > MAX_TP_NAME)
+		avail = MAX_TP_NAME;
+	return strndup(p, strnlen(p, avail));
+}
+
+/* module.qualname, or qualname alone for builtins. */
+static char *type_name(const struct phi_types *ts, const struct phi_type *ty)
+{
+	const struct phi_layout *lay = &ts->t->layout;
+	int64_t qual = 0, dict = 0;
+	char *q, *m = NULL, *out;
+
+	if (!ty->heap)
+		return static_name(ts, ty->addr);
+	rd64(ts, ty->addr + PHI_L(lay, HT_QUALNAME), &qual);
+	rd64(ts, ty->addr + PHI_L(lay, TP_DICT), &dict);
+	q = str_dup_utf8(ts, (uint64_t)qual);
+	if (!q)
+		return static_name(ts, ty->addr);
+	if (dict)
+		m = str_dup_utf8(ts, phi_dict_get_str(ts->img, lay,
+						      (uint64_t)dict,
+						      "__module__"));
+	if (!m || strcmp(m, "builtins") == 0) {
+		free(m);
+		return q;
+	}
+	out = malloc(strlen(m) + strlen(q) + 2);
+	if (out)
+		sprintf(out, "%s.%s", m, q);
+	free(m);
+	free(q);
+	return out;
+}
+
+static int push_slot(struct phi_types *ts, int64_t off)
+{
+	if (ts->nslot_offsets == ts->slot_cap) {
+		size_t ncap = ts->slot_cap ? ts->slot_cap * 2 : 256;
+		int64_t *p = realloc(ts->slot_offsets, ncap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		ts->slot_offsets = p;
+		ts->slot_cap = ncap;
+	}
+	ts->slot_offsets[ts->nslot_offsets++] = off;
+	return 0;
+}
+
+/* Object members (__slots__) of one heap class: PyMemberDefs right after
+ * the type object, as many as its ob_size. */
+static void class_slots(struct phi_types *ts, uint64_t cls,
+			int64_t basicsize)
+{
+	const struct phi_layout *lay = &ts->t->layout;
+	int64_t n = 0, meta = 0, metasize = 0, flags = 0;
+	uint64_t msize = (uint64_t)PHI_L(lay, MEMBERDEF_SIZE);
+
+	if (!rd64(ts, cls + PHI_L(lay, TP_FLAGS), &flags) ||
+	    !((uint64_t)flags & PHI_TPFLAGS_HEAPTYPE) ||
+	    !rd64(ts, cls + PHI_L(lay, OB_SIZE), &n) ||
+	    !rd64(ts, cls + PHI_L(lay, OB_TYPE), &meta) ||
+	    !rd64(ts, (uint64_t)meta + PHI_L(lay, TP_BASICSIZE), &metasize))
+		return;
+	if (n <= 0 || n > PHI_MAX_MEMBERS || metasize <= 0 ||
+	    metasize > MAX_BASICSIZE)
+		return;
+	for (int64_t i = 0; i < n; i++) {
+		uint64_t m = cls + (uint64_t)metasize + (uint64_t)i * msize;
+		uint32_t type = 0;
+		int64_t off = 0;
+
+		if (!phi_image_u32(ts->img, m + PHI_L(lay, MEMBERDEF_TYPE),
+				   &type) ||
+		    !rd64(ts, m + PHI_L(lay, MEMBERDEF_OFFSET), &off))
+			return;
+		if ((type == T_OBJECT || type == T_OBJECT_EX) && off >= 16 &&
+		    off + 8 <= basicsize)
+			push_slot(ts, off);
+	}
+}
+
+/* Object members of a static class that the kind's decoder does not
+ * know (an exception subclass's extra fields): the NULL-terminated
+ * tp_members array, past the kind type's own size. */
+static void static_members(struct phi_types *ts, uint64_t cls,
+			   int64_t from, int64_t basicsize)
+{
+	const struct phi_layout *lay = &ts->t->layout;
+	uint64_t msize = (uint64_t)PHI_L(lay, MEMBERDEF_SIZE);
+	int64_t members = 0;
+
+	if (!rd64(ts, cls + PHI_L(lay, TP_MEMBERS), &members) || !members)
+		return;
+	for (int i = 0; i < PHI_MAX_MEMBERS; i++) {
+		uint64_t m = (uint64_t)members + (uint64_t)i * msize;
+		int64_t name = 0, off = 0;
+		uint32_t type = 0;
+
+		if (!rd64(ts, m + PHI_L(lay, MEMBERDEF_NAME), &name) || !name ||
+		    !phi_image_u32(ts->img, m + PHI_L(lay, MEMBERDEF_TYPE),
+				   &type) ||
+		    !rd64(ts, m + PHI_L(lay, MEMBERDEF_OFFSET), &off))
+			return;
+		if ((type == T_OBJECT || type == T_OBJECT_EX) && off >= from &&
+		    off + 8 <= basicsize)
+			push_slot(ts, off);
+	}
+}
+
+static bool is_kind_type(const struct phi_types *ts, uint64_t cls)
+{
+	for (int k = 0; k < PHI_K__COUNT; k++)
+		if (ts->kind_type[k] == cls)
+			return true;
+	return false;
+}
+
+/* __slots__ and other object members along the whole MRO (each class
+ * lists only its own). */
+static void collect_slots(struct phi_types *ts, struct phi_type *ty)
+{
+	const struct phi_layout *lay = &ts->t->layout;
+	int64_t mro = 0, n = 0, kind_size = 0;
+
+	ty->slots_start = (uint32_t)ts->nslot_offsets;
+	if (ty->kind == PHI_K_OPAQUE ||
+	    !rd64(ts, ty->addr + PHI_L(lay, TP_MRO), &mro) ||
+	    !rd64(ts, (uint64_t)mro + PHI_L(lay, OB_SIZE), &n) || n < 0 ||
+	    n > PHI_MAX_BASES)
+		return;
+	rd64(ts, ts->kind_type[ty->kind] + PHI_L(lay, TP_BASICSIZE),
+	     &kind_size);
+	for (int64_t i = 0; i < n; i++) {
+		int64_t cls = 0, flags = 0;
+
+		if (!rd64(ts, (uint64_t)mro + PHI_L(lay, TUPLE_ITEM) + 8 * i,
+			  &cls) ||
+		    !rd64(ts, (uint64_t)cls + PHI_L(lay, TP_FLAGS), &flags))
+			continue;
+		if ((uint64_t)flags & PHI_TPFLAGS_HEAPTYPE)
+			class_slots(ts, (uint64_t)cls, ty->basicsize);
+		else if (!is_kind_type(ts, (uint64_t)cls))
+			static_members(ts, (uint64_t)cls, kind_size,
+				       ty->basicsize);
+	}
+	ty->nslots = (uint32_t)(ts->nslot_offsets - ty->slots_start);
+}
+
+/* The kind decodes the __dict__ of its own static type (a function's,
+ * a module's...); a dict added by a class, or any dict of an opaque or
+ * plain instance, is decoded through tp_dictoffset. */
+static bool has_own_dict(const struct phi_types *ts,
+			 const struct phi_type *ty)
+{
+	int64_t kind_off = 0;
+
+	if (!ty->dictoffset)
+		return false;
+	if (ty->kind == PHI_K_OPAQUE || ty->kind == PHI_K_INSTANCE)
+		return true;
+	rd64(ts, ts->kind_type[ty->kind] + PHI_L(&ts->t->layout,
+						 TP_DICTOFFSET), &kind_off);
+	return ty->dictoffset != kind_off;
+}
+
+/* sys.flags, os.stat_result...: tuple subclasses whose type dict says
+ * how many items they really hold (n_fields). */
+static int64_t structseq_fields(const struct phi_types *ts,
+				const struct phi_type *ty)
+{
+	const struct phi_layout *lay = &ts->t->layout;
+	int64_t dict = 0, size = 0, digit = 0;
+	uint64_t v;
+
+	if (ty->kind != PHI_K_TUPLE ||
+	    ty->addr == ts->kind_type[PHI_K_TUPLE] ||
+	    !rd64(ts, ty->addr + PHI_L(lay, TP_DICT), &dict) || !dict)
+		return 0;
+	v = phi_dict_get_str(ts->img, lay, (uint64_t)dict, "n_fields");
+	/* A small positive int: one digit. */
+	if (!v || !rd64(ts, v + PHI_L(lay, OB_SIZE), &size) || size != 1 ||
+	    !phi_image_u32(ts->img, v + PHI_L(lay, LONG_DIGIT),
+			   (uint32_t *)&digit))
+		return 0;
+	return digit;
+}
+
+static int grow(struct phi_types *ts)
+{
+	if (ts->n == ts->cap) {
+		size_t ncap = ts->cap ? ts->cap * 2 : 256;
+		struct phi_type *p = realloc(ts->v, ncap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		ts->v = p;
+		ts->cap = ncap;
+	}
+	if (2 * (ts->n + 1) > ts->hmask + 1) {
+		uint64_t nmask = ts->hmask * 2 + 1;
+		uint32_t *hs = calloc(nmask + 1, sizeof(*hs));
+
+		if (!hs)
+			return -1;
+		for (size_t i = 0; i < ts->n; i++) {
+			uint64_t h = hash_addr(ts->v[i].addr) & nmask;
+
+			while (hs[h])
+				h = (h + 1) & nmask;
+			hs[h] = (uint32_t)i + 1;
+		}
+		free(ts->hslots);
+		ts->hslots = hs;
+		ts->hmask = nmask;
+	}
+	return 0;
+}
+
+uint32_t phi_types_get(struct phi_types *ts, uint64_t addr)
+{
+	struct phi_type ty;
+	uint64_t slot = 0;
+	uint32_t i = lookup(ts, addr, &slot);
+
+	if (i != PHI_NONE)
+		return i;
+	memset(&ty, 0, sizeof(ty));
+	if (!validate(ts, addr, &ty) || grow(ts) < 0)
+		return PHI_NONE;
+	ty.kind = find_kind(ts, addr);
+	ty.name = type_name(ts, &ty);
+	if (!ty.name)
+		return PHI_NONE;
+	collect_slots(ts, &ty);
+	ty.own_dict = has_own_dict(ts, &ty);
+	ty.structseq_fields = structseq_fields(ts, &ty);
+	lookup(ts, addr, &slot); /* the table may have grown */
+	i = (uint32_t)ts->n++;
+	ts->v[i] = ty;
+	ts->hslots[slot] = i + 1;
+	return i;
+}
