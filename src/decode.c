@@ -47,7 +47,7 @@ static int64_t rds(const struct ctx *c, int64_t off)
 static void visit(const struct ctx *c, uint64_t p)
 {
 	if (p)
-		c->visit(c->vctx, p, false);
+		c->visit(c->vctx, p, 0);
 }
 
 static void visit_field(const struct ctx *c, int64_t off)
@@ -136,7 +136,10 @@ static uint64_t do_dict(const struct ctx *c)
 		uint64_t k, v;
 
 		if (phi_dict_entry(&dict, c->d->lay, i, &k, &v)) {
-			visit(c, k);
+			/* A split table's keys are owned by the shared keys
+			 * object of the class, not by this dict. */
+			c->visit(c->vctx, k,
+				 dict.values ? PHI_REF_UNCOUNTED : 0);
 			visit(c, v);
 		}
 	}
@@ -225,10 +228,15 @@ static uint64_t do_type(const struct ctx *c)
 	visit_field(c, L(TP_DICT));
 	visit_field(c, L(TP_MRO));
 	visit_field(c, L(TP_BASES));
-	visit_field(c, L(TP_BASE));
 	visit_field(c, L(TP_SUBCLASSES));
-	if (!((uint64_t)flags & PHI_TPFLAGS_HEAPTYPE))
+	if (!((uint64_t)flags & PHI_TPFLAGS_HEAPTYPE)) {
+		/* A static type's tp_base is a plain C pointer, not a
+		 * reference it owns. */
+		if (rd(c, L(TP_BASE)))
+			c->visit(c->vctx, rd(c, L(TP_BASE)), PHI_REF_UNCOUNTED);
 		return (uint64_t)L(TP_SIZE);
+	}
+	visit_field(c, L(TP_BASE));
 	visit_field(c, L(HT_NAME));
 	visit_field(c, L(HT_QUALNAME));
 	visit_field(c, L(HT_SLOTS));
@@ -411,7 +419,7 @@ static uint64_t do_weakref(const struct ctx *c)
 	uint64_t obj = rd(c, L(WEAKREF_OBJECT));
 
 	if (obj)
-		c->visit(c->vctx, obj, true);
+		c->visit(c->vctx, obj, PHI_REF_WEAK);
 	visit_field(c, L(WEAKREF_CALLBACK));
 	return default_size(c);
 }
@@ -480,29 +488,16 @@ static uint64_t by_kind(const struct ctx *c)
 	}
 }
 
-/* __dict__ at tp_dictoffset; a negative offset counts from the end of a
- * variable-size object (int, bytes, tuple subclasses). */
-static void visit_instance_dict(const struct ctx *c)
-{
-	int64_t off = c->ty->dictoffset;
-
-	if (off < 0) {
-		uint64_t end = (uint64_t)c->ty->basicsize +
-			       (uint64_t)abs64(rds(c, L(OB_SIZE))) *
-				       (uint64_t)c->ty->itemsize;
-
-		off += (int64_t)((end + 7) & ~(uint64_t)7);
-	}
-	if (off > 0)
-		visit_field(c, off);
-}
-
 static void visit_extras(const struct ctx *c)
 {
 	const struct phi_types *ts = c->d->types;
 
-	if (c->ty->own_dict)
-		visit_instance_dict(c);
+	if (c->ty->own_dict) {
+		int64_t off = phi_type_dict_offset(ts, c->ty, c->addr);
+
+		if (off > 0)
+			visit_field(c, off);
+	}
 	for (uint32_t i = 0; i < c->ty->nslots; i++)
 		visit_field(c, ts->slot_offsets[c->ty->slots_start + i]);
 	/* Instances of heap types hold their type (subtype_traverse). */

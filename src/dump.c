@@ -13,6 +13,7 @@ static bool has_value(enum phi_kind k)
 	       k == PHI_K_BOOL || k == PHI_K_FLOAT;
 }
 
+/* Strong references (counted or not) or weak ones. */
 static void refs(yajl_gen g, const struct phi_graph *gr, uint32_t i,
 		 bool weak)
 {

@@ -22,6 +22,8 @@ struct builder {
 	const struct phi_target *t;
 	const struct phi_layout *lay;
 	struct phi_decoder dec;
+	uint32_t cur;      /* the node being decoded */
+	uint32_t interned; /* the interned-strings dict, PHI_NONE if none */
 	bool oom;
 };
 
@@ -62,7 +64,7 @@ static uint32_t add_object(struct builder *b, uint64_t addr)
 	return i;
 }
 
-static void on_ref(void *ctx, uint64_t addr, bool weak)
+static void on_ref(void *ctx, uint64_t addr, uint32_t flags)
 {
 	struct builder *b = ctx;
 	uint32_t n = add_object(b, addr);
@@ -71,7 +73,11 @@ static void on_ref(void *ctx, uint64_t addr, bool weak)
 		b->h->stats.bad_refs++;
 		return;
 	}
-	if (phi_graph_push_edge(&b->h->g, n | (weak ? PHI_EDGE_WEAK : 0)) < 0)
+	/* The interned dict's references are not counted (CPython
+	 * subtracts them from the strings' refcounts). */
+	if (b->cur == b->interned)
+		flags |= PHI_EDGE_UNCOUNTED;
+	if (phi_graph_push_edge(&b->h->g, n | flags) < 0)
 		b->oom = true;
 }
 
@@ -178,9 +184,12 @@ static void global_roots(struct builder *b)
 	for (size_t i = 0; i < sizeof(singletons) / sizeof(singletons[0]); i++)
 		add_root(b, sym[singletons[i]], PHI_ROOT_SINGLETON, 0,
 			 (uint32_t)i);
-	if (sym[PHI_S_INTERNED])
-		add_root(b, rd(b, sym[PHI_S_INTERNED]), PHI_ROOT_INTERNED, 0,
-			 0);
+	if (sym[PHI_S_INTERNED]) {
+		uint64_t dict = rd(b, sym[PHI_S_INTERNED]);
+
+		add_root(b, dict, PHI_ROOT_INTERNED, 0, 0);
+		b->interned = dict ? phi_graph_find(&b->h->g, dict) : PHI_NONE;
+	}
 }
 
 /* One circular GC list: gc heads linked through _gc_next, objects 16
@@ -220,6 +229,7 @@ static void decode_node(struct builder *b, uint32_t i)
 	struct phi_decoded out;
 	uint64_t type_addr = tcopy.addr;
 
+	b->cur = i;
 	phi_graph_begin_edges(g, i);
 	phi_decode(&b->dec, g->addr[i], &tcopy, on_ref, b, &out);
 	ty = &h->types.v[g->type[i]];
@@ -254,7 +264,8 @@ int phi_heap_build(struct phi_heap *h, const struct phi_image *img,
 		   void (*progress)(uint64_t done, uint64_t seen),
 		   struct phi_error *err)
 {
-	struct builder b = { .h = h, .img = img, .t = t, .lay = &t->layout };
+	struct builder b = { .h = h, .img = img, .t = t, .lay = &t->layout,
+			     .interned = PHI_NONE };
 	double t0 = now_ms();
 	int rc;
 

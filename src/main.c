@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "pyheapinspect/analysis.h"
 #include "pyheapinspect/capture.h"
 #include "pyheapinspect/dump.h"
 #include "pyheapinspect/freeze.h"
@@ -31,10 +32,15 @@ struct options {
 	bool small_ints;
 	size_t top;
 	const char *dump;
+	const char **objects, **exprs;
+	struct phi_analysis_opts analysis;
 	struct phi_capture_opts capture;
 };
 
-enum { OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP };
+enum {
+	OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP, OPT_OBJECT,
+	OPT_EXPR, OPT_SUSPECT,
+};
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
@@ -42,6 +48,9 @@ static const struct option long_options[] = {
 	{ "small-ints", no_argument, NULL, OPT_SMALL_INTS },
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "dump", required_argument, NULL, OPT_DUMP },
+	{ "object", required_argument, NULL, OPT_OBJECT },
+	{ "expr", required_argument, NULL, OPT_EXPR },
+	{ "suspect-share", required_argument, NULL, OPT_SUSPECT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -60,6 +69,13 @@ static void usage(FILE *out)
 		"(default 20)\n"
 		"      --dump FILE   write every object as JSON Lines "
 		"(- for stdout)\n"
+		"      --object ADDR name an object by address (repeatable)\n"
+		"      --expr EXPR   name an object as MODULE:NAME[.ATTR|[KEY]]..."
+		"\n                    (repeatable): deep and retained size, "
+		"path to a root\n"
+		"      --suspect-share PCT\n"
+		"                    leak suspects retain more than PCT%% of "
+		"the heap (10)\n"
 		"      --small-ints  list the small-int cache (-5..256)\n"
 		"  -v, --verbose     say where symbols and layouts came from\n"
 		"  -h, --help        show this help\n"
@@ -102,6 +118,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 	memset(o, 0, sizeof(*o));
 	o->top = 20;
+	o->analysis.suspect_share = 0.10;
+	/* At most one --object or --expr per argument. */
+	o->objects = calloc((size_t)argc, sizeof(char *));
+	o->exprs = calloc((size_t)argc, sizeof(char *));
+	if (!o->objects || !o->exprs) {
+		fprintf(stderr, "pyheapinspect: out of memory\n");
+		return phi_error_exit_status(PHI_E_NO_MEMORY);
+	}
+	o->analysis.objects = o->objects;
+	o->analysis.exprs = o->exprs;
 	o->capture.attach_timeout_ms = 2000;
 	o->capture.test_hold_ms = hold ? atoi(hold) : 0;
 	while ((c = getopt_long(argc, argv, "p:vhV", long_options, NULL)) !=
@@ -119,6 +145,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_DUMP:
 			o->dump = optarg;
+			break;
+		case OPT_OBJECT:
+			o->objects[o->analysis.nobjects++] = optarg;
+			break;
+		case OPT_EXPR:
+			o->exprs[o->analysis.nexprs++] = optarg;
+			break;
+		case OPT_SUSPECT:
+			if (!parse_long(optarg, 0, 100, &v))
+				return usage_error("invalid --suspect-share "
+						   "(a percentage)", optarg);
+			o->analysis.suspect_share = (double)v / 100.0;
 			break;
 		case OPT_JSON:
 			o->json = true;
@@ -250,8 +288,12 @@ static int analyse_and_report(const struct options *o,
 {
 	struct phi_small_ints si;
 	struct phi_heap heap;
+	struct phi_analysis an;
+	struct phi_analysis_opts opts = o->analysis;
 	int rc;
 
+	memset(&an, 0, sizeof(an));
+	opts.top = o->top;
 	rc = phi_small_ints_read(&si, &cap->img, &t->layout, rt->interp_main,
 				 t->sym[PHI_S_LONG_TYPE], err);
 	if (rc < 0)
@@ -265,14 +307,21 @@ static int analyse_and_report(const struct options *o,
 			" edges decoded in %.1f ms; graph uses %.1f MiB\n",
 			heap.stats.objects, heap.g.nedges, heap.build_ms,
 			(double)phi_graph_memory(&heap.g) / (1 << 20));
+	if (rc == 0)
+		rc = phi_analysis_run(&an, &heap, &cap->img, t, rt, &opts, err);
+	if (rc == 0 && o->verbose)
+		fprintf(stderr, "pyheapinspect: analyses took %.1f ms\n",
+			an.ms);
 	if (rc == 0 && o->dump)
 		rc = write_dump(o, &heap, cap, t, err);
 	if (rc == 0) {
 		rep->small_ints = &si;
 		rep->heap = &heap;
+		rep->analysis = &an;
 		rc = o->json ? phi_report_json(stdout, rep, err) :
 			       phi_report_text(stdout, rep, err);
 	}
+	phi_analysis_release(&an);
 	phi_heap_release(&heap);
 	return rc;
 }
@@ -326,7 +375,8 @@ int main(int argc, char **argv)
 	if (rc >= 0)
 		return rc;
 	phi_freeze_install_signal_handlers();
-	if (run(&o, &err) < 0)
-		return fail(&err);
-	return 0;
+	rc = run(&o, &err) < 0 ? fail(&err) : 0;
+	free(o.objects);
+	free(o.exprs);
+	return rc;
 }

@@ -228,65 +228,99 @@ static int push_slot(struct phi_types *ts, int64_t off)
 	return 0;
 }
 
-/* Object members (__slots__) of one heap class: PyMemberDefs right after
- * the type object, as many as its ob_size. */
-static void class_slots(struct phi_types *ts, uint64_t cls,
-			int64_t basicsize)
+/* Called for each object member; returning true stops the walk. */
+typedef bool (*member_fn)(void *ctx, uint64_t name, int64_t offset);
+
+/* One PyMemberDef at m: true with its name and offset when it is an
+ * object member (T_OBJECT or T_OBJECT_EX). */
+static bool member_at(const struct phi_types *ts, uint64_t m, uint64_t *name,
+		      int64_t *off, bool *end)
 {
 	const struct phi_layout *lay = &ts->t->layout;
-	int64_t n = 0, meta = 0, metasize = 0, flags = 0;
-	uint64_t msize = (uint64_t)PHI_L(lay, MEMBERDEF_SIZE);
+	uint32_t type = 0;
+	int64_t nm = 0;
 
-	if (!rd64(ts, cls + PHI_L(lay, TP_FLAGS), &flags) ||
-	    !((uint64_t)flags & PHI_TPFLAGS_HEAPTYPE) ||
-	    !rd64(ts, cls + PHI_L(lay, OB_SIZE), &n) ||
-	    !rd64(ts, cls + PHI_L(lay, OB_TYPE), &meta) ||
-	    !rd64(ts, (uint64_t)meta + PHI_L(lay, TP_BASICSIZE), &metasize))
-		return;
-	if (n <= 0 || n > PHI_MAX_MEMBERS || metasize <= 0 ||
-	    metasize > MAX_BASICSIZE)
-		return;
-	for (int64_t i = 0; i < n; i++) {
-		uint64_t m = cls + (uint64_t)metasize + (uint64_t)i * msize;
-		uint32_t type = 0;
-		int64_t off = 0;
-
-		if (!phi_image_u32(ts->img, m + PHI_L(lay, MEMBERDEF_TYPE),
-				   &type) ||
-		    !rd64(ts, m + PHI_L(lay, MEMBERDEF_OFFSET), &off))
-			return;
-		if ((type == T_OBJECT || type == T_OBJECT_EX) && off >= 16 &&
-		    off + 8 <= basicsize)
-			push_slot(ts, off);
-	}
+	*end = !rd64(ts, m + PHI_L(lay, MEMBERDEF_NAME), &nm) || !nm ||
+	       !phi_image_u32(ts->img, m + PHI_L(lay, MEMBERDEF_TYPE), &type) ||
+	       !rd64(ts, m + PHI_L(lay, MEMBERDEF_OFFSET), off);
+	*name = (uint64_t)nm;
+	return !*end && (type == T_OBJECT || type == T_OBJECT_EX) && *off >= 16;
 }
 
-/* Object members of a static class that the kind's decoder does not
- * know (an exception subclass's extra fields): the NULL-terminated
- * tp_members array, past the kind type's own size. */
-static void static_members(struct phi_types *ts, uint64_t cls,
-			   int64_t from, int64_t basicsize)
+/* The object members a class declares itself: a heap class's __slots__
+ * (as many PyMemberDefs right after the type object as its ob_size), or
+ * a static class's NULL-terminated tp_members. */
+static bool each_member(const struct phi_types *ts, uint64_t cls,
+			member_fn fn, void *ctx)
 {
 	const struct phi_layout *lay = &ts->t->layout;
-	uint64_t msize = (uint64_t)PHI_L(lay, MEMBERDEF_SIZE);
-	int64_t members = 0;
+	int64_t n = PHI_MAX_MEMBERS, flags = 0, meta = 0, metasize = 0;
+	int64_t first = 0, off;
+	uint64_t msize = (uint64_t)PHI_L(lay, MEMBERDEF_SIZE), name;
+	bool end;
 
-	if (!rd64(ts, cls + PHI_L(lay, TP_MEMBERS), &members) || !members)
-		return;
-	for (int i = 0; i < PHI_MAX_MEMBERS; i++) {
-		uint64_t m = (uint64_t)members + (uint64_t)i * msize;
-		int64_t name = 0, off = 0;
-		uint32_t type = 0;
-
-		if (!rd64(ts, m + PHI_L(lay, MEMBERDEF_NAME), &name) || !name ||
-		    !phi_image_u32(ts->img, m + PHI_L(lay, MEMBERDEF_TYPE),
-				   &type) ||
-		    !rd64(ts, m + PHI_L(lay, MEMBERDEF_OFFSET), &off))
-			return;
-		if ((type == T_OBJECT || type == T_OBJECT_EX) && off >= from &&
-		    off + 8 <= basicsize)
-			push_slot(ts, off);
+	if (!rd64(ts, cls + PHI_L(lay, TP_FLAGS), &flags))
+		return false;
+	if ((uint64_t)flags & PHI_TPFLAGS_HEAPTYPE) {
+		if (!rd64(ts, cls + PHI_L(lay, OB_SIZE), &n) ||
+		    !rd64(ts, cls + PHI_L(lay, OB_TYPE), &meta) ||
+		    !rd64(ts, (uint64_t)meta + PHI_L(lay, TP_BASICSIZE),
+			  &metasize) ||
+		    n <= 0 || n > PHI_MAX_MEMBERS || metasize <= 0 ||
+		    metasize > MAX_BASICSIZE)
+			return false;
+		first = (int64_t)cls + metasize;
+	} else if (!rd64(ts, cls + PHI_L(lay, TP_MEMBERS), &first) || !first) {
+		return false;
 	}
+	for (int64_t i = 0; i < n; i++) {
+		bool obj = member_at(ts, (uint64_t)first + (uint64_t)i * msize,
+				     &name, &off, &end);
+
+		if (end)
+			break;
+		if (obj && fn(ctx, name, off))
+			return true;
+	}
+	return false;
+}
+
+/* Each class of ty's MRO, most derived first; stops when fn says so. */
+static bool each_mro_class(const struct phi_types *ts,
+			   const struct phi_type *ty,
+			   bool (*fn)(void *ctx, uint64_t cls), void *ctx)
+{
+	const struct phi_layout *lay = &ts->t->layout;
+	int64_t mro = 0, n = 0;
+
+	if (!rd64(ts, ty->addr + PHI_L(lay, TP_MRO), &mro) ||
+	    !rd64(ts, (uint64_t)mro + PHI_L(lay, OB_SIZE), &n) || n < 0 ||
+	    n > PHI_MAX_BASES)
+		return false;
+	for (int64_t i = 0; i < n; i++) {
+		int64_t cls = 0;
+
+		if (rd64(ts, (uint64_t)mro + PHI_L(lay, TUPLE_ITEM) + 8 * i,
+			 &cls) &&
+		    fn(ctx, (uint64_t)cls))
+			return true;
+	}
+	return false;
+}
+
+struct collect {
+	struct phi_types *ts;
+	int64_t from, basicsize;
+};
+
+static bool collect_one(void *ctx, uint64_t name, int64_t off)
+{
+	struct collect *c = ctx;
+
+	(void)name;
+	if (off >= c->from && off + 8 <= c->basicsize)
+		push_slot(c->ts, off);
+	return false;
 }
 
 static bool is_kind_type(const struct phi_types *ts, uint64_t cls)
@@ -297,35 +331,121 @@ static bool is_kind_type(const struct phi_types *ts, uint64_t cls)
 	return false;
 }
 
+/* A heap class contributes all its slots; a static class only the object
+ * members the kind's decoder does not know (an exception subclass's
+ * extra fields, past the kind type's own size). */
+static bool collect_class(void *ctx, uint64_t cls)
+{
+	struct collect *c = ctx;
+	int64_t flags = 0;
+	struct collect one = *c;
+
+	if (!rd64(c->ts, cls + PHI_L(&c->ts->t->layout, TP_FLAGS), &flags))
+		return false;
+	if ((uint64_t)flags & PHI_TPFLAGS_HEAPTYPE)
+		one.from = 16;
+	else if (is_kind_type(c->ts, cls))
+		return false;
+	each_member(c->ts, cls, collect_one, &one);
+	return false;
+}
+
 /* __slots__ and other object members along the whole MRO (each class
  * lists only its own). */
 static void collect_slots(struct phi_types *ts, struct phi_type *ty)
 {
-	const struct phi_layout *lay = &ts->t->layout;
-	int64_t mro = 0, n = 0, kind_size = 0;
+	struct collect c = { .ts = ts, .basicsize = ty->basicsize };
 
 	ty->slots_start = (uint32_t)ts->nslot_offsets;
-	if (ty->kind == PHI_K_OPAQUE ||
-	    !rd64(ts, ty->addr + PHI_L(lay, TP_MRO), &mro) ||
-	    !rd64(ts, (uint64_t)mro + PHI_L(lay, OB_SIZE), &n) || n < 0 ||
-	    n > PHI_MAX_BASES)
-		return;
-	rd64(ts, ts->kind_type[ty->kind] + PHI_L(lay, TP_BASICSIZE),
-	     &kind_size);
-	for (int64_t i = 0; i < n; i++) {
-		int64_t cls = 0, flags = 0;
-
-		if (!rd64(ts, (uint64_t)mro + PHI_L(lay, TUPLE_ITEM) + 8 * i,
-			  &cls) ||
-		    !rd64(ts, (uint64_t)cls + PHI_L(lay, TP_FLAGS), &flags))
-			continue;
-		if ((uint64_t)flags & PHI_TPFLAGS_HEAPTYPE)
-			class_slots(ts, (uint64_t)cls, ty->basicsize);
-		else if (!is_kind_type(ts, (uint64_t)cls))
-			static_members(ts, (uint64_t)cls, kind_size,
-				       ty->basicsize);
-	}
+	/* Of an opaque type only the classes' own __slots__ are known. */
+	c.from = INT64_MAX;
+	if (ty->kind != PHI_K_OPAQUE)
+		rd64(ts, ts->kind_type[ty->kind] +
+				 PHI_L(&ts->t->layout, TP_BASICSIZE),
+		     &c.from);
+	each_mro_class(ts, ty, collect_class, &c);
 	ty->nslots = (uint32_t)(ts->nslot_offsets - ty->slots_start);
+}
+
+struct find_member {
+	const struct phi_types *ts;
+	const char *name;  /* by name, or */
+	int64_t offset;    /* by offset */
+	uint64_t found_name;
+	int64_t found_offset;
+};
+
+static bool match_member(void *ctx, uint64_t name, int64_t off)
+{
+	struct find_member *f = ctx;
+	const char *s;
+	size_t avail;
+
+	if (!f->name) {
+		if (off != f->offset)
+			return false;
+	} else {
+		avail = phi_image_avail(f->ts->img, name);
+		s = phi_image_ptr(f->ts->img, name, 1);
+		if (!s || strnlen(s, avail) != strlen(f->name) ||
+		    strcmp(s, f->name) != 0)
+			return false;
+	}
+	f->found_name = name;
+	f->found_offset = off;
+	return true;
+}
+
+static bool find_in_class(void *ctx, uint64_t cls)
+{
+	struct find_member *f = ctx;
+
+	return each_member(f->ts, cls, match_member, f);
+}
+
+int64_t phi_type_member_offset(const struct phi_types *ts,
+			       const struct phi_type *ty, const char *name)
+{
+	struct find_member f = { .ts = ts, .name = name };
+
+	return each_mro_class(ts, ty, find_in_class, &f) ? f.found_offset : -1;
+}
+
+bool phi_type_member_name(const struct phi_types *ts,
+			  const struct phi_type *ty, int64_t offset,
+			  char *buf, size_t len)
+{
+	struct find_member f = { .ts = ts, .offset = offset };
+	const char *s;
+	size_t avail;
+
+	if (!each_mro_class(ts, ty, find_in_class, &f))
+		return false;
+	avail = phi_image_avail(ts->img, f.found_name);
+	s = phi_image_ptr(ts->img, f.found_name, 1);
+	if (!s)
+		return false;
+	snprintf(buf, len, "%.*s", (int)(avail < len ? avail : len), s);
+	return true;
+}
+
+int64_t phi_type_dict_offset(const struct phi_types *ts,
+			     const struct phi_type *ty, uint64_t obj)
+{
+	int64_t off = ty->dictoffset, size = 0;
+	uint64_t end;
+
+	if (off >= 0)
+		return off;
+	/* Negative: from the end of a variable-size object. */
+	rd64(ts, obj + PHI_L(&ts->t->layout, OB_SIZE), &size);
+	if (size < 0)
+		size = -size;
+	if (size > (int64_t)1 << 40)
+		return 0;
+	end = (uint64_t)ty->basicsize + (uint64_t)size * (uint64_t)ty->itemsize;
+	off += (int64_t)((end + 7) & ~(uint64_t)7);
+	return off > 0 ? off : 0;
 }
 
 /* The kind decodes the __dict__ of its own static type (a function's,

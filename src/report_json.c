@@ -9,6 +9,7 @@
 #include "config.h"
 #include "pyheapinspect/histogram.h"
 #include "pyheapinspect/jsonout.h"
+#include "pyheapinspect/pyvalue.h"
 #include "pyheapinspect/report.h"
 
 static void small_ints_json(yajl_gen g, const struct phi_small_ints *s)
@@ -87,6 +88,171 @@ static void heap_json(yajl_gen g, const struct phi_heap *h)
 	yajl_gen_array_close(g);
 }
 
+/* address, type, size and, for scalars, a preview. */
+static void object_fields(yajl_gen g, const struct phi_report *r,
+			  uint32_t node)
+{
+	const struct phi_graph *gr = &r->heap->g;
+	const struct phi_type *t = &r->heap->types.v[gr->type[node]];
+	char v[PHI_PREVIEW_BUF];
+	bool cut;
+
+	phi_json_key(g, "address");
+	phi_json_address(g, gr->addr[node]);
+	phi_json_key(g, "type");
+	phi_json_string(g, t->name);
+	uint_field(g, "size", gr->size[node]);
+	if (phi_value_preview(&r->capture->img, &r->target->layout, t->kind,
+			      gr->addr[node], v, sizeof(v), &cut)) {
+		phi_json_key(g, "preview");
+		phi_json_string(g, v);
+	}
+}
+
+static void named_json(yajl_gen g, const struct phi_report *r)
+{
+	const struct phi_analysis *a = r->analysis;
+
+	phi_json_key(g, "named");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < a->nnamed; i++) {
+		const struct phi_named *n = &a->named[i];
+
+		yajl_gen_map_open(g);
+		phi_json_key(g, "expr");
+		phi_json_string(g, n->spec);
+		object_fields(g, r, n->node);
+		uint_field(g, "deep_size", n->deep.size);
+		uint_field(g, "deep_objects", n->deep.objects);
+		uint_field(g, "references", n->deep.references);
+		uint_field(g, "shared_references", n->deep.shared_refs);
+		uint_field(g, "sharing_saved", n->deep.sharing_saved);
+		uint_field(g, "shared_outside_objects",
+			   n->deep.outside_objects);
+		uint_field(g, "shared_outside_size", n->deep.outside_size);
+		uint_field(g, "retained_size", n->retained);
+		phi_json_key(g, "path");
+		phi_json_string(g, n->path);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+static void sharing_json(yajl_gen g, const struct phi_report *r)
+{
+	const struct phi_sharing *s = &r->analysis->sharing;
+
+	phi_json_key(g, "sharing");
+	yajl_gen_map_open(g);
+	uint_field(g, "objects", s->objects);
+	uint_field(g, "size", s->size);
+	phi_json_key(g, "top");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < s->ntop; i++) {
+		yajl_gen_map_open(g);
+		object_fields(g, r, s->top[i].node);
+		uint_field(g, "referrers", s->top[i].referrers);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+}
+
+static void retained_list(yajl_gen g, const struct phi_report *r,
+			  const char *key, size_t n)
+{
+	const struct phi_retained *rt = &r->analysis->retained;
+	char path[PHI_PATH_MAX];
+
+	phi_json_key(g, key);
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t v = rt->top[i];
+
+		yajl_gen_map_open(g);
+		object_fields(g, r, v);
+		uint_field(g, "retained_size", rt->dom.retained[v]);
+		phi_path_text(&r->analysis->paths, r->heap, &r->capture->img,
+			      r->target, v, path, sizeof(path));
+		phi_json_key(g, "path");
+		phi_json_string(g, path);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+static void retained_json(yajl_gen g, const struct phi_report *r)
+{
+	const struct phi_retained *rt = &r->analysis->retained;
+	char buf[32];
+	int n;
+
+	phi_json_key(g, "retained");
+	yajl_gen_map_open(g);
+	uint_field(g, "roots", rt->roots);
+	uint_field(g, "reachable_objects", rt->dom.reachable);
+	uint_field(g, "reachable_size", rt->dom.reachable_size);
+	phi_json_key(g, "suspect_threshold");
+	n = snprintf(buf, sizeof(buf), "%.4f", rt->threshold);
+	yajl_gen_number(g, buf, (size_t)n);
+	retained_list(g, r, "top", rt->ntop);
+	retained_list(g, r, "suspects", rt->nsuspects);
+	yajl_gen_map_close(g);
+}
+
+static void dups_json(yajl_gen g, const struct phi_report *r)
+{
+	const struct phi_dups *d = &r->analysis->dups;
+
+	phi_json_key(g, "duplicates");
+	yajl_gen_map_open(g);
+	uint_field(g, "wasted", d->total_wasted);
+	uint_field(g, "groups_total", d->total_groups);
+	phi_json_key(g, "groups");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < d->ngroups; i++) {
+		const struct phi_dup_group *x = &d->groups[i];
+
+		yajl_gen_map_open(g);
+		phi_json_key(g, "type");
+		phi_json_string(g, x->type);
+		uint_field(g, "count", x->count);
+		uint_field(g, "size", x->size);
+		uint_field(g, "wasted", x->wasted);
+		phi_json_key(g, "preview");
+		phi_json_string(g, x->preview);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+}
+
+static void audit_json(yajl_gen g, const struct phi_report *r)
+{
+	const struct phi_audit *a = &r->analysis->audit;
+
+	phi_json_key(g, "refcount_audit");
+	yajl_gen_map_open(g);
+	uint_field(g, "lower_than_found", a->low);
+	phi_json_key(g, "examples");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < a->nlow_top; i++) {
+		yajl_gen_map_open(g);
+		object_fields(g, r, a->low_top[i].node);
+		phi_json_key(g, "refcount");
+		yajl_gen_integer(g, r->heap->g.refcnt[a->low_top[i].node]);
+		uint_field(g, "references_found", a->low_top[i].found);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	phi_json_key(g, "held_from_outside");
+	yajl_gen_map_open(g);
+	uint_field(g, "count", a->external);
+	uint_field(g, "size", a->external_size);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+}
+
 static void target_json(yajl_gen g, const struct phi_report *r)
 {
 	const struct phi_target *t = r->target;
@@ -130,6 +296,13 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 	target_json(g, r);
 	if (r->heap)
 		heap_json(g, r->heap);
+	if (r->analysis) {
+		named_json(g, r);
+		sharing_json(g, r);
+		retained_json(g, r);
+		dups_json(g, r);
+		audit_json(g, r);
+	}
 	if (r->small_ints)
 		small_ints_json(g, r->small_ints);
 	yajl_gen_map_close(g);

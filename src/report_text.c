@@ -1,8 +1,10 @@
 /* The text report. */
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pyheapinspect/histogram.h"
+#include "pyheapinspect/pyvalue.h"
 
 #include "pyheapinspect/report.h"
 
@@ -104,12 +106,131 @@ static void print_heap(FILE *out, const struct phi_heap *h, size_t top)
 	free(order);
 }
 
+/* "dict 0x7f.. 1.2 KiB 'preview'" for one object. */
+static void describe(FILE *out, const struct phi_report *r, uint32_t node)
+{
+	const struct phi_graph *g = &r->heap->g;
+	const struct phi_type *t = &r->heap->types.v[g->type[node]];
+	char v[PHI_PREVIEW_BUF], b[32];
+	bool cut;
+
+	fprintf(out, "%s at 0x%" PRIx64 " (%s)", t->name, g->addr[node],
+		human(g->size[node], b, sizeof(b)));
+	if (phi_value_preview(&r->capture->img, &r->target->layout, t->kind,
+			      g->addr[node], v, sizeof(v), &cut))
+		fprintf(out, " %.60s%s", v, cut || strlen(v) > 60 ? "..." : "");
+}
+
+static void print_named(FILE *out, const struct phi_report *r)
+{
+	const struct phi_analysis *a = r->analysis;
+	char b1[32], b2[32], b3[32];
+
+	for (size_t i = 0; i < a->nnamed; i++) {
+		const struct phi_named *n = &a->named[i];
+
+		fprintf(out, "\n%s: ", n->spec);
+		describe(out, r, n->node);
+		fprintf(out, "\n  deep size     %s in %" PRIu64 " objects (%"
+			PRIu64 " references, %" PRIu64 " shared, %s saved by "
+			"sharing)\n", human(n->deep.size, b1, sizeof(b1)),
+			n->deep.objects, n->deep.references,
+			n->deep.shared_refs,
+			human(n->deep.sharing_saved, b2, sizeof(b2)));
+		fprintf(out, "  shared with   %" PRIu64 " objects also "
+			"referenced from outside it (%s)\n",
+			n->deep.outside_objects,
+			human(n->deep.outside_size, b3, sizeof(b3)));
+		fprintf(out, "  retains       %s\n",
+			human(n->retained, b1, sizeof(b1)));
+		fprintf(out, "  alive through %s\n",
+			n->path[0] ? n->path : "(no path from a root)");
+	}
+}
+
+static void print_retained(FILE *out, const struct phi_report *r)
+{
+	const struct phi_retained *rt = &r->analysis->retained;
+	char b[32], path[PHI_PATH_MAX];
+
+	fprintf(out, "\nretained size (what each object keeps alive); leak "
+		"suspects retain more than %.0f%% of the heap:\n",
+		rt->threshold * 100);
+	for (size_t i = 0; i < rt->ntop; i++) {
+		uint32_t v = rt->top[i];
+
+		fprintf(out, "  %10s %s ", human(rt->dom.retained[v], b,
+						 sizeof(b)),
+			i < rt->nsuspects ? "SUSPECT" : "       ");
+		describe(out, r, v);
+		phi_path_text(&r->analysis->paths, r->heap, &r->capture->img,
+			      r->target, v, path, sizeof(path));
+		fprintf(out, "\n%21s%.200s\n", "", path);
+	}
+}
+
+static void print_sharing(FILE *out, const struct phi_report *r)
+{
+	const struct phi_sharing *s = &r->analysis->sharing;
+	char b[32];
+
+	fprintf(out, "\nshared objects: %" PRIu64 " with more than one "
+		"referrer, %s\n", s->objects, human(s->size, b, sizeof(b)));
+	for (size_t i = 0; i < s->ntop; i++) {
+		fprintf(out, "  %8u referrers  ", s->top[i].referrers);
+		describe(out, r, s->top[i].node);
+		fputc('\n', out);
+	}
+}
+
+static void print_dups(FILE *out, const struct phi_report *r)
+{
+	const struct phi_dups *d = &r->analysis->dups;
+	char b1[32], b2[32];
+
+	fprintf(out, "\nduplicate values: %s wasted in %" PRIu64 " groups\n",
+		human(d->total_wasted, b1, sizeof(b1)), d->total_groups);
+	for (size_t i = 0; i < d->ngroups; i++) {
+		const struct phi_dup_group *x = &d->groups[i];
+
+		fprintf(out, "  %10s wasted  %6" PRIu64 " x %-8s %-10s %.60s\n",
+			human(x->wasted, b1, sizeof(b1)), x->count,
+			human(x->size, b2, sizeof(b2)), x->type, x->preview);
+	}
+}
+
+static void print_audit(FILE *out, const struct phi_report *r)
+{
+	const struct phi_audit *a = &r->analysis->audit;
+	char b[32];
+
+	fprintf(out, "\nrefcount audit: %" PRIu64 " objects held from outside "
+		"the heap (%s); %" PRIu64 " with fewer counted references "
+		"than found%s\n", a->external,
+		human(a->external_size, b, sizeof(b)), a->low,
+		a->low ? " (torn read?)" : "");
+	for (size_t i = 0; i < a->nlow_top; i++) {
+		fprintf(out, "  refcount %" PRId64 " < %u found: ",
+			r->heap->g.refcnt[a->low_top[i].node],
+			a->low_top[i].found);
+		describe(out, r, a->low_top[i].node);
+		fputc('\n', out);
+	}
+}
+
 int phi_report_text(FILE *out, const struct phi_report *r,
 		    struct phi_error *err)
 {
 	print_header(out, r);
 	if (r->heap)
 		print_heap(out, r->heap, r->top);
+	if (r->analysis) {
+		print_named(out, r);
+		print_retained(out, r);
+		print_sharing(out, r);
+		print_dups(out, r);
+		print_audit(out, r);
+	}
 	if (r->small_ints)
 		print_small_ints(out, r->small_ints, r->list_small_ints);
 	if (fflush(out) != 0 || ferror(out))

@@ -6,13 +6,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "pyheapinspect/graph.h"
 #include "pyheapinspect/image.h"
 #include "pyheapinspect/layout.h"
 #include "pyheapinspect/pytype.h"
 
-/* Called for each referent (never for NULL).  weak marks a weakref's
- * referent, which does not keep it alive. */
-typedef void (*phi_visit_fn)(void *ctx, uint64_t addr, bool weak);
+/* Flags of a reference, as the graph's edge flags. */
+#define PHI_REF_WEAK PHI_EDGE_WEAK           /* a weakref's referent */
+#define PHI_REF_UNCOUNTED PHI_EDGE_UNCOUNTED /* not in the refcount */
+
+/* Called for each referent (never for NULL) with PHI_REF_* flags. */
+typedef void (*phi_visit_fn)(void *ctx, uint64_t addr, uint32_t flags);
 
 struct phi_decoder {
 	const struct phi_image *img;

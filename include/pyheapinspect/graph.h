@@ -11,11 +11,17 @@
 #include "pyheapinspect/error.h"
 
 #define PHI_NONE UINT32_MAX
-/* An edge target with this bit set is weak (a weakref's referent). */
+/* Edge flags, in the top bits of an edge's target index.  WEAK: a
+ * weakref's referent, which it does not keep alive.  UNCOUNTED: a
+ * reference the target's refcount does not count (the keys of a split
+ * dict belong to the type's shared keys; the interned dict does not own
+ * its strings), so it keeps nothing alive either. */
 #define PHI_EDGE_WEAK 0x80000000u
-#define PHI_EDGE_NODE(e) ((e) & ~PHI_EDGE_WEAK)
-/* Largest graph: indices must leave the weak bit free. */
-#define PHI_MAX_NODES 0x7ffffff0u
+#define PHI_EDGE_UNCOUNTED 0x40000000u
+#define PHI_EDGE_FLAGS (PHI_EDGE_WEAK | PHI_EDGE_UNCOUNTED)
+#define PHI_EDGE_NODE(e) ((e) & ~PHI_EDGE_FLAGS)
+/* Largest graph: indices must leave the flag bits free. */
+#define PHI_MAX_NODES 0x3ffffff0u
 
 enum {
 	PHI_NODE_GC = 1,         /* has a GC header (sys.getsizeof adds 16) */

@@ -58,4 +58,19 @@ uint32_t phi_types_get(struct phi_types *ts, uint64_t addr);
 
 const char *phi_kind_name(enum phi_kind kind);
 
+/* Offset of the object member (__slots__ entry, or a static type's object
+ * member) called name in instances of ty, searching its MRO; -1 if none. */
+int64_t phi_type_member_offset(const struct phi_types *ts,
+			       const struct phi_type *ty, const char *name);
+
+/* Name of the object member at offset in instances of ty. */
+bool phi_type_member_name(const struct phi_types *ts,
+			  const struct phi_type *ty, int64_t offset,
+			  char *buf, size_t len);
+
+/* Where obj's __dict__ pointer is (tp_dictoffset, a negative one resolved
+ * from the end of a variable-size object); 0 when it has none. */
+int64_t phi_type_dict_offset(const struct phi_types *ts,
+			     const struct phi_type *ty, uint64_t obj);
+
 #endif

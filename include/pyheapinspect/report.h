@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "pyheapinspect/analysis.h"
 #include "pyheapinspect/capture.h"
 #include "pyheapinspect/error.h"
 #include "pyheapinspect/heap.h"
@@ -22,6 +23,7 @@ struct phi_report {
 	const struct phi_runtime *runtime;
 	const struct phi_small_ints *small_ints;
 	const struct phi_heap *heap;
+	const struct phi_analysis *analysis;
 	bool list_small_ints; /* text: print the whole table */
 	size_t top;           /* text: rows of the type histogram */
 	double layout_ms;     /* time to resolve the layouts */

@@ -1,0 +1,51 @@
+/* All analyses of one run, computed once and read by the reporters. */
+#ifndef PYHEAPINSPECT_ANALYSIS_H
+#define PYHEAPINSPECT_ANALYSIS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pyheapinspect/analyze.h"
+#include "pyheapinspect/dups.h"
+#include "pyheapinspect/paths.h"
+#include "pyheapinspect/runtime.h"
+#include "pyheapinspect/target.h"
+
+/* An object the user named with --object or --expr. */
+struct phi_named {
+	const char *spec;       /* the expression, or the address given */
+	uint32_t node;
+	struct phi_deep deep;
+	uint64_t retained;
+	char path[PHI_PATH_MAX];
+};
+
+struct phi_analysis_opts {
+	const char *const *objects; /* --object values */
+	size_t nobjects;
+	const char *const *exprs;   /* --expr values */
+	size_t nexprs;
+	size_t top;                 /* rows of each top-N list */
+	double suspect_share;       /* leak suspects retain more than this */
+};
+
+struct phi_analysis {
+	uint32_t *indeg;
+	struct phi_named *named;
+	size_t nnamed;
+	struct phi_sharing sharing;
+	struct phi_audit audit;
+	struct phi_retained retained;
+	struct phi_dups dups;
+	struct phi_paths paths;
+	double ms;
+};
+
+int phi_analysis_run(struct phi_analysis *a, const struct phi_heap *h,
+		     const struct phi_image *img, const struct phi_target *t,
+		     const struct phi_runtime *rt,
+		     const struct phi_analysis_opts *o, struct phi_error *err);
+void phi_analysis_release(struct phi_analysis *a);
+
+#endif

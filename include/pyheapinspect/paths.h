@@ -1,0 +1,39 @@
+/* Why an object is alive: the shortest chain of references from a root,
+ * written the way a Python programmer reads it. */
+#ifndef PYHEAPINSPECT_PATHS_H
+#define PYHEAPINSPECT_PATHS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pyheapinspect/error.h"
+#include "pyheapinspect/heap.h"
+#include "pyheapinspect/image.h"
+#include "pyheapinspect/target.h"
+
+/* Longest path text; longer ones are cut with "...". */
+#define PHI_PATH_MAX 2048
+/* Steps shown at most (the path's head and tail are kept). */
+#define PHI_PATH_STEPS 64
+
+struct phi_paths {
+	uint32_t *parent;    /* BFS tree: parent node, PHI_NONE unreached,
+			      * PHI_PATH_ROOT for a root */
+	uint32_t *root_of;   /* for roots: index in h->roots, or
+			      * PHI_PATH_EXTERNAL for an external root */
+};
+
+#define PHI_PATH_ROOT (PHI_NONE - 1)
+#define PHI_PATH_EXTERNAL (PHI_NONE - 2)
+
+/* One breadth-first walk from every root over counted references. */
+int phi_paths_build(struct phi_paths *p, const struct phi_heap *h,
+		    const uint32_t *indeg, struct phi_error *err);
+void phi_paths_release(struct phi_paths *p);
+
+/* The path to node as text ("" when unreachable). */
+void phi_path_text(const struct phi_paths *p, const struct phi_heap *h,
+		   const struct phi_image *img, const struct phi_target *t,
+		   uint32_t node, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,166 @@
+/* Paths to roots.  One breadth-first walk from all roots at once (roots
+ * in the order heap.c lists them: sys.modules first) gives every object
+ * its shortest chain; each step is then named by looking at where the
+ * parent holds the child. */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyheapinspect/pathlabel.h"
+#include "pyheapinspect/paths.h"
+
+/* Which roots explain an object best: module state first (a module
+ * global reads better than the frame that happens to run the module),
+ * then threads, then the interpreter's caches, then references from
+ * outside the heap. */
+static int root_rank(enum phi_root_kind k)
+{
+	switch (k) {
+	case PHI_ROOT_MODULES:
+	case PHI_ROOT_SYSDICT:
+	case PHI_ROOT_BUILTINS:
+	case PHI_ROOT_INTERP:
+		return 0;
+	case PHI_ROOT_FRAME:
+	case PHI_ROOT_THREAD:
+		return 1;
+	default:
+		return 2;
+	}
+}
+
+/* Breadth-first from the queue's current contents to exhaustion. */
+static size_t bfs(const struct phi_graph *g, uint32_t *parent,
+		  uint32_t *queue, size_t head, size_t tail)
+{
+	while (head < tail) {
+		uint32_t u = queue[head++];
+
+		for (uint64_t e = g->edge_start[u]; e < g->edge_start[u + 1];
+		     e++) {
+			uint32_t v = g->edges[e];
+
+			if ((v & PHI_EDGE_FLAGS) || parent[v] != PHI_NONE)
+				continue;
+			parent[v] = u;
+			queue[tail++] = v;
+		}
+	}
+	return tail;
+}
+
+static size_t seed(uint32_t *parent, uint32_t *root_of, uint32_t *queue,
+		   size_t tail, uint32_t node, uint32_t root)
+{
+	if (parent[node] != PHI_NONE)
+		return tail;
+	parent[node] = PHI_PATH_ROOT;
+	root_of[node] = root;
+	queue[tail] = node;
+	return tail + 1;
+}
+
+int phi_paths_build(struct phi_paths *p, const struct phi_heap *h,
+		    const uint32_t *indeg, struct phi_error *err)
+{
+	const struct phi_graph *g = &h->g;
+	size_t n = g->n ? g->n : 1, head = 0, tail = 0;
+	uint32_t *queue = malloc(n * sizeof(*queue));
+
+	p->parent = malloc(n * sizeof(*p->parent));
+	p->root_of = malloc(n * sizeof(*p->root_of));
+	if (!queue || !p->parent || !p->root_of) {
+		free(queue);
+		phi_paths_release(p);
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	}
+	memset(p->parent, 0xff, n * sizeof(*p->parent));
+	for (int rank = 0; rank < 3; rank++) {
+		for (size_t k = 0; k < h->nroots; k++)
+			if (root_rank(h->roots[k].kind) == rank)
+				tail = seed(p->parent, p->root_of, queue, tail,
+					    h->roots[k].node, (uint32_t)k);
+		head = tail = bfs(g, p->parent, queue, head, tail);
+	}
+	for (uint32_t i = 0; i < g->n; i++)
+		if ((uint64_t)g->refcnt[i] > indeg[i])
+			tail = seed(p->parent, p->root_of, queue, tail, i,
+				    PHI_PATH_EXTERNAL);
+	bfs(g, p->parent, queue, head, tail);
+	free(queue);
+	return 0;
+}
+
+void phi_paths_release(struct phi_paths *p)
+{
+	free(p->parent);
+	free(p->root_of);
+	p->parent = p->root_of = NULL;
+}
+
+/* "['name']" with name an identifier: the name, else NULL. */
+static const char *ident_key(const char *step, char *out, size_t len)
+{
+	size_t n = strlen(step);
+
+	if (n < 5 || strncmp(step, "['", 2) != 0 ||
+	    strcmp(step + n - 2, "']") != 0 || n - 4 >= len)
+		return NULL;
+	memcpy(out, step + 2, n - 4);
+	out[n - 4] = '\0';
+	for (size_t i = 0; i < n - 4; i++)
+		if (!(isalnum((unsigned char)out[i]) || out[i] == '_') ||
+		    (i == 0 && isdigit((unsigned char)out[i])))
+			return NULL;
+	return out;
+}
+
+void phi_path_text(const struct phi_paths *p, const struct phi_heap *h,
+		   const struct phi_image *img, const struct phi_target *t,
+		   uint32_t node, char *buf, size_t len)
+{
+	uint32_t chain[PHI_PATH_STEPS];
+	size_t n = 0, skipped = 0, used, attr_at = SIZE_MAX;
+	uint32_t v = node;
+	struct phi_labeler lb = { h, img, &t->layout };
+	char name[128];
+
+	buf[0] = '\0';
+	if (p->parent[node] == PHI_NONE)
+		return;
+	/* Walk up; keep the first PHI_PATH_STEPS nodes from the object
+	 * and, past that, only count (the root end is added below). */
+	while (p->parent[v] != PHI_PATH_ROOT) {
+		if (n < PHI_PATH_STEPS - 1)
+			chain[n++] = v;
+		else
+			skipped++;
+		v = p->parent[v];
+	}
+	chain[n++] = v;
+	phi_label_root(&lb, v, p->root_of[v], buf, len);
+	for (size_t k = n - 1; k > 0; k--) {
+		/* The real parent: with steps skipped it is not chain[k]. */
+		uint32_t parent = p->parent[chain[k - 1]];
+		enum phi_kind pk = h->types.v[h->g.type[parent]].kind;
+
+		used = strlen(buf);
+		if (k == n - 1 && skipped) {
+			snprintf(buf + used, len - used, "...(%zu steps)...",
+				 skipped);
+			used = strlen(buf);
+		}
+		phi_label_step(&lb, parent, chain[k - 1], buf + used,
+			       len - used);
+		/* obj.__dict__['name'] reads better as obj.name (a module's
+		 * __dict__ is kept, as Python programmers write it). */
+		if (attr_at != SIZE_MAX &&
+		    ident_key(buf + used, name, sizeof(name)))
+			snprintf(buf + attr_at, len - attr_at, ".%s", name);
+		attr_at = (pk != PHI_K_MODULE && pk != PHI_K_TYPE &&
+			   strcmp(buf + used, ".__dict__") == 0) ? used :
+								  SIZE_MAX;
+	}
+}

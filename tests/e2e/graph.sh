@@ -1,0 +1,248 @@
+#!/bin/sh
+# The object graph read from outside equals what the target measures about
+# itself: fixtures/rich_heap.py builds a heap rich in every kind of object
+# and writes its truth (address, type, sys.getsizeof, gc.is_tracked and
+# referents of every object reachable from its roots, per-class totals,
+# planted scalar values); one run of --json --dump must match it all.
+. "$PHI_SRCDIR/tests/e2e/lib.sh"
+set -e
+need_python310
+
+# check MODE TRUTH DUMP JSON_OUT: one group of checks, printing what it
+# measured and up to 30 mismatches; exits non-zero on any mismatch.
+check() {
+	"$PYTHON310" - "$@" <<'PY'
+import json, re, sys
+
+mode, truth_path, dump_path, doc_path = sys.argv[1:5]
+truth = json.load(open(truth_path, encoding="utf-8"))
+LIMIT = 30
+bad = []
+
+
+def mismatch(text):
+    bad.append(text)
+    if len(bad) <= LIMIT:
+        print("mismatch:", text)
+
+
+def finish(summary):
+    print(summary)
+    if len(bad) > LIMIT:
+        print("... and %d more mismatches" % (len(bad) - LIMIT))
+    sys.exit(1 if bad else 0)
+
+
+ADDR = re.compile(r"0x[0-9a-f]+\Z")
+
+
+def load_dump(strict):
+    """Lines of the dump by address.  With strict, every line is checked:
+    valid UTF-8, a JSON object with the fields of the schema."""
+    lines = {}
+    with open(dump_path, "rb") as f:
+        for n, raw in enumerate(f, 1):
+            if not strict:
+                o = json.loads(raw.decode("utf-8"))
+                lines[o["address"]] = o
+                continue
+            try:
+                text = raw.decode("utf-8", errors="strict")
+            except UnicodeDecodeError as e:
+                mismatch("line %d: not valid UTF-8: %s" % (n, e))
+                continue
+            try:
+                o = json.loads(text)
+            except ValueError as e:
+                mismatch("line %d: not JSON: %s: %.200r" % (n, e, text))
+                continue
+            if not isinstance(o, dict):
+                mismatch("line %d: not a JSON object" % n)
+                continue
+            a = o.get("address")
+            if not isinstance(a, str) or not ADDR.match(a) or hex(int(a, 16)) != a:
+                mismatch("line %d: bad address %r" % (n, a))
+                continue
+            if not isinstance(o.get("type"), str) or not o["type"]:
+                mismatch("line %d (%s): bad type %r" % (n, a, o.get("type")))
+            s = o.get("size")
+            if type(s) is not int or s < 0:
+                mismatch("line %d (%s): bad size %r" % (n, a, s))
+            if type(o.get("gc_tracked")) is not bool:
+                mismatch("line %d (%s): bad gc_tracked %r" % (n, a, o.get("gc_tracked")))
+            for key, need in (("refs", True), ("weak_refs", False)):
+                r = o.get(key)
+                if r is None and not need:
+                    continue
+                if not isinstance(r, list) or not all(isinstance(x, str) for x in r):
+                    mismatch("line %d (%s): bad %s %.200r" % (n, a, key, r))
+                    o[key] = []
+            if "opaque" in o and type(o["opaque"]) is not bool:
+                mismatch("line %d (%s): bad opaque %r" % (n, a, o["opaque"]))
+            if "value" in o and not isinstance(o["value"], str):
+                mismatch("line %d (%s): bad value %r" % (n, a, o["value"]))
+            if a in lines:
+                mismatch("line %d: address %s repeated" % (n, a))
+            lines[a] = o
+    return lines
+
+
+def pct(n, d):
+    return "%.2f%% (%d/%d)" % (100.0 * n / d if d else 100.0, n, d)
+
+
+if mode == "dump":
+    lines = load_dump(True)
+    nrefs = dangling = 0
+    for a, o in lines.items():
+        for key in ("refs", "weak_refs"):
+            for r in o.get(key) or ():
+                nrefs += 1
+                if r not in lines:
+                    dangling += 1
+                    mismatch("%s (%s): %s %s is not an object of the dump"
+                             % (a, o.get("type"), key, r))
+    finish("%d objects, addresses unique, valid UTF-8 and JSON; %d refs, %d "
+           "not in the dump" % (len(lines), nrefs, dangling))
+
+elif mode == "truth":
+    lines = load_dump(False)
+    objs = truth["objects"]
+    found = same_type = same_size = same_tracked = 0
+    nrefs = refs_found = 0
+    for t in objs:
+        a = t["address"]
+        d = lines.get(a)
+        nrefs += len(t["refs"])
+        if d is None:
+            mismatch("%s: missing from the dump; truth: %s size %d refs %d"
+                     % (a, t["type"], t["size"], len(t["refs"])))
+            continue
+        found += 1
+        if d["type"] == t["type"]:
+            same_type += 1
+        else:
+            mismatch("%s: type %r, truth %r" % (a, d["type"], t["type"]))
+        if d["size"] == t["size"]:
+            same_size += 1
+        else:
+            mismatch("%s (%s): size %d, truth %d"
+                     % (a, t["type"], d["size"], t["size"]))
+        if d.get("gc_tracked") == t["gc_tracked"]:
+            same_tracked += 1
+        else:
+            mismatch("%s (%s): gc_tracked %r, truth %r"
+                     % (a, t["type"], d.get("gc_tracked"), t["gc_tracked"]))
+        have = set(d.get("refs") or ()) | set(d.get("weak_refs") or ())
+        missing = []
+        for r in t["refs"]:
+            if r in have:
+                refs_found += 1
+            else:
+                missing.append(r)
+        if missing:
+            mismatch("%s (%s): refs %s missing; truth refs %s; dump refs %s "
+                     "weak_refs %s" % (a, t["type"], missing, t["refs"],
+                                       d.get("refs"), d.get("weak_refs")))
+    n = len(objs)
+    print("objects found   %s" % pct(found, n))
+    print("type equal      %s" % pct(same_type, n))
+    print("size equal      %s" % pct(same_size, n))
+    print("tracked equal   %s" % pct(same_tracked, n))
+    print("refs found      %s" % pct(refs_found, nrefs))
+    finish("%d truth objects, %d truth refs, dump of %d objects"
+           % (n, nrefs, len(lines)))
+
+elif mode == "histogram":
+    lines = load_dump(False)
+    doc = json.load(open(doc_path, encoding="utf-8"))
+    agg = {}
+    total = tracked = 0
+    opaque = [0, 0]
+    for o in lines.values():
+        c = agg.setdefault(o["type"], [0, 0])
+        c[0] += 1
+        c[1] += o["size"]
+        total += o["size"]
+        tracked += o.get("gc_tracked") is True
+        if o.get("opaque"):
+            opaque[0] += 1
+            opaque[1] += o["size"]
+    if doc.get("objects") != len(lines):
+        mismatch("objects %r, dump has %d lines" % (doc.get("objects"), len(lines)))
+    if doc.get("total_size") != total:
+        mismatch("total_size %r, dump sizes sum to %d" % (doc.get("total_size"), total))
+    if doc.get("gc_tracked") != tracked:
+        mismatch("gc_tracked %r, dump has %d tracked" % (doc.get("gc_tracked"), tracked))
+    op = doc.get("opaque") or {}
+    if [op.get("count"), op.get("size")] != opaque:
+        mismatch("opaque %r, dump has %d opaque lines of %d bytes"
+                 % (op, opaque[0], opaque[1]))
+    types = {}
+    sizes = []
+    for e in doc.get("types") or ():
+        types[e["type"]] = (e["count"], e["size"])
+        sizes.append(e["size"])
+    if sizes != sorted(sizes, reverse=True):
+        mismatch("types are not sorted by size, descending")
+    for name in sorted(set(types) | set(agg)):
+        want = tuple(agg.get(name, (0, 0)))
+        if types.get(name) != want:
+            mismatch("types %r: %r, the dump gives (count, size) %r"
+                     % (name, types.get(name), want))
+    own = truth["type_totals"]
+    for name, want in sorted(own.items()):
+        got = types.get(name)
+        if got != (want["count"], want["size"]):
+            mismatch("types %r: (count, size) %r, truth (%d, %d)"
+                     % (name, got, want["count"], want["size"]))
+    finish("%d objects, %d bytes, %d types; the fixture's %d classes equal "
+           "the truth" % (len(lines), total, len(types), len(own)))
+
+elif mode == "values":
+    lines = load_dump(False)
+    vals = truth["values"]
+    for a, want in sorted(vals.items()):
+        d = lines.get(a)
+        if d is None:
+            mismatch("%s: missing from the dump; value %r" % (a, want))
+        elif d.get("value") != want:
+            mismatch("%s (%s): value %r, expected %r"
+                     % (a, d["type"], d.get("value"), want))
+    finish("%d planted values checked" % len(vals))
+
+else:
+    sys.exit("unknown mode %r" % mode)
+PY
+}
+
+# run_check MODE: check against this run's files.
+run_check() {
+	check "$1" "$WORK/truth.json" "$WORK/dump.jsonl" "$WORK/out.json"
+}
+
+start_target "$PYTHON310" "$FIXTURES/rich_heap.py" "$WORK/truth.json" "$WORK/beat"
+wait_file "$WORK/truth.json"
+wait_file "$WORK/beat"
+"$PYTHON310" - "$WORK/truth.json" "$TARGET_PID" <<'PY' ||
+import json, sys
+t = json.load(open(sys.argv[1], encoding="utf-8"))
+sys.exit(0 if t["stable"] and t["pid"] == int(sys.argv[2]) else 1)
+PY
+	fail "the fixture's truth is not stable or not its own: $(cat "$WORK/target.out")"
+
+run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --dump "$WORK/dump.jsonl"
+[ "$RC" -eq 0 ] || fail "tool exited $RC: $(cat "$WORK/err")"
+[ -s "$WORK/dump.jsonl" ] || fail "--dump wrote nothing"
+assert_running "$TARGET_PID" "$WORK/beat"
+pass "the target runs on after --json --dump"
+
+run_check dump || fail "the dump is not valid or not closed under references"
+pass "dump: valid UTF-8 JSON lines, unique addresses, closed under references"
+run_check truth || fail "the dump differs from the target's truth"
+pass "every truth object found with its type, size, tracking and refs"
+run_check histogram || fail "the --json figures differ from the dump or the truth"
+pass "--json totals and types equal the dump and the fixture's class totals"
+run_check values || fail "planted values differ"
+pass "str, int, float and bytes values equal the target's"
+assert_running "$TARGET_PID" "$WORK/beat"
