@@ -231,7 +231,7 @@ static bool read_val(const struct ctx *c, enum phi_kind k, uint64_t addr,
 
 static bool val_eq(const struct val *a, const struct val *b)
 {
-	return a->len == b->len &&
+	return a->tag == b->tag && a->len == b->len &&
 	       (a->len == 0 || memcmp(a->p, b->p, a->len) == 0);
 }
 
