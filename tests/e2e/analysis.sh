@@ -1,0 +1,90 @@
+#!/bin/sh
+# Deep sizes equal the in-process recipe, retained sizes and paths have
+# their known values, planted duplicates are found, and --expr resolves
+# module attributes, instance attributes, slots, dict keys and indices
+# and refuses unknown names.  The fixture computes every expected value
+# from inside the target.
+. "$PHI_SRCDIR/tests/e2e/lib.sh"
+set -e
+need_python310
+
+start_target "$PYTHON310" "$FIXTURES/analysis_target.py" "$WORK/truth.json"
+wait_file "$WORK/truth.json"
+
+# Every expression the truth names, plus the frame-held list by address.
+"$PYTHON310" - "$WORK/truth.json" >"$WORK/args" <<'PY'
+import json, sys
+t = json.load(open(sys.argv[1]))
+exprs = set(t["deep"]) | set(t["retained"]) | set(t["objects"]) | set(t["paths"])
+for e in sorted(exprs):
+    print("--expr")
+    print(e)
+print("--object")
+print(t["req"])
+PY
+set --
+while IFS= read -r a; do set -- "$@" "$a"; done <"$WORK/args"
+run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --top 50 "$@"
+[ "$RC" -eq 0 ] || fail "tool exited $RC: $(cat "$WORK/err")"
+
+"$PYTHON310" - "$WORK/truth.json" "$WORK/out.json" <<'PY' || fail "analysis figures differ from the target's truth"
+import json, sys
+t = json.load(open(sys.argv[1]))
+doc = json.load(open(sys.argv[2]))
+named = {n["expr"]: n for n in doc["named"]}
+bad = []
+for e, want in t["deep"].items():
+    got = named[e]
+    for k in ("deep_size", "deep_objects"):
+        if got[k] != want[k]:
+            bad.append("%s %s: tool %d, in-process recipe %d" % (e, k, got[k], want[k]))
+for e, want in t["retained"].items():
+    if named[e]["retained_size"] != want:
+        bad.append("%s retained_size: tool %d, expected %d" % (e, named[e]["retained_size"], want))
+req = named[t["req"]]
+if req["retained_size"] != t["req_retained"]:
+    bad.append("frame local retained_size: tool %d, expected %d" % (req["retained_size"], t["req_retained"]))
+want_path = "thread %s frame serve() local 'req'" % t["thread"]
+if req["path"] != want_path:
+    bad.append("frame local path %r, expected %r" % (req["path"], want_path))
+for e, addr in t["objects"].items():
+    if named[e]["address"] != addr:
+        bad.append("%s resolved to %s, target says %s" % (e, named[e]["address"], addr))
+for e, path in t["paths"].items():
+    if named[e]["path"] != path:
+        bad.append("%s path %r, expected %r" % (e, named[e]["path"], path))
+groups = doc["duplicates"]["groups"]
+for want in t["duplicates"]:
+    if not any(g["type"] == want["type"] and g["count"] == want["count"] and
+               g["size"] == want["size"] and g["wasted"] == (want["count"] - 1) * want["size"] and
+               ("preview" not in want or g["preview"] == want["preview"]) for g in groups):
+        bad.append("duplicate group not found: %r" % want)
+if doc["refcount_audit"]["lower_than_found"] != 0:
+    bad.append("refcount audit: %d objects with fewer references than found" % doc["refcount_audit"]["lower_than_found"])
+for b in bad:
+    print("mismatch:", b)
+print("%d deep sizes, %d retained sizes, %d addresses, %d paths, %d duplicate groups checked" % (
+    len(t["deep"]), len(t["retained"]) + 1, len(t["objects"]), len(t["paths"]) + 1, len(t["duplicates"])))
+sys.exit(1 if bad else 0)
+PY
+assert_running "$TARGET_PID"
+pass "deep sizes, retained sizes, paths, duplicates and --expr equal the target's truth"
+
+# Unknown names are refused, one clear line, exit 15.
+refuse() {
+	run_tool "$WORK/out" "$WORK/err" -p "$TARGET_PID" --expr "$1"
+	[ "$RC" -eq 15 ] || fail "--expr $1 exited $RC: $(cat "$WORK/err")"
+	grep -q -- "$2" "$WORK/err" || fail "--expr $1 said '$(cat "$WORK/err")', expected /$2/"
+	[ "$(wc -l <"$WORK/err")" -eq 1 ] || fail "--expr $1: more than one line on stderr"
+}
+refuse "nosuchmodule:x" "no module 'nosuchmodule' in sys.modules"
+refuse "__main__:NOPE" "no attribute 'NOPE'"
+refuse "__main__:BOX.nope" "no attribute 'nope' on __main__.Box"
+refuse "__main__:DATA['nokey']" "no key or index 'nokey' on dict"
+refuse "__main__:INTKEYS[43]" "no key or index '43' on dict"
+refuse "__main__:SEQ[1][3]" "no key or index '3' on list"
+run_tool "$WORK/out" "$WORK/err" -p "$TARGET_PID" --object 0x10
+[ "$RC" -eq 15 ] || fail "--object 0x10 exited $RC"
+grep -q "no object at 0x10 in the heap" "$WORK/err" || fail "--object 0x10: $(cat "$WORK/err")"
+assert_running "$TARGET_PID"
+pass "unknown modules, attributes, keys, indices and addresses are refused with exit 15"
