@@ -37,6 +37,7 @@ static void object_line(yajl_gen g, const struct phi_heap *h,
 	const struct phi_graph *gr = &h->g;
 	const struct phi_type *ty = &h->types.v[gr->type[i]];
 	char value[PHI_PREVIEW_BUF];
+	size_t vlen = 0;
 	bool cut = false;
 
 	yajl_gen_map_open(g);
@@ -65,10 +66,10 @@ static void object_line(yajl_gen g, const struct phi_heap *h,
 		yajl_gen_bool(g, 1);
 	}
 	if (has_value(ty->kind) &&
-	    phi_value_preview(img, lay, ty->kind, gr->addr[i], value,
-			      sizeof(value), &cut)) {
+	    phi_value_preview_n(img, lay, ty->kind, gr->addr[i], value,
+				sizeof(value), &vlen, &cut)) {
 		phi_json_key(g, "value");
-		phi_json_string(g, value);
+		phi_json_text(g, (const unsigned char *)value, vlen);
 		if (cut) {
 			phi_json_key(g, "value_truncated");
 			yajl_gen_bool(g, 1);

@@ -127,28 +127,61 @@ static bool validate(const struct phi_types *ts, uint64_t addr,
 	return true;
 }
 
-/* The kind: nearest known static type along tp_base; class-statement
- * heap types are transparent, any other type with an unknown C layout
- * makes the instances opaque. */
+static enum phi_kind known_kind(const struct phi_types *ts, uint64_t addr)
+{
+	for (int k = 0; k < PHI_K__COUNT; k++)
+		if (ts->kind_type[k] && ts->kind_type[k] == addr)
+			return (enum phi_kind)k;
+	return PHI_K__COUNT;
+}
+
+/* A static C subclass of a known type shares its decoder only when its
+ * instances have the same layout; exception subclasses may add fields,
+ * which their tp_members describe (pytype.c collects those). */
+static bool same_layout(const struct phi_types *ts, enum phi_kind k,
+			int64_t basicsize, int64_t itemsize)
+{
+	const struct phi_layout *lay = &ts->t->layout;
+	int64_t kb = 0, ki = 0;
+
+	if (k == PHI_K_BASEEXC)
+		return true;
+	rd64(ts, ts->kind_type[k] + PHI_L(lay, TP_BASICSIZE), &kb);
+	rd64(ts, ts->kind_type[k] + PHI_L(lay, TP_ITEMSIZE), &ki);
+	return basicsize == kb && itemsize == ki;
+}
+
+/* The kind: nearest known static type along tp_base.  Class-statement
+ * heap types are transparent (their additions are __dict__ and
+ * __slots__); a heap type made in C (its own tp_dealloc), or a static
+ * type whose layout differs from the known type it derives from, has
+ * fields the tool cannot know: its instances are opaque. */
 static enum phi_kind find_kind(const struct phi_types *ts, uint64_t addr)
 {
 	const struct phi_layout *lay = &ts->t->layout;
 	uint64_t subtype_dealloc = ts->t->sym[PHI_S_SUBTYPE_DEALLOC];
+	int64_t sbasic = -1, sitem = -1;
 
 	for (int depth = 0; addr && depth < PHI_MAX_BASES; depth++) {
 		int64_t flags = 0, dealloc = 0, base = 0;
+		enum phi_kind k = known_kind(ts, addr);
 
-		for (int k = 0; k < PHI_K__COUNT; k++)
-			if (ts->kind_type[k] && ts->kind_type[k] == addr)
-				return (enum phi_kind)k;
+		if (k != PHI_K__COUNT)
+			return sbasic < 0 || same_layout(ts, k, sbasic, sitem) ?
+				       k : PHI_K_OPAQUE;
 		if (!rd64(ts, addr + PHI_L(lay, TP_FLAGS), &flags) ||
 		    !rd64(ts, addr + PHI_L(lay, TP_BASE), &base))
 			return PHI_K_OPAQUE;
 		rd64(ts, addr + PHI_L(lay, TP_DEALLOC), &dealloc);
-		if (!((uint64_t)flags & PHI_TPFLAGS_HEAPTYPE))
-			return PHI_K_OPAQUE;
-		if (subtype_dealloc && (uint64_t)dealloc != subtype_dealloc)
-			return PHI_K_OPAQUE;
+		if ((uint64_t)flags & PHI_TPFLAGS_HEAPTYPE) {
+			if (subtype_dealloc &&
+			    (uint64_t)dealloc != subtype_dealloc)
+				return PHI_K_OPAQUE;
+		} else if (sbasic < 0) {
+			/* The most derived static type fixes the layout. */
+			rd64(ts, addr + PHI_L(lay, TP_BASICSIZE), &sbasic);
+			rd64(ts, addr + PHI_L(lay, TP_ITEMSIZE), &sitem);
+		}
 		addr = (uint64_t)base;
 	}
 	return PHI_K_OPAQUE;

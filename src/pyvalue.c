@@ -26,7 +26,7 @@
 
 static bool preview_str(const struct phi_image *img,
 			const struct phi_layout *lay, uint64_t addr, char *buf,
-			size_t cap, bool *truncated)
+			size_t cap, size_t *len, bool *truncated)
 {
 	struct phi_str s;
 
@@ -34,7 +34,7 @@ static bool preview_str(const struct phi_image *img,
 		return false;
 	if (s.length && !s.data)
 		return false;
-	phi_str_utf8(&s, buf, cap, PHI_PREVIEW_CHARS, truncated);
+	*len = phi_str_utf8(&s, buf, cap, PHI_PREVIEW_CHARS, truncated);
 	return true;
 }
 
@@ -393,14 +393,18 @@ static bool preview_float(const struct phi_image *img,
 
 /* ---- dispatch ----------------------------------------------------- */
 
-bool phi_value_preview(const struct phi_image *img,
-		       const struct phi_layout *lay, enum phi_kind kind,
-		       uint64_t addr, char *buf, size_t cap, bool *truncated)
+bool phi_value_preview_n(const struct phi_image *img,
+			 const struct phi_layout *lay, enum phi_kind kind,
+			 uint64_t addr, char *buf, size_t cap, size_t *len,
+			 bool *truncated)
 {
 	bool cut = false, ok;
+	size_t n = SIZE_MAX;
 
 	if (truncated)
 		*truncated = false;
+	if (len)
+		*len = 0;
 	if (!buf || cap == 0)
 		return false;
 	buf[0] = '\0';
@@ -408,7 +412,7 @@ bool phi_value_preview(const struct phi_image *img,
 		return false;
 	switch (kind) {
 	case PHI_K_STR:
-		ok = preview_str(img, lay, addr, buf, cap, &cut);
+		ok = preview_str(img, lay, addr, buf, cap, &n, &cut);
 		break;
 	case PHI_K_BYTES:
 		ok = preview_bytes(img, lay, addr, buf, cap, &cut);
@@ -432,5 +436,15 @@ bool phi_value_preview(const struct phi_image *img,
 	}
 	if (truncated)
 		*truncated = cut;
+	if (len)
+		*len = ok ? (n != SIZE_MAX ? n : strlen(buf)) : 0;
 	return ok;
+}
+
+bool phi_value_preview(const struct phi_image *img,
+		       const struct phi_layout *lay, enum phi_kind kind,
+		       uint64_t addr, char *buf, size_t cap, bool *truncated)
+{
+	return phi_value_preview_n(img, lay, kind, addr, buf, cap, NULL,
+				   truncated);
 }

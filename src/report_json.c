@@ -95,6 +95,7 @@ static void object_fields(yajl_gen g, const struct phi_report *r,
 	const struct phi_graph *gr = &r->heap->g;
 	const struct phi_type *t = &r->heap->types.v[gr->type[node]];
 	char v[PHI_PREVIEW_BUF];
+	size_t vlen;
 	bool cut;
 
 	phi_json_key(g, "address");
@@ -102,10 +103,11 @@ static void object_fields(yajl_gen g, const struct phi_report *r,
 	phi_json_key(g, "type");
 	phi_json_string(g, t->name);
 	uint_field(g, "size", gr->size[node]);
-	if (phi_value_preview(&r->capture->img, &r->target->layout, t->kind,
-			      gr->addr[node], v, sizeof(v), &cut)) {
+	if (phi_value_preview_n(&r->capture->img, &r->target->layout,
+				t->kind, gr->addr[node], v, sizeof(v), &vlen,
+				&cut)) {
 		phi_json_key(g, "preview");
-		phi_json_string(g, v);
+		phi_json_text(g, (const unsigned char *)v, vlen);
 	}
 }
 

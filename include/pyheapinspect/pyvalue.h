@@ -19,7 +19,8 @@
 #define PHI_PREVIEW_BUF (PHI_PREVIEW_CHARS * 4 + 16)
 
 /* Preview of the object at addr of the given kind, written to buf (cap >=
- * PHI_PREVIEW_BUF), NUL-terminated (a str holding U+0000 is cut there).
+ * PHI_PREVIEW_BUF), NUL-terminated (see phi_value_preview_n for a str
+ * holding U+0000).
  *  - STR: the characters themselves, UTF-8, cut at 200 code points;
  *  - BYTES: no b prefix and no quotes; bytes 0x20..0x7e as they are
  *    except backslash, written \\; every other byte \xNN; cut at 200
@@ -34,5 +35,12 @@
 bool phi_value_preview(const struct phi_image *img,
 		       const struct phi_layout *lay, enum phi_kind kind,
 		       uint64_t addr, char *buf, size_t cap, bool *truncated);
+
+/* The same, with the preview's length in bytes in *len: a str may hold
+ * U+0000, where the C string stops but the value does not. */
+bool phi_value_preview_n(const struct phi_image *img,
+			 const struct phi_layout *lay, enum phi_kind kind,
+			 uint64_t addr, char *buf, size_t cap, size_t *len,
+			 bool *truncated);
 
 #endif
