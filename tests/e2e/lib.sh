@@ -9,7 +9,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/phi-e2e.XXXXXX")
 PIDS=""
 
 cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null; done
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
