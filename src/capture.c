@@ -39,8 +39,10 @@ int phi_capture_run(struct phi_target *t, const struct phi_capture_opts *o,
 	/* A first copy while the target runs faults in the pages on both
 	 * sides, so that the frozen copy below is a plain memory copy. */
 	phi_image_init(&warm);
+	t0 = now_ms();
 	rc = phi_image_snapshot(&warm, &t->reader, &t->maps, o->max_bytes,
 				NULL, err);
+	cap->warm_ms = now_ms() - t0;
 	if (rc == 0)
 		rc = phi_freeze(&fz, t->pid, o->attach_timeout_ms, err);
 	if (rc < 0) {

@@ -3,8 +3,9 @@
  * Algorithm: Lengauer & Tarjan, "A Fast Algorithm for Finding Dominators
  * in a Flowgraph", ACM TOPLAS 1(1):121-141, 1979, the simple version
  * (path compression, linking without balancing: O(m log n)).  In
- * practice it is as fast as the balanced version and needs two arrays
- * fewer.
+ * practice it is as fast as the balanced version (Georgiadis, Tarjan &
+ * Werneck, "Finding Dominators in Practice", JGAA 10(1), 2006) and needs
+ * two arrays fewer.
  *
  * Everything is iterative, because heaps hold chains of millions of
  * objects (linked lists, deques, frames): the DFS keeps its stack in the
@@ -17,13 +18,15 @@
  * Unreachable nodes cost nothing past the DFS.
  *
  * Memory, peak, in the semidominator phase: 32 bytes per node plus 4 per
- * counted edge (the reverse edges).  Arrays are reused across phases:
+ * counted edge (the reverse edges), the output idom included; 20 bytes
+ * per node at the end (idom, retained and the two arrays left).  Arrays are reused across phases:
  *   dfnum    node -> preorder (0: not reached); becomes the output idom
- *   semi     DFS parent until the vertex is processed, then semidominator
  *   rstart   DFS edge cursor, then the reverse CSR offsets
- *   ancestor forest parent; for a vertex not yet linked, the head of its
- *            bucket (the vertices whose semidominator it is)
+ *   lt       per vertex forest state (struct lt_vertex)
  *   dom      bucket link until the vertex leaves its bucket, then idom
+ * No separate semidominator array: a vertex's own semidominator is only
+ * needed as the bucket it sits in, and those of the forest's vertices
+ * are kept next to their labels.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -32,6 +35,21 @@
 #include "pyheapinspect/dominators.h"
 
 #define VROOT 1u /* preorder number of the virtual root */
+/* In dom: "same idom as this vertex", resolved by the last pass.  Free
+ * since vertex numbers stay below PHI_MAX_NODES + 2. */
+#define DOM_DEFER 0x80000000u
+
+/* Forest state of a vertex, in one place so that a step of path
+ * compression costs one cache miss, not three. */
+struct lt_vertex {
+	uint32_t anc;   /* forest parent, 0 if none; while the vertex is
+			 * not linked, the head of its bucket (the
+			 * vertices it is the semidominator of) */
+	uint32_t label; /* vertex of least semidominator on the forest
+			 * path from here up to anc, anc excluded */
+	uint32_t best;  /* DFS parent until the vertex is processed, then
+			 * the semidominator of label */
+};
 
 struct dom_work {
 	const struct phi_graph *g;
@@ -39,9 +57,7 @@ struct dom_work {
 	uint32_t nvert;      /* N: preorder numbers are 1..N */
 	uint32_t *dfnum;     /* node -> preorder, n entries */
 	uint32_t *vertex;    /* preorder -> node */
-	uint32_t *semi;
-	uint32_t *ancestor;
-	uint32_t *label;     /* min-semi vertex on the compressed path */
+	struct lt_vertex *lt;
 	uint32_t *dom;
 	uint64_t *rstart;    /* N + 2 entries */
 	uint32_t *redges;    /* predecessors, as preorder numbers */
@@ -50,14 +66,12 @@ struct dom_work {
 static void work_free(struct dom_work *w)
 {
 	free(w->vertex);
-	free(w->semi);
-	free(w->ancestor);
-	free(w->label);
+	free(w->lt);
 	free(w->dom);
 	free(w->rstart);
 	free(w->redges);
-	w->vertex = w->semi = w->ancestor = w->label = w->dom = NULL;
-	w->redges = NULL;
+	w->vertex = w->dom = w->redges = NULL;
+	w->lt = NULL;
 	w->rstart = NULL;
 }
 
@@ -70,16 +84,17 @@ static uint32_t visit(struct dom_work *w, uint32_t t, uint32_t p)
 
 	w->dfnum[t] = x;
 	w->vertex[x] = t;
-	w->semi[x] = p;
+	w->lt[x].best = p;
 	w->rstart[x] = w->g->edge_start[t];
 	return x;
 }
 
 /* The next counted edge of vertex x to a node not yet visited, or
  * PHI_NONE; advances x's cursor.  Checks targets, since the DFS sees
- * every counted edge of every reachable node and later phases trust them. */
-static uint32_t next_child(struct dom_work *w, uint32_t x, struct phi_error *err,
-			   int *rc)
+ * every counted edge of every reachable node and later phases trust
+ * them. */
+static uint32_t next_child(struct dom_work *w, uint32_t x,
+			   struct phi_error *err, int *rc)
 {
 	const struct phi_graph *g = w->g;
 	uint32_t v = w->vertex[x];
@@ -117,7 +132,7 @@ static int dfs(struct dom_work *w, const uint32_t *roots, size_t nroots,
 
 	w->nvert = VROOT;
 	w->vertex[VROOT] = w->n;
-	w->semi[VROOT] = 0;
+	w->lt[VROOT].best = 0;
 	for (size_t k = 0; k < nroots; k++) {
 		uint32_t x;
 
@@ -134,7 +149,7 @@ static int dfs(struct dom_work *w, const uint32_t *roots, size_t nroots,
 
 			if (rc)
 				return rc;
-			x = t != PHI_NONE ? visit(w, t, x) : w->semi[x];
+			x = t != PHI_NONE ? visit(w, t, x) : w->lt[x].best;
 		}
 	}
 	return 0;
@@ -192,14 +207,15 @@ static int build_preds(struct dom_work *w, const uint32_t *roots,
  *		compress(ancestor(v)), then take the better label and
  *		point v at ancestor(ancestor(v)).
  * Here the climb reverses the ancestor pointers to remember the path
- * (0 ends it: no vertex has number 0) and the descent undoes them. */
-static void compress(struct dom_work *w, uint32_t v, uint32_t i)
+ * (0 ends it: no vertex has number 0) and the descent undoes them.  The
+ * one extra step this takes when ancestor(v) hangs from a root keeps the
+ * invariant, so it needs no special case. */
+static void compress(struct lt_vertex *lt, uint32_t v, uint32_t i)
 {
-	uint32_t *anc = w->ancestor, *label = w->label, *semi = w->semi;
 	uint32_t x = v, back = 0, a;
 
-	while ((a = anc[x]) > i) {
-		anc[x] = back;
+	while ((a = lt[x].anc) > i) {
+		lt[x].anc = back;
 		back = x;
 		x = a;
 	}
@@ -207,36 +223,34 @@ static void compress(struct dom_work *w, uint32_t v, uint32_t i)
 	while (back) {
 		uint32_t y = back;
 
-		back = anc[y];
-		if (semi[label[x]] < semi[label[y]])
-			label[y] = label[x];
-		anc[y] = anc[x];
+		back = lt[y].anc;
+		if (lt[x].best < lt[y].best) {
+			lt[y].best = lt[x].best;
+			lt[y].label = lt[x].label;
+		}
+		lt[y].anc = lt[x].anc;
 		x = y;
 	}
 }
 
-/* The vertex of least semidominator on the forest path from v (linked)
- * up to, not including, its tree root. */
-static uint32_t eval(struct dom_work *w, uint32_t v, uint32_t i)
-{
-	compress(w, v, i);
-	return w->label[v];
-}
-
-/* Implicit idom of every vertex in p's bucket (semidominator p): all of
- * p's DFS descendants are linked and p is not, so eval sees exactly the
- * path p+ -> v.  Done once per p, before p is linked, which gives the
- * same answers as the paper's draining at every child of p. */
+/* Implicit idom of every vertex in p's bucket (semidominator p): with u
+ * the vertex of least semidominator on the forest path p+ -> v, idom(v) is
+ * p if semi(u) = p, else idom(u), which is final by the time the preorder
+ * pass at the end reads it.  All of p's DFS descendants are linked and p
+ * is not, so eval(v) sees exactly that path: draining once per p, before
+ * linking p, gives the paper's answers without its draining at every
+ * child of p. */
 static void drain_bucket(struct dom_work *w, uint32_t p)
 {
-	uint32_t v = w->ancestor[p];
+	struct lt_vertex *lt = w->lt;
+	uint32_t v = lt[p].anc;
 
-	w->ancestor[p] = 0;
+	lt[p].anc = 0;
 	while (v) {
 		uint32_t next = w->dom[v];
-		uint32_t u = eval(w, v, p);
 
-		w->dom[v] = w->semi[u] < w->semi[v] ? u : p;
+		compress(lt, v, p);
+		w->dom[v] = lt[v].best < p ? lt[v].label | DOM_DEFER : p;
 		v = next;
 	}
 }
@@ -245,12 +259,17 @@ static void drain_bucket(struct dom_work *w, uint32_t p)
  * one counts itself, a larger one the least semidominator above it. */
 static uint32_t semidominator(struct dom_work *w, uint32_t i)
 {
-	uint32_t s = w->semi[i]; /* the DFS parent, a predecessor */
+	struct lt_vertex *lt = w->lt;
+	uint32_t s = lt[i].best; /* the DFS parent, a predecessor */
 
 	for (uint64_t k = w->rstart[i]; k < w->rstart[i + 1]; k++) {
 		uint32_t v = w->redges[k];
-		uint32_t c = v <= i ? v : w->semi[eval(w, v, i)];
+		uint32_t c = v;
 
+		if (v > i) {
+			compress(lt, v, i);
+			c = lt[v].best;
+		}
 		if (c < s)
 			s = c;
 	}
@@ -259,26 +278,27 @@ static uint32_t semidominator(struct dom_work *w, uint32_t i)
 
 static void lengauer_tarjan(struct dom_work *w)
 {
+	struct lt_vertex *lt = w->lt;
 	uint32_t nv = w->nvert;
 
-	for (uint32_t x = 1; x <= nv; x++)
-		w->label[x] = x;
 	w->dom[VROOT] = VROOT;
 	for (uint32_t i = nv; i > VROOT; i--) {
-		uint32_t p = w->semi[i], s;
+		uint32_t p = lt[i].best, s;
 
 		drain_bucket(w, i);
 		s = semidominator(w, i);
-		w->semi[i] = s;
-		w->dom[i] = w->ancestor[s]; /* into s's bucket */
-		w->ancestor[s] = i;
-		w->ancestor[i] = p;         /* link(p, i) */
+		w->dom[i] = lt[s].anc; /* into s's bucket */
+		lt[s].anc = i;
+		lt[i].anc = p;         /* link(p, i) */
+		lt[i].label = i;
+		lt[i].best = s;
 	}
 	drain_bucket(w, VROOT);
-	/* Preorder: dom[dom[i]] is final before dom[i] needs it. */
+	/* In preorder, dom(u) is final before a deferred dom(i) = u reads
+	 * it. */
 	for (uint32_t i = 2; i <= nv; i++)
-		if (w->dom[i] != w->semi[i])
-			w->dom[i] = w->dom[w->dom[i]];
+		if (w->dom[i] & DOM_DEFER)
+			w->dom[i] = w->dom[w->dom[i] & ~DOM_DEFER];
 }
 
 /* ---- Results */
@@ -332,9 +352,9 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 	d->idom = calloc(n1, sizeof(*d->idom));
 	w.dfnum = d->idom;
 	w.vertex = malloc(n2 * sizeof(*w.vertex));
-	w.semi = malloc(n2 * sizeof(*w.semi));
+	w.lt = calloc(n2, sizeof(*w.lt));
 	w.rstart = malloc((n2 + 1) * sizeof(*w.rstart));
-	if (!d->idom || !w.vertex || !w.semi || !w.rstart)
+	if (!d->idom || !w.vertex || !w.lt || !w.rstart)
 		return no_memory(d, &w, err);
 	rc = dfs(&w, roots, nroots, err);
 	if (rc) {
@@ -344,21 +364,18 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 	}
 	if (build_preds(&w, roots, nroots) < 0)
 		return no_memory(d, &w, err);
-	w.ancestor = calloc((size_t)w.nvert + 1, sizeof(*w.ancestor));
-	w.label = malloc(((size_t)w.nvert + 1) * sizeof(*w.label));
 	w.dom = malloc(((size_t)w.nvert + 1) * sizeof(*w.dom));
-	if (!w.ancestor || !w.label || !w.dom)
+	if (!w.dom)
 		return no_memory(d, &w, err);
 	lengauer_tarjan(&w);
 
 	/* Only vertex and dom are left to read: make room for retained. */
 	free(w.rstart);
 	free(w.redges);
-	free(w.semi);
-	free(w.ancestor);
-	free(w.label);
+	free(w.lt);
 	w.rstart = NULL;
-	w.redges = w.semi = w.ancestor = w.label = NULL;
+	w.redges = NULL;
+	w.lt = NULL;
 	d->retained = calloc(n1, sizeof(*d->retained));
 	if (!d->retained)
 		return no_memory(d, &w, err);

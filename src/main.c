@@ -318,6 +318,7 @@ static int analyse_and_report(const struct options *o,
 		rep->small_ints = &si;
 		rep->heap = &heap;
 		rep->analysis = &an;
+		rep->total_ms = now_ms() - rep->t0;
 		rc = o->json ? phi_report_json(stdout, rep, err) :
 			       phi_report_text(stdout, rep, err);
 	}
@@ -336,6 +337,7 @@ static int run(const struct options *o, struct phi_error *err)
 	int rc;
 
 	memset(&cap, 0, sizeof(cap));
+	rep.t0 = now_ms();
 	rc = phi_target_open(&t, o->pid, err);
 	if (rc < 0)
 		goto out;

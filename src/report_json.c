@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
@@ -48,6 +49,41 @@ static void uint_field(yajl_gen g, const char *key, uint64_t v)
 {
 	phi_json_key(g, key);
 	yajl_gen_integer(g, (long long)v);
+}
+
+static void timings_json(yajl_gen g, const struct phi_report *r)
+{
+	struct rusage ru;
+
+	phi_json_key(g, "timings");
+	yajl_gen_map_open(g);
+	phi_json_key(g, "layout_ms");
+	ms_field(g, r->layout_ms);
+	phi_json_key(g, "warm_copy_ms");
+	ms_field(g, r->capture->warm_ms);
+	phi_json_key(g, "pause_ms");
+	ms_field(g, r->capture->pause_ms);
+	phi_json_key(g, "copy_ms");
+	ms_field(g, r->capture->copy_ms);
+	if (r->heap) {
+		phi_json_key(g, "decode_ms");
+		ms_field(g, r->heap->build_ms);
+	}
+	if (r->analysis) {
+		phi_json_key(g, "analysis_ms");
+		ms_field(g, r->analysis->ms);
+	}
+	phi_json_key(g, "total_ms");
+	ms_field(g, r->total_ms);
+	yajl_gen_map_close(g);
+	phi_json_key(g, "tool_memory");
+	yajl_gen_map_open(g);
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		uint_field(g, "peak_rss", (uint64_t)ru.ru_maxrss * 1024);
+	uint_field(g, "image_bytes", r->capture->img.bytes);
+	if (r->heap)
+		uint_field(g, "graph_bytes", phi_graph_memory(&r->heap->g));
+	yajl_gen_map_close(g);
 }
 
 static void heap_json(yajl_gen g, const struct phi_heap *h)
@@ -296,6 +332,7 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	yajl_gen_map_open(g);
 	target_json(g, r);
+	timings_json(g, r);
 	if (r->heap)
 		heap_json(g, r->heap);
 	if (r->analysis) {

@@ -17,6 +17,7 @@ struct phi_capture_opts {
 struct phi_capture {
 	struct phi_image img;
 	double pause_ms;  /* first SEIZE to last DETACH */
+	double warm_ms;   /* the copy taken before the freeze */
 	double copy_ms;   /* time spent copying, within the pause */
 	size_t threads;   /* threads frozen */
 };

@@ -27,6 +27,8 @@ struct phi_report {
 	bool list_small_ints; /* text: print the whole table */
 	size_t top;           /* text: rows of the type histogram */
 	double layout_ms;     /* time to resolve the layouts */
+	double t0;            /* when the run began (CLOCK_MONOTONIC ms) */
+	double total_ms;      /* from t0 to the report */
 };
 
 int phi_report_text(FILE *out, const struct phi_report *r,
