@@ -25,23 +25,51 @@ static int exited_if_gone(int rc, struct phi_target *t,
 	return rc;
 }
 
+static void hold_for_tests(int ms)
+{
+	struct timespec hold = { ms / 1000, (ms % 1000) * 1000000L };
+
+	if (ms > 0)
+		nanosleep(&hold, NULL);
+}
+
+/* The pause budget ran out: thaw, and let the copy go on. */
+static void thaw_at_deadline(void *ctx)
+{
+	phi_thaw(ctx);
+}
+
+/* --no-freeze: one copy, the target running all along. */
+static int capture_running(struct phi_target *t,
+			   const struct phi_capture_opts *o,
+			   struct phi_capture *cap, struct phi_error *err)
+{
+	struct phi_snapshot_opts so = { .max_bytes = o->max_bytes };
+	double t0 = now_ms();
+	int rc = phi_image_snapshot(&cap->img, &t->reader, &t->maps, &so, err);
+
+	cap->copy_ms = now_ms() - t0;
+	return rc;
+}
+
 int phi_capture_run(struct phi_target *t, const struct phi_capture_opts *o,
 		    struct phi_capture *cap, struct phi_error *err)
 {
 	struct phi_freeze fz;
+	struct phi_image warm;
+	struct phi_snapshot_opts so = { .max_bytes = o->max_bytes };
 	double t0;
 	int rc;
 
-	struct phi_image warm;
-
 	memset(cap, 0, sizeof(*cap));
 	phi_image_init(&cap->img);
+	if (o->no_freeze)
+		return exited_if_gone(capture_running(t, o, cap, err), t, err);
 	/* A first copy while the target runs faults in the pages on both
 	 * sides, so that the frozen copy below is a plain memory copy. */
 	phi_image_init(&warm);
 	t0 = now_ms();
-	rc = phi_image_snapshot(&warm, &t->reader, &t->maps, o->max_bytes,
-				NULL, err);
+	rc = phi_image_snapshot(&warm, &t->reader, &t->maps, &so, err);
 	cap->warm_ms = now_ms() - t0;
 	if (rc == 0)
 		rc = phi_freeze(&fz, t->pid, o->attach_timeout_ms, err);
@@ -50,19 +78,24 @@ int phi_capture_run(struct phi_target *t, const struct phi_capture_opts *o,
 		return rc;
 	}
 	cap->threads = fz.n;
+	cap->frozen = true;
+	hold_for_tests(o->test_hold_ms);
 	/* The maps read before freezing may be stale by now. */
 	phi_maps_release(&t->maps);
 	t0 = now_ms();
 	rc = phi_maps_read(t->pid, &t->maps, err);
-	if (rc == 0)
-		rc = phi_image_snapshot(&cap->img, &t->reader, &t->maps,
-					o->max_bytes, &warm, err);
-	cap->copy_ms = now_ms() - t0;
-	if (o->test_hold_ms > 0) {
-		struct timespec hold = { o->test_hold_ms / 1000,
-					 (o->test_hold_ms % 1000) * 1000000L };
-		nanosleep(&hold, NULL);
+	so.reuse = &warm;
+	if (o->max_pause_ms > 0) {
+		so.deadline_ms = t0 - phi_freeze_elapsed_ms(&fz) +
+				 o->max_pause_ms;
+		so.on_deadline = thaw_at_deadline;
+		so.ctx = &fz;
 	}
+	if (rc == 0)
+		rc = phi_image_snapshot(&cap->img, &t->reader, &t->maps, &so,
+					err);
+	cap->copy_ms = now_ms() - t0;
+	cap->consistent = fz.frozen;
 	phi_thaw(&fz);
 	cap->pause_ms = fz.pause_ms;
 	phi_freeze_release(&fz);

@@ -19,7 +19,8 @@
  *
  * Memory, peak, in the semidominator phase: 32 bytes per node plus 4 per
  * counted edge (the reverse edges), the output idom included; 20 bytes
- * per node at the end (idom, retained and the two arrays left).  Arrays are reused across phases:
+ * per node at the end (idom, retained and the two arrays left).  Arrays
+ * are reused across phases:
  *   dfnum    node -> preorder (0: not reached); becomes the output idom
  *   rstart   DFS edge cursor, then the reverse CSR offsets
  *   lt       per vertex forest state (struct lt_vertex)
@@ -108,9 +109,10 @@ static uint32_t next_child(struct dom_work *w, uint32_t x,
 			continue;
 		if (e >= w->n) {
 			*rc = phi_error_set(err, PHI_E_INTERNAL,
-					    "dominators: edge from node %" PRIu32
-					    " to %" PRIu32 ": out of range "
-					    "(%" PRIu32 " nodes)", v, e, w->n);
+					    "dominators: edge from node %"
+					    PRIu32 " to %" PRIu32 ": out of "
+					    "range (%" PRIu32 " nodes)",
+					    v, e, w->n);
 			break;
 		}
 		if (!w->dfnum[e]) {

@@ -261,8 +261,7 @@ static double now_ms(void)
 
 int phi_heap_build(struct phi_heap *h, const struct phi_image *img,
 		   const struct phi_target *t, const struct phi_runtime *rt,
-		   void (*progress)(uint64_t done, uint64_t seen),
-		   struct phi_error *err)
+		   const struct phi_heap_opts *o, struct phi_error *err)
 {
 	struct builder b = { .h = h, .img = img, .t = t, .lay = &t->layout,
 			     .interned = PHI_NONE };
@@ -288,8 +287,16 @@ int phi_heap_build(struct phi_heap *h, const struct phi_image *img,
 		gc_lists(&b, &rt->interps[k]);
 	for (uint32_t i = 0; i < h->g.n && !b.oom; i++) {
 		decode_node(&b, i);
-		if (progress && (i % PROGRESS_EVERY) == 0 && i)
-			progress(i, h->g.n);
+		if (o->progress && (i % PROGRESS_EVERY) == 0 && i)
+			o->progress(i, h->g.n);
+		if (o->max_objects && h->g.n > o->max_objects) {
+			phi_graph_finish(&h->g);
+			return phi_error_set(err, PHI_E_NO_MEMORY,
+					     "the heap has more than %llu "
+					     "objects, the most --max-memory "
+					     "allows: raise it",
+					     (unsigned long long)o->max_objects);
+		}
 	}
 	phi_graph_finish(&h->g);
 	h->stats.bad_fields = b.dec.bad_fields;

@@ -3,12 +3,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "pyheapinspect/image.h"
 
 /* Chunk of one iovec: a hole (a file mapping past EOF) costs at most this
  * much of the mapping, and 1024 of them make one syscall. */
 #define CHUNK (1u << 20)
+/* Chunks read between two looks at the clock when there is a deadline:
+ * 16 MiB, a few milliseconds. */
+#define DEADLINE_PIECE 16
 
 void phi_image_init(struct phi_image *img)
 {
@@ -203,10 +207,46 @@ static size_t merge_regions(const struct phi_maps *maps, struct region *out)
 	return n;
 }
 
-int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
-		       const struct phi_maps *maps, uint64_t max_bytes,
-		       struct phi_image *reuse, struct phi_error *err)
+static double now_ms(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* All chunks in one batched read, or, with a deadline, in pieces with
+ * the clock checked between them. */
+static int read_chunks(struct phi_reader *r, struct phi_iov *iov, size_t n,
+		       const struct phi_snapshot_opts *o,
+		       struct phi_error *err)
+{
+	bool fired = false;
+
+	if (!o->deadline_ms)
+		return phi_readv(r, iov, n, err);
+	for (size_t i = 0; i < n; i += DEADLINE_PIECE) {
+		size_t k = n - i < DEADLINE_PIECE ? n - i : DEADLINE_PIECE;
+		int rc;
+
+		if (!fired && now_ms() > o->deadline_ms && o->on_deadline) {
+			o->on_deadline(o->ctx);
+			fired = true;
+		}
+		rc = phi_readv(r, iov + i, k, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
+		       const struct phi_maps *maps,
+		       const struct phi_snapshot_opts *o,
+		       struct phi_error *err)
+{
+	uint64_t max_bytes = o->max_bytes;
+	struct phi_image *reuse = o->reuse;
 	uint64_t total = 0, before = r->syscalls;
 	size_t nchunks = 0, k = 0, nreg;
 	struct region *reg = calloc(maps->n ? maps->n : 1, sizeof(*reg));
@@ -254,7 +294,7 @@ int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
 			iov[k].len = len - off < CHUNK ? len - off : CHUNK;
 		}
 	}
-	rc = phi_readv(r, iov, nchunks, err);
+	rc = read_chunks(r, iov, nchunks, o, err);
 	img->syscalls += r->syscalls - before;
 	k = 0;
 	for (size_t i = 0; i < nreg && rc == 0; i++) {

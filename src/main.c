@@ -24,6 +24,9 @@
 /* A GC collection in progress rewires the GC lists: wait for its end. */
 #define GC_RETRIES 20
 #define GC_RETRY_MS 50
+/* The tool's own memory per object of the target, graph and analyses
+ * (docs/architecture.md), for --max-memory. */
+#define BYTES_PER_OBJECT 150
 
 struct options {
 	pid_t pid;
@@ -33,13 +36,14 @@ struct options {
 	size_t top;
 	const char *dump;
 	const char **objects, **exprs;
+	uint64_t max_memory;
 	struct phi_analysis_opts analysis;
 	struct phi_capture_opts capture;
 };
 
 enum {
 	OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP, OPT_OBJECT,
-	OPT_EXPR, OPT_SUSPECT,
+	OPT_EXPR, OPT_SUSPECT, OPT_MAX_PAUSE, OPT_NO_FREEZE, OPT_MAX_MEMORY,
 };
 
 static const struct option long_options[] = {
@@ -51,6 +55,9 @@ static const struct option long_options[] = {
 	{ "object", required_argument, NULL, OPT_OBJECT },
 	{ "expr", required_argument, NULL, OPT_EXPR },
 	{ "suspect-share", required_argument, NULL, OPT_SUSPECT },
+	{ "max-pause", required_argument, NULL, OPT_MAX_PAUSE },
+	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
+	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -76,6 +83,15 @@ static void usage(FILE *out)
 		"      --suspect-share PCT\n"
 		"                    leak suspects retain more than PCT%% of "
 		"the heap (10)\n"
+		"      --max-pause MS\n"
+		"                    thaw the target after MS milliseconds and "
+		"finish\n"
+		"                    reading while it runs (1000)\n"
+		"      --no-freeze   never stop the target (torn reads are "
+		"counted)\n"
+		"      --max-memory SIZE\n"
+		"                    refuse cleanly to use more (e.g. 512M, "
+		"4G)\n"
 		"      --small-ints  list the small-int cache (-5..256)\n"
 		"  -v, --verbose     say where symbols and layouts came from\n"
 		"  -h, --help        show this help\n"
@@ -98,6 +114,32 @@ static int usage_error(const char *msg, const char *arg)
 		arg ? arg : "", arg ? "'" : "");
 	fprintf(stderr, "Try 'pyheapinspect --help'.\n");
 	return phi_error_exit_status(PHI_E_USAGE);
+}
+
+/* "512M", "4G", "1000000": bytes. */
+static bool parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	int shift = 0;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return false;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || v == 0 || v > (UINT64_MAX >> shift))
+		return false;
+	*out = (uint64_t)v << shift;
+	return true;
 }
 
 static bool parse_long(const char *s, long min, long max, long *out)
@@ -129,6 +171,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	o->analysis.objects = o->objects;
 	o->analysis.exprs = o->exprs;
 	o->capture.attach_timeout_ms = 2000;
+	o->capture.max_pause_ms = 1000;
 	o->capture.test_hold_ms = hold ? atoi(hold) : 0;
 	while ((c = getopt_long(argc, argv, "p:vhV", long_options, NULL)) !=
 	       -1) {
@@ -151,6 +194,22 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_EXPR:
 			o->exprs[o->analysis.nexprs++] = optarg;
+			break;
+		case OPT_MAX_PAUSE:
+			if (!parse_long(optarg, 1, 3600000, &v))
+				return usage_error("invalid --max-pause "
+						   "(milliseconds)", optarg);
+			o->capture.max_pause_ms = (double)v;
+			break;
+		case OPT_NO_FREEZE:
+			o->capture.no_freeze = true;
+			break;
+		case OPT_MAX_MEMORY:
+			if (!parse_size(optarg, &o->max_memory))
+				return usage_error("invalid --max-memory (a "
+						   "size such as 512M or 4G)",
+						   optarg);
+			o->capture.max_bytes = o->max_memory;
 			break;
 		case OPT_SUSPECT:
 			if (!parse_long(optarg, 0, 100, &v))
@@ -290,17 +349,23 @@ static int analyse_and_report(const struct options *o,
 	struct phi_heap heap;
 	struct phi_analysis an;
 	struct phi_analysis_opts opts = o->analysis;
+	struct phi_heap_opts hopts = { 0 };
 	int rc;
 
 	memset(&an, 0, sizeof(an));
 	opts.top = o->top;
+	hopts.progress = isatty(STDERR_FILENO) ? progress : NULL;
+	/* What is left after the image, at the documented ~150 bytes per
+	 * object for the graph and the analyses. */
+	if (o->max_memory)
+		hopts.max_objects = o->max_memory > cap->img.bytes ?
+			(o->max_memory - cap->img.bytes) / BYTES_PER_OBJECT : 1;
 	rc = phi_small_ints_read(&si, &cap->img, &t->layout, rt->interp_main,
 				 t->sym[PHI_S_LONG_TYPE], err);
 	if (rc < 0)
 		return rc;
 	progress_t0 = now_ms();
-	rc = phi_heap_build(&heap, &cap->img, t, rt,
-			    isatty(STDERR_FILENO) ? progress : NULL, err);
+	rc = phi_heap_build(&heap, &cap->img, t, rt, &hopts, err);
 	progress_end();
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: %" PRIu64 " objects, %" PRIu64

@@ -315,6 +315,10 @@ static void target_json(yajl_gen g, const struct phi_report *r)
 								   "builtin");
 	phi_json_key(g, "pause_ms");
 	ms_field(g, r->capture->pause_ms);
+	phi_json_key(g, "frozen");
+	yajl_gen_bool(g, r->capture->frozen);
+	phi_json_key(g, "consistent");
+	yajl_gen_bool(g, r->capture->consistent);
 	phi_json_key(g, "threads");
 	yajl_gen_integer(g, (long long)r->capture->threads);
 	phi_json_key(g, "bytes_copied");

@@ -19,9 +19,19 @@ static void print_header(FILE *out, const struct phi_report *r)
 	fprintf(out, "  layouts             %s\n",
 		t->layout.source == PHI_LAYOUT_DWARF ? "DWARF" :
 						       "built-in 3.10 table");
-	fprintf(out, "  paused              %.2f ms (%zu threads, %.1f MiB "
-		"copied)\n", r->capture->pause_ms, r->capture->threads,
-		(double)r->capture->img.bytes / (1 << 20));
+	if (r->capture->frozen)
+		fprintf(out, "  paused              %.2f ms (%zu threads, %.1f "
+			"MiB copied)\n", r->capture->pause_ms,
+			r->capture->threads,
+			(double)r->capture->img.bytes / (1 << 20));
+	else
+		fprintf(out, "  not paused          --no-freeze, %.1f MiB "
+			"copied while running\n",
+			(double)r->capture->img.bytes / (1 << 20));
+	if (!r->capture->consistent)
+		fprintf(out, "  WARNING             part of the memory was read "
+			"while the target ran: figures may be torn (see the "
+			"inconsistencies below)\n");
 	fprintf(out, "  interpreters        %zu (main at 0x%" PRIx64 ")\n",
 		r->runtime->ninterps, r->runtime->interp_main);
 }

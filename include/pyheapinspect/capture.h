@@ -2,6 +2,7 @@
 #ifndef PYHEAPINSPECT_CAPTURE_H
 #define PYHEAPINSPECT_CAPTURE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pyheapinspect/error.h"
@@ -11,7 +12,10 @@
 struct phi_capture_opts {
 	int attach_timeout_ms; /* bound on waiting for one thread to stop */
 	uint64_t max_bytes;    /* refuse to copy more (0 = no limit) */
-	int test_hold_ms;      /* tests only: stay frozen this long */
+	double max_pause_ms;   /* thaw when the copy would take longer */
+	bool no_freeze;        /* copy without stopping the target at all */
+	int test_hold_ms;      /* tests only: stay frozen this long, before
+				* the copy */
 };
 
 struct phi_capture {
@@ -20,10 +24,17 @@ struct phi_capture {
 	double warm_ms;   /* the copy taken before the freeze */
 	double copy_ms;   /* time spent copying, within the pause */
 	size_t threads;   /* threads frozen */
+	bool frozen;      /* the target was stopped while copying */
+	bool consistent;  /* ... for the whole copy: with --no-freeze, or
+			   * when the pause budget ran out, parts were read
+			   * while it ran and may be torn */
 };
 
 /* Freeze every thread of t->pid, re-read its maps, copy its memory into
- * cap->img and thaw it.  The target is thawed on every path. */
+ * cap->img and thaw it.  The target is thawed on every path.  When the
+ * pause reaches max_pause_ms the target is thawed and the copy finished
+ * while it runs: a result marked inconsistent is more use during an
+ * incident than none, and the service is not held up. */
 int phi_capture_run(struct phi_target *t, const struct phi_capture_opts *o,
 		    struct phi_capture *cap, struct phi_error *err);
 

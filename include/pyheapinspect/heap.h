@@ -51,12 +51,18 @@ struct phi_heap {
 	double build_ms;
 };
 
-/* Enumerate and decode every object.  progress (may be NULL) is called
- * now and then with the objects decoded so far. */
+struct phi_heap_opts {
+	/* Called now and then with the objects decoded so far (or NULL). */
+	void (*progress)(uint64_t done, uint64_t seen);
+	/* Refuse (PHI_E_NO_MEMORY) a graph of more objects (0 = no limit):
+	 * how --max-memory bounds the tool's own memory. */
+	uint64_t max_objects;
+};
+
+/* Enumerate and decode every object. */
 int phi_heap_build(struct phi_heap *h, const struct phi_image *img,
 		   const struct phi_target *t, const struct phi_runtime *rt,
-		   void (*progress)(uint64_t done, uint64_t seen),
-		   struct phi_error *err);
+		   const struct phi_heap_opts *o, struct phi_error *err);
 
 void phi_heap_release(struct phi_heap *h);
 

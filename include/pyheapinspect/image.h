@@ -43,9 +43,21 @@ int phi_image_add(struct phi_image *img, uint64_t start, const void *data,
  * over instead of a new one: a first copy taken while the target runs
  * makes the second, frozen one much faster (no page faults on either
  * side). */
+struct phi_snapshot_opts {
+	uint64_t max_bytes;        /* 0 = no limit */
+	struct phi_image *reuse;   /* may be NULL */
+	/* With a deadline (CLOCK_MONOTONIC ms, 0 = none) the copy goes in
+	 * pieces, and on_deadline(ctx) is called once, between two pieces,
+	 * when the deadline has passed; the copy then goes on. */
+	double deadline_ms;
+	void (*on_deadline)(void *ctx);
+	void *ctx;
+};
+
 int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
-		       const struct phi_maps *maps, uint64_t max_bytes,
-		       struct phi_image *reuse, struct phi_error *err);
+		       const struct phi_maps *maps,
+		       const struct phi_snapshot_opts *o,
+		       struct phi_error *err);
 
 /* Local address of [addr, addr+len) or NULL when not wholly covered. */
 const void *phi_image_ptr(const struct phi_image *img, uint64_t addr,

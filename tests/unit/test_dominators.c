@@ -324,15 +324,20 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* Takes well under a second; the bound is there to turn a lost path
+ * compression (quadratic: hours on the reverse chain) into a failure,
+ * with room for sanitizers and loaded machines. */
 static void timed_compute(struct phi_dominators *d, const struct phi_graph *g,
 			  const uint32_t *roots, size_t nroots,
 			  const char *what)
 {
-	double t0 = now();
+	double t0 = now(), t;
 
 	compute(d, g, roots, nroots);
-	fprintf(stderr, "# %s: %zu nodes in %.3f s\n", what, g->n,
-		now() - t0);
+	t = now() - t0;
+	fprintf(stderr, "# %s: %zu nodes in %.3f s\n", what, g->n, t);
+	if (t > 60)
+		fail_msg("%s: %.1f s, expected about 1", what, t);
 }
 
 /* 0 -> 1 -> ... -> n-1, root 0; size i + 1.  With back, also
@@ -342,11 +347,12 @@ static void build_chain(struct phi_graph *g, size_t n, bool back)
 {
 	add_nodes(g, n);
 	for (size_t i = 0; i < n; i++) {
+		uint32_t next = (uint32_t)i + 1;
+
 		g->size[i] = i + 1;
 		phi_graph_begin_edges(g, (uint32_t)i);
 		if (i + 1 < n)
-			assert_int_equal(phi_graph_push_edge(g, (uint32_t)i + 1),
-					 0);
+			assert_int_equal(phi_graph_push_edge(g, next), 0);
 		if (back && i + 1 == n)
 			assert_int_equal(phi_graph_push_edge(g, 1), 0);
 	}

@@ -290,7 +290,8 @@ static void test_snapshot_self(void **state)
 	phi_reader_init(&r, getpid());
 	assert_int_equal(phi_maps_read(getpid(), &maps, &err), 0);
 	phi_image_init(&img);
-	rc = phi_image_snapshot(&img, &r, &maps, 0, NULL, &err);
+	rc = phi_image_snapshot(&img, &r, &maps,
+				&(struct phi_snapshot_opts){ 0 }, &err);
 	if (rc != 0)
 		fail_msg("phi_image_snapshot: %d: %s", rc, err.msg);
 	assert_true(img.n > 0);
@@ -322,7 +323,9 @@ static void test_snapshot_self(void **state)
 
 		anon[10] = 42;
 		phi_image_init(&again);
-		assert_int_equal(phi_image_snapshot(&again, &r, &maps, 0, &img,
+		assert_int_equal(phi_image_snapshot(&again, &r, &maps,
+						    &(struct phi_snapshot_opts){
+							    .reuse = &img },
 						    &err), 0);
 		copy2 = phi_image_ptr(&again, (uint64_t)(uintptr_t)&anon[10],
 				      8);
@@ -337,7 +340,9 @@ static void test_snapshot_self(void **state)
 
 	/* Over the limit: refused before copying anything. */
 	phi_image_init(&img);
-	assert_int_equal(phi_image_snapshot(&img, &r, &maps, 4096, NULL,
+	assert_int_equal(phi_image_snapshot(&img, &r, &maps,
+					    &(struct phi_snapshot_opts){
+						    .max_bytes = 4096 },
 					    &err),
 			 -PHI_E_NO_MEMORY);
 	assert_int_equal(err.code, PHI_E_NO_MEMORY);
