@@ -18,7 +18,7 @@ static double now_ms(void)
 static int exited_if_gone(int rc, struct phi_target *t,
 			  struct phi_error *err)
 {
-	if (rc == -PHI_E_NO_PROCESS)
+	if (rc == -PHI_E_NO_PROCESS || rc == -PHI_E_TARGET_EXITED)
 		return phi_error_set(err, PHI_E_TARGET_EXITED,
 				     "process %d exited while it was being "
 				     "read", (int)t->pid);

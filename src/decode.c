@@ -205,6 +205,12 @@ static uint64_t do_str(const struct ctx *c)
 		c->d->bad_fields++;
 		return (uint64_t)c->ty->basicsize;
 	}
+	/* A compact str holds its characters: if they are not in the
+	 * image, its length is a lie, and so would be a size from it. */
+	if (s.compact && s.length && !s.data) {
+		c->d->bad_fields++;
+		return (uint64_t)L(ASCII_SIZE);
+	}
 	return s.size;
 }
 

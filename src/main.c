@@ -312,6 +312,9 @@ static int capture_settled(struct phi_target *t, const struct options *o,
 			rc = phi_runtime_read(rt, &cap->img, t, err);
 		if (rc < 0 || !collecting(rt))
 			return rc;
+		if (o->verbose)
+			fprintf(stderr, "pyheapinspect: process %d is inside a "
+				"GC collection, retrying\n", (int)t->pid);
 		phi_capture_release(cap);
 		if (attempt == GC_RETRIES)
 			return phi_error_set(err, PHI_E_TIMEOUT,

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Killing the tool while the target is frozen never leaves the target
-# stopped: SIGINT, SIGTERM and SIGHUP are caught and thaw it; SIGKILL
-# cannot be caught, and PTRACE_SEIZE makes the kernel resume it.
+# stopped: SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT and the fatal
+# signals (SIGSEGV, SIGBUS, SIGABRT, SIGFPE) are caught, thaw it and then
+# kill the tool as they would have; SIGKILL cannot be caught, and
+# PTRACE_SEIZE makes the kernel resume the target.
 . "$PHI_SRCDIR/tests/e2e/lib.sh"
 set -e
 need_python310
@@ -9,7 +11,9 @@ need_python310
 start_target "$PYTHON310" "$FIXTURES/small_ints.py" "$WORK/truth.json" "$WORK/beat"
 wait_file "$WORK/beat"
 
-for pair in KILL:9 TERM:15 INT:2 HUP:1; do
+# No core files from the fatal signals.
+ulimit -c 0
+for pair in KILL:9 TERM:15 INT:2 HUP:1 PIPE:13 QUIT:3 SEGV:11 BUS:7 ABRT:6 FPE:8; do
 	sig=${pair%:*} sig_no=${pair#*:}
 	# Tests only: the tool stays frozen for 20 s unless killed.
 	PYHEAPINSPECT_TEST_HOLD_MS=20000 "$PHI_TOOL" -p "$TARGET_PID" >"$WORK/out" 2>&1 &

@@ -1,0 +1,542 @@
+/* Saved snapshots (snapshot.h): one gzip stream of little-endian,
+ * fixed-width fields.
+ *
+ *   "PHISNAP\0"                      magic, 8 bytes
+ *   u32 format version               PHI_SNAPSHOT_VERSION
+ *   u32 layout fields                PHI_L__COUNT of the writer
+ *   u32 symbols                      PHI_S__COUNT of the writer
+ *   u32 pid
+ *   i32 major, i32 minor, i32 micro, u32 length + bytes: the version
+ *   u32 length + bytes               object_path
+ *   u32 source, u32 missing, u32 length + bytes (dwarf_path)
+ *   i64 x layout fields              the layout values, in table order
+ *   u64 x symbols                    runtime addresses, in table order
+ *   u64 records
+ *   records x { u64 start, u64 length, length bytes }
+ *
+ * A record is at most 1 GiB: a longer segment is written as several
+ * records back to back, and the loader joins records that touch into one
+ * segment again (so an object straddling the cut stays readable).  The
+ * stream ends after the last record.
+ *
+ * The file is untrusted.  The loader refuses tables of another size, caps
+ * every length before using it and grows its buffers only as the data
+ * arrives (in pieces of at most 16 MiB), so a header that claims a huge
+ * segment in a tiny file fails after reading what is there, never after
+ * allocating what it claims. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "pyheapinspect/snapshot.h"
+
+#define MAGIC "PHISNAP"          /* with its NUL: 8 bytes */
+#define MAGIC_LEN 8
+#define MAX_RECORD (1ULL << 30)  /* bytes of one segment record */
+#define MAX_PIECE (16u << 20)    /* one gzread/gzwrite */
+#define FIRST_PIECE (64u << 10)  /* first piece of a segment's buffer */
+#define MAX_RECORDS (1ULL << 24) /* vm.max_map_count is 65530 by default */
+/* Offsets and sizes of CPython 3.10's structs are all below 16 KiB: a
+ * larger value in a file is damage, and would only mislead decoders. */
+#define MAX_LAYOUT_VALUE (1LL << 20)
+
+/* ---- writing ---------------------------------------------------------- */
+
+struct wr {
+	gzFile gz;
+	const char *path;
+	struct phi_error *err;
+	int rc;
+};
+
+static void wr_fail(struct wr *w)
+{
+	int zerr = Z_OK;
+	const char *msg;
+
+	if (w->rc)
+		return;
+	msg = gzerror(w->gz, &zerr);
+	if (zerr == Z_ERRNO)
+		msg = strerror(errno ? errno : EIO);
+	w->rc = phi_error_set(w->err, zerr == Z_MEM_ERROR ? PHI_E_NO_MEMORY :
+				      PHI_E_IO, "cannot write snapshot '%s': %s",
+			      w->path, msg && *msg ? msg : "write error");
+}
+
+static void wr_bytes(struct wr *w, const void *p, uint64_t len)
+{
+	const unsigned char *b = p;
+
+	while (!w->rc && len) {
+		unsigned piece = len > MAX_PIECE ? MAX_PIECE : (unsigned)len;
+
+		if (gzwrite(w->gz, b, piece) != (int)piece)
+			wr_fail(w);
+		b += piece;
+		len -= piece;
+	}
+}
+
+static void wr_u32(struct wr *w, uint32_t v)
+{
+	unsigned char b[4];
+
+	for (int i = 0; i < 4; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	wr_bytes(w, b, sizeof(b));
+}
+
+static void wr_u64(struct wr *w, uint64_t v)
+{
+	unsigned char b[8];
+
+	for (int i = 0; i < 8; i++)
+		b[i] = (unsigned char)(v >> (8 * i));
+	wr_bytes(w, b, sizeof(b));
+}
+
+static void wr_str(struct wr *w, const char *s, size_t cap)
+{
+	size_t len = strnlen(s, cap);
+
+	wr_u32(w, (uint32_t)len);
+	wr_bytes(w, s, len);
+}
+
+int phi_snapshot_save(const char *path, const struct phi_target *t,
+		      const struct phi_capture *cap, struct phi_error *err)
+{
+	const struct phi_image *img = &cap->img;
+	struct wr w = { .path = path, .err = err };
+	uint64_t records = 0;
+
+	for (size_t i = 0; i < img->n; i++) {
+		const struct phi_segment *s = &img->seg[i];
+
+		if (s->end <= s->start ||
+		    (i > 0 && s->start < img->seg[i - 1].end))
+			return phi_error_set(err, PHI_E_INTERNAL,
+					     "image segments out of order");
+		records += (s->end - s->start + MAX_RECORD - 1) / MAX_RECORD;
+	}
+	w.gz = gzopen(path, "wbe");
+	if (!w.gz)
+		return phi_error_set(err, errno == ENOMEM ? PHI_E_NO_MEMORY :
+					     PHI_E_IO,
+				     "cannot create snapshot '%s': %s", path,
+				     strerror(errno ? errno : ENOMEM));
+	gzbuffer(w.gz, 256u << 10);
+	wr_bytes(&w, MAGIC, MAGIC_LEN);
+	wr_u32(&w, PHI_SNAPSHOT_VERSION);
+	wr_u32(&w, PHI_L__COUNT);
+	wr_u32(&w, PHI_S__COUNT);
+	wr_u32(&w, (uint32_t)t->pid);
+	wr_u32(&w, (uint32_t)t->version.major);
+	wr_u32(&w, (uint32_t)t->version.minor);
+	wr_u32(&w, (uint32_t)t->version.micro);
+	wr_str(&w, t->version.text, sizeof(t->version.text) - 1);
+	wr_str(&w, t->object_path, sizeof(t->object_path) - 1);
+	wr_u32(&w, (uint32_t)t->layout.source);
+	wr_u32(&w, t->layout.missing);
+	wr_str(&w, t->layout.dwarf_path, sizeof(t->layout.dwarf_path) - 1);
+	for (size_t i = 0; i < PHI_L__COUNT; i++)
+		wr_u64(&w, (uint64_t)t->layout.v[i]);
+	for (size_t i = 0; i < PHI_S__COUNT; i++)
+		wr_u64(&w, t->sym[i]);
+	wr_u64(&w, records);
+	for (size_t i = 0; i < img->n && !w.rc; i++) {
+		const struct phi_segment *s = &img->seg[i];
+
+		for (uint64_t off = 0; off < s->end - s->start && !w.rc;
+		     off += MAX_RECORD) {
+			uint64_t len = s->end - s->start - off;
+
+			if (len > MAX_RECORD)
+				len = MAX_RECORD;
+			wr_u64(&w, s->start + off);
+			wr_u64(&w, len);
+			wr_bytes(&w, s->data + off, len);
+		}
+	}
+	/* gzclose flushes: its failure is a failed write too. */
+	if (gzclose(w.gz) != Z_OK && !w.rc)
+		w.rc = phi_error_set(err, PHI_E_IO,
+				     "cannot write snapshot '%s': %s", path,
+				     strerror(errno ? errno : EIO));
+	return w.rc;
+}
+
+/* ---- reading ---------------------------------------------------------- */
+
+struct rd {
+	gzFile gz;
+	const char *path;
+	struct phi_error *err;
+	int rc;
+};
+
+static int rd_corrupt(struct rd *r, const char *what)
+{
+	if (!r->rc)
+		r->rc = phi_error_set(r->err, PHI_E_CORRUPT,
+				      "snapshot '%s' is corrupt: %s", r->path,
+				      what);
+	return r->rc;
+}
+
+/* A short or failed read: truncation, a damaged stream, or I/O. */
+static int rd_fail(struct rd *r, int got)
+{
+	int zerr = Z_OK;
+	const char *msg;
+
+	if (r->rc)
+		return r->rc;
+	msg = gzerror(r->gz, &zerr);
+	if (got < 0 && zerr == Z_ERRNO)
+		r->rc = phi_error_set(r->err, PHI_E_IO,
+				      "cannot read snapshot '%s': %s", r->path,
+				      strerror(errno ? errno : EIO));
+	else if (got < 0 && zerr == Z_MEM_ERROR)
+		r->rc = phi_error_set(r->err, PHI_E_NO_MEMORY,
+				      "out of memory reading snapshot '%s'",
+				      r->path);
+	else
+		r->rc = phi_error_set(r->err, PHI_E_CORRUPT,
+				      "snapshot '%s' is truncated or corrupt"
+				      "%s%s", r->path, msg && *msg ? ": " : "",
+				      msg && *msg ? msg : "");
+	return r->rc;
+}
+
+static int rd_bytes(struct rd *r, void *p, size_t len)
+{
+	unsigned char *b = p;
+
+	while (!r->rc && len) {
+		unsigned piece = len > MAX_PIECE ? MAX_PIECE : (unsigned)len;
+		int got = gzread(r->gz, b, piece);
+
+		if (got != (int)piece)
+			return rd_fail(r, got);
+		b += piece;
+		len -= piece;
+	}
+	return r->rc;
+}
+
+static uint32_t rd_u32(struct rd *r)
+{
+	unsigned char b[4] = { 0 };
+	uint32_t v = 0;
+
+	rd_bytes(r, b, sizeof(b));
+	for (int i = 3; i >= 0; i--)
+		v = v << 8 | b[i];
+	return r->rc ? 0 : v;
+}
+
+static uint64_t rd_u64(struct rd *r)
+{
+	unsigned char b[8] = { 0 };
+	uint64_t v = 0;
+
+	rd_bytes(r, b, sizeof(b));
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | b[i];
+	return r->rc ? 0 : v;
+}
+
+/* A length-prefixed string into buf[cap] (cap includes the NUL). */
+static int rd_str(struct rd *r, char *buf, size_t cap, const char *what)
+{
+	uint32_t len = rd_u32(r);
+	char msg[96];
+
+	if (r->rc)
+		return r->rc;
+	if (len >= cap) {
+		snprintf(msg, sizeof(msg), "%s is %u bytes long (at most %zu)",
+			 what, len, cap - 1);
+		return rd_corrupt(r, msg);
+	}
+	if (rd_bytes(r, buf, len))
+		return r->rc;
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		snprintf(msg, sizeof(msg), "%s holds a NUL byte", what);
+		return rd_corrupt(r, msg);
+	}
+	return 0;
+}
+
+static int rd_header(struct rd *r, struct phi_target *t)
+{
+	char magic[MAGIC_LEN], msg[160];
+	uint32_t v, nl, ns, pid, source, missing;
+	int got = gzread(r->gz, magic, MAGIC_LEN);
+
+	if (got < 0)
+		return rd_fail(r, got);
+	/* A file cut inside the magic is a truncated snapshot. */
+	if (got > 0 && got < MAGIC_LEN && memcmp(magic, MAGIC, (size_t)got) == 0)
+		return rd_fail(r, got);
+	if (got != MAGIC_LEN || memcmp(magic, MAGIC, MAGIC_LEN) != 0)
+		return r->rc = phi_error_set(r->err, PHI_E_CORRUPT,
+					     "'%s' is not a pyheapinspect "
+					     "snapshot", r->path);
+	v = rd_u32(r);
+	nl = rd_u32(r);
+	ns = rd_u32(r);
+	if (r->rc)
+		return r->rc;
+	if (v != PHI_SNAPSHOT_VERSION)
+		return r->rc = phi_error_set(r->err, PHI_E_CORRUPT,
+					     "snapshot '%s' has format version "
+					     "%u; this pyheapinspect reads "
+					     "version %d", r->path, v,
+					     PHI_SNAPSHOT_VERSION);
+	if (nl != PHI_L__COUNT || ns != PHI_S__COUNT)
+		return r->rc = phi_error_set(r->err, PHI_E_CORRUPT,
+					     "snapshot '%s' was written with "
+					     "%u layout fields and %u symbols; "
+					     "this pyheapinspect has %d and %d",
+					     r->path, nl, ns, PHI_L__COUNT,
+					     PHI_S__COUNT);
+	pid = rd_u32(r);
+	t->version.major = (int)rd_u32(r);
+	t->version.minor = (int)rd_u32(r);
+	t->version.micro = (int)rd_u32(r);
+	if (r->rc)
+		return r->rc;
+	if (pid == 0 || pid > INT32_MAX)
+		return rd_corrupt(r, "invalid pid");
+	t->pid = (pid_t)pid;
+	if (rd_str(r, t->version.text, sizeof(t->version.text),
+		   "the version text") ||
+	    rd_str(r, t->object_path, sizeof(t->object_path),
+		   "the object path"))
+		return r->rc;
+	if (t->version.major != 3 || t->version.minor != 10)
+		return r->rc = phi_error_set(r->err, PHI_E_VERSION,
+					     "snapshot '%s' is of CPython "
+					     "%d.%d.%d; pyheapinspect supports "
+					     "3.10", r->path, t->version.major,
+					     t->version.minor,
+					     t->version.micro);
+	if (t->version.micro < 0 || t->version.micro > 999)
+		return rd_corrupt(r, "invalid version");
+	source = rd_u32(r);
+	missing = rd_u32(r);
+	if (r->rc)
+		return r->rc;
+	if (source != PHI_LAYOUT_BUILTIN && source != PHI_LAYOUT_DWARF)
+		return rd_corrupt(r, "unknown layout source");
+	if (missing > PHI_L__COUNT)
+		return rd_corrupt(r, "invalid count of missing layout fields");
+	t->layout.source = (enum phi_layout_source)source;
+	t->layout.missing = missing;
+	if (rd_str(r, t->layout.dwarf_path, sizeof(t->layout.dwarf_path),
+		   "the DWARF path"))
+		return r->rc;
+	for (size_t i = 0; i < PHI_L__COUNT; i++) {
+		int64_t lv = (int64_t)rd_u64(r);
+
+		if (r->rc)
+			return r->rc;
+		if (lv < 0 || lv > MAX_LAYOUT_VALUE) {
+			snprintf(msg, sizeof(msg), "layout value %s.%s = %lld "
+				 "is out of range",
+				 phi_layout_type_name((enum phi_layout_id)i),
+				 phi_layout_member_name((enum phi_layout_id)i),
+				 (long long)lv);
+			return rd_corrupt(r, msg);
+		}
+		t->layout.v[i] = lv;
+	}
+	for (size_t i = 0; i < PHI_S__COUNT; i++)
+		t->sym[i] = rd_u64(r);
+	return r->rc;
+}
+
+/* The segment being assembled: records that touch are joined. */
+struct pending {
+	uint64_t start, len, cap;
+	unsigned char *data;
+};
+
+static int flush(struct rd *r, struct phi_image *img, struct pending *p)
+{
+	unsigned char *data = p->data;
+	uint64_t start = p->start, len = p->len;
+	int rc;
+
+	p->data = NULL;
+	p->cap = p->len = 0;
+	if (!len) {
+		free(data);
+		return 0;
+	}
+	/* Give back what the last piece over-reserved. */
+	{
+		unsigned char *nd = realloc(data, (size_t)len);
+
+		if (nd)
+			data = nd;
+	}
+	rc = phi_image_add(img, start, data, (size_t)len, false, r->err);
+	if (rc < 0) {
+		free(data);
+		return r->rc = rc;
+	}
+	/* Sorted input: the segment just added is the last one. */
+	img->seg[img->n - 1].owned = true;
+	return 0;
+}
+
+/* Read len bytes of a record onto the end of p, growing p's buffer only
+ * as the data arrives. */
+static int rd_append(struct rd *r, struct pending *p, uint64_t len)
+{
+	uint64_t piece = p->cap > FIRST_PIECE ? p->cap : FIRST_PIECE;
+
+	while (len && !r->rc) {
+		if (piece > MAX_PIECE)
+			piece = MAX_PIECE;
+		if (piece > len)
+			piece = len;
+		if (p->cap - p->len < piece) {
+			uint64_t ncap = p->len + piece;
+			unsigned char *nd;
+
+			if (ncap > SIZE_MAX)
+				return r->rc = phi_error_set(r->err,
+							     PHI_E_NO_MEMORY,
+							     "snapshot '%s' "
+							     "does not fit in "
+							     "memory", r->path);
+			nd = realloc(p->data, (size_t)ncap);
+			if (!nd)
+				return r->rc = phi_error_set(
+					       r->err, PHI_E_NO_MEMORY,
+					       "out of memory reading a "
+					       "segment of snapshot '%s'",
+					       r->path);
+			p->data = nd;
+			p->cap = ncap;
+		}
+		if (rd_bytes(r, p->data + p->len, (size_t)piece))
+			return r->rc;
+		p->len += piece;
+		len -= piece;
+		piece *= 2;
+	}
+	return r->rc;
+}
+
+static int rd_segments(struct rd *r, uint64_t max_bytes,
+		       struct phi_image *img)
+{
+	struct pending p = { 0 };
+	uint64_t records = rd_u64(r), total = 0, prev_end = 0;
+	char msg[160];
+	unsigned char extra;
+	int got;
+
+	if (r->rc)
+		return r->rc;
+	if (records > MAX_RECORDS)
+		return rd_corrupt(r, "too many segments");
+	for (uint64_t i = 0; i < records && !r->rc; i++) {
+		uint64_t start = rd_u64(r), len = rd_u64(r);
+
+		if (r->rc)
+			break;
+		if (len == 0 || len > MAX_RECORD || start + len < start) {
+			snprintf(msg, sizeof(msg), "segment %llu at 0x%llx has "
+				 "an invalid length %llu",
+				 (unsigned long long)i,
+				 (unsigned long long)start,
+				 (unsigned long long)len);
+			rd_corrupt(r, msg);
+			break;
+		}
+		if (i > 0 && start < prev_end) {
+			snprintf(msg, sizeof(msg), "segment %llu at 0x%llx "
+				 "overlaps or precedes the one before",
+				 (unsigned long long)i,
+				 (unsigned long long)start);
+			rd_corrupt(r, msg);
+			break;
+		}
+		if (max_bytes && len > max_bytes - total) {
+			r->rc = phi_error_set(r->err, PHI_E_NO_MEMORY,
+					      "snapshot '%s' holds more than "
+					      "the --max-memory limit of %llu "
+					      "MiB", r->path,
+					      (unsigned long long)(max_bytes >>
+								   20));
+			break;
+		}
+		total += len;
+		/* A record that does not continue the pending segment
+		 * starts a new one. */
+		if (p.len && start != p.start + p.len && flush(r, img, &p))
+			break;
+		if (!p.len)
+			p.start = start;
+		if (rd_append(r, &p, len))
+			break;
+		prev_end = start + len;
+	}
+	if (!r->rc)
+		flush(r, img, &p);
+	free(p.data);
+	if (r->rc)
+		return r->rc;
+	/* The stream must end here, and end well (gzip's CRC and length
+	 * are checked when the end is read). */
+	got = gzread(r->gz, &extra, 1);
+	if (got < 0)
+		return rd_fail(r, got);
+	if (got > 0)
+		return rd_corrupt(r, "data after the last segment");
+	return 0;
+}
+
+int phi_snapshot_load(const char *path, uint64_t max_bytes,
+		      struct phi_target *t, struct phi_capture *cap,
+		      struct phi_error *err)
+{
+	struct rd r = { .path = path, .err = err };
+
+	memset(t, 0, sizeof(*t));
+	memset(cap, 0, sizeof(*cap));
+	phi_image_init(&cap->img);
+	phi_reader_init(&t->reader, 0);
+	errno = 0;
+	r.gz = gzopen(path, "rbe");
+	if (!r.gz)
+		return phi_error_set(err, errno == ENOMEM || !errno ?
+					     PHI_E_NO_MEMORY : PHI_E_IO,
+				     "cannot open snapshot '%s': %s", path,
+				     strerror(errno ? errno : ENOMEM));
+	gzbuffer(r.gz, 256u << 10);
+	if (rd_header(&r, t) == 0) {
+		/* Never used (the image is all there is), but a target
+		 * always has one. */
+		phi_reader_init(&t->reader, t->pid);
+		rd_segments(&r, max_bytes, &cap->img);
+	}
+	gzclose(r.gz);
+	if (r.rc) {
+		phi_capture_release(cap);
+		phi_target_close(t);
+		memset(t, 0, sizeof(*t));
+		phi_reader_init(&t->reader, 0);
+	}
+	return r.rc;
+}

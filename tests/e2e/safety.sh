@@ -1,0 +1,131 @@
+#!/bin/sh
+# A target that changes under the tool, or whose memory is hostile,
+# never crashes or hangs the tool and is never left stopped: threads
+# coming and going, a forking target, a target killed mid-read, a GC
+# collection in progress (short: waited for; endless: said so),
+# corrupted objects, the pause budget and --no-freeze.
+. "$PHI_SRCDIR/tests/e2e/lib.sh"
+set -e
+need_python310
+
+# churn MODE [STALL]: start fixtures/churn.py; sets TARGET_PID.
+churn() {
+	rm -f "$WORK/ready"
+	start_target "$PYTHON310" "$FIXTURES/churn.py" "$1" "$WORK/ready" ${2:-}
+	wait_file "$WORK/ready"
+}
+
+# Threads starting and exiting all the time: every run attaches to all
+# of them (re-reading /proc/PID/task), none fails, none is left stopped.
+churn threads
+for i in 1 2 3 4 5; do
+	run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --top 1
+	[ "$RC" -eq 0 ] || fail "run $i on a thread-churning target exited $RC: $(cat "$WORK/err")"
+	grep -q '"consistent": true' "$WORK/out.json" || fail "run $i not consistent"
+done
+assert_running "$TARGET_PID"
+grep -q "TracerPid:[[:space:]]*0" "/proc/$TARGET_PID/status" || fail "a thread is still traced"
+kill -9 "$TARGET_PID"
+pass "threads created and exiting during attach: 5 runs, target running"
+
+# A target that forks: children are not traced, the parent is read.
+churn fork
+for i in 1 2 3; do
+	run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --top 1
+	[ "$RC" -eq 0 ] || fail "run $i on a forking target exited $RC: $(cat "$WORK/err")"
+done
+assert_running "$TARGET_PID"
+kill -9 "$TARGET_PID"
+pass "a forking target is read and keeps running"
+
+# The target dies while frozen (the test hook holds the freeze before
+# the copy): one clear line, exit 8.
+churn fork
+PYHEAPINSPECT_TEST_HOLD_MS=3000 "$PHI_TOOL" -p "$TARGET_PID" >"$WORK/out" 2>"$WORK/err" &
+tool=$!
+i=0
+until [ "$(proc_state "$TARGET_PID")" = t ]; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && fail "the target was never frozen"
+	sleep 0.02
+done
+kill -9 "$TARGET_PID"
+set +e
+wait "$tool"
+rc=$?
+set -e
+[ "$rc" -eq 8 ] || fail "target killed mid-read: exit $rc, expected 8: $(cat "$WORK/err")"
+grep -q "exited while it was being read" "$WORK/err" || fail "message: $(cat "$WORK/err")"
+pass "a target that exits mid-read gives exit 8"
+
+# A GC collection in progress: a short one is waited for...
+churn gcstall 0.4
+i=0
+until [ -e "$WORK/ready.in-gc" ]; do
+	i=$((i + 1))
+	[ $i -gt 300 ] && fail "the target never entered a collection"
+	sleep 0.01
+done
+run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --top 1 --verbose
+[ "$RC" -eq 0 ] || fail "short collection: exit $RC: $(cat "$WORK/err")"
+grep -q "inside a GC collection, retrying" "$WORK/err" || fail "the tool did not meet the collection: $(cat "$WORK/err")"
+assert_running "$TARGET_PID"
+kill -9 "$TARGET_PID"
+pass "a short GC collection is waited for"
+
+# ... and one that does not end is reported, exit 14.
+churn gcstall 30
+i=0
+until [ -e "$WORK/ready.in-gc" ]; do
+	i=$((i + 1))
+	[ $i -gt 300 ] && fail "the target never entered a collection"
+	sleep 0.01
+done
+run_tool "$WORK/out" "$WORK/err" -p "$TARGET_PID"
+[ "$RC" -eq 14 ] || fail "endless collection: exit $RC: $(cat "$WORK/err")"
+grep -q "stayed inside a GC collection" "$WORK/err" || fail "message: $(cat "$WORK/err")"
+assert_running "$TARGET_PID"
+kill -9 "$TARGET_PID"
+pass "an endless GC collection is reported with exit 14"
+
+# Hostile memory: absurd sizes, wild pointers, a type pointer to garbage.
+# Bounded time, a result, and the inconsistencies counted.
+rm -f "$WORK/ready"
+start_target "$PYTHON310" "$FIXTURES/hostile.py" "$WORK/ready"
+wait_file "$WORK/ready"
+run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --top 1 --dump "$WORK/dump.jsonl" --expr "__main__:ROOTS"
+[ "$RC" -eq 0 ] || fail "hostile target: exit $RC: $(cat "$WORK/err")"
+"$PYTHON310" - "$WORK/out.json" "$WORK/dump.jsonl" <<'PY' || fail "hostile objects not reported as such"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+inc = doc["inconsistencies"]
+# 5 unreadable fields (list size, list items, dict entries, set table,
+# str characters) and 1 reference to a fake object, at least.
+assert inc["unreadable_fields"] >= 5, inc
+assert inc["bad_references"] >= 1, inc
+sizes = [json.loads(l)["size"] for l in open(sys.argv[2])]
+assert max(sizes) < 1 << 32, "an absurd size was believed: %d" % max(sizes)
+print("inconsistencies:", inc, "largest object:", max(sizes))
+PY
+assert_running "$TARGET_PID"
+pass "corrupted objects give bounded, reported results"
+
+# The pause budget: at 1 ms the target is thawed before the copy ends,
+# the result is marked inconsistent; --no-freeze never stops it.
+run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --top 1 --max-pause 1
+[ "$RC" -eq 0 ] || fail "--max-pause 1: exit $RC: $(cat "$WORK/err")"
+"$PYTHON310" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["frozen"] and not d["consistent"] and d["pause_ms"] < 1000, d["pause_ms"]' "$WORK/out.json" ||
+	fail "--max-pause 1 not reported as an inconsistent read"
+run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --top 1 --no-freeze
+[ "$RC" -eq 0 ] || fail "--no-freeze: exit $RC: $(cat "$WORK/err")"
+"$PYTHON310" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert not d["frozen"] and not d["consistent"] and d["pause_ms"] == 0' "$WORK/out.json" ||
+	fail "--no-freeze not reported as such"
+assert_running "$TARGET_PID"
+pass "the pause budget and --no-freeze are reported"
+
+# --max-memory refuses cleanly.
+run_tool "$WORK/out" "$WORK/err" -p "$TARGET_PID" --max-memory 1M
+[ "$RC" -eq 11 ] || fail "--max-memory 1M: exit $RC"
+grep -q "more than the --max-memory limit" "$WORK/err" || fail "message: $(cat "$WORK/err")"
+assert_running "$TARGET_PID"
+pass "--max-memory refuses with exit 11"
