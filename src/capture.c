@@ -1,5 +1,6 @@
 /* The capture window.  Everything that can be done without the target
  * stopped (ELF, DWARF, version) is done before; decoding is done after. */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -101,6 +102,21 @@ int phi_capture_run(struct phi_target *t, const struct phi_capture_opts *o,
 	phi_freeze_release(&fz);
 	phi_image_release(&warm);
 	return exited_if_gone(rc, t, err);
+}
+
+uint64_t phi_default_memory_limit(void)
+{
+	char line[128];
+	unsigned long long kb = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb * 1024 / 4 * 3;
 }
 
 void phi_capture_release(struct phi_capture *cap)

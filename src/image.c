@@ -190,7 +190,8 @@ static unsigned char *take_buffer(struct phi_image *reuse,
 /* Wanted mappings merged where one ends where the next begins: a static
  * object can straddle two mappings (libpython's .data and its .bss), and
  * one buffer for both keeps it readable in one piece. */
-static size_t merge_regions(const struct phi_maps *maps, struct region *out)
+static size_t merge_regions(const struct phi_maps *maps, uint64_t max_bytes,
+			    struct phi_image *img, struct region *out)
 {
 	size_t n = 0;
 
@@ -199,6 +200,11 @@ static size_t merge_regions(const struct phi_maps *maps, struct region *out)
 
 		if (!wanted(m))
 			continue;
+		if (max_bytes && m->end - m->start > max_bytes) {
+			img->skipped += m->end - m->start;
+			img->nskipped++;
+			continue;
+		}
 		if (n && out[n - 1].end == m->start)
 			out[n - 1].end = m->end;
 		else
@@ -256,7 +262,7 @@ int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
 
 	if (!reg)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
-	nreg = merge_regions(maps, reg);
+	nreg = merge_regions(maps, max_bytes, img, reg);
 	for (size_t i = 0; i < nreg; i++) {
 		total += reg[i].end - reg[i].start;
 		nchunks += (reg[i].end - reg[i].start + CHUNK - 1) / CHUNK;

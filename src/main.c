@@ -240,6 +240,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		return usage_error("unexpected argument", argv[optind]);
 	if (!o->pid)
 		return usage_error("a target is needed: -p PID", NULL);
+	if (!o->max_memory) {
+		o->max_memory = phi_default_memory_limit();
+		o->capture.max_bytes = o->max_memory;
+	}
 	if (o->dump && strcmp(o->dump, "-") == 0 && o->json)
 		return usage_error("--dump - and --json both want stdout",
 				   NULL);
@@ -359,7 +363,8 @@ static int analyse_and_report(const struct options *o,
 	opts.top = o->top;
 	hopts.progress = isatty(STDERR_FILENO) ? progress : NULL;
 	/* What is left after the image, at the documented ~150 bytes per
-	 * object for the graph and the analyses. */
+	 * object for the graph and the analyses (--max-memory, or the
+	 * default share of the host's available memory). */
 	if (o->max_memory)
 		hopts.max_objects = o->max_memory > cap->img.bytes ?
 			(o->max_memory - cap->img.bytes) / BYTES_PER_OBJECT : 1;
@@ -442,8 +447,11 @@ int main(int argc, char **argv)
 	struct phi_error err = { 0 };
 	int rc = parse_options(argc, argv, &o);
 
-	if (rc >= 0)
+	if (rc >= 0) {
+		free(o.objects);
+		free(o.exprs);
 		return rc;
+	}
 	phi_freeze_install_signal_handlers();
 	rc = run(&o, &err) < 0 ? fail(&err) : 0;
 	free(o.objects);

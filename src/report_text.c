@@ -28,6 +28,11 @@ static void print_header(FILE *out, const struct phi_report *r)
 		fprintf(out, "  not paused          --no-freeze, %.1f MiB "
 			"copied while running\n",
 			(double)r->capture->img.bytes / (1 << 20));
+	if (r->capture->img.nskipped)
+		fprintf(out, "  WARNING             %" PRIu64 " mappings of %.1f "
+			"GiB not copied: each is larger than the memory limit "
+			"(--max-memory)\n", r->capture->img.nskipped,
+			(double)r->capture->img.skipped / (1 << 30));
 	if (!r->capture->consistent)
 		fprintf(out, "  WARNING             part of the memory was read "
 			"while the target ran: figures may be torn (see the "

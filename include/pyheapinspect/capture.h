@@ -40,4 +40,9 @@ int phi_capture_run(struct phi_target *t, const struct phi_capture_opts *o,
 
 void phi_capture_release(struct phi_capture *cap);
 
+/* The memory the tool allows itself when --max-memory is not given:
+ * three quarters of MemAvailable, so that it never exhausts the host
+ * (0 when /proc/meminfo does not say). */
+uint64_t phi_default_memory_limit(void);
+
 #endif

@@ -25,6 +25,9 @@ struct phi_image {
 	size_t n, cap;
 	uint64_t bytes;          /* total copied */
 	uint64_t unreadable;     /* bytes of listed mappings not readable */
+	uint64_t skipped;        /* bytes of mappings larger than the memory
+				  * limit, not copied */
+	uint64_t nskipped;
 	uint64_t syscalls;       /* reads it took */
 };
 
@@ -44,7 +47,10 @@ int phi_image_add(struct phi_image *img, uint64_t start, const void *data,
  * makes the second, frozen one much faster (no page faults on either
  * side). */
 struct phi_snapshot_opts {
-	uint64_t max_bytes;        /* 0 = no limit */
+	/* 0 = no limit.  A single mapping larger than the limit (a
+	 * sanitizer's shadow, a huge reservation) is skipped and counted;
+	 * if the rest is still larger, the copy is refused. */
+	uint64_t max_bytes;
 	struct phi_image *reuse;   /* may be NULL */
 	/* With a deadline (CLOCK_MONOTONIC ms, 0 = none) the copy goes in
 	 * pieces, and on_deadline(ctx) is called once, between two pieces,
