@@ -1,25 +1,79 @@
 #!/bin/sh
-# The whole test suite: install the dependencies, build, run 'make check'
-# (unit and end-to-end tests) and 'make distcheck', then print one
-# summary line.  Run as root: the tests trace processes and switch users.
+# The whole test suite, as CI runs it (as root: the tests trace processes
+# and switch users):
+#   1. install the dependencies and build (warnings are errors);
+#   2. make check: unit tests and end-to-end tests against real targets;
+#   3. make distcheck: the tarball builds, installs and passes alone;
+#   4. the suite again, built with ASan + LeakSanitizer + UBSan, from
+#      that tarball (every sanitizer report fails the test it happens in);
+#   5. the fuzz target for FUZZ_SECONDS (120), when tests/fuzz exists.
+# It ends with one line: "tests: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
+top=$(pwd)
 sh scripts/setup.sh || exit 1
 sh scripts/build.sh || exit 1
-make -j"$(nproc)" check
-check=$?
-if [ $check -ne 0 ]; then
-	for f in $(grep -l -E '^(FAIL|ERROR)' tests/unit/*.log tests/e2e/*.log 2>/dev/null); do
-		echo "=== $f"; tail -n 40 "$f"
+passed=0
+failed=0
+
+# count LOG: add a test-suite.log's totals.
+count() {
+	p=$(sed -n 's/^# PASS: *//p' "$1")
+	f=$(($(sed -n 's/^# FAIL: *//p' "$1") + $(sed -n 's/^# ERROR: *//p' "$1") + $(sed -n 's/^# XPASS: *//p' "$1") + $(sed -n 's/^# SKIP: *//p' "$1")))
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + f))
+}
+
+# show_failures DIR: the end of each failed test's log.
+show_failures() {
+	for f in $(grep -l -E '^(FAIL|ERROR)' "$1"/tests/unit/*.log "$1"/tests/e2e/*.log 2>/dev/null); do
+		echo "=== $f"
+		tail -n 40 "$f"
 	done
+}
+
+# step NAME COMMAND...: one pass/fail step of its own.
+step() {
+	name=$1
+	shift
+	if "$@" >"$top/$name.log" 2>&1; then
+		passed=$((passed + 1))
+		echo "PASS: $name"
+	else
+		failed=$((failed + 1))
+		echo "FAIL: $name"
+		tail -n 60 "$top/$name.log"
+	fi
+}
+
+echo "== make check"
+make -j"$(nproc)" check >check.log 2>&1 || show_failures .
+grep -E '^(PASS|FAIL|ERROR|SKIP):' check.log
+count test-suite.log
+
+echo "== make distcheck"
+step distcheck make -j"$(nproc)" distcheck
+
+echo "== sanitizers (ASan, LeakSanitizer, UBSan)"
+san() {
+	rm -rf _san && mkdir _san &&
+		tar xzf pyheapinspect-*.tar.gz -C _san &&
+		cd _san/pyheapinspect-* &&
+		./configure -q --enable-sanitizers &&
+		make -j"$(nproc)" &&
+		ASAN_OPTIONS=handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_abort=0:detect_leaks=1 \
+		UBSAN_OPTIONS=print_stacktrace=1 make -j"$(nproc)" check
+	rc=$?
+	[ $rc -eq 0 ] || show_failures .
+	return $rc
+}
+[ -f pyheapinspect-0.1.0.tar.gz ] || make dist >/dev/null
+step sanitizers san
+
+if [ -x tests/fuzz/run.sh ] || [ -f tests/fuzz/run.sh ]; then
+	echo "== fuzzing for ${FUZZ_SECONDS:-120} s"
+	step fuzz sh tests/fuzz/run.sh
 fi
-distcheck=0
-if [ "${PHI_SKIP_DISTCHECK:-0}" != 1 ]; then
-	make -j"$(nproc)" distcheck >distcheck.log 2>&1 || distcheck=1
-	[ $distcheck -eq 0 ] || { echo "=== make distcheck failed:"; tail -n 60 distcheck.log; }
-fi
-pass=$(sed -n 's/^# PASS: *//p' test-suite.log)
-failed=$(( $(sed -n 's/^# FAIL: *//p' test-suite.log) + $(sed -n 's/^# ERROR: *//p' test-suite.log) + $(sed -n 's/^# XPASS: *//p' test-suite.log) + $(sed -n 's/^# SKIP: *//p' test-suite.log) + distcheck ))
-pass=$(( pass + (1 - distcheck) ))
-echo "tests: $pass passed, $failed failed"
-[ $check -eq 0 ] && [ $distcheck -eq 0 ]
+
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
