@@ -55,7 +55,8 @@ echo "== make distcheck"
 step distcheck make -j"$(nproc)" distcheck
 
 echo "== sanitizers (ASan, LeakSanitizer, UBSan)"
-san() {
+# A subshell: it changes directory.
+san() (
 	rm -rf _san && mkdir _san &&
 		tar xzf pyheapinspect-*.tar.gz -C _san &&
 		cd _san/pyheapinspect-* &&
@@ -66,7 +67,7 @@ san() {
 	rc=$?
 	[ $rc -eq 0 ] || show_failures .
 	return $rc
-}
+)
 [ -f pyheapinspect-0.1.0.tar.gz ] || make dist >/dev/null
 step sanitizers san
 
