@@ -15,6 +15,16 @@ churn() {
 	wait_file "$WORK/ready"
 }
 
+# wait_in_gc: until the churn target is inside a collection.
+wait_in_gc() {
+	i=0
+	until [ -e "$WORK/ready.in-gc" ]; do
+		i=$((i + 1))
+		[ $i -gt 300 ] && fail "the target never entered a collection"
+		sleep 0.01
+	done
+}
+
 # Threads starting and exiting all the time: every run attaches to all
 # of them (re-reading /proc/PID/task), none fails, none is left stopped.
 churn threads
@@ -60,12 +70,7 @@ pass "a target that exits mid-read gives exit 8"
 
 # A GC collection in progress: a short one is waited for...
 churn gcstall 0.4
-i=0
-until [ -e "$WORK/ready.in-gc" ]; do
-	i=$((i + 1))
-	[ $i -gt 300 ] && fail "the target never entered a collection"
-	sleep 0.01
-done
+wait_in_gc
 run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --top 1 --verbose
 [ "$RC" -eq 0 ] || fail "short collection: exit $RC: $(cat "$WORK/err")"
 grep -q "inside a GC collection, retrying" "$WORK/err" || fail "the tool did not meet the collection: $(cat "$WORK/err")"
@@ -75,12 +80,7 @@ pass "a short GC collection is waited for"
 
 # ... and one that does not end is reported, exit 14.
 churn gcstall 30
-i=0
-until [ -e "$WORK/ready.in-gc" ]; do
-	i=$((i + 1))
-	[ $i -gt 300 ] && fail "the target never entered a collection"
-	sleep 0.01
-done
+wait_in_gc
 run_tool "$WORK/out" "$WORK/err" -p "$TARGET_PID"
 [ "$RC" -eq 14 ] || fail "endless collection: exit $RC: $(cat "$WORK/err")"
 grep -q "stayed inside a GC collection" "$WORK/err" || fail "message: $(cat "$WORK/err")"
