@@ -19,6 +19,7 @@
 #include "pyheapinspect/report.h"
 #include "pyheapinspect/runtime.h"
 #include "pyheapinspect/smallints.h"
+#include "pyheapinspect/snapshot.h"
 #include "pyheapinspect/target.h"
 
 /* A GC collection in progress rewires the GC lists: wait for its end. */
@@ -37,6 +38,8 @@ struct options {
 	const char *dump;
 	const char **objects, **exprs;
 	uint64_t max_memory;
+	const char *snapshot;      /* analyse a saved snapshot, not a pid */
+	const char *save_snapshot; /* and/or save the capture */
 	struct phi_analysis_opts analysis;
 	struct phi_capture_opts capture;
 };
@@ -44,6 +47,7 @@ struct options {
 enum {
 	OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP, OPT_OBJECT,
 	OPT_EXPR, OPT_SUSPECT, OPT_MAX_PAUSE, OPT_NO_FREEZE, OPT_MAX_MEMORY,
+	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT,
 };
 
 static const struct option long_options[] = {
@@ -58,6 +62,8 @@ static const struct option long_options[] = {
 	{ "max-pause", required_argument, NULL, OPT_MAX_PAUSE },
 	{ "no-freeze", no_argument, NULL, OPT_NO_FREEZE },
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
+	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
+	{ "save-snapshot", required_argument, NULL, OPT_SAVE_SNAPSHOT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -68,6 +74,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: pyheapinspect -p PID [options]\n"
+		"       pyheapinspect --snapshot FILE [options]\n"
 		"Inspect the heap of a running CPython 3.10 process from "
 		"outside.\n\n"
 		"  -p, --pid PID     the process to inspect\n"
@@ -92,6 +99,12 @@ static void usage(FILE *out)
 		"      --max-memory SIZE\n"
 		"                    refuse cleanly to use more (e.g. 512M, "
 		"4G)\n"
+		"      --save-snapshot FILE\n"
+		"                    also save what was copied, to analyse "
+		"later\n"
+		"      --snapshot FILE\n"
+		"                    analyse a saved snapshot instead of a "
+		"process\n"
 		"      --small-ints  list the small-int cache (-5..256)\n"
 		"  -v, --verbose     say where symbols and layouts came from\n"
 		"  -h, --help        show this help\n"
@@ -211,6 +224,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 						   optarg);
 			o->capture.max_bytes = o->max_memory;
 			break;
+		case OPT_SNAPSHOT:
+			o->snapshot = optarg;
+			break;
+		case OPT_SAVE_SNAPSHOT:
+			o->save_snapshot = optarg;
+			break;
 		case OPT_SUSPECT:
 			if (!parse_long(optarg, 0, 100, &v))
 				return usage_error("invalid --suspect-share "
@@ -238,8 +257,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument", argv[optind]);
-	if (!o->pid)
-		return usage_error("a target is needed: -p PID", NULL);
+	if (!o->pid == !o->snapshot)
+		return usage_error("one target is needed: -p PID or "
+				   "--snapshot FILE", NULL);
 	if (!o->max_memory) {
 		o->max_memory = phi_default_memory_limit();
 		o->capture.max_bytes = o->max_memory;
@@ -400,35 +420,67 @@ static int analyse_and_report(const struct options *o,
 	return rc;
 }
 
+/* From the live process: locate, resolve layouts, capture. */
+static int acquire_live(const struct options *o, struct phi_target *t,
+			struct phi_capture *cap, struct phi_runtime *rt,
+			struct phi_report *rep, struct phi_error *err)
+{
+	double t0;
+	int rc = phi_target_open(t, o->pid, err);
+
+	if (rc < 0)
+		return rc;
+	t0 = now_ms();
+	rc = phi_target_load_layout(t, err);
+	if (rc < 0)
+		return rc;
+	rep->layout_ms = now_ms() - t0;
+	if (o->verbose)
+		verbose_target(t, rep->layout_ms);
+	rc = capture_settled(t, o, cap, rt, err);
+	if (rc < 0)
+		return rc;
+	if (o->verbose)
+		fprintf(stderr, "pyheapinspect: paused %.2f ms (copy %.2f ms), "
+			"copied %" PRIu64 " bytes in %" PRIu64 " syscalls\n",
+			cap->pause_ms, cap->copy_ms, cap->img.bytes,
+			cap->img.syscalls);
+	if (o->save_snapshot)
+		rc = phi_snapshot_save(o->save_snapshot, t, cap, err);
+	return rc;
+}
+
+static int acquire(const struct options *o, struct phi_target *t,
+		   struct phi_capture *cap, struct phi_runtime *rt,
+		   struct phi_report *rep, struct phi_error *err)
+{
+	int rc;
+
+	if (!o->snapshot)
+		return acquire_live(o, t, cap, rt, rep, err);
+	rc = phi_snapshot_load(o->snapshot, o->max_memory, t, cap, err);
+	if (rc == 0)
+		rc = phi_runtime_read(rt, &cap->img, t, err);
+	if (rc == 0 && o->save_snapshot)
+		rc = phi_snapshot_save(o->save_snapshot, t, cap, err);
+	return rc;
+}
+
 static int run(const struct options *o, struct phi_error *err)
 {
 	struct phi_target t;
 	struct phi_capture cap;
 	struct phi_runtime rt;
 	struct phi_report rep = { 0 };
-	double t0;
 	int rc;
 
 	memset(&cap, 0, sizeof(cap));
+	memset(&t, 0, sizeof(t));
+	phi_reader_init(&t.reader, 0); /* so that closing it is harmless */
 	rep.t0 = now_ms();
-	rc = phi_target_open(&t, o->pid, err);
+	rc = acquire(o, &t, &cap, &rt, &rep, err);
 	if (rc < 0)
 		goto out;
-	t0 = now_ms();
-	rc = phi_target_load_layout(&t, err);
-	if (rc < 0)
-		goto out;
-	rep.layout_ms = now_ms() - t0;
-	if (o->verbose)
-		verbose_target(&t, rep.layout_ms);
-	rc = capture_settled(&t, o, &cap, &rt, err);
-	if (rc < 0)
-		goto out;
-	if (o->verbose)
-		fprintf(stderr, "pyheapinspect: paused %.2f ms (copy %.2f ms), "
-			"copied %" PRIu64 " bytes in %" PRIu64 " syscalls\n",
-			cap.pause_ms, cap.copy_ms, cap.img.bytes,
-			cap.img.syscalls);
 	rep.target = &t;
 	rep.capture = &cap;
 	rep.runtime = &rt;

@@ -24,7 +24,7 @@ print(t["req"])
 PY
 set --
 while IFS= read -r a; do set -- "$@" "$a"; done <"$WORK/args"
-run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --top 50 "$@"
+run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --top 50 --save-snapshot "$WORK/snap.gz" "$@"
 [ "$RC" -eq 0 ] || fail "tool exited $RC: $(cat "$WORK/err")"
 
 "$PYTHON310" - "$WORK/truth.json" "$WORK/out.json" <<'PY' || fail "analysis figures differ from the target's truth"
@@ -88,3 +88,18 @@ run_tool "$WORK/out" "$WORK/err" -p "$TARGET_PID" --object 0x10
 grep -q "no object at 0x10 in the heap" "$WORK/err" || fail "--object 0x10: $(cat "$WORK/err")"
 assert_running "$TARGET_PID"
 pass "unknown modules, attributes, keys, indices and addresses are refused with exit 15"
+
+# The snapshot saved by the first run gives the same analyses offline,
+# after the target is gone.
+kill -9 "$TARGET_PID"
+run_tool "$WORK/snap.json" "$WORK/err" --snapshot "$WORK/snap.gz" --json --top 50 "$@"
+[ "$RC" -eq 0 ] || fail "--snapshot exited $RC: $(cat "$WORK/err")"
+"$PYTHON310" - "$WORK/out.json" "$WORK/snap.json" <<'PY' || fail "the snapshot's analyses differ from the live ones"
+import json, sys
+live, snap = (json.load(open(p)) for p in sys.argv[1:3])
+keys = ("objects", "total_size", "types", "named", "sharing", "retained", "duplicates", "refcount_audit", "small_ints")
+bad = [k for k in keys if live[k] != snap[k]]
+print("differ:", bad) if bad else print("%d sections equal" % len(keys))
+sys.exit(1 if bad else 0)
+PY
+pass "a saved snapshot analysed offline gives the live figures"

@@ -18,7 +18,7 @@ expect() {
 }
 
 # Usage errors.
-expect 2 "a target is needed"
+expect 2 "one target is needed"
 expect 2 "invalid pid 'abc'" -p abc
 expect 2 "invalid option" --no-such-option
 pass "usage errors exit 2"
