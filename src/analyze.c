@@ -159,35 +159,67 @@ int phi_deep_size(const struct phi_heap *h, uint32_t node,
 	return 0;
 }
 
-/* Sort helpers: qsort has no context, and the arrays sorted are small
- * (the top N) or sorted once. */
-static const uint64_t *sort_key64;
-
-static int by_key64_desc(const void *a, const void *b)
+/* Larger key first; equal keys by lower node. */
+static bool before(const uint64_t *key, uint32_t a, uint32_t b)
 {
-	uint64_t x = sort_key64[*(const uint32_t *)a];
-	uint64_t y = sort_key64[*(const uint32_t *)b];
-
-	if (x != y)
-		return x > y ? -1 : 1;
-	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+	return key[a] != key[b] ? key[a] > key[b] : a < b;
 }
 
-/* The `top` nodes of `cand` (ncand of them) by key, largest first,
- * written to a new array. */
-static uint32_t *top_by(const uint64_t *key, uint32_t *cand, size_t ncand,
-			size_t top, size_t *nout)
+/* Restore the min-heap (the weakest of the kept nodes at the top). */
+static void sift_down(const uint64_t *key, uint32_t *h, size_t n, size_t i)
 {
-	uint32_t *out;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		uint32_t t;
 
-	sort_key64 = key;
-	qsort(cand, ncand, sizeof(*cand), by_key64_desc);
-	sort_key64 = NULL;
-	*nout = ncand < top ? ncand : top;
-	out = malloc((*nout ? *nout : 1) * sizeof(*out));
-	if (out)
-		memcpy(out, cand, *nout * sizeof(*out));
-	return out;
+		if (l < n && before(key, h[m], h[l]))
+			m = l;
+		if (r < n && before(key, h[m], h[r]))
+			m = r;
+		if (m == i)
+			return;
+		t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+/* The `top` nodes of cand by key, largest first, in a new array: a
+ * bounded heap, O(n log top), instead of sorting every candidate. */
+static uint32_t *top_by(const uint64_t *key, const uint32_t *cand,
+			size_t ncand, size_t top, size_t *nout)
+{
+	size_t n = 0;
+	uint32_t *h = malloc((top ? top : 1) * sizeof(*h));
+
+	*nout = 0;
+	if (!h)
+		return NULL;
+	for (size_t i = 0; i < ncand && top; i++) {
+		if (n < top) {
+			h[n++] = cand[i];
+			if (n == top)
+				for (size_t k = n / 2; k-- > 0;)
+					sift_down(key, h, n, k);
+		} else if (before(key, cand[i], h[0])) {
+			h[0] = cand[i];
+			sift_down(key, h, n, 0);
+		}
+	}
+	if (n < top)
+		for (size_t k = n / 2; k-- > 0;)
+			sift_down(key, h, n, k);
+	/* Pop the weakest to the end: largest first. */
+	for (size_t end = n; end > 1; end--) {
+		uint32_t t = h[0];
+
+		h[0] = h[end - 1];
+		h[end - 1] = t;
+		sift_down(key, h, end - 1, 0);
+	}
+	*nout = n;
+	return h;
 }
 
 int phi_sharing(const struct phi_heap *h, const uint32_t *indeg, size_t top,

@@ -349,13 +349,78 @@ static bool node_eq(const struct ctx *c, uint32_t a, uint32_t b)
 
 /* ---- sorting and the top groups -------------------------------------- */
 
+static bool cand_less(const struct cand *a, const struct cand *b)
+{
+	return a->hash != b->hash ? a->hash < b->hash : a->node < b->node;
+}
+
+static void insertion_sort(struct cand *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct cand x = v[i];
+		size_t j = i;
+
+		while (j > 0 && cand_less(&x, &v[j - 1])) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
+}
+
 static int by_hash(const void *pa, const void *pb)
 {
 	const struct cand *a = pa, *b = pb;
 
-	if (a->hash != b->hash)
-		return a->hash < b->hash ? -1 : 1;
-	return a->node < b->node ? -1 : a->node > b->node;
+	return cand_less(a, b) ? -1 : cand_less(b, a);
+}
+
+#define RADIX_BITS 16
+#define RADIX_BUCKETS (1u << RADIX_BITS)
+
+/* Sort by (hash, node) with no extra array: one in-place pass on the top
+ * 16 bits of the hash (American flag sort), then each bucket, short
+ * since hashes are uniform, by insertion (or qsort if one is long). */
+static int sort_cands(struct cand *v, size_t n)
+{
+	size_t *start = calloc(RADIX_BUCKETS + 1, sizeof(*start));
+	size_t *next = malloc(RADIX_BUCKETS * sizeof(*next));
+
+	if (!start || !next) {
+		free(start);
+		free(next);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		start[(v[i].hash >> (64 - RADIX_BITS)) + 1]++;
+	for (size_t b = 0; b < RADIX_BUCKETS; b++)
+		start[b + 1] += start[b];
+	memcpy(next, start, RADIX_BUCKETS * sizeof(*next));
+	for (size_t b = 0; b < RADIX_BUCKETS; b++) {
+		while (next[b] < start[b + 1]) {
+			struct cand x = v[next[b]];
+			size_t d = x.hash >> (64 - RADIX_BITS);
+
+			if (d == b) {
+				next[b]++;
+				continue;
+			}
+			/* Swap x into its bucket until one for b comes. */
+			v[next[b]] = v[next[d]];
+			v[next[d]++] = x;
+		}
+	}
+	for (size_t b = 0; b < RADIX_BUCKETS; b++) {
+		size_t len = start[b + 1] - start[b];
+
+		if (len > 64)
+			qsort(v + start[b], len, sizeof(*v), by_hash);
+		else
+			insertion_sort(v + start[b], len);
+	}
+	free(start);
+	free(next);
+	return 0;
 }
 
 /* Does a rank before b?  Most wasted, then most copies, then the lower
@@ -632,7 +697,10 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 		}
 	}
 	out->objects_examined = m;
-	qsort(cs, m, sizeof(*cs), by_hash);
+	if (sort_cands(cs, m) < 0) {
+		free(cs);
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	}
 	for (size_t i = 0; i < m;) {
 		size_t j = i + 1;
 

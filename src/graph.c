@@ -90,36 +90,28 @@ void phi_graph_release(struct phi_graph *g)
 	memset(g, 0, sizeof(*g));
 }
 
-uint32_t phi_graph_find(const struct phi_graph *g, uint64_t addr)
+uint32_t phi_graph_find_slot(const struct phi_graph *g, uint64_t addr,
+			     uint64_t *slot)
 {
 	uint64_t h = hash_addr(addr) & g->mask;
 
 	for (;;) {
 		uint32_t v = g->slots[h];
 
-		if (!v)
+		if (!v) {
+			*slot = h;
 			return PHI_NONE;
+		}
 		if (g->addr[v - 1] == addr)
 			return v - 1;
 		h = (h + 1) & g->mask;
 	}
 }
 
-uint32_t phi_graph_add(struct phi_graph *g, uint64_t addr, bool *added)
+uint32_t phi_graph_insert(struct phi_graph *g, uint64_t addr, uint64_t slot)
 {
-	uint64_t h = hash_addr(addr) & g->mask;
 	uint32_t i;
 
-	*added = false;
-	for (;;) {
-		uint32_t v = g->slots[h];
-
-		if (!v)
-			break;
-		if (g->addr[v - 1] == addr)
-			return v - 1;
-		h = (h + 1) & g->mask;
-	}
 	if (g->n >= PHI_MAX_NODES)
 		return PHI_NONE;
 	if (g->n == g->cap && grow_nodes(g, g->cap * 2) < 0)
@@ -130,15 +122,34 @@ uint32_t phi_graph_add(struct phi_graph *g, uint64_t addr, bool *added)
 	g->refcnt[i] = 0;
 	g->type[i] = PHI_NONE;
 	g->flags[i] = 0;
-	g->slots[h] = i + 1;
+	g->slots[slot] = i + 1;
 	if (2 * g->n > g->mask + 1 && rehash(g, (g->mask + 1) * 2) < 0) {
 		/* Keep the table valid: undo the insertion. */
-		g->slots[h] = 0;
+		g->slots[slot] = 0;
 		g->n--;
 		return PHI_NONE;
 	}
-	*added = true;
 	return i;
+}
+
+uint32_t phi_graph_add(struct phi_graph *g, uint64_t addr, bool *added)
+{
+	uint64_t slot;
+	uint32_t i = phi_graph_find_slot(g, addr, &slot);
+
+	*added = false;
+	if (i != PHI_NONE)
+		return i;
+	i = phi_graph_insert(g, addr, slot);
+	*added = i != PHI_NONE;
+	return i;
+}
+
+uint32_t phi_graph_find(const struct phi_graph *g, uint64_t addr)
+{
+	uint64_t slot;
+
+	return phi_graph_find_slot(g, addr, &slot);
 }
 
 void phi_graph_begin_edges(struct phi_graph *g, uint32_t i)

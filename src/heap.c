@@ -24,6 +24,8 @@ struct builder {
 	struct phi_decoder dec;
 	uint32_t cur;      /* the node being decoded */
 	uint32_t interned; /* the interned-strings dict, PHI_NONE if none */
+	uint64_t last_type_addr; /* the last type met, and its index */
+	uint32_t last_type;
 	bool oom;
 };
 
@@ -41,20 +43,26 @@ static uint32_t add_object(struct builder *b, uint64_t addr)
 {
 	struct phi_graph *g = &b->h->g;
 	int64_t refcnt;
-	uint64_t type;
+	uint64_t type, slot;
 	uint32_t i, tidx;
-	bool added;
 
-	i = phi_graph_find(g, addr);
+	i = phi_graph_find_slot(g, addr, &slot);
 	if (i != PHI_NONE)
 		return i;
 	if ((addr & 7) || !phi_image_i64(b->img, addr + L(OB_REFCNT), &refcnt) ||
 	    !phi_image_u64(b->img, addr + L(OB_TYPE), &type) || refcnt <= 0)
 		return PHI_NONE;
-	tidx = phi_types_get(&b->h->types, type);
-	if (tidx == PHI_NONE)
-		return PHI_NONE;
-	i = phi_graph_add(g, addr, &added);
+	/* Objects of one type come in runs: skip the type table's hash. */
+	if (type == b->last_type_addr) {
+		tidx = b->last_type;
+	} else {
+		tidx = phi_types_get(&b->h->types, type);
+		if (tidx == PHI_NONE)
+			return PHI_NONE;
+		b->last_type_addr = type;
+		b->last_type = tidx;
+	}
+	i = phi_graph_insert(g, addr, slot);
 	if (i == PHI_NONE) {
 		b->oom = true;
 		return PHI_NONE;

@@ -58,6 +58,14 @@ uint32_t phi_graph_find(const struct phi_graph *g, uint64_t addr);
  * *added says which.  PHI_NONE when out of memory or full. */
 uint32_t phi_graph_add(struct phi_graph *g, uint64_t addr, bool *added);
 
+/* The same in two steps, for a caller that validates a new object
+ * between them with one probe of the hash: find gives the index, or
+ * PHI_NONE and the free slot; insert adds addr at that slot (nothing may
+ * be added in between). */
+uint32_t phi_graph_find_slot(const struct phi_graph *g, uint64_t addr,
+			     uint64_t *slot);
+uint32_t phi_graph_insert(struct phi_graph *g, uint64_t addr, uint64_t slot);
+
 /* Edges: open node i's list (must be called for i = 0, 1, 2... in order),
  * push targets, then phi_graph_finish after the last node. */
 void phi_graph_begin_edges(struct phi_graph *g, uint32_t i);
