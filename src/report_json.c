@@ -323,6 +323,8 @@ static void target_json(yajl_gen g, const struct phi_report *r)
 	yajl_gen_integer(g, (long long)r->capture->threads);
 	phi_json_key(g, "bytes_copied");
 	yajl_gen_integer(g, (long long)r->capture->img.bytes);
+	phi_json_key(g, "read_syscalls");
+	yajl_gen_integer(g, (long long)r->capture->img.syscalls);
 	phi_json_key(g, "bytes_skipped");
 	yajl_gen_integer(g, (long long)r->capture->img.skipped);
 	phi_json_key(g, "interpreters");

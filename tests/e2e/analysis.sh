@@ -59,6 +59,9 @@ for want in t["duplicates"]:
                g["size"] == want["size"] and g["wasted"] == (want["count"] - 1) * want["size"] and
                ("preview" not in want or g["preview"] == want["preview"]) for g in groups):
         bad.append("duplicate group not found: %r" % want)
+# The copy is batched: a handful of reads, never one per object.
+if not 1 <= doc["read_syscalls"] <= 8 or doc["objects"] < 10000:
+    bad.append("%d read syscalls for %d objects" % (doc["read_syscalls"], doc["objects"]))
 if doc["refcount_audit"]["lower_than_found"] != 0:
     bad.append("refcount audit: %d objects with fewer references than found" % doc["refcount_audit"]["lower_than_found"])
 for b in bad:
