@@ -4,7 +4,8 @@
 # find it through $PYTHON310, python3.10 on PATH, or pyenv.
 set -eu
 pkgs="build-essential autoconf automake pkg-config libelf-dev libdwarf-dev
-libyajl-dev libcmocka-dev zlib1g-dev binutils strace util-linux"
+libyajl-dev libcmocka-dev zlib1g-dev binutils strace util-linux
+clang libclang-rt-14-dev"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -1,8 +1,10 @@
 # The target of the fuzzer's base snapshot (tests/fuzz/run.sh): a small
-# CPython 3.10 heap, started with -S -I, in which ROOTS holds one object
-# of each kind the decoders know, then sleeps until killed.  The first
-# argument is a file to create once ROOTS is built.
+# CPython 3.10 heap (started with -S -s in an empty environment) in which
+# ROOTS holds one object of each kind the decoders know; it then sleeps
+# until killed.  The first argument is a file to create once ROOTS is
+# built.
 import sys
+import time
 import _collections
 import _weakref
 
@@ -91,8 +93,12 @@ ROOTS = [
     _collections.OrderedDict(a=1), _collections.deque([1, 2], 8),
     _collections.defaultdict(list, k=[1]), None, NotImplemented, Ellipsis,
 ]
+try:
+    import _queue   # a builtin method with a defining class (PyCMethod)
+    ROOTS.append(_queue.SimpleQueue().get)
+except ImportError:
+    pass
 ROOTS.append(ROOTS)
 if len(sys.argv) > 1:
     open(sys.argv[1], "w").close()
-import time
 time.sleep(600)

@@ -23,7 +23,12 @@
  * header and first fields of objects of every type, of type objects, and
  * of the runtime and interpreter state of the base image.  Random offsets
  * in a multi-megabyte image mostly hit bytes no decoder reads; these
- * seeds start the fuzzer where the decoders look.
+ * seeds start the fuzzer where the decoders look.  Some make objects
+ * claim another valid type (type confusion: each decoder over other
+ * layouts); others give the counts and sizes of each kind (ob_size,
+ * allocated, dk_size, mask, length, tp_basicsize...) every magnitude
+ * from 0 to 2^63.  With PHI_FUZZ_DICT=FILE as well, a libFuzzer dictionary of
+ * the type and object addresses of the base image is written there.
  *
  * With PHI_FUZZ_CHECK=1, every input checks that the image is restored
  * byte for byte (slow: for debugging the harness). */
@@ -218,10 +223,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 /* ---- seeds ------------------------------------------------------------ */
 
-struct seeder {
-	const char *dir;
-	unsigned n, max;
+/* One patch of a seed: len bytes of v at addr. */
+struct seed_patch {
+	uint64_t addr, v;
+	unsigned len;
 };
+
+struct seeder {
+	struct seed_patch *p;
+	size_t n, cap;
+};
+
+static void add_patch(struct seeder *sd, uint64_t addr, uint64_t v,
+		      unsigned len)
+{
+	if (sd->n == sd->cap) {
+		size_t ncap = sd->cap ? sd->cap * 2 : 1024;
+		struct seed_patch *np = realloc(sd->p, ncap * sizeof(*np));
+
+		if (!np)
+			return;
+		sd->p = np;
+		sd->cap = ncap;
+	}
+	sd->p[sd->n++] = (struct seed_patch){ addr, v, len };
+}
 
 static void put_u32(unsigned char *p, uint32_t v)
 {
@@ -229,41 +255,204 @@ static void put_u32(unsigned char *p, uint32_t v)
 		p[i] = (unsigned char)(v >> (8 * i));
 }
 
-/* One input patching the 8 bytes at addr with v. */
-static void seed(struct seeder *sd, uint64_t addr, uint64_t v, size_t len)
+/* Encode a patch as an input record; 0 if addr is not in the image. */
+static size_t encode(const struct seed_patch *sp, unsigned char *out)
 {
 	const struct phi_image *img = &g_cap.img;
-	unsigned char buf[9 + 8];
-	char path[4096];
 	size_t i;
-	FILE *f;
 
-	if (sd->n >= sd->max || len == 0 || len > 8)
-		return;
 	for (i = 0; i < img->n; i++)
-		if (addr >= img->seg[i].start && addr + len <= img->seg[i].end)
+		if (sp->addr >= img->seg[i].start &&
+		    sp->addr + sp->len <= img->seg[i].end)
 			break;
 	if (i == img->n)
-		return;
-	put_u32(buf, (uint32_t)i);
-	put_u32(buf + 4, (uint32_t)(addr - img->seg[i].start));
-	buf[8] = (unsigned char)(len - 1);
-	for (size_t k = 0; k < len; k++)
-		buf[9 + k] = (unsigned char)(v >> (8 * k));
-	snprintf(path, sizeof(path), "%s/seed-%06u", sd->dir, sd->n);
-	f = fopen(path, "wb");
-	if (!f)
-		return;
-	fwrite(buf, 1, 9 + len, f);
-	fclose(f);
-	sd->n++;
+		return 0;
+	put_u32(out, (uint32_t)i);
+	put_u32(out + 4, (uint32_t)(sp->addr - img->seg[i].start));
+	out[8] = (unsigned char)(sp->len - 1);
+	for (unsigned k = 0; k < sp->len; k++)
+		out[9 + k] = (unsigned char)(sp->v >> (8 * k));
+	return 9 + sp->len;
 }
 
-static void make_seeds(const char *dir)
+/* Shuffle the patches (a fixed sequence) and write them as at most
+ * max_seeds inputs of a few patches each: one run per patch would take
+ * the whole fuzzing budget. */
+static void write_seeds(struct seeder *sd, const char *dir,
+			const char *prefix, size_t max_seeds)
+{
+	size_t per, written = 0;
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	if (max_seeds == 0 || sd->n == 0)
+		return;
+	per = (sd->n + max_seeds - 1) / max_seeds;
+	for (size_t i = sd->n; i > 1; i--) {
+		struct seed_patch tmp;
+		size_t j;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		j = (size_t)(x % i);
+		tmp = sd->p[i - 1];
+		sd->p[i - 1] = sd->p[j];
+		sd->p[j] = tmp;
+	}
+	for (size_t i = 0; i < sd->n; i += per) {
+		unsigned char buf[64 * 25];
+		char path[4096];
+		size_t len = 0;
+		FILE *f;
+
+		for (size_t k = i; k < i + per && k < sd->n && k - i < 64; k++)
+			len += encode(&sd->p[k], buf + len);
+		if (!len)
+			continue;
+		snprintf(path, sizeof(path), "%s/seed-%s-%04zu", dir, prefix,
+			 written);
+		f = fopen(path, "wb");
+		if (!f)
+			continue;
+		fwrite(buf, 1, len, f);
+		fclose(f);
+		written++;
+	}
+	fprintf(stderr, "fuzz_heap: wrote %zu patches in %zu seeds (%s) to "
+		"%s\n", sd->n, written, prefix, dir);
+}
+
+/* A libFuzzer dictionary: the addresses of the types, of a few objects,
+ * and of the runtime's tables, as 8-byte little-endian words. */
+static void write_dict(const char *path, const struct phi_heap *heap)
+{
+	FILE *f = fopen(path, "w");
+	uint64_t words[16] = { 0, ~0ULL, 0x7fffffffffffffffULL,
+			       0x8000000000000000ULL, 0xffffffffULL,
+			       0x100000000ULL, 1, 8, 16, 0x41414141,
+			       PHI_TPFLAGS_HEAPTYPE | PHI_TPFLAGS_HAVE_GC,
+			       1ULL << 31, 1ULL << 40, 0x3fffffffULL,
+			       0xfffffffffffffff0ULL, 0x100 };
+	size_t n = 0;
+
+	if (!f)
+		return;
+	for (size_t k = 0; k < 16; k++, n++) {
+		fprintf(f, "w%zu=\"", n);
+		for (int b = 0; b < 8; b++)
+			fprintf(f, "\\x%02x", (unsigned)(words[k] >> (8 * b)) &
+				0xff);
+		fprintf(f, "\"\n");
+	}
+	for (size_t i = 0; i < heap->types.n; i++, n++) {
+		fprintf(f, "t%zu=\"", i);
+		for (int b = 0; b < 8; b++)
+			fprintf(f, "\\x%02x",
+				(unsigned)(heap->types.v[i].addr >> (8 * b)) &
+					0xff);
+		fprintf(f, "\"\n");
+	}
+	for (uint32_t i = 0; i < heap->g.n; i += heap->g.n / 64 + 1, n++) {
+		fprintf(f, "o%u=\"", i);
+		for (int b = 0; b < 8; b++)
+			fprintf(f, "\\x%02x",
+				(unsigned)(heap->g.addr[i] >> (8 * b)) & 0xff);
+		fprintf(f, "\"\n");
+	}
+	fclose(f);
+	fprintf(stderr, "fuzz_heap: wrote %zu dictionary words to %s\n", n,
+		path);
+}
+
+/* Counts, lengths and sizes the decoders trust only as far as they
+ * check them: each is given every magnitude below, in an object of its
+ * kind (through a pointer for the keys of a dict). */
+static const struct size_field {
+	enum phi_kind kind;
+	int via;           /* layout id of a pointer to follow, or -1 */
+	int field;         /* layout id */
+	unsigned width;    /* bytes */
+} size_fields[] = {
+	{ PHI_K_TUPLE, -1, PHI_L_OB_SIZE, 8 },
+	{ PHI_K_LIST, -1, PHI_L_OB_SIZE, 8 },
+	{ PHI_K_LIST, -1, PHI_L_LIST_ALLOCATED, 8 },
+	{ PHI_K_LONG, -1, PHI_L_OB_SIZE, 8 },
+	{ PHI_K_BYTES, -1, PHI_L_OB_SIZE, 8 },
+	{ PHI_K_BYTEARRAY, -1, PHI_L_OB_SIZE, 8 },
+	{ PHI_K_BYTEARRAY, -1, PHI_L_BYTEARRAY_ALLOC, 8 },
+	{ PHI_K_DICT, -1, PHI_L_DICT_USED, 8 },
+	{ PHI_K_DICT, PHI_L_DICT_KEYS, PHI_L_DK_SIZE, 8 },
+	{ PHI_K_DICT, PHI_L_DICT_KEYS, PHI_L_DK_NENTRIES, 8 },
+	{ PHI_K_DICT, PHI_L_DICT_KEYS, PHI_L_DK_USABLE, 8 },
+	{ PHI_K_DICT, PHI_L_DICT_KEYS, PHI_L_DK_REFCNT, 8 },
+	{ PHI_K_INSTANCE, -1, PHI_L_OB_REFCNT, 8 },
+	{ PHI_K_SET, -1, PHI_L_SET_FILL, 8 },
+	{ PHI_K_SET, -1, PHI_L_SET_USED, 8 },
+	{ PHI_K_SET, -1, PHI_L_SET_MASK, 8 },
+	{ PHI_K_FROZENSET, -1, PHI_L_SET_MASK, 8 },
+	{ PHI_K_STR, -1, PHI_L_ASCII_LENGTH, 8 },
+	{ PHI_K_STR, -1, PHI_L_ASCII_STATE, 4 },
+	{ PHI_K_STR, -1, PHI_L_COMPACT_UTF8_LENGTH, 8 },
+	{ PHI_K_STR, -1, PHI_L_COMPACT_WSTR_LENGTH, 8 },
+	{ PHI_K_CODE, -1, PHI_L_CODE_NLOCALS, 4 },
+	{ PHI_K_CODE, -1, PHI_L_CODE_STACKSIZE, 4 },
+	{ PHI_K_CODE, -1, PHI_L_CODE_OPCACHE_SIZE, 4 },
+	{ PHI_K_FRAME, -1, PHI_L_FRAME_STACKDEPTH, 4 },
+	{ PHI_K_FRAME, -1, PHI_L_FRAME_LASTI, 4 },
+	{ PHI_K_DEQUE, -1, PHI_L_OB_SIZE, 8 },
+	{ PHI_K_DEQUE, -1, PHI_L_DEQUE_LEFTINDEX, 8 },
+	{ PHI_K_DEQUE, -1, PHI_L_DEQUE_RIGHTINDEX, 8 },
+	{ PHI_K_DEQUE, -1, PHI_L_DEQUE_MAXLEN, 8 },
+	{ PHI_K_ODICT, -1, PHI_L_ODICT_FAST_NODES_SIZE, 8 },
+	{ PHI_K_RANGE, -1, PHI_L_RANGE_LENGTH, 8 },
+	{ PHI_K_TYPE, -1, PHI_L_TP_BASICSIZE, 8 },
+	{ PHI_K_TYPE, -1, PHI_L_TP_ITEMSIZE, 8 },
+	{ PHI_K_TYPE, -1, PHI_L_TP_DICTOFFSET, 8 },
+	{ PHI_K_TYPE, -1, PHI_L_TP_WEAKLISTOFFSET, 8 },
+	{ PHI_K_TYPE, -1, PHI_L_TP_FLAGS, 8 },
+};
+
+static const uint64_t magnitudes[] = {
+	0, 1, ~0ULL, 0x81, 0x10000, 0x100003, 0x80000000ULL, 0x100000001ULL,
+	1ULL << 40, 1ULL << 62, 0x7fffffffffffffffULL, 0x8000000000000000ULL,
+	0xfffffffffffffff8ULL,
+};
+
+static void size_seeds(struct seeder *sd, const struct phi_heap *heap,
+		       const struct phi_layout *lay)
+{
+	const struct phi_image *img = &g_cap.img;
+
+	for (size_t f = 0; f < sizeof(size_fields) / sizeof(size_fields[0]);
+	     f++) {
+		const struct size_field *sf = &size_fields[f];
+		unsigned found = 0;
+
+		for (uint32_t i = 0; i < heap->g.n && found < 2; i++) {
+			uint32_t ty = heap->g.type[i];
+			uint64_t base = heap->g.addr[i];
+
+			if (ty == PHI_NONE || ty >= heap->types.n ||
+			    heap->types.v[ty].kind != sf->kind)
+				continue;
+			if (sf->via >= 0 &&
+			    !phi_image_u64(img, base + (uint64_t)lay->v[sf->via],
+					   &base))
+				continue;
+			found++;
+			for (size_t m = 0; m < sizeof(magnitudes) /
+					       sizeof(magnitudes[0]); m++)
+				add_patch(sd, base + (uint64_t)lay->v[sf->field],
+					  magnitudes[m], sf->width);
+		}
+	}
+}
+
+static void make_seeds(const char *dir, const char *dict)
 {
 	const struct phi_image *img = &g_cap.img;
 	const struct phi_target *t = &g_t;
-	struct seeder sd = { .dir = dir, .max = 20000 };
+	struct seeder sd = { 0 };
 	struct phi_error err = { 0 };
 	struct phi_runtime rt;
 	struct phi_heap heap;
@@ -279,49 +468,74 @@ static void make_seeds(const char *dir)
 	}
 	/* Runtime and main interpreter state: pointers and counts. */
 	for (uint64_t off = 0; off < 1024; off += 8)
-		seed(&sd, rt.runtime + off, rot++ & 1 ? 0 : ~0ULL, 8);
-	for (uint64_t off = 0; off < 10240; off += 8)
-		seed(&sd, rt.interp_main + off,
-		     rot++ % 3 == 0 ? 0 : rot % 3 == 1 ? 0x7fffffffffffffffULL :
-		     rt.interp_main, 8);
+		add_patch(&sd, rt.runtime + off, rot++ & 1 ? 0 : ~0ULL, 8);
+	for (uint64_t off = 0; off < 10240; off += 8, rot++)
+		add_patch(&sd, rt.interp_main + off,
+			  rot % 3 == 0 ? 0 : rot % 3 == 1 ?
+			  0x7fffffffffffffffULL : rt.interp_main, 8);
+	write_seeds(&sd, dir, "state", 60);
+	sd.n = 0;
 	if (phi_heap_build(&heap, img, t, &rt, &hopts, &err) < 0) {
 		fprintf(stderr, "fuzz_heap: base image: %s\n", err.msg);
 		phi_heap_release(&heap);
+		free(sd.p);
 		return;
 	}
+	/* Type confusion: an object of each type made to claim another
+	 * valid type (every decoder over other layouts). */
 	per_type = calloc(heap.types.n + 1, sizeof(*per_type));
 	for (uint32_t i = 0; per_type && i < heap.g.n; i++) {
 		uint32_t ty = heap.g.type[i];
-		uint64_t a = heap.g.addr[i], other = heap.g.addr[(i * 7 + 3) %
-								 heap.g.n];
+
+		if (ty == PHI_NONE || ty >= heap.types.n || per_type[ty])
+			continue;
+		per_type[ty] = 1;
+		for (uint32_t k = 1; k < heap.types.n && k <= 16; k++)
+			add_patch(&sd, heap.g.addr[i] + 8,
+				  heap.types.v[(ty + k * 5) % heap.types.n]
+					  .addr, 8);
+	}
+	free(per_type);
+	if (dict)
+		write_dict(dict, &heap);
+	per_type = calloc(heap.types.n + 1, sizeof(*per_type));
+	for (uint32_t i = 0; per_type && i < heap.g.n; i++) {
+		uint32_t ty = heap.g.type[i];
+		uint64_t a = heap.g.addr[i];
 		uint64_t fields;
 
-		if (ty == PHI_NONE || ty >= heap.types.n || per_type[ty] >= 2)
+		if (ty == PHI_NONE || ty >= heap.types.n || per_type[ty] >= 3)
 			continue;
 		per_type[ty]++;
 		vals[0] = 0;
 		vals[1] = ~0ULL;
 		vals[2] = 0x7fffffffffffffffULL;
 		vals[3] = a;
-		vals[4] = other;
+		vals[4] = heap.g.addr[(i * 7 + 3) % heap.g.n];
 		vals[5] = a + 8;
 		vals[6] = 0x100000001ULL;
 		vals[7] = 0x41;
-		/* Type objects: the whole struct; others: the first 16
-		 * words (header, sizes, the first pointers). */
-		fields = heap.types.v[ty].kind == PHI_K_TYPE ? 112 : 16;
-		if (heap.g.size[i] / 8 + 1 < fields &&
-		    heap.types.v[ty].kind != PHI_K_TYPE)
-			fields = heap.g.size[i] / 8 + 1;
+		/* Type objects: the whole struct; others: up to the first
+		 * 16 words (header, sizes, the first pointers). */
+		fields = heap.types.v[ty].kind == PHI_K_TYPE ? 112 :
+			 heap.g.size[i] / 8 + 1;
+		if (fields > 16 && heap.types.v[ty].kind != PHI_K_TYPE)
+			fields = 16;
 		for (uint64_t f = 0; f < fields; f++)
-			seed(&sd, a + 8 * f, vals[rot++ % 8], 8);
-		/* And one byte: str state bits, small counts. */
-		seed(&sd, a + 32, 0xff, 1);
-		seed(&sd, a + 16, 0x80, 1);
+			add_patch(&sd, a + 8 * f, vals[rot++ % 8], 8);
+		/* Single bytes: str state bits, small counts, flags. */
+		add_patch(&sd, a + 32, 0xff, 1);
+		add_patch(&sd, a + 16, 0x80, 1);
 	}
 	free(per_type);
+	write_seeds(&sd, dir, "obj", 300);
+	/* Sizes: two patches an input (one field, two magnitudes or two
+	 * fields), so that each is seen with few others. */
+	sd.n = 0;
+	size_seeds(&sd, &heap, &t->layout);
+	write_seeds(&sd, dir, "size", (sd.n + 1) / 2);
 	phi_heap_release(&heap);
-	fprintf(stderr, "fuzz_heap: wrote %u seeds to %s\n", sd.n, dir);
+	free(sd.p);
 }
 
 /* ---- start-up --------------------------------------------------------- */
@@ -358,6 +572,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		g_t.version.major, g_t.version.minor, g_t.version.micro,
 		g_cap.img.n, (unsigned long long)g_cap.img.bytes);
 	if (seeds && *seeds)
-		make_seeds(seeds);
+		make_seeds(seeds, getenv("PHI_FUZZ_DICT"));
 	return 0;
 }
