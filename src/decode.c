@@ -75,9 +75,10 @@ static void visit_array(const struct ctx *c, uint64_t arr, int64_t n)
 	}
 }
 
-static int64_t abs64(int64_t v)
+/* |v| without overflow: the target may say INT64_MIN. */
+static uint64_t abs64(int64_t v)
 {
-	return v < 0 ? -v : v;
+	return v < 0 ? -(uint64_t)v : (uint64_t)v;
 }
 
 /* object.__sizeof__: tp_basicsize + |ob_size| * tp_itemsize. */
@@ -86,7 +87,7 @@ static uint64_t default_size(const struct ctx *c)
 	uint64_t size = (uint64_t)c->ty->basicsize;
 
 	if (c->ty->itemsize)
-		size += (uint64_t)abs64(rds(c, L(OB_SIZE))) *
+		size += abs64(rds(c, L(OB_SIZE))) *
 			(uint64_t)c->ty->itemsize;
 	return size;
 }
@@ -216,7 +217,7 @@ static uint64_t do_str(const struct ctx *c)
 
 static uint64_t do_long(const struct ctx *c)
 {
-	return (uint64_t)L(LONG_DIGIT) + 4 * (uint64_t)abs64(rds(c, L(OB_SIZE)));
+	return (uint64_t)L(LONG_DIGIT) + 4 * abs64(rds(c, L(OB_SIZE)));
 }
 
 static uint64_t do_bytearray(const struct ctx *c)

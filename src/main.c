@@ -23,7 +23,7 @@
 #include "pyheapinspect/target.h"
 
 /* A GC collection in progress rewires the GC lists: wait for its end. */
-#define GC_RETRIES 20
+#define GC_RETRIES 100
 #define GC_RETRY_MS 50
 /* The tool's own memory per object of the target, graph and analyses
  * (docs/architecture.md), for --max-memory. */

@@ -472,10 +472,11 @@ int64_t phi_type_dict_offset(const struct phi_types *ts,
 		return off;
 	/* Negative: from the end of a variable-size object. */
 	rd64(ts, obj + PHI_L(&ts->t->layout, OB_SIZE), &size);
+	/* Checked before negating: the target may say INT64_MIN. */
+	if (size > (int64_t)1 << 40 || size < -((int64_t)1 << 40))
+		return 0;
 	if (size < 0)
 		size = -size;
-	if (size > (int64_t)1 << 40)
-		return 0;
 	end = (uint64_t)ty->basicsize + (uint64_t)size * (uint64_t)ty->itemsize;
 	off += (int64_t)((end + 7) & ~(uint64_t)7);
 	return off > 0 ? off : 0;

@@ -69,7 +69,7 @@ grep -q "exited while it was being read" "$WORK/err" || fail "message: $(cat "$W
 pass "a target that exits mid-read gives exit 8"
 
 # A GC collection in progress: a short one is waited for...
-churn gcstall 0.4
+churn gcstall 2
 wait_in_gc
 run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --top 1 --verbose
 [ "$RC" -eq 0 ] || fail "short collection: exit $RC: $(cat "$WORK/err")"
