@@ -96,8 +96,11 @@ static int64_t tuple_len(const struct phi_decoder *d, uint64_t tuple)
 {
 	int64_t n = 0;
 
+	/* A length the image could not hold is a lie: 0, and sums of such
+	 * lengths cannot overflow. */
 	if (!tuple ||
-	    !phi_image_i64(d->img, tuple + PHI_L(d->lay, OB_SIZE), &n) || n < 0)
+	    !phi_image_i64(d->img, tuple + PHI_L(d->lay, OB_SIZE), &n) || n < 0 ||
+	    (uint64_t)n > d->img->bytes / 8)
 		return 0;
 	return n;
 }
@@ -176,7 +179,7 @@ static uint64_t do_set(const struct ctx *c)
 	const unsigned char *t;
 	uint64_t n;
 
-	if (mask < 0 || ((mask + 1) & mask)) {
+	if (mask < 0 || mask > (int64_t)1 << 40 || ((mask + 1) & mask)) {
 		c->d->bad_fields++;
 		return (uint64_t)c->ty->basicsize;
 	}

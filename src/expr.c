@@ -117,6 +117,8 @@ static uint64_t get_index(const struct resolver *r, uint64_t seq,
 				 rd(r, seq + PHI_L(r->lay, LIST_ITEM)) :
 				 seq + (uint64_t)PHI_L(r->lay, TUPLE_ITEM);
 
+	if (n < 0)
+		return 0;
 	if (i < 0)
 		i += n;
 	if (i < 0 || i >= n)
