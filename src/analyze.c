@@ -99,7 +99,7 @@ static int outside_refs(const struct phi_heap *h, const struct queue *set,
 
 		if (indeg[v] > inside[v]) {
 			out->outside_objects++;
-			out->outside_size += g->size[v];
+			out->outside_size += phi_graph_size(g, v);
 		}
 	}
 	free(inside);
@@ -118,7 +118,7 @@ int phi_deep_size(const struct phi_heap *h, uint32_t node,
 	if (push(&q, node) < 0)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	mark[node] = 1;
-	out->size = g->size[node];
+	out->size = phi_graph_size(g, node);
 	out->objects = 1;
 	/* Breadth-first over the queue, which is also the deep set. */
 	for (size_t k = 0; k < q.n && rc == 0; k++) {
@@ -136,11 +136,11 @@ int phi_deep_size(const struct phi_heap *h, uint32_t node,
 			out->references++;
 			if (mark[v]) {
 				out->shared_refs++;
-				out->sharing_saved += g->size[v];
+				out->sharing_saved += phi_graph_size(g, v);
 				continue;
 			}
 			mark[v] = 1;
-			out->size += g->size[v];
+			out->size += phi_graph_size(g, v);
 			out->objects++;
 			if (push(&q, v) < 0) {
 				rc = -1;
@@ -239,7 +239,7 @@ int phi_sharing(const struct phi_heap *h, const uint32_t *indeg, size_t top,
 		if (indeg[i] > 1) {
 			cand[n++] = i;
 			out->objects++;
-			out->size += g->size[i];
+			out->size += phi_graph_size(g, i);
 		}
 	}
 	best = top_by(key, cand, n, top, &out->ntop);
@@ -277,14 +277,14 @@ int phi_audit(const struct phi_heap *h, const uint32_t *indeg, size_t top,
 	if (!out->low_top)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	for (uint32_t i = 0; i < g->n; i++) {
-		if ((uint64_t)g->refcnt[i] < indeg[i]) {
+		if ((uint64_t)phi_graph_refcnt(g, i) < indeg[i]) {
 			if (out->nlow_top < top)
 				out->low_top[out->nlow_top++] =
 					(struct phi_audit_obj){ i, indeg[i] };
 			out->low++;
-		} else if ((uint64_t)g->refcnt[i] > indeg[i]) {
+		} else if ((uint64_t)phi_graph_refcnt(g, i) > indeg[i]) {
 			out->external++;
-			out->external_size += g->size[i];
+			out->external_size += phi_graph_size(g, i);
 		}
 	}
 	return 0;
@@ -313,7 +313,7 @@ int phi_retained(const struct phi_heap *h, const uint32_t *indeg,
 	for (size_t k = 0; k < h->nroots; k++)
 		roots[nroots++] = h->roots[k].node;
 	for (uint32_t i = 0; i < g->n; i++)
-		if ((uint64_t)g->refcnt[i] > indeg[i] &&
+		if ((uint64_t)phi_graph_refcnt(g, i) > indeg[i] &&
 		    !(g->flags[i] & PHI_NODE_ROOT))
 			roots[nroots++] = i;
 	out->roots = nroots;

@@ -316,8 +316,8 @@ static void results(struct phi_dominators *d, struct dom_work *w)
 	for (uint32_t i = nv; i > VROOT; i--) {
 		uint32_t v = w->vertex[i];
 
-		d->retained[v] += g->size[v];
-		d->reachable_size += g->size[v];
+		d->retained[v] += phi_graph_size(g, v);
+		d->reachable_size += phi_graph_size(g, v);
 		if (w->dom[i] != VROOT)
 			d->retained[w->vertex[w->dom[i]]] += d->retained[v];
 	}

@@ -46,9 +46,9 @@ static void object_line(yajl_gen g, const struct phi_heap *h,
 	phi_json_key(g, "type");
 	phi_json_string(g, ty->name);
 	phi_json_key(g, "size");
-	yajl_gen_integer(g, (long long)gr->size[i]);
+	yajl_gen_integer(g, (long long)phi_graph_size(gr, i));
 	phi_json_key(g, "refcount");
-	yajl_gen_integer(g, gr->refcnt[i]);
+	yajl_gen_integer(g, phi_graph_refcnt(gr, i));
 	phi_json_key(g, "gc_tracked");
 	yajl_gen_bool(g, gr->flags[i] & PHI_NODE_TRACKED);
 	phi_json_key(g, "refs");

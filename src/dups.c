@@ -534,16 +534,16 @@ static int walk_run(const struct ctx *c, struct cand *cs, size_t n,
 		if (j - i >= 2) {
 			gr.first = cs[i].node;
 			gr.count = j - i;
-			gr.size = g->size[cs[i].node];
+			gr.size = phi_graph_size(g, cs[i].node);
 			total = 0;
 			for (size_t k = i; k < j; k++) {
 				uint32_t nd = cs[k].node;
 
 				if (nd < gr.first)
 					gr.first = nd;
-				if (g->size[nd] < gr.size)
-					gr.size = g->size[nd];
-				total += g->size[nd];
+				if (phi_graph_size(g, nd) < gr.size)
+					gr.size = phi_graph_size(g, nd);
+				total += phi_graph_size(g, nd);
 			}
 			gr.wasted = total - gr.size;
 			out->total_groups++;

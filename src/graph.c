@@ -26,8 +26,8 @@ static int grow_nodes(struct phi_graph *g, size_t ncap)
 		return -1;                                                \
 	g->field = p;
 	GROW(addr);
-	GROW(size);
-	GROW(refcnt);
+	GROW(size32);
+	GROW(refcnt32);
 	GROW(type);
 	GROW(flags);
 #undef GROW
@@ -80,8 +80,10 @@ int phi_graph_init(struct phi_graph *g, size_t expect, struct phi_error *err)
 void phi_graph_release(struct phi_graph *g)
 {
 	free(g->addr);
-	free(g->size);
-	free(g->refcnt);
+	free(g->size32);
+	free(g->refcnt32);
+	free(g->wide_size.v);
+	free(g->wide_refcnt.v);
 	free(g->type);
 	free(g->flags);
 	free(g->edge_start);
@@ -118,8 +120,8 @@ uint32_t phi_graph_insert(struct phi_graph *g, uint64_t addr, uint64_t slot)
 		return PHI_NONE;
 	i = (uint32_t)g->n++;
 	g->addr[i] = addr;
-	g->size[i] = 0;
-	g->refcnt[i] = 0;
+	g->size32[i] = 0;
+	g->refcnt32[i] = 0;
 	g->type[i] = PHI_NONE;
 	g->flags[i] = 0;
 	g->slots[slot] = i + 1;
@@ -154,11 +156,13 @@ uint32_t phi_graph_find(const struct phi_graph *g, uint64_t addr)
 
 void phi_graph_begin_edges(struct phi_graph *g, uint32_t i)
 {
-	g->edge_start[i] = g->nedges;
+	g->edge_start[i] = (uint32_t)g->nedges;
 }
 
 int phi_graph_push_edge(struct phi_graph *g, uint32_t target)
 {
+	if (g->nedges >= PHI_MAX_EDGES)
+		return -1;
 	if (g->nedges == g->edge_cap) {
 		uint64_t ncap = g->edge_cap ? g->edge_cap * 2 : 4096;
 		uint32_t *e = realloc(g->edges, ncap * sizeof(*e));
@@ -174,11 +178,71 @@ int phi_graph_push_edge(struct phi_graph *g, uint32_t target)
 
 void phi_graph_finish(struct phi_graph *g)
 {
-	g->edge_start[g->n] = g->nedges;
+	g->edge_start[g->n] = (uint32_t)g->nedges;
 }
 
 uint64_t phi_graph_memory(const struct phi_graph *g)
 {
-	return (uint64_t)g->cap * (8 + 8 + 8 + 4 + 1 + 8) +
-	       g->edge_cap * 4 + (g->mask + 1) * 4;
+	return (uint64_t)g->cap * (8 + 4 + 4 + 4 + 1 + 4) +
+	       g->edge_cap * 4 + (g->mask + 1) * 4 +
+	       (g->wide_size.cap + g->wide_refcnt.cap) *
+		       sizeof(struct phi_wide);
+}
+
+/* Binary search: the tables are sorted by node. */
+uint64_t phi_wide_get(const struct phi_wide_table *w, uint32_t node)
+{
+	size_t lo = 0, hi = w->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->v[mid].node < node)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < w->n && w->v[lo].node == node ? w->v[lo].value : 0;
+}
+
+/* Store v in a[i], or PHI_WIDE in a[i] and v in the wide table. */
+static int set_wide(uint32_t *a, struct phi_wide_table *w, uint32_t i,
+		    uint64_t v)
+{
+	if (v < PHI_WIDE) {
+		a[i] = (uint32_t)v;
+		return 0;
+	}
+	/* Set once per node, in node order: append (or overwrite the last
+	 * entry when the same node is set again). */
+	if (w->n && w->v[w->n - 1].node == i) {
+		w->v[w->n - 1].value = v;
+		a[i] = PHI_WIDE;
+		return 0;
+	}
+	if (w->n && w->v[w->n - 1].node > i)
+		return -1;
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 16;
+		struct phi_wide *p = realloc(w->v, ncap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		w->v = p;
+		w->cap = ncap;
+	}
+	w->v[w->n++] = (struct phi_wide){ .node = i, .value = v };
+	a[i] = PHI_WIDE;
+	return 0;
+}
+
+int phi_graph_set_size(struct phi_graph *g, uint32_t i, uint64_t size)
+{
+	return set_wide(g->size32, &g->wide_size, i, size);
+}
+
+int phi_graph_set_refcnt(struct phi_graph *g, uint32_t i, int64_t refcnt)
+{
+	return set_wide(g->refcnt32, &g->wide_refcnt, i,
+			refcnt > 0 ? (uint64_t)refcnt : 0);
 }

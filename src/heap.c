@@ -68,7 +68,8 @@ static uint32_t add_object(struct builder *b, uint64_t addr)
 		return PHI_NONE;
 	}
 	g->type[i] = tidx;
-	g->refcnt[i] = refcnt;
+	if (phi_graph_set_refcnt(g, i, refcnt) < 0)
+		b->oom = true;
 	return i;
 }
 
@@ -241,7 +242,8 @@ static void decode_node(struct builder *b, uint32_t i)
 	phi_graph_begin_edges(g, i);
 	phi_decode(&b->dec, g->addr[i], &tcopy, on_ref, b, &out);
 	ty = &h->types.v[g->type[i]];
-	g->size[i] = out.size;
+	if (phi_graph_set_size(g, i, out.size) < 0)
+		b->oom = true;
 	g->flags[i] |= (out.gc ? PHI_NODE_GC : 0) |
 		       (out.tracked ? PHI_NODE_TRACKED : 0) |
 		       (out.opaque ? PHI_NODE_OPAQUE : 0);

@@ -85,7 +85,7 @@ int phi_paths_build(struct phi_paths *p, const struct phi_heap *h,
 		head = tail = bfs(g, p->parent, queue, head, tail);
 	}
 	for (uint32_t i = 0; i < g->n; i++)
-		if ((uint64_t)g->refcnt[i] > indeg[i])
+		if ((uint64_t)phi_graph_refcnt(g, i) > indeg[i])
 			tail = seed(p->parent, p->root_of, queue, tail, i,
 				    PHI_PATH_EXTERNAL);
 	bfs(g, p->parent, queue, head, tail);

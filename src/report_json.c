@@ -138,7 +138,7 @@ static void object_fields(yajl_gen g, const struct phi_report *r,
 	phi_json_address(g, gr->addr[node]);
 	phi_json_key(g, "type");
 	phi_json_string(g, t->name);
-	uint_field(g, "size", gr->size[node]);
+	uint_field(g, "size", phi_graph_size(gr, node));
 	if (phi_value_preview_n(&r->capture->img, &r->target->layout,
 				t->kind, gr->addr[node], v, sizeof(v), &vlen,
 				&cut)) {
@@ -278,7 +278,7 @@ static void audit_json(yajl_gen g, const struct phi_report *r)
 		yajl_gen_map_open(g);
 		object_fields(g, r, a->low_top[i].node);
 		phi_json_key(g, "refcount");
-		yajl_gen_integer(g, r->heap->g.refcnt[a->low_top[i].node]);
+		yajl_gen_integer(g, phi_graph_refcnt(&r->heap->g, a->low_top[i].node));
 		uint_field(g, "references_found", a->low_top[i].found);
 		yajl_gen_map_close(g);
 	}

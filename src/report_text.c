@@ -130,7 +130,7 @@ static void describe(FILE *out, const struct phi_report *r, uint32_t node)
 	bool cut;
 
 	fprintf(out, "%s at 0x%" PRIx64 " (%s)", t->name, g->addr[node],
-		human(g->size[node], b, sizeof(b)));
+		human(phi_graph_size(g, node), b, sizeof(b)));
 	if (phi_value_preview(&r->capture->img, &r->target->layout, t->kind,
 			      g->addr[node], v, sizeof(v), &cut))
 		fprintf(out, " %.60s%s", v, cut || strlen(v) > 60 ? "..." : "");
@@ -226,7 +226,7 @@ static void print_audit(FILE *out, const struct phi_report *r)
 		a->low ? " (torn read?)" : "");
 	for (size_t i = 0; i < a->nlow_top; i++) {
 		fprintf(out, "  refcount %" PRId64 " < %u found: ",
-			r->heap->g.refcnt[a->low_top[i].node],
+			phi_graph_refcnt(&r->heap->g, a->low_top[i].node),
 			a->low_top[i].found);
 		describe(out, r, a->low_top[i].node);
 		fputc('\n', out);

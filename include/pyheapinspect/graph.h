@@ -31,22 +31,69 @@ enum {
 	PHI_NODE_ROOT = 16,      /* held by an interpreter root */
 };
 
+/* A value too big for 32 bits, kept beside the array (rare: an object of
+ * 4 GiB or more, a refcount of 2^32 or more).  Entries are appended in
+ * node order, so they are sorted by node. */
+struct phi_wide {
+	uint32_t node;
+	uint64_t value;
+};
+
+struct phi_wide_table {
+	struct phi_wide *v;
+	size_t n, cap;
+};
+
+/* Largest number of edges: CSR offsets are 32-bit. */
+#define PHI_MAX_EDGES 0xfffffff0u
+/* In size32/refcnt32: the value is in the wide table. */
+#define PHI_WIDE UINT32_MAX
+
 struct phi_graph {
 	size_t n, cap;
 	uint64_t *addr;
-	uint64_t *size;          /* sys.getsizeof */
-	int64_t *refcnt;
+	/* sys.getsizeof and the refcount in 32 bits (the memory per object
+	 * is what bounds the largest heap); read them through
+	 * phi_graph_size() and phi_graph_refcnt(). */
+	uint32_t *size32;
+	uint32_t *refcnt32;
+	struct phi_wide_table wide_size, wide_refcnt;
 	uint32_t *type;          /* index in the type table */
 	uint8_t *flags;
 	/* CSR: edges of node i are edges[edge_start[i] .. edge_start[i+1]).
 	 * Nodes are decoded in index order, so edges are appended. */
-	uint64_t *edge_start;    /* n + 1 entries once finished */
+	uint32_t *edge_start;    /* n + 1 entries once finished */
 	uint32_t *edges;
 	uint64_t nedges, edge_cap;
 	/* Open addressing, value = index + 1, 0 = empty. */
 	uint32_t *slots;
 	uint64_t mask;
 };
+
+uint64_t phi_wide_get(const struct phi_wide_table *w, uint32_t node);
+
+/* sys.getsizeof of node i. */
+static inline uint64_t phi_graph_size(const struct phi_graph *g, uint32_t i)
+{
+	uint32_t v = g->size32[i];
+
+	return v != PHI_WIDE ? v : phi_wide_get(&g->wide_size, i);
+}
+
+/* ob_refcnt of node i (positive: nodes are validated). */
+static inline int64_t phi_graph_refcnt(const struct phi_graph *g,
+				       uint32_t i)
+{
+	uint32_t v = g->refcnt32[i];
+
+	return v != PHI_WIDE ? v
+			     : (int64_t)phi_wide_get(&g->wide_refcnt, i);
+}
+
+/* Setters, called in node order (the wide tables stay sorted); -1 when
+ * out of memory. */
+int phi_graph_set_size(struct phi_graph *g, uint32_t i, uint64_t size);
+int phi_graph_set_refcnt(struct phi_graph *g, uint32_t i, int64_t refcnt);
 
 int phi_graph_init(struct phi_graph *g, size_t expect, struct phi_error *err);
 void phi_graph_release(struct phi_graph *g);

@@ -518,7 +518,7 @@ static void make_seeds(const char *dir, const char *dict)
 		/* Type objects: the whole struct; others: up to the first
 		 * 16 words (header, sizes, the first pointers). */
 		fields = heap.types.v[ty].kind == PHI_K_TYPE ? 112 :
-			 heap.g.size[i] / 8 + 1;
+			 phi_graph_size(&heap.g, i) / 8 + 1;
 		if (fields > 16 && heap.types.v[ty].kind != PHI_K_TYPE)
 			fields = 16;
 		for (uint64_t f = 0; f < fields; f++)

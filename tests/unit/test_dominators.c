@@ -56,7 +56,7 @@ static void build(struct phi_graph *g, size_t n, const struct edge *e,
 {
 	add_nodes(g, n);
 	for (size_t i = 0; i < n; i++) {
-		g->size[i] = sizes ? sizes[i] : 1;
+		phi_graph_set_size(g, i, sizes ? sizes[i] : 1);
 		phi_graph_begin_edges(g, (uint32_t)i);
 		for (size_t k = 0; k < ne; k++)
 			if (e[k].from == i)
@@ -349,7 +349,7 @@ static void build_chain(struct phi_graph *g, size_t n, bool back)
 	for (size_t i = 0; i < n; i++) {
 		uint32_t next = (uint32_t)i + 1;
 
-		g->size[i] = i + 1;
+		phi_graph_set_size(g, i, i + 1);
 		phi_graph_begin_edges(g, (uint32_t)i);
 		if (i + 1 < n)
 			assert_int_equal(phi_graph_push_edge(g, next), 0);
@@ -408,7 +408,7 @@ static void test_reverse_chain(void **state)
 	(void)state;
 	add_nodes(&g, n);
 	for (size_t i = 0; i < n; i++) {
-		g.size[i] = 16;
+		phi_graph_set_size(&g, i, 16);
 		phi_graph_begin_edges(&g, (uint32_t)i);
 		if (i)
 			assert_int_equal(phi_graph_push_edge(&g,
@@ -500,7 +500,7 @@ static void reference(const struct phi_graph *g, const uint32_t *roots,
 	}
 	for (uint32_t v = 0; v < n; v++) {
 		idom[v] = live[v] ? ROOT : NONE;
-		ret[v] = live[v] ? g->size[v] : 0;
+		ret[v] = live[v] ? phi_graph_size(g, v) : 0;
 		for (uint32_t d = 0; d < n; d++) {
 			bool closest = dom[d][v];
 
@@ -510,7 +510,7 @@ static void reference(const struct phi_graph *g, const uint32_t *roots,
 			if (closest)
 				idom[v] = d;
 			if (dom[v][d])
-				ret[v] += g->size[d];
+				ret[v] += phi_graph_size(g, d);
 		}
 	}
 }
@@ -526,7 +526,7 @@ static void random_graph(struct phi_graph *g, uint32_t *roots,
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t deg = rnd(2 * avg + 1);
 
-		g->size[i] = 1 + rnd(1000);
+		phi_graph_set_size(g, i, 1 + rnd(1000));
 		phi_graph_begin_edges(g, i);
 		for (uint32_t k = 0; k < deg; k++) {
 			/* Some local edges, for self loops and chains. */

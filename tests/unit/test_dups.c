@@ -149,7 +149,7 @@ static uint32_t add_node(struct fx *f, uint64_t addr, uint32_t type,
 	assert_int_not_equal(i, PHI_NONE);
 	assert_true(added);
 	f->h.g.type[i] = type;
-	f->h.g.size[i] = size;
+	phi_graph_set_size(&f->h.g, i, size);
 	return i;
 }
 
@@ -432,9 +432,9 @@ static void test_sizes(void **state)
 	a = add_str(f, "abc");
 	b = add_str(f, "abc");
 	c = add_str(f, "abc");
-	f->h.g.size[a] = 100;
-	f->h.g.size[b] = 60;
-	f->h.g.size[c] = 80;
+	phi_graph_set_size(&f->h.g, a, 100);
+	phi_graph_set_size(&f->h.g, b, 60);
+	phi_graph_set_size(&f->h.g, c, 80);
 	find(f, &d, 10);
 	assert_int_equal(d.ngroups, 1);
 	assert_int_equal(d.groups[0].size, 60);
@@ -913,9 +913,10 @@ static void test_ties(void **state)
 	c = add_str(f, "cc");
 	add_str(f, "cc");
 	for (uint32_t i = 0; i < f->h.g.n; i++)
-		f->h.g.size[i] = f->h.g.type[i] == T_STR ? 100 : 0;
+		phi_graph_set_size(&f->h.g, i,
+				   f->h.g.type[i] == T_STR ? 100 : 0);
 	for (uint32_t i = b; i < b + 3; i++)
-		f->h.g.size[i] = 50;
+		phi_graph_set_size(&f->h.g, i, 50);
 	find(f, &d, 10);
 	assert_int_equal(d.ngroups, 3);
 	assert_int_equal(d.groups[0].first, b);
@@ -937,7 +938,8 @@ static void test_many_groups(void **state)
 		for (int k = 0; k < 2 + v % 3; k++) {
 			uint32_t i = add_str(f, s);
 
-			f->h.g.size[i] = 50 + (uint64_t)(v * 7919 % 101);
+			phi_graph_set_size(&f->h.g, i,
+					   50 + (uint64_t)(v * 7919 % 101));
 		}
 		add_int(f, 1000000 + v);
 	}
