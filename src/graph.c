@@ -1,19 +1,22 @@
 /* Graph storage.  The hash keeps indices only (the key is addr[index]),
- * which is 8 bytes per object at a load factor of one half. */
+ * which is 8 bytes per object at a load factor of one half.  The arrays
+ * live in bigmem blocks, populated as they grow: growing by a quarter
+ * (mremap moves no data) keeps the unused tail small, since populated
+ * pages count in the tool's memory. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyheapinspect/bigmem.h"
 #include "pyheapinspect/graph.h"
 
-static uint64_t hash_addr(uint64_t a)
+#define MIN_NODES 4096
+#define MIN_EDGES 16384
+
+static size_t grown(size_t cap, size_t min)
 {
-	/* Objects are 16-byte aligned in pymalloc: drop the zero bits,
-	 * then mix (a 64-bit finaliser). */
-	a >>= 4;
-	a ^= a >> 33;
-	a *= 0xff51afd7ed558ccdULL;
-	a ^= a >> 33;
-	return a;
+	size_t ncap = cap + cap / 4;
+
+	return ncap < min ? min : ncap;
 }
 
 static int grow_nodes(struct phi_graph *g, size_t ncap)
@@ -21,7 +24,7 @@ static int grow_nodes(struct phi_graph *g, size_t ncap)
 	void *p;
 
 #define GROW(field)                                                       \
-	p = realloc(g->field, ncap * sizeof(*g->field));                  \
+	p = phi_big_realloc(g->field, ncap * sizeof(*g->field));          \
 	if (!p)                                                           \
 		return -1;                                                \
 	g->field = p;
@@ -31,7 +34,8 @@ static int grow_nodes(struct phi_graph *g, size_t ncap)
 	GROW(type);
 	GROW(flags);
 #undef GROW
-	p = realloc(g->edge_start, (ncap + 1) * sizeof(*g->edge_start));
+	p = phi_big_realloc(g->edge_start,
+			    (ncap + 1) * sizeof(*g->edge_start));
 	if (!p)
 		return -1;
 	g->edge_start = p;
@@ -41,15 +45,15 @@ static int grow_nodes(struct phi_graph *g, size_t ncap)
 
 static int rehash(struct phi_graph *g, uint64_t nslots)
 {
-	uint32_t *s = calloc(nslots, sizeof(*s));
+	uint32_t *s = phi_big_alloc(nslots * sizeof(*s));
 
 	if (!s)
 		return -1;
-	free(g->slots);
+	phi_big_free(g->slots);
 	g->slots = s;
 	g->mask = nslots - 1;
 	for (size_t i = 0; i < g->n; i++) {
-		uint64_t h = hash_addr(g->addr[i]) & g->mask;
+		uint64_t h = phi_addr_hash(g->addr[i]) & g->mask;
 
 		while (s[h])
 			h = (h + 1) & g->mask;
@@ -63,11 +67,13 @@ int phi_graph_init(struct phi_graph *g, size_t expect, struct phi_error *err)
 	uint64_t nslots = 1024;
 
 	memset(g, 0, sizeof(*g));
-	if (expect < 1024)
-		expect = 1024;
+	if (expect < MIN_NODES)
+		expect = MIN_NODES;
 	while (nslots < 2 * (uint64_t)expect)
 		nslots <<= 1;
-	if (grow_nodes(g, expect) < 0 || rehash(g, nslots) < 0) {
+	/* The node arrays start at half the guess: they grow cheaply,
+	 * while the hash would have to be rebuilt. */
+	if (grow_nodes(g, expect / 2) < 0 || rehash(g, nslots) < 0) {
 		phi_graph_release(g);
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory for a graph of %zu objects",
@@ -79,23 +85,23 @@ int phi_graph_init(struct phi_graph *g, size_t expect, struct phi_error *err)
 
 void phi_graph_release(struct phi_graph *g)
 {
-	free(g->addr);
-	free(g->size32);
-	free(g->refcnt32);
+	phi_big_free(g->addr);
+	phi_big_free(g->size32);
+	phi_big_free(g->refcnt32);
 	free(g->wide_size.v);
 	free(g->wide_refcnt.v);
-	free(g->type);
-	free(g->flags);
-	free(g->edge_start);
-	free(g->edges);
-	free(g->slots);
+	phi_big_free(g->type);
+	phi_big_free(g->flags);
+	phi_big_free(g->edge_start);
+	phi_big_free(g->edges);
+	phi_big_free(g->slots);
 	memset(g, 0, sizeof(*g));
 }
 
 uint32_t phi_graph_find_slot(const struct phi_graph *g, uint64_t addr,
 			     uint64_t *slot)
 {
-	uint64_t h = hash_addr(addr) & g->mask;
+	uint64_t h = phi_addr_hash(addr) & g->mask;
 
 	for (;;) {
 		uint32_t v = g->slots[h];
@@ -116,7 +122,7 @@ uint32_t phi_graph_insert(struct phi_graph *g, uint64_t addr, uint64_t slot)
 
 	if (g->n >= PHI_MAX_NODES)
 		return PHI_NONE;
-	if (g->n == g->cap && grow_nodes(g, g->cap * 2) < 0)
+	if (g->n == g->cap && grow_nodes(g, grown(g->cap, MIN_NODES)) < 0)
 		return PHI_NONE;
 	i = (uint32_t)g->n++;
 	g->addr[i] = addr;
@@ -164,8 +170,8 @@ int phi_graph_push_edge(struct phi_graph *g, uint32_t target)
 	if (g->nedges >= PHI_MAX_EDGES)
 		return -1;
 	if (g->nedges == g->edge_cap) {
-		uint64_t ncap = g->edge_cap ? g->edge_cap * 2 : 4096;
-		uint32_t *e = realloc(g->edges, ncap * sizeof(*e));
+		uint64_t ncap = grown(g->edge_cap, MIN_EDGES);
+		uint32_t *e = phi_big_realloc(g->edges, ncap * sizeof(*e));
 
 		if (!e)
 			return -1;

@@ -15,6 +15,19 @@
  * through f_back. */
 #define MAX_ROOT_FRAMES 100000
 #define PROGRESS_EVERY (1u << 16)
+/* References looked up together, so that their cache misses (hash slot,
+ * node address, new object's header) overlap instead of queueing. */
+#define REF_BATCH 64
+/* Nodes ahead of the one decoded whose header is prefetched, then (a
+ * few nodes later, once the header is in the cache) whose out-of-line
+ * data is. */
+#define LOOKAHEAD 16
+#define LOOKAHEAD2 6
+
+struct pending_ref {
+	uint64_t addr;
+	uint32_t flags;
+};
 
 struct builder {
 	struct phi_heap *h;
@@ -27,6 +40,8 @@ struct builder {
 	uint64_t last_type_addr; /* the last type met, and its index */
 	uint32_t last_type;
 	bool oom;
+	struct pending_ref pend[REF_BATCH]; /* referents of `cur` */
+	unsigned npend;
 };
 
 static uint64_t rd(const struct builder *b, uint64_t addr)
@@ -73,21 +88,64 @@ static uint32_t add_object(struct builder *b, uint64_t addr)
 	return i;
 }
 
+static void prefetch_image(const struct phi_image *img, uint64_t addr)
+{
+	const void *p = phi_image_ptr(img, addr, 1);
+
+	if (p)
+		__builtin_prefetch(p);
+}
+
+/* Prefetch what add_object will read for these addresses: first every
+ * hash slot, then what each slot leads to (the node's address to
+ * compare, or for an empty slot the new object's header). */
+static void prefetch_lookups(const struct builder *b,
+			     const struct pending_ref *r, unsigned n)
+{
+	const struct phi_graph *g = &b->h->g;
+
+	for (unsigned k = 0; k < n; k++)
+		__builtin_prefetch(phi_graph_home(g, r[k].addr));
+	for (unsigned k = 0; k < n; k++) {
+		uint32_t v = *phi_graph_home(g, r[k].addr);
+
+		if (v)
+			__builtin_prefetch(&g->addr[v - 1]);
+		else
+			prefetch_image(b->img, r[k].addr);
+	}
+}
+
+/* Look up (add if new) the pending referents of `cur`, in the order met,
+ * and append their edges. */
+static void flush_refs(struct builder *b)
+{
+	prefetch_lookups(b, b->pend, b->npend);
+	for (unsigned k = 0; k < b->npend; k++) {
+		uint32_t flags = b->pend[k].flags;
+		uint32_t n = add_object(b, b->pend[k].addr);
+
+		if (n == PHI_NONE) {
+			b->h->stats.bad_refs++;
+			continue;
+		}
+		/* The interned dict's references are not counted (CPython
+		 * subtracts them from the strings' refcounts). */
+		if (b->cur == b->interned)
+			flags |= PHI_EDGE_UNCOUNTED;
+		if (phi_graph_push_edge(&b->h->g, n | flags) < 0)
+			b->oom = true;
+	}
+	b->npend = 0;
+}
+
 static void on_ref(void *ctx, uint64_t addr, uint32_t flags)
 {
 	struct builder *b = ctx;
-	uint32_t n = add_object(b, addr);
 
-	if (n == PHI_NONE) {
-		b->h->stats.bad_refs++;
-		return;
-	}
-	/* The interned dict's references are not counted (CPython
-	 * subtracts them from the strings' refcounts). */
-	if (b->cur == b->interned)
-		flags |= PHI_EDGE_UNCOUNTED;
-	if (phi_graph_push_edge(&b->h->g, n | flags) < 0)
-		b->oom = true;
+	b->pend[b->npend++] = (struct pending_ref){ addr, flags };
+	if (b->npend == REF_BATCH)
+		flush_refs(b);
 }
 
 static void add_root(struct builder *b, uint64_t addr, enum phi_root_kind k,
@@ -204,17 +262,36 @@ static void global_roots(struct builder *b)
 /* One circular GC list: gc heads linked through _gc_next, objects 16
  * bytes after.  At most `bound` steps: a list can not hold more objects
  * than the image has room for. */
-static void gc_list(struct builder *b, uint64_t head, uint64_t bound)
+static void add_listed(struct builder *b, const struct pending_ref *r,
+		       unsigned n)
 {
-	uint64_t p = rd(b, head + L(GCHEAD_NEXT));
-
-	for (uint64_t n = 0; p && p != head && n < bound; n++) {
-		if (add_object(b, p + (uint64_t)L(GCHEAD_SIZE)) == PHI_NONE)
+	prefetch_lookups(b, r, n);
+	for (unsigned k = 0; k < n; k++) {
+		if (add_object(b, r[k].addr) == PHI_NONE)
 			b->h->stats.bad_refs++;
 		else
 			b->h->stats.gc_listed++;
+	}
+}
+
+static void gc_list(struct builder *b, uint64_t head, uint64_t bound)
+{
+	uint64_t p = rd(b, head + L(GCHEAD_NEXT));
+	struct pending_ref batch[REF_BATCH];
+	unsigned nb = 0;
+
+	for (uint64_t n = 0; p && p != head && n < bound; n++) {
+		batch[nb++] = (struct pending_ref){
+			p + (uint64_t)L(GCHEAD_SIZE), 0
+		};
+		if (nb == REF_BATCH) {
+			add_listed(b, batch, nb);
+			nb = 0;
+		}
 		p = rd(b, p + L(GCHEAD_NEXT));
 	}
+	if (nb)
+		add_listed(b, batch, nb);
 }
 
 static void gc_lists(struct builder *b, const struct phi_interp *in)
@@ -237,10 +314,12 @@ static void decode_node(struct builder *b, uint32_t i)
 	struct phi_type *ty;
 	struct phi_decoded out;
 	uint64_t type_addr = tcopy.addr;
+	uint32_t tnode;
 
 	b->cur = i;
 	phi_graph_begin_edges(g, i);
 	phi_decode(&b->dec, g->addr[i], &tcopy, on_ref, b, &out);
+	flush_refs(b);
 	ty = &h->types.v[g->type[i]];
 	if (phi_graph_set_size(g, i, out.size) < 0)
 		b->oom = true;
@@ -257,8 +336,23 @@ static void decode_node(struct builder *b, uint32_t i)
 		h->stats.opaque_size += out.size;
 	}
 	/* Type objects are objects too, even when no edge leads to them
-	 * (static types are not traversed by their instances). */
-	add_object(b, type_addr);
+	 * (static types are not traversed by their instances); the type
+	 * table remembers the node, so this is one lookup per type. */
+	if (ty->node == PHI_NONE) {
+		tnode = add_object(b, type_addr);
+		h->types.v[g->type[i]].node = tnode;
+	}
+}
+
+static void prefetch_ahead(const struct builder *b, uint32_t i)
+{
+	const struct phi_graph *g = &b->h->g;
+
+	if (i + LOOKAHEAD < g->n)
+		prefetch_image(b->img, g->addr[i + LOOKAHEAD]);
+	if (i + LOOKAHEAD2 < g->n)
+		phi_decode_prefetch(&b->dec, g->addr[i + LOOKAHEAD2],
+				    &b->h->types.v[g->type[i + LOOKAHEAD2]]);
 }
 
 static double now_ms(void)
@@ -296,6 +390,7 @@ int phi_heap_build(struct phi_heap *h, const struct phi_image *img,
 	for (size_t k = 0; k < rt->ninterps; k++)
 		gc_lists(&b, &rt->interps[k]);
 	for (uint32_t i = 0; i < h->g.n && !b.oom; i++) {
+		prefetch_ahead(&b, i);
 		decode_node(&b, i);
 		if (o->progress && (i % PROGRESS_EVERY) == 0 && i)
 			o->progress(i, h->g.n);

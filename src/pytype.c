@@ -564,6 +564,7 @@ uint32_t phi_types_get(struct phi_types *ts, uint64_t addr)
 	if (!validate(ts, addr, &ty) || grow(ts) < 0)
 		return PHI_NONE;
 	ty.kind = find_kind(ts, addr);
+	ty.node = UINT32_MAX; /* PHI_NONE: not in the graph yet */
 	ty.name = type_name(ts, &ty);
 	if (!ty.name)
 		return PHI_NONE;

@@ -38,4 +38,11 @@ void phi_decode(struct phi_decoder *d, uint64_t addr,
 		const struct phi_type *ty, phi_visit_fn visit, void *ctx,
 		struct phi_decoded *out);
 
+/* Prefetch the out-of-line memory that decoding the object at addr will
+ * read (a list's item array, a dict's keys and values).  It reads the
+ * object's header, so it pays off when that is in the cache already:
+ * the graph builder calls it a few objects ahead of the decoding. */
+void phi_decode_prefetch(const struct phi_decoder *d, uint64_t addr,
+			 const struct phi_type *ty);
+
 #endif

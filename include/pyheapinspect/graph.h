@@ -95,6 +95,26 @@ static inline int64_t phi_graph_refcnt(const struct phi_graph *g,
 int phi_graph_set_size(struct phi_graph *g, uint32_t i, uint64_t size);
 int phi_graph_set_refcnt(struct phi_graph *g, uint32_t i, int64_t refcnt);
 
+/* The hash of an object address, for the graph's and the type table's
+ * open addressing: objects are 16-byte aligned in pymalloc, so the low
+ * zero bits are dropped, then the bits are mixed (a 64-bit finaliser). */
+static inline uint64_t phi_addr_hash(uint64_t a)
+{
+	a >>= 4;
+	a ^= a >> 33;
+	a *= 0xff51afd7ed558ccdULL;
+	a ^= a >> 33;
+	return a;
+}
+
+/* Where a lookup of addr starts: a caller that looks up many addresses
+ * prefetches these first, so their cache misses overlap. */
+static inline const uint32_t *phi_graph_home(const struct phi_graph *g,
+					     uint64_t addr)
+{
+	return &g->slots[phi_addr_hash(addr) & g->mask];
+}
+
 int phi_graph_init(struct phi_graph *g, size_t expect, struct phi_error *err);
 void phi_graph_release(struct phi_graph *g);
 

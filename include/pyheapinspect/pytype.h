@@ -33,6 +33,9 @@ struct phi_type {
 	uint32_t nslots;
 	char *name;            /* module.qualname, or qualname for builtins */
 	uint64_t count, size;  /* histogram */
+	uint32_t node;         /* the type object's graph node, once known
+				* (PHI_NONE before): saves a hash lookup per
+				* object */
 };
 
 struct phi_types {
