@@ -42,6 +42,11 @@ struct builder {
 	bool oom;
 	struct pending_ref pend[REF_BATCH]; /* referents of `cur` */
 	unsigned npend;
+	/* GC lists: every list head, and the walk's progress. */
+	uint64_t heads[4 * PHI_MAX_INTERPS];
+	size_t nheads;
+	uint32_t gc_cursor;
+	uint64_t gc_steps, gc_bound;
 };
 
 static uint64_t rd(const struct builder *b, uint64_t addr)
@@ -259,50 +264,88 @@ static void global_roots(struct builder *b)
 	}
 }
 
-/* One circular GC list: gc heads linked through _gc_next, objects 16
- * bytes after.  At most `bound` steps: a list can not hold more objects
- * than the image has room for. */
-static void add_listed(struct builder *b, const struct pending_ref *r,
-		       unsigned n)
+/* The GC lists.  Walking a list from its head is a chain of dependent
+ * reads, one cache miss per object.  Most listed objects are reachable
+ * from the roots, so they are walked instead from what the walk from the
+ * roots found: the successor of every tracked node, and of every list
+ * head, is looked up (independent reads, prefetched in batches), and only
+ * a successor not in the graph starts a chain, which ends at the first
+ * object that is.  That finds every listed object: each one follows a
+ * head or another listed object. */
+static void gc_heads(struct builder *b, const struct phi_runtime *rt)
 {
-	prefetch_lookups(b, r, n);
-	for (unsigned k = 0; k < n; k++) {
-		if (add_object(b, r[k].addr) == PHI_NONE)
-			b->h->stats.bad_refs++;
-		else
-			b->h->stats.gc_listed++;
+	b->nheads = 0;
+	for (size_t k = 0; k < rt->ninterps; k++) {
+		uint64_t a = rt->interps[k].addr;
+
+		for (int gen = 0; gen < 3; gen++)
+			b->heads[b->nheads++] =
+				a + (uint64_t)L(IS_GC_GENERATIONS) +
+				(uint64_t)gen * (uint64_t)L(GCGEN_SIZE);
+		b->heads[b->nheads++] = a + (uint64_t)L(IS_GC_PERMANENT);
 	}
+	/* A list can not hold more objects than the image has room for. */
+	b->gc_bound = b->img->bytes / 16;
 }
 
-static void gc_list(struct builder *b, uint64_t head, uint64_t bound)
+static bool is_head(const struct builder *b, uint64_t p)
 {
-	uint64_t p = rd(b, head + L(GCHEAD_NEXT));
-	struct pending_ref batch[REF_BATCH];
-	unsigned nb = 0;
+	for (size_t k = 0; k < b->nheads; k++)
+		if (b->heads[k] == p)
+			return true;
+	return false;
+}
 
-	for (uint64_t n = 0; p && p != head && n < bound; n++) {
-		batch[nb++] = (struct pending_ref){
-			p + (uint64_t)L(GCHEAD_SIZE), 0
-		};
-		if (nb == REF_BATCH) {
-			add_listed(b, batch, nb);
-			nb = 0;
-		}
+/* From gc head p, add listed objects until one already in the graph or
+ * a list head; at most gc_bound steps over all chains. */
+static void gc_chain(struct builder *b, uint64_t p)
+{
+	for (; p && !is_head(b, p) && b->gc_steps < b->gc_bound;
+	     b->gc_steps++) {
+		uint64_t obj = p + (uint64_t)L(GCHEAD_SIZE);
+
+		if (phi_graph_find(&b->h->g, obj) != PHI_NONE)
+			return;
+		if (add_object(b, obj) == PHI_NONE)
+			b->h->stats.bad_refs++;
 		p = rd(b, p + L(GCHEAD_NEXT));
 	}
-	if (nb)
-		add_listed(b, batch, nb);
 }
 
-static void gc_lists(struct builder *b, const struct phi_interp *in)
+static void gc_from_heads(struct builder *b)
 {
-	uint64_t bound = b->img->bytes / 16;
+	for (size_t k = 0; k < b->nheads; k++)
+		gc_chain(b, rd(b, b->heads[k] + L(GCHEAD_NEXT)));
+}
 
-	for (int gen = 0; gen < 3; gen++)
-		gc_list(b, in->addr + (uint64_t)L(IS_GC_GENERATIONS) +
-				   (uint64_t)gen * (uint64_t)L(GCGEN_SIZE),
-			bound);
-	gc_list(b, in->addr + (uint64_t)L(IS_GC_PERMANENT), bound);
+/* The successors of tracked nodes gc_cursor .. end - 1: up to a batch of
+ * them looked up together; the cursor moves past the nodes done. */
+static void gc_successors(struct builder *b, uint32_t end)
+{
+	const struct phi_graph *g = &b->h->g;
+	struct pending_ref batch[REF_BATCH];
+	unsigned nb = 0;
+	uint64_t next_off = (uint64_t)L(GCHEAD_NEXT) -
+			    (uint64_t)L(GCHEAD_SIZE);
+
+	for (; b->gc_cursor < end && nb < REF_BATCH; b->gc_cursor++) {
+		uint32_t j = b->gc_cursor;
+		uint64_t p;
+
+		if (j + LOOKAHEAD < end)
+			prefetch_image(b->img, g->addr[j + LOOKAHEAD] + next_off);
+		if (!(g->flags[j] & PHI_NODE_TRACKED))
+			continue;
+		p = rd(b, g->addr[j] + next_off);
+		if (p && !is_head(b, p))
+			batch[nb++] = (struct pending_ref){
+				p + (uint64_t)L(GCHEAD_SIZE), 0
+			};
+	}
+	prefetch_lookups(b, batch, nb);
+	for (unsigned k = 0; k < nb; k++)
+		if (phi_graph_find(g, batch[k].addr) == PHI_NONE)
+			gc_chain(b, batch[k].addr - (uint64_t)L(GCHEAD_SIZE));
 }
 
 static void decode_node(struct builder *b, uint32_t i)
@@ -355,6 +398,47 @@ static void prefetch_ahead(const struct builder *b, uint32_t i)
 				    &b->h->types.v[g->type[i + LOOKAHEAD2]]);
 }
 
+static int too_many(struct phi_heap *h, const struct phi_heap_opts *o,
+		    struct phi_error *err)
+{
+	phi_graph_finish(&h->g);
+	return phi_error_set(err, PHI_E_NO_MEMORY,
+			     "the heap has more than %llu objects, the most "
+			     "--max-memory allows: raise it",
+			     (unsigned long long)o->max_objects);
+}
+
+/* Decode every node in index order (a breadth-first walk from the
+ * roots); once all are decoded, bring in the GC-listed objects not found
+ * yet, and decode what they add, until nothing new comes. */
+static int walk(struct builder *b, const struct phi_heap_opts *o,
+		struct phi_error *err)
+{
+	struct phi_heap *h = b->h;
+	uint32_t i = 0;
+	bool heads_done = false;
+
+	while (!b->oom) {
+		for (; i < h->g.n && !b->oom; i++) {
+			prefetch_ahead(b, i);
+			decode_node(b, i);
+			if (o->progress && (i % PROGRESS_EVERY) == 0 && i)
+				o->progress(i, h->g.n);
+			if (o->max_objects && h->g.n > o->max_objects)
+				return too_many(h, o, err);
+		}
+		if (!heads_done) {
+			gc_from_heads(b);
+			heads_done = true;
+		} else if (b->gc_cursor < i) {
+			gc_successors(b, i);
+		} else {
+			break;
+		}
+	}
+	return 0;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -387,22 +471,10 @@ int phi_heap_build(struct phi_heap *h, const struct phi_image *img,
 		all_thread_roots(&b, &rt->interps[k]);
 	}
 	global_roots(&b);
-	for (size_t k = 0; k < rt->ninterps; k++)
-		gc_lists(&b, &rt->interps[k]);
-	for (uint32_t i = 0; i < h->g.n && !b.oom; i++) {
-		prefetch_ahead(&b, i);
-		decode_node(&b, i);
-		if (o->progress && (i % PROGRESS_EVERY) == 0 && i)
-			o->progress(i, h->g.n);
-		if (o->max_objects && h->g.n > o->max_objects) {
-			phi_graph_finish(&h->g);
-			return phi_error_set(err, PHI_E_NO_MEMORY,
-					     "the heap has more than %llu "
-					     "objects, the most --max-memory "
-					     "allows: raise it",
-					     (unsigned long long)o->max_objects);
-		}
-	}
+	gc_heads(&b, rt);
+	rc = walk(&b, o, err);
+	if (rc < 0)
+		return rc;
 	phi_graph_finish(&h->g);
 	h->stats.bad_fields = b.dec.bad_fields;
 	h->build_ms = now_ms() - t0;

@@ -39,7 +39,6 @@ struct phi_heap_stats {
 	uint64_t opaque, opaque_size;
 	uint64_t bad_refs;     /* pointers to things that are not objects */
 	uint64_t bad_fields;   /* fields the decoders could not read */
-	uint64_t gc_listed;    /* objects met in the GC lists */
 };
 
 struct phi_heap {

@@ -6,6 +6,8 @@
 # of its own classes, and the values of planted scalars.  One run of
 # --json --dump must then give:
 #  - a dump of valid UTF-8 JSON lines, unique addresses, closed under refs;
+#  - the objects of unreachable cycles (only the GC lists hold them) with
+#    their type and size;
 #  - every truth object with the same type, size and tracking, and every
 #    truth referent among its refs or weak_refs (100%; only objects of the
 #    private C types in OPAQUE_OK may be opaque without their referents);
@@ -175,6 +177,22 @@ elif mode == "truth":
                         len(missing), len(t["refs"]),
                         " ".join(missing), " ".join(d.get("refs") or ()),
                         " ".join(d.get("weak_refs") or ())))
+    # Unreachable cycles, found only through the GC lists.
+    gfound = 0
+    for t in truth["garbage"]:
+        d = lines.get(t["address"])
+        if d is None:
+            mismatch("%s (%s): unreachable object missing from the dump"
+                     % (t["address"], t["type"]))
+        elif (d["type"], d["size"]) != (t["type"], t["size"]):
+            mismatch("%s: unreachable object %r size %d, truth %r size %d"
+                     % (t["address"], d["type"], d["size"], t["type"],
+                        t["size"]))
+        else:
+            gfound += 1
+    if not truth["garbage"]:
+        mismatch("the truth lists no unreachable objects")
+    print("unreachable     %s" % pct(gfound, len(truth["garbage"])))
     n = len(objs)
     print("objects found   %s" % pct(found, n))
     print("type equal      %s" % pct(same_type, n))
