@@ -16,17 +16,28 @@
 #define MAX_ROOT_FRAMES 100000
 #define PROGRESS_EVERY (1u << 16)
 /* References looked up together, so that their cache misses (hash slot,
- * node address, new object's header) overlap instead of queueing. */
+ * node address, new object's header) overlap instead of queueing.  The
+ * referents of several nodes are queued before a lookup: most objects
+ * have only a few. */
 #define REF_BATCH 64
+#define FLUSH_AT 40
 /* Nodes ahead of the one decoded whose header is prefetched, then (a
  * few nodes later, once the header is in the cache) whose out-of-line
  * data is. */
 #define LOOKAHEAD 16
 #define LOOKAHEAD2 6
 
+/* A queued step of the walk, done in order at the next flush. */
+enum pending_what {
+	PEND_REF,  /* addr is a referent of the current node: flags */
+	PEND_NODE, /* addr is the node whose referents follow */
+	PEND_TYPE, /* addr is the type object of type-table entry flags */
+};
+
 struct pending_ref {
 	uint64_t addr;
 	uint32_t flags;
+	uint32_t what;
 };
 
 struct builder {
@@ -110,9 +121,14 @@ static void prefetch_lookups(const struct builder *b,
 	const struct phi_graph *g = &b->h->g;
 
 	for (unsigned k = 0; k < n; k++)
-		__builtin_prefetch(phi_graph_home(g, r[k].addr));
+		if (r[k].what != PEND_NODE)
+			__builtin_prefetch(phi_graph_home(g, r[k].addr));
 	for (unsigned k = 0; k < n; k++) {
-		uint32_t v = *phi_graph_home(g, r[k].addr);
+		uint32_t v;
+
+		if (r[k].what == PEND_NODE)
+			continue;
+		v = *phi_graph_home(g, r[k].addr);
 
 		if (v)
 			__builtin_prefetch(&g->addr[v - 1]);
@@ -121,15 +137,39 @@ static void prefetch_lookups(const struct builder *b,
 	}
 }
 
-/* Look up (add if new) the pending referents of `cur`, in the order met,
- * and append their edges. */
+/* The type object of type-table entry t is a node too, even when no edge
+ * leads to it (static types are not traversed by their instances); the
+ * table remembers the node, so this is one lookup per type. */
+static void add_type_node(struct builder *b, uint64_t addr, uint32_t t)
+{
+	uint32_t n;
+
+	if (b->h->types.v[t].node != PHI_NONE)
+		return;
+	n = add_object(b, addr);
+	b->h->types.v[t].node = n;
+}
+
+/* Do the queued steps in order: open each node's edges, look up (add if
+ * new) its referents and append their edges, add type objects. */
 static void flush_refs(struct builder *b)
 {
 	prefetch_lookups(b, b->pend, b->npend);
 	for (unsigned k = 0; k < b->npend; k++) {
-		uint32_t flags = b->pend[k].flags;
-		uint32_t n = add_object(b, b->pend[k].addr);
+		const struct pending_ref *r = &b->pend[k];
+		uint32_t flags = r->flags;
+		uint32_t n;
 
+		if (r->what == PEND_NODE) {
+			b->cur = (uint32_t)r->addr;
+			phi_graph_begin_edges(&b->h->g, b->cur);
+			continue;
+		}
+		if (r->what == PEND_TYPE) {
+			add_type_node(b, r->addr, r->flags);
+			continue;
+		}
+		n = add_object(b, r->addr);
 		if (n == PHI_NONE) {
 			b->h->stats.bad_refs++;
 			continue;
@@ -144,13 +184,17 @@ static void flush_refs(struct builder *b)
 	b->npend = 0;
 }
 
-static void on_ref(void *ctx, uint64_t addr, uint32_t flags)
+static void queue(struct builder *b, uint64_t addr, uint32_t flags,
+		  enum pending_what what)
 {
-	struct builder *b = ctx;
-
-	b->pend[b->npend++] = (struct pending_ref){ addr, flags };
+	b->pend[b->npend++] = (struct pending_ref){ addr, flags, what };
 	if (b->npend == REF_BATCH)
 		flush_refs(b);
+}
+
+static void on_ref(void *ctx, uint64_t addr, uint32_t flags)
+{
+	queue(ctx, addr, flags, PEND_REF);
 }
 
 static void add_root(struct builder *b, uint64_t addr, enum phi_root_kind k,
@@ -339,7 +383,7 @@ static void gc_successors(struct builder *b, uint32_t end)
 		p = rd(b, g->addr[j] + next_off);
 		if (p && !is_head(b, p))
 			batch[nb++] = (struct pending_ref){
-				p + (uint64_t)L(GCHEAD_SIZE), 0
+				p + (uint64_t)L(GCHEAD_SIZE), 0, PEND_REF
 			};
 	}
 	prefetch_lookups(b, batch, nb);
@@ -356,13 +400,9 @@ static void decode_node(struct builder *b, uint32_t i)
 	struct phi_type tcopy = h->types.v[g->type[i]];
 	struct phi_type *ty;
 	struct phi_decoded out;
-	uint64_t type_addr = tcopy.addr;
-	uint32_t tnode;
 
-	b->cur = i;
-	phi_graph_begin_edges(g, i);
+	queue(b, i, 0, PEND_NODE);
 	phi_decode(&b->dec, g->addr[i], &tcopy, on_ref, b, &out);
-	flush_refs(b);
 	ty = &h->types.v[g->type[i]];
 	if (phi_graph_set_size(g, i, out.size) < 0)
 		b->oom = true;
@@ -378,13 +418,8 @@ static void decode_node(struct builder *b, uint32_t i)
 		h->stats.opaque++;
 		h->stats.opaque_size += out.size;
 	}
-	/* Type objects are objects too, even when no edge leads to them
-	 * (static types are not traversed by their instances); the type
-	 * table remembers the node, so this is one lookup per type. */
-	if (ty->node == PHI_NONE) {
-		tnode = add_object(b, type_addr);
-		h->types.v[g->type[i]].node = tnode;
-	}
+	if (ty->node == PHI_NONE)
+		queue(b, tcopy.addr, g->type[i], PEND_TYPE);
 }
 
 static void prefetch_ahead(const struct builder *b, uint32_t i)
@@ -422,11 +457,17 @@ static int walk(struct builder *b, const struct phi_heap_opts *o,
 		for (; i < h->g.n && !b->oom; i++) {
 			prefetch_ahead(b, i);
 			decode_node(b, i);
+			if (b->npend >= FLUSH_AT)
+				flush_refs(b);
 			if (o->progress && (i % PROGRESS_EVERY) == 0 && i)
 				o->progress(i, h->g.n);
 			if (o->max_objects && h->g.n > o->max_objects)
 				return too_many(h, o, err);
 		}
+		/* The queue may hold referents not yet nodes. */
+		flush_refs(b);
+		if (i < h->g.n)
+			continue;
 		if (!heads_done) {
 			gc_from_heads(b);
 			heads_done = true;
