@@ -59,6 +59,8 @@ static void timings_json(yajl_gen g, const struct phi_report *r)
 	yajl_gen_map_open(g);
 	phi_json_key(g, "layout_ms");
 	ms_field(g, r->layout_ms);
+	phi_json_key(g, "layout_wait_ms");
+	ms_field(g, r->layout_wait_ms);
 	phi_json_key(g, "warm_copy_ms");
 	ms_field(g, r->capture->warm_ms);
 	phi_json_key(g, "pause_ms");
