@@ -321,6 +321,8 @@ static void target_json(yajl_gen g, const struct phi_report *r)
 	yajl_gen_bool(g, r->capture->frozen);
 	phi_json_key(g, "consistent");
 	yajl_gen_bool(g, r->capture->consistent);
+	phi_json_key(g, "capture_status_known");
+	yajl_gen_bool(g, !r->capture->status_unknown);
 	phi_json_key(g, "threads");
 	yajl_gen_integer(g, (long long)r->capture->threads);
 	phi_json_key(g, "bytes_copied");
