@@ -322,16 +322,41 @@ static bool collecting(const struct phi_runtime *rt)
 	return false;
 }
 
+/* The layouts, resolved in their thread while the first capture ran.
+ * Nothing before phi_runtime_read reads them: the warm copy, the freeze,
+ * the maps and the frozen copy work on addresses and lengths of
+ * mappings only.  A layout error is the one reported, as when the layouts
+ * were resolved before the capture. */
+static int await_layout(struct phi_target *t, const struct options *o,
+			struct phi_layout_job *job, struct phi_report *rep,
+			int capture_rc, struct phi_error *err)
+{
+	double t0 = now_ms();
+	int rc = phi_target_layout_join(t, job, err);
+
+	rep->layout_wait_ms = now_ms() - t0;
+	rep->layout_ms = job->ms;
+	if (rc < 0)
+		return rc;
+	if (o->verbose)
+		verbose_target(t, rep->layout_ms);
+	return capture_rc;
+}
+
 /* Capture, and capture again while the target is inside a GC
- * collection (its lists are rewired then). */
+ * collection (its lists are rewired then).  The layout job is joined
+ * after the first capture, whether it succeeded or not. */
 static int capture_settled(struct phi_target *t, const struct options *o,
-			   struct phi_capture *cap, struct phi_runtime *rt,
+			   struct phi_layout_job *job, struct phi_capture *cap,
+			   struct phi_runtime *rt, struct phi_report *rep,
 			   struct phi_error *err)
 {
 	for (int attempt = 0;; attempt++) {
 		struct timespec wait = { 0, GC_RETRY_MS * 1000000L };
 		int rc = phi_capture_run(t, &o->capture, cap, err);
 
+		if (attempt == 0)
+			rc = await_layout(t, o, job, rep, rc, err);
 		if (rc == 0)
 			rc = phi_runtime_read(rt, &cap->img, t, err);
 		if (rc < 0 || !collecting(rt))
@@ -420,24 +445,19 @@ static int analyse_and_report(const struct options *o,
 	return rc;
 }
 
-/* From the live process: locate, resolve layouts, capture. */
+/* From the live process: locate, then resolve the layouts in a thread
+ * while the target's memory is copied. */
 static int acquire_live(const struct options *o, struct phi_target *t,
 			struct phi_capture *cap, struct phi_runtime *rt,
 			struct phi_report *rep, struct phi_error *err)
 {
-	double t0;
+	struct phi_layout_job job;
 	int rc = phi_target_open(t, o->pid, err);
 
 	if (rc < 0)
 		return rc;
-	t0 = now_ms();
-	rc = phi_target_load_layout(t, err);
-	if (rc < 0)
-		return rc;
-	rep->layout_ms = now_ms() - t0;
-	if (o->verbose)
-		verbose_target(t, rep->layout_ms);
-	rc = capture_settled(t, o, cap, rt, err);
+	phi_target_layout_start(t, &job);
+	rc = capture_settled(t, o, &job, cap, rt, rep, err);
 	if (rc < 0)
 		return rc;
 	if (o->verbose)

@@ -59,6 +59,8 @@ static void timings_json(yajl_gen g, const struct phi_report *r)
 	yajl_gen_map_open(g);
 	phi_json_key(g, "layout_ms");
 	ms_field(g, r->layout_ms);
+	phi_json_key(g, "layout_wait_ms");
+	ms_field(g, r->layout_wait_ms);
 	phi_json_key(g, "warm_copy_ms");
 	ms_field(g, r->capture->warm_ms);
 	phi_json_key(g, "pause_ms");
@@ -319,6 +321,8 @@ static void target_json(yajl_gen g, const struct phi_report *r)
 	yajl_gen_bool(g, r->capture->frozen);
 	phi_json_key(g, "consistent");
 	yajl_gen_bool(g, r->capture->consistent);
+	phi_json_key(g, "capture_status_known");
+	yajl_gen_bool(g, !r->capture->status_unknown);
 	phi_json_key(g, "threads");
 	yajl_gen_integer(g, (long long)r->capture->threads);
 	phi_json_key(g, "bytes_copied");

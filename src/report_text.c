@@ -19,7 +19,11 @@ static void print_header(FILE *out, const struct phi_report *r)
 	fprintf(out, "  layouts             %s\n",
 		t->layout.source == PHI_LAYOUT_DWARF ? "DWARF" :
 						       "built-in 3.10 table");
-	if (r->capture->frozen)
+	if (r->capture->status_unknown)
+		fprintf(out, "  pause               unknown: a format 1 snapshot "
+			"does not record it, %.1f MiB copied\n",
+			(double)r->capture->img.bytes / (1 << 20));
+	else if (r->capture->frozen)
 		fprintf(out, "  paused              %.2f ms (%zu threads, %.1f "
 			"MiB copied)\n", r->capture->pause_ms,
 			r->capture->threads,
@@ -33,7 +37,11 @@ static void print_header(FILE *out, const struct phi_report *r)
 			"GiB not copied: each is larger than the memory limit "
 			"(--max-memory)\n", r->capture->img.nskipped,
 			(double)r->capture->img.skipped / (1 << 30));
-	if (!r->capture->consistent)
+	if (r->capture->status_unknown)
+		fprintf(out, "  WARNING             whether the target was "
+			"stopped for the whole copy is unknown: figures may be "
+			"torn (see the inconsistencies below)\n");
+	else if (!r->capture->consistent)
 		fprintf(out, "  WARNING             part of the memory was read "
 			"while the target ran: figures may be torn (see the "
 			"inconsistencies below)\n");

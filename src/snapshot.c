@@ -2,7 +2,7 @@
  * fixed-width fields.
  *
  *   "PHISNAP\0"                      magic, 8 bytes
- *   u32 format version               PHI_SNAPSHOT_VERSION
+ *   u32 format version               1 or 2 (PHI_SNAPSHOT_VERSION)
  *   u32 layout fields                PHI_L__COUNT of the writer
  *   u32 symbols                      PHI_S__COUNT of the writer
  *   u32 pid
@@ -11,8 +11,18 @@
  *   u32 source, u32 missing, u32 length + bytes (dwarf_path)
  *   i64 x layout fields              the layout values, in table order
  *   u64 x symbols                    runtime addresses, in table order
+ *   version 2 only, the capture's status:
+ *     u32 flags                      1 frozen, 2 consistent, 4 unknown
+ *     u32 threads                    threads frozen
+ *     f64 pause_ms, f64 copy_ms      IEEE-754 binary64 bits, as a u64
+ *     u64 unreadable, u64 skipped, u64 mappings skipped, u64 syscalls
+ *                                    the image's counters
  *   u64 records
  *   records x { u64 start, u64 length, length bytes }
+ *
+ * "unknown" is written when the capture came from a version 1 file
+ * itself (which did not record its status); every other status field is
+ * then 0.  A version 1 file loads as before, with cap->status_unknown.
  *
  * A record is at most 1 GiB: a longer segment is written as several
  * records back to back, and the loader joins records that touch into one
@@ -25,6 +35,7 @@
  * segment in a tiny file fails after reading what is there, never after
  * allocating what it claims. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +54,16 @@
 /* Offsets and sizes of CPython 3.10's structs are all below 16 KiB: a
  * larger value in a file is damage, and would only mislead decoders. */
 #define MAX_LAYOUT_VALUE (1LL << 20)
+/* Bounds on the capture's status: pid_max is at most 2^22, user space
+ * at most 2^56 bytes (5-level paging); a pause or a copy of 10^9 ms
+ * (11 days) is damage. */
+#define MAX_THREADS (1u << 22)
+#define MAX_BYTES (1ULL << 56)
+#define MAX_MS 1e9
+#define MAX_SYSCALLS 0xffffffffULL
+#define STATUS_FROZEN 1u
+#define STATUS_CONSISTENT 2u
+#define STATUS_UNKNOWN 4u
 
 /* ---- writing ---------------------------------------------------------- */
 
@@ -100,6 +121,33 @@ static void wr_u64(struct wr *w, uint64_t v)
 	wr_bytes(w, b, sizeof(b));
 }
 
+static void wr_f64(struct wr *w, double v)
+{
+	uint64_t bits;
+
+	memcpy(&bits, &v, sizeof(bits));
+	wr_u64(w, bits);
+}
+
+/* Format 2: what the capture knew about its own consistency.  A status
+ * that is itself unknown is written as such, all else 0. */
+static void wr_status(struct wr *w, const struct phi_capture *cap)
+{
+	const struct phi_image *img = &cap->img;
+	bool known = !cap->status_unknown;
+
+	wr_u32(w, !known ? STATUS_UNKNOWN :
+		  (cap->frozen ? STATUS_FROZEN : 0) |
+		  (cap->consistent ? STATUS_CONSISTENT : 0));
+	wr_u32(w, known ? (uint32_t)cap->threads : 0);
+	wr_f64(w, known ? cap->pause_ms : 0);
+	wr_f64(w, known ? cap->copy_ms : 0);
+	wr_u64(w, known ? img->unreadable : 0);
+	wr_u64(w, known ? img->skipped : 0);
+	wr_u64(w, known ? img->nskipped : 0);
+	wr_u64(w, known ? img->syscalls : 0);
+}
+
 static void wr_str(struct wr *w, const char *s, size_t cap)
 {
 	size_t len = strnlen(s, cap);
@@ -151,6 +199,7 @@ int phi_snapshot_save(const char *path, const struct phi_target *t,
 		wr_u64(&w, (uint64_t)t->layout.v[i]);
 	for (size_t i = 0; i < PHI_S__COUNT; i++)
 		wr_u64(&w, t->sym[i]);
+	wr_status(&w, cap);
 	wr_u64(&w, records);
 	for (size_t i = 0; i < img->n && !w.rc; i++) {
 		const struct phi_segment *s = &img->seg[i];
@@ -291,7 +340,79 @@ static int rd_str(struct rd *r, char *buf, size_t cap, const char *what)
 	return 0;
 }
 
-static int rd_header(struct rd *r, struct phi_target *t)
+static double rd_f64(struct rd *r)
+{
+	uint64_t bits = rd_u64(r);
+	double v;
+
+	memcpy(&v, &bits, sizeof(v));
+	return v;
+}
+
+static bool valid_ms(double ms)
+{
+	return isfinite(ms) && ms >= 0 && ms <= MAX_MS;
+}
+
+/* The status fields of a format 2 file must describe a capture the tool
+ * could have made: a frozen capture has threads, a consistent one was
+ * frozen, a capture that was not frozen never paused, skipped bytes come
+ * in whole mappings; an unknown status has nothing else. */
+static const char *status_problem(uint32_t flags, uint32_t threads,
+				  double pause_ms, double copy_ms,
+				  const struct phi_image *img)
+{
+	bool frozen = flags & STATUS_FROZEN;
+
+	if (flags & ~(STATUS_FROZEN | STATUS_CONSISTENT | STATUS_UNKNOWN))
+		return "unknown capture status flags";
+	if ((flags & STATUS_UNKNOWN) &&
+	    (flags != STATUS_UNKNOWN || threads || pause_ms != 0 ||
+	     copy_ms != 0 || img->unreadable || img->skipped ||
+	     img->nskipped || img->syscalls))
+		return "an unknown capture status with values";
+	if ((flags & STATUS_CONSISTENT) && !frozen)
+		return "a consistent capture that was not frozen";
+	if (threads > MAX_THREADS || frozen != (threads > 0))
+		return "an invalid count of frozen threads";
+	if (!valid_ms(pause_ms) || !valid_ms(copy_ms) ||
+	    (!frozen && pause_ms != 0))
+		return "an invalid pause or copy time";
+	if (img->unreadable > MAX_BYTES || img->skipped > MAX_BYTES ||
+	    img->nskipped > MAX_RECORDS || img->nskipped > img->skipped ||
+	    !img->nskipped != !img->skipped || img->syscalls > MAX_SYSCALLS)
+		return "invalid counters of unread memory";
+	return NULL;
+}
+
+/* Format 2's status block, into cap (its image is still empty). */
+static int rd_status(struct rd *r, struct phi_capture *cap)
+{
+	struct phi_image *img = &cap->img;
+	uint32_t flags = rd_u32(r), threads = rd_u32(r);
+	double pause_ms = rd_f64(r), copy_ms = rd_f64(r);
+	const char *problem;
+
+	img->unreadable = rd_u64(r);
+	img->skipped = rd_u64(r);
+	img->nskipped = rd_u64(r);
+	img->syscalls = rd_u64(r);
+	if (r->rc)
+		return r->rc;
+	problem = status_problem(flags, threads, pause_ms, copy_ms, img);
+	if (problem)
+		return rd_corrupt(r, problem);
+	cap->status_unknown = flags & STATUS_UNKNOWN;
+	cap->frozen = flags & STATUS_FROZEN;
+	cap->consistent = flags & STATUS_CONSISTENT;
+	cap->threads = threads;
+	cap->pause_ms = pause_ms;
+	cap->copy_ms = copy_ms;
+	return 0;
+}
+
+static int rd_header(struct rd *r, struct phi_target *t,
+		     struct phi_capture *cap)
 {
 	char magic[MAGIC_LEN], msg[160];
 	uint32_t v, nl, ns, pid, source, missing;
@@ -312,11 +433,12 @@ static int rd_header(struct rd *r, struct phi_target *t)
 	ns = rd_u32(r);
 	if (r->rc)
 		return r->rc;
-	if (v != PHI_SNAPSHOT_VERSION)
+	if (v < PHI_SNAPSHOT_VERSION_MIN || v > PHI_SNAPSHOT_VERSION)
 		return r->rc = phi_error_set(r->err, PHI_E_CORRUPT,
 					     "snapshot '%s' has format version "
 					     "%u; this pyheapinspect reads "
-					     "version %d", r->path, v,
+					     "versions %d to %d", r->path, v,
+					     PHI_SNAPSHOT_VERSION_MIN,
 					     PHI_SNAPSHOT_VERSION);
 	if (nl != PHI_L__COUNT || ns != PHI_S__COUNT)
 		return r->rc = phi_error_set(r->err, PHI_E_CORRUPT,
@@ -378,7 +500,14 @@ static int rd_header(struct rd *r, struct phi_target *t)
 	}
 	for (size_t i = 0; i < PHI_S__COUNT; i++)
 		t->sym[i] = rd_u64(r);
-	return r->rc;
+	if (r->rc)
+		return r->rc;
+	/* Format 1 did not record how the capture went. */
+	if (v == 1) {
+		cap->status_unknown = true;
+		return 0;
+	}
+	return rd_status(r, cap);
 }
 
 /* The segment being assembled: records that touch are joined. */
@@ -539,7 +668,7 @@ int phi_snapshot_load(const char *path, uint64_t max_bytes,
 				     "cannot open snapshot '%s': %s", path,
 				     strerror(errno ? errno : ENOMEM));
 	gzbuffer(r.gz, 256u << 10);
-	if (rd_header(&r, t) == 0) {
+	if (rd_header(&r, t, cap) == 0) {
 		/* Never used (the image is all there is), but a target
 		 * always has one. */
 		phi_reader_init(&t->reader, t->pid);
@@ -550,6 +679,8 @@ int phi_snapshot_load(const char *path, uint64_t max_bytes,
 		phi_capture_release(cap);
 		phi_target_close(t);
 		memset(t, 0, sizeof(*t));
+		memset(cap, 0, sizeof(*cap));
+		phi_image_init(&cap->img);
 		phi_reader_init(&t->reader, 0);
 	}
 	return r.rc;

@@ -3,9 +3,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pyheapinspect/elfsym.h"
@@ -223,6 +225,64 @@ int phi_target_open(struct phi_target *t, pid_t pid, struct phi_error *err)
 int phi_target_load_layout(struct phi_target *t, struct phi_error *err)
 {
 	return phi_layout_resolve(&t->layout, t->open_path, err);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static void resolve_job(struct phi_layout_job *job)
+{
+	double t0 = now_ms();
+
+	job->rc = phi_layout_resolve(&job->layout, job->path, &job->err);
+	job->ms = now_ms() - t0;
+	job->done = true;
+}
+
+static void *layout_thread(void *arg)
+{
+	resolve_job(arg);
+	return NULL;
+}
+
+void phi_target_layout_start(const struct phi_target *t,
+			     struct phi_layout_job *job)
+{
+	sigset_t all, old;
+
+	memset(job, 0, sizeof(*job));
+	snprintf(job->path, sizeof(job->path), "%s", t->open_path);
+	/* The thread starts with every signal blocked, so that SIGINT,
+	 * SIGTERM... reach the main thread: only the thread that seized
+	 * the target may detach from it (freeze.c's handlers). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	job->running = pthread_create(&job->thread, NULL, layout_thread,
+				      job) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+int phi_target_layout_join(struct phi_target *t, struct phi_layout_job *job,
+			   struct phi_error *err)
+{
+	if (job->running) {
+		pthread_join(job->thread, NULL);
+		job->running = false;
+	}
+	if (!job->done)
+		resolve_job(job); /* no thread could be started */
+	if (job->rc < 0) {
+		if (err)
+			*err = job->err;
+		return job->rc;
+	}
+	t->layout = job->layout;
+	return 0;
 }
 
 void phi_target_close(struct phi_target *t)

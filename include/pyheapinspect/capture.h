@@ -28,6 +28,10 @@ struct phi_capture {
 	bool consistent;  /* ... for the whole copy: with --no-freeze, or
 			   * when the pause budget ran out, parts were read
 			   * while it ran and may be torn */
+	bool status_unknown; /* loaded from a format 1 snapshot, which does
+			      * not record frozen, consistent, threads,
+			      * the times nor the image's counters: they
+			      * are all 0 and say nothing */
 };
 
 /* Freeze every thread of t->pid, re-read its maps, copy its memory into

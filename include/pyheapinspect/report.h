@@ -26,7 +26,9 @@ struct phi_report {
 	const struct phi_analysis *analysis;
 	bool list_small_ints; /* text: print the whole table */
 	size_t top;           /* text: rows of the type histogram */
-	double layout_ms;     /* time to resolve the layouts */
+	double layout_ms;     /* time to resolve the layouts (in a thread,
+			       * while the warm copy runs) */
+	double layout_wait_ms; /* of which the run waited for at the join */
 	double t0;            /* when the run began (CLOCK_MONOTONIC ms) */
 	double total_ms;      /* from t0 to the report */
 };

@@ -6,6 +6,7 @@
 #define PYHEAPINSPECT_TARGET_H
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -114,6 +115,37 @@ int phi_target_open(struct phi_target *t, pid_t pid, struct phi_error *err);
 /* Resolve struct layouts (DWARF or built-in).  Separate from open so that
  * a wrong version is refused before any DWARF is read. */
 int phi_target_load_layout(struct phi_target *t, struct phi_error *err);
+
+/* The same, in a thread of its own: libdwarf takes a fixed ~70 ms on
+ * every run, which the warm copy of the target's memory (it needs no
+ * layout) can hide.  The thread shares nothing with the caller until the
+ * join: it works on a copy of the path, into its own layout and error
+ * record.  It is the only thread that calls libdwarf (and libelf) while
+ * it runs. */
+struct phi_layout_job {
+	pthread_t thread;
+	bool running;              /* a thread was started, not yet joined */
+	bool done;                 /* rc, err, layout and ms are final */
+	char path[PATH_MAX];       /* t->open_path when started */
+	struct phi_layout layout;
+	struct phi_error err;
+	int rc;
+	double ms;                 /* time the resolution itself took */
+};
+
+/* Start resolving t's layouts in a thread.  When no thread can be
+ * started, nothing is done here and the join resolves them in the
+ * calling thread instead. */
+void phi_target_layout_start(const struct phi_target *t,
+			     struct phi_layout_job *job);
+
+/* Wait for the layouts (or resolve them now, if no thread was started)
+ * and install them in t->layout.  On failure the thread's error is copied
+ * to err, word for word, and returned, as phi_target_load_layout would
+ * have.  Must be called once for every job started; nothing else is left
+ * to release. */
+int phi_target_layout_join(struct phi_target *t, struct phi_layout_job *job,
+			   struct phi_error *err);
 
 void phi_target_close(struct phi_target *t);
 

@@ -93,16 +93,26 @@ assert_running "$TARGET_PID"
 pass "unknown modules, attributes, keys, indices and addresses are refused with exit 15"
 
 # The snapshot saved by the first run gives the same analyses offline,
-# after the target is gone.
+# after the target is gone, and says how that capture went (format 2):
+# frozen and consistent like the live run, not "may be torn".
 kill -9 "$TARGET_PID"
 run_tool "$WORK/snap.json" "$WORK/err" --snapshot "$WORK/snap.gz" --json --top 50 "$@"
 [ "$RC" -eq 0 ] || fail "--snapshot exited $RC: $(cat "$WORK/err")"
 "$PYTHON310" - "$WORK/out.json" "$WORK/snap.json" <<'PY' || fail "the snapshot's analyses differ from the live ones"
 import json, sys
 live, snap = (json.load(open(p)) for p in sys.argv[1:3])
-keys = ("objects", "total_size", "types", "named", "sharing", "retained", "duplicates", "refcount_audit", "small_ints")
+keys = ("objects", "total_size", "types", "named", "sharing", "retained", "duplicates", "refcount_audit", "small_ints",
+        "frozen", "consistent", "capture_status_known", "threads", "pause_ms", "bytes_copied", "read_syscalls", "bytes_skipped")
 bad = [k for k in keys if live[k] != snap[k]]
+if not (snap["frozen"] and snap["consistent"] and snap["capture_status_known"]):
+    bad.append("status: frozen %s, consistent %s, known %s" % (snap["frozen"], snap["consistent"], snap["capture_status_known"]))
 print("differ:", bad) if bad else print("%d sections equal" % len(keys))
 sys.exit(1 if bad else 0)
 PY
-pass "a saved snapshot analysed offline gives the live figures"
+run_tool "$WORK/snap.txt" "$WORK/err" --snapshot "$WORK/snap.gz" --top 5
+[ "$RC" -eq 0 ] || fail "--snapshot (text) exited $RC: $(cat "$WORK/err")"
+grep -q "^  paused  .* ms (.* threads" "$WORK/snap.txt" ||
+	fail "the snapshot's report does not say the target was paused: $(head -n 6 "$WORK/snap.txt")"
+! grep -q "may be torn" "$WORK/snap.txt" ||
+	fail "the snapshot's report warns of torn figures: $(head -n 6 "$WORK/snap.txt")"
+pass "a saved snapshot analysed offline gives the live figures and capture status"

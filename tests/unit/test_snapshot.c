@@ -1,13 +1,18 @@
 /* Unit tests for saved snapshots (snapshot.h): a synthetic target and
- * image saved and loaded back (every layout value, symbol and segment
- * byte compared, a segment larger than one read piece, touching segments
- * joined); and hostile files, written by hand in the documented format:
+ * image saved and loaded back (every layout value, symbol, status field
+ * and segment byte compared, a segment larger than one read piece,
+ * touching segments joined); format 1 files, hand-written and the fuzz
+ * base snapshot, still loading, with an unknown status; and hostile
+ * files, written by hand in the documented format:
  * truncated at every point of the stream and of the compressed file, a
  * header that claims a huge segment in a tiny file (refused quickly and
  * without allocating it), wrong magic, version, table sizes and Python
- * version, bad lengths, unsorted or overlapping segments, trailing data,
+ * version, bad lengths, impossible capture status fields, unsorted or
+ * overlapping segments, trailing data,
  * the --max-memory cap, a file that does not exist, and a full disk. */
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -123,6 +128,10 @@ struct hdr {
 	const char *text, *object, *dwarf;
 	uint32_t source, missing;
 	int64_t layout0; /* value of layout field 0 */
+	/* format 2: the capture's status */
+	uint32_t flags, threads;
+	double pause_ms, copy_ms;
+	uint64_t unreadable, skipped, nskipped, syscalls;
 };
 
 static struct hdr good_hdr(void)
@@ -133,7 +142,9 @@ static struct hdr good_hdr(void)
 		.major = 3, .minor = 10, .micro = 13,
 		.text = "3.10.13 (main) [GCC]", .object = "/usr/lib/libpython",
 		.dwarf = "", .source = PHI_LAYOUT_BUILTIN, .missing = 0,
-		.layout0 = 32,
+		.layout0 = 32, .flags = 3 /* frozen, consistent */,
+		.threads = 2, .pause_ms = 4.25, .copy_ms = 3.5,
+		.unreadable = 4096, .syscalls = 2,
 	};
 }
 
@@ -158,6 +169,20 @@ static void put_header(struct buf *b, const struct hdr *h)
 		put_u64(b, i == 0 ? (uint64_t)h->layout0 : 8 * i);
 	for (uint32_t i = 0; i < h->nsym && i <= PHI_S__COUNT; i++)
 		put_u64(b, 0x7f0000000000ULL + 16 * i);
+	if (h->version >= 2) {
+		uint64_t bits;
+
+		put_u32(b, h->flags);
+		put_u32(b, h->threads);
+		memcpy(&bits, &h->pause_ms, 8);
+		put_u64(b, bits);
+		memcpy(&bits, &h->copy_ms, 8);
+		put_u64(b, bits);
+		put_u64(b, h->unreadable);
+		put_u64(b, h->skipped);
+		put_u64(b, h->nskipped);
+		put_u64(b, h->syscalls);
+	}
 }
 
 static void put_segment(struct buf *b, uint64_t start, uint64_t len,
@@ -304,7 +329,15 @@ static void make_target(struct phi_target *t, struct phi_capture *cap)
 	assert_int_equal(phi_image_add(&cap->img, 0x55550000ULL, seg_big,
 				       BIG_LEN, true, &err), 0);
 	cap->pause_ms = 12.5;
+	cap->copy_ms = 11.0625;
+	cap->warm_ms = 99; /* not saved: a time of the tool, not the target */
 	cap->threads = 3;
+	cap->frozen = true;
+	cap->consistent = true;
+	cap->img.unreadable = 8192;
+	cap->img.skipped = 3ULL << 40;
+	cap->img.nskipped = 2;
+	cap->img.syscalls = 5;
 }
 
 static void test_round_trip(void **state)
@@ -354,8 +387,18 @@ static void test_round_trip(void **state)
 	assert_int_equal(u.reader.mem_fd, -1);
 	assert_int_equal(u.reader.syscalls, 0);
 
-	assert_true(cup.pause_ms == 0);
-	assert_int_equal(cup.threads, 0);
+	/* The capture's status, exactly (format 2). */
+	assert_false(cup.status_unknown);
+	assert_true(cup.frozen);
+	assert_true(cup.consistent);
+	assert_int_equal(cup.threads, 3);
+	assert_true(cup.pause_ms == 12.5);
+	assert_true(cup.copy_ms == 11.0625);
+	assert_true(cup.warm_ms == 0);
+	assert_int_equal(cup.img.unreadable, 8192);
+	assert_int_equal(cup.img.skipped, 3ULL << 40);
+	assert_int_equal(cup.img.nskipped, 2);
+	assert_int_equal(cup.img.syscalls, 5);
 	assert_int_equal(cup.img.n, cap.img.n);
 	assert_int_equal(cup.img.bytes, cap.img.bytes);
 	for (size_t i = 0; i < cap.img.n; i++) {
@@ -448,6 +491,140 @@ static void test_touching_records_join(void **state)
 	phi_capture_release(&cap);
 	phi_target_close(&t);
 	free(b.p);
+}
+
+/* Every kind of capture status comes back as it was saved: a
+ * --no-freeze copy, a pause budget that ran out, and a status that was
+ * itself unknown (a capture loaded from a format 1 file, saved again). */
+static void test_status_round_trips(void **state)
+{
+	struct phi_capture cases[3];
+	char *path = temp_path();
+
+	(void)state;
+	memset(cases, 0, sizeof(cases));
+	cases[0].copy_ms = 7.75; /* --no-freeze */
+	cases[1].frozen = true;  /* thawed at --max-pause */
+	cases[1].threads = 4;
+	cases[1].pause_ms = 1000.5;
+	cases[1].copy_ms = 1800;
+	cases[2].status_unknown = true;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct phi_target t, u;
+		struct phi_capture *c = &cases[k], cup;
+		struct phi_error err = { 0 };
+
+		memset(&t, 0, sizeof(t));
+		t.pid = 77;
+		t.version = (struct phi_version){ 3, 10, 2, "3.10.2" };
+		phi_layout_builtin(&t.layout);
+		phi_reader_init(&t.reader, 77);
+		phi_image_init(&c->img);
+		if (phi_snapshot_save(path, &t, c, &err))
+			fail_msg("save case %zu: %s", k, err.msg);
+		if (phi_snapshot_load(path, 0, &u, &cup, &err))
+			fail_msg("load case %zu: %s", k, err.msg);
+		assert_int_equal(cup.status_unknown, c->status_unknown);
+		assert_int_equal(cup.frozen, c->frozen);
+		assert_int_equal(cup.consistent, c->consistent);
+		assert_int_equal(cup.threads, c->threads);
+		assert_true(cup.pause_ms == c->pause_ms);
+		assert_true(cup.copy_ms == c->copy_ms);
+		phi_capture_release(&cup);
+		phi_target_close(&u);
+	}
+	drop(path);
+}
+
+/* A format 1 file, written by hand: it loads as it always did, and says
+ * that it does not know how the capture went. */
+static void test_v1_loads(void **state)
+{
+	struct phi_target t;
+	struct phi_capture cap;
+	struct phi_error err = { 0 };
+	struct hdr h = good_hdr();
+	struct buf b = { 0 };
+
+	(void)state;
+	h.version = 1;
+	put_header(&b, &h);
+	put_u64(&b, 2);
+	put_segment(&b, 0x1000, 0x100, 3);
+	put_segment(&b, 0x4000, 0x10, 9);
+	if (load_raw(&b, 0, &t, &cap, &err))
+		fail_msg("format 1: %s", err.msg);
+	assert_true(cap.status_unknown);
+	assert_false(cap.frozen);
+	assert_false(cap.consistent);
+	assert_int_equal(cap.threads, 0);
+	assert_true(cap.pause_ms == 0);
+	assert_int_equal(cap.img.skipped, 0);
+	assert_int_equal(cap.img.syscalls, 0);
+	assert_int_equal(cap.img.n, 2);
+	assert_int_equal(cap.img.bytes, 0x110);
+	assert_int_equal(cap.img.seg[0].data[1], 4);
+	assert_int_equal(cap.img.seg[1].data[0], 9);
+	assert_int_equal(t.pid, 4242);
+	assert_int_equal(t.layout.v[0], 32);
+	assert_int_equal(t.sym[2], 0x7f0000000020ULL);
+	phi_capture_release(&cap);
+	phi_target_close(&t);
+	free(b.p);
+}
+
+/* The fuzz base snapshot is format 1, and the regression inputs patch
+ * its image byte for byte: it must keep loading.  Saved again it becomes
+ * format 2, with the same content and a status still unknown. */
+static void test_v1_base_snapshot(void **state)
+{
+	const char *src = getenv("PHI_SRCDIR");
+	char base[PATH_MAX], version[12];
+	struct phi_target t, u;
+	struct phi_capture cap, cup;
+	struct phi_error err = { 0 };
+	char *path = temp_path();
+	gzFile gz;
+
+	(void)state;
+	snprintf(base, sizeof(base), "%s/tests/fuzz/base.snap.gz",
+		 src && *src ? src : ".");
+	gz = gzopen(base, "rb");
+	if (!gz)
+		fail_msg("cannot open %s (PHI_SRCDIR)", base);
+	assert_int_equal(gzread(gz, version, sizeof(version)), 12);
+	gzclose(gz);
+	assert_memory_equal(version, "PHISNAP\0\1\0\0\0", 12);
+	if (phi_snapshot_load(base, 0, &t, &cap, &err))
+		fail_msg("%s: %s", base, err.msg);
+	assert_true(cap.status_unknown);
+	assert_false(cap.frozen);
+	assert_int_equal(t.version.minor, 10);
+	assert_true(cap.img.n > 0);
+	assert_true(cap.img.bytes > (1u << 20));
+	if (phi_snapshot_save(path, &t, &cap, &err))
+		fail_msg("save again: %s", err.msg);
+	if (phi_snapshot_load(path, 0, &u, &cup, &err))
+		fail_msg("load again: %s", err.msg);
+	assert_true(cup.status_unknown);
+	assert_int_equal(u.pid, t.pid);
+	assert_string_equal(u.version.text, t.version.text);
+	assert_string_equal(u.object_path, t.object_path);
+	assert_memory_equal(u.layout.v, t.layout.v, sizeof(t.layout.v));
+	assert_memory_equal(u.sym, t.sym, sizeof(t.sym));
+	assert_int_equal(cup.img.n, cap.img.n);
+	assert_int_equal(cup.img.bytes, cap.img.bytes);
+	for (size_t i = 0; i < cap.img.n; i++) {
+		assert_int_equal(cup.img.seg[i].start, cap.img.seg[i].start);
+		assert_int_equal(cup.img.seg[i].end, cap.img.seg[i].end);
+		assert_memory_equal(cup.img.seg[i].data, cap.img.seg[i].data,
+				    cap.img.seg[i].end - cap.img.seg[i].start);
+	}
+	phi_capture_release(&cup);
+	phi_target_close(&u);
+	phi_capture_release(&cap);
+	phi_target_close(&t);
+	drop(path);
 }
 
 /* ---- hostile files ---------------------------------------------------- */
@@ -732,6 +909,81 @@ static void test_bad_header(void **state)
 	header_fails(&h, PHI_E_CORRUPT);
 }
 
+/* Status fields of a format 2 file that no capture could have made. */
+static void test_bad_status(void **state)
+{
+	static const struct {
+		uint32_t flags, threads;
+		double pause_ms, copy_ms;
+		uint64_t unreadable, skipped, nskipped, syscalls;
+		bool ok;
+	} cases[] = {
+		/* flags threads pause copy unread skipped nskip sysc ok */
+		{ 3, 1, 2, 1, 0, 0, 0, 1, true },
+		{ 1, 1, 2, 1, 0, 0, 0, 1, true },  /* budget ran out */
+		{ 0, 0, 0, 9, 0, 0, 0, 1, true },  /* --no-freeze */
+		{ 4, 0, 0, 0, 0, 0, 0, 0, true },  /* unknown */
+		{ 3, 1, 2, 1, 0, 1ULL << 40, 2, 1, true },
+		{ 8, 1, 2, 1, 0, 0, 0, 1, false }, /* unknown flag bit */
+		{ 5, 1, 2, 1, 0, 0, 0, 1, false }, /* unknown and frozen */
+		{ 4, 0, 0, 0, 0, 0, 0, 1, false }, /* unknown with a value */
+		{ 2, 0, 0, 1, 0, 0, 0, 1, false }, /* consistent, not frozen */
+		{ 3, 0, 2, 1, 0, 0, 0, 1, false }, /* frozen, no thread */
+		{ 0, 1, 0, 1, 0, 0, 0, 1, false }, /* threads, not frozen */
+		{ 3, (1u << 22) + 1, 2, 1, 0, 0, 0, 1, false },
+		{ 0, 0, 1, 1, 0, 0, 0, 1, false }, /* paused, not frozen */
+		{ 3, 1, -1, 1, 0, 0, 0, 1, false },
+		{ 3, 1, NAN, 1, 0, 0, 0, 1, false },
+		{ 3, 1, INFINITY, 1, 0, 0, 0, 1, false },
+		{ 3, 1, 2, NAN, 0, 0, 0, 1, false },
+		{ 3, 1, 2e9, 1, 0, 0, 0, 1, false },
+		{ 3, 1, 2, 1, 1ULL << 60, 0, 0, 1, false },
+		{ 3, 1, 2, 1, 0, 1ULL << 60, 1, 1, false },
+		{ 3, 1, 2, 1, 0, 5, 0, 1, false }, /* bytes, no mapping */
+		{ 3, 1, 2, 1, 0, 0, 1, 1, false }, /* a mapping, no bytes */
+		{ 3, 1, 2, 1, 0, 5, 6, 1, false }, /* more mappings than bytes */
+		{ 3, 1, 2, 1, 0, 0, 0, 1ULL << 33, false },
+	};
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		struct hdr h = good_hdr();
+		struct buf b = { 0 };
+		struct phi_target t;
+		struct phi_capture cap;
+		struct phi_error err = { 0 };
+		int rc;
+
+		h.flags = cases[k].flags;
+		h.threads = cases[k].threads;
+		h.pause_ms = cases[k].pause_ms;
+		h.copy_ms = cases[k].copy_ms;
+		h.unreadable = cases[k].unreadable;
+		h.skipped = cases[k].skipped;
+		h.nskipped = cases[k].nskipped;
+		h.syscalls = cases[k].syscalls;
+		if (!cases[k].ok) {
+			header_fails(&h, PHI_E_CORRUPT);
+			continue;
+		}
+		put_header(&b, &h);
+		put_u64(&b, 1);
+		put_segment(&b, 0x1000, 8, 0);
+		rc = load_raw(&b, 0, &t, &cap, &err);
+		if (rc)
+			fail_msg("status case %zu: %s", k, err.msg);
+		assert_int_equal(cap.frozen, !!(h.flags & 1));
+		assert_int_equal(cap.consistent, !!(h.flags & 2));
+		assert_int_equal(cap.status_unknown, !!(h.flags & 4));
+		assert_int_equal(cap.img.skipped, h.skipped);
+		assert_int_equal(cap.img.nskipped, h.nskipped);
+		assert_int_equal(cap.img.bytes, 8);
+		phi_capture_release(&cap);
+		phi_target_close(&t);
+		free(b.p);
+	}
+}
+
 static void test_bad_segments(void **state)
 {
 	struct hdr h = good_hdr();
@@ -929,11 +1181,15 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_round_trip_empty),
 		cmocka_unit_test(test_touching_records_join),
+		cmocka_unit_test(test_status_round_trips),
+		cmocka_unit_test(test_v1_loads),
+		cmocka_unit_test(test_v1_base_snapshot),
 		cmocka_unit_test(test_truncated_stream),
 		cmocka_unit_test(test_truncated_file),
 		cmocka_unit_test(test_huge_claims),
 		cmocka_unit_test(test_huge_count),
 		cmocka_unit_test(test_bad_header),
+		cmocka_unit_test(test_bad_status),
 		cmocka_unit_test(test_bad_segments),
 		cmocka_unit_test(test_not_snapshots),
 		cmocka_unit_test(test_missing_file),
