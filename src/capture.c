@@ -72,6 +72,8 @@ int phi_capture_run(struct phi_target *t, const struct phi_capture_opts *o,
 	t0 = now_ms();
 	rc = phi_image_snapshot(&warm, &t->reader, &t->maps, &so, err);
 	cap->warm_ms = now_ms() - t0;
+	if (o->before_freeze)
+		o->before_freeze(o->before_freeze_ctx);
 	if (rc == 0)
 		rc = phi_freeze(&fz, t->pid, o->attach_timeout_ms, err);
 	if (rc < 0) {

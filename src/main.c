@@ -322,6 +322,21 @@ static bool collecting(const struct phi_runtime *rt)
 	return false;
 }
 
+/* The layout thread must end before the freeze (see capture.h). */
+struct layout_wait {
+	struct phi_layout_job *job;
+	struct phi_report *rep;
+};
+
+static void wait_layout_thread(void *ctx)
+{
+	struct layout_wait *w = ctx;
+	double t0 = now_ms();
+
+	phi_target_layout_wait(w->job);
+	w->rep->layout_wait_ms += now_ms() - t0;
+}
+
 /* The layouts, resolved in their thread while the first capture ran.
  * Nothing before phi_runtime_read reads them: the warm copy, the freeze,
  * the maps and the frozen copy work on addresses and lengths of
@@ -334,7 +349,7 @@ static int await_layout(struct phi_target *t, const struct options *o,
 	double t0 = now_ms();
 	int rc = phi_target_layout_join(t, job, err);
 
-	rep->layout_wait_ms = now_ms() - t0;
+	rep->layout_wait_ms += now_ms() - t0;
 	rep->layout_ms = job->ms;
 	if (rc < 0)
 		return rc;
@@ -351,9 +366,14 @@ static int capture_settled(struct phi_target *t, const struct options *o,
 			   struct phi_runtime *rt, struct phi_report *rep,
 			   struct phi_error *err)
 {
+	struct layout_wait lw = { job, rep };
+	struct phi_capture_opts co = o->capture;
+
+	co.before_freeze = wait_layout_thread;
+	co.before_freeze_ctx = &lw;
 	for (int attempt = 0;; attempt++) {
 		struct timespec wait = { 0, GC_RETRY_MS * 1000000L };
-		int rc = phi_capture_run(t, &o->capture, cap, err);
+		int rc = phi_capture_run(t, &co, cap, err);
 
 		if (attempt == 0)
 			rc = await_layout(t, o, job, rep, rc, err);

@@ -267,13 +267,18 @@ void phi_target_layout_start(const struct phi_target *t,
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-int phi_target_layout_join(struct phi_target *t, struct phi_layout_job *job,
-			   struct phi_error *err)
+void phi_target_layout_wait(struct phi_layout_job *job)
 {
 	if (job->running) {
 		pthread_join(job->thread, NULL);
 		job->running = false;
 	}
+}
+
+int phi_target_layout_join(struct phi_target *t, struct phi_layout_job *job,
+			   struct phi_error *err)
+{
+	phi_target_layout_wait(job);
 	if (!job->done)
 		resolve_job(job); /* no thread could be started */
 	if (job->rc < 0) {

@@ -16,6 +16,11 @@ struct phi_capture_opts {
 	bool no_freeze;        /* copy without stopping the target at all */
 	int test_hold_ms;      /* tests only: stay frozen this long, before
 				* the copy */
+	/* Called after the warm copy, just before the freeze: work that
+	 * ran beside the warm copy (the layouts) ends here, so that it
+	 * never competes with the frozen copy for the CPU.  May be NULL. */
+	void (*before_freeze)(void *ctx);
+	void *before_freeze_ctx;
 };
 
 struct phi_capture {

@@ -144,6 +144,10 @@ void phi_target_layout_start(const struct phi_target *t,
  * to err, word for word, and returned, as phi_target_load_layout would
  * have.  Must be called once for every job started; nothing else is left
  * to release. */
+/* Wait for the layout thread to end, without taking its result (the
+ * join does that, and reports its error). */
+void phi_target_layout_wait(struct phi_layout_job *job);
+
 int phi_target_layout_join(struct phi_target *t, struct phi_layout_job *job,
 			   struct phi_error *err);
 
