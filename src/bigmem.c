@@ -15,6 +15,10 @@
 
 #define HEADER 64
 #define PAGE 4096
+/* One madvise call holds the process's mmap lock for its whole range:
+ * chunks let another thread (the layout thread, whose allocations need
+ * that lock for writing) get in between. */
+#define POPULATE_CHUNK (2u << 20)
 
 struct header {
 	size_t map_len; /* the whole mapping, header included */
@@ -25,6 +29,21 @@ static size_t map_len_for(size_t bytes)
 	if (bytes > SIZE_MAX - HEADER - PAGE)
 		return 0;
 	return (bytes + HEADER + PAGE - 1) & ~(size_t)(PAGE - 1);
+}
+
+void phi_populate(void *p, size_t len)
+{
+	uintptr_t start = ((uintptr_t)p + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+	uintptr_t end = ((uintptr_t)p + len) & ~(uintptr_t)(PAGE - 1);
+
+	/* Older kernels refuse the advice (EINVAL) and the pages fault in
+	 * on first use instead. */
+	for (uintptr_t a = start; a < end; a += POPULATE_CHUNK) {
+		size_t n = end - a < POPULATE_CHUNK ? end - a : POPULATE_CHUNK;
+
+		if (madvise((void *)a, n, MADV_POPULATE_WRITE) < 0)
+			return;
+	}
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -76,13 +95,12 @@ void phi_big_free(void *p)
 		free((unsigned char *)p - HEADER);
 }
 #else
-/* Fault in [from, to) of a mapping.  Older kernels refuse the advice
- * (EINVAL) and the pages fault in on first use, as with malloc. */
+/* Fault in [from, to) of a mapping. */
 static void populate(unsigned char *base, size_t from, size_t to)
 {
 	from &= ~(size_t)(PAGE - 1);
 	if (to > from)
-		madvise(base + from, to - from, MADV_POPULATE_WRITE);
+		phi_populate(base + from, to - from);
 }
 
 void *phi_big_alloc(size_t bytes)

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
+#include "pyheapinspect/bigmem.h"
 #include "pyheapinspect/image.h"
 
 /* Chunk of one iovec: a hole (a file mapping past EOF) costs at most this
@@ -191,24 +192,15 @@ static int keep_runs(struct phi_image *img, unsigned char *buf,
 	return rc;
 }
 
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
-#endif
-
 /* A buffer with its pages already faulted in: the kernel does it in one
  * call, much faster than one fault per page during the copy (which is
  * most of a first copy's time).  Older kernels just fault as usual. */
 static unsigned char *alloc_populated(size_t len)
 {
 	unsigned char *buf = malloc(len);
-	uintptr_t page = 4096, start, end;
 
-	if (!buf || len < 16 * page)
-		return buf;
-	start = ((uintptr_t)buf + page - 1) & ~(page - 1);
-	end = ((uintptr_t)buf + len) & ~(page - 1);
-	if (end > start)
-		madvise((void *)start, end - start, MADV_POPULATE_WRITE);
+	if (buf && len >= 64 * 1024)
+		phi_populate(buf, len);
 	return buf;
 }
 

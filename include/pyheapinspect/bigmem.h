@@ -20,4 +20,8 @@ void *phi_big_realloc(void *p, size_t bytes);
 
 void phi_big_free(void *p);
 
+/* Fault in the whole pages of [p, p + len) now (MADV_POPULATE_WRITE, in
+ * chunks); nothing on kernels before 5.14. */
+void phi_populate(void *p, size_t len);
+
 #endif
