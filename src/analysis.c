@@ -6,6 +6,7 @@
 
 #include "pyheapinspect/analysis.h"
 #include "pyheapinspect/expr.h"
+#include "pyheapinspect/scratch.h"
 
 static double now_ms(void)
 {
@@ -53,7 +54,7 @@ static int measure_named(struct phi_analysis *a, const struct phi_heap *h,
 			 const struct phi_image *img,
 			 const struct phi_target *t, struct phi_error *err)
 {
-	uint8_t *mark = calloc(h->g.n ? h->g.n : 1, 1);
+	uint8_t *mark = phi_scratch_calloc(h->g.n ? h->g.n : 1, 1);
 	int rc = 0;
 
 	if (!mark)
@@ -67,7 +68,7 @@ static int measure_named(struct phi_analysis *a, const struct phi_heap *h,
 		phi_path_text(&a->paths, h, img, t, nm->node, nm->path,
 			      sizeof(nm->path));
 	}
-	free(mark);
+	phi_scratch_free(mark);
 	return rc;
 }
 
@@ -103,7 +104,7 @@ int phi_analysis_run(struct phi_analysis *a, const struct phi_heap *h,
 
 void phi_analysis_release(struct phi_analysis *a)
 {
-	free(a->indeg);
+	phi_scratch_free(a->indeg);
 	free(a->named);
 	phi_sharing_release(&a->sharing);
 	phi_audit_release(&a->audit);

@@ -3,11 +3,12 @@
 #include <string.h>
 
 #include "pyheapinspect/analyze.h"
+#include "pyheapinspect/scratch.h"
 
 int phi_indegree(const struct phi_graph *g, uint32_t **out,
 		 struct phi_error *err)
 {
-	uint32_t *in = calloc(g->n ? g->n : 1, sizeof(*in));
+	uint32_t *in = phi_scratch_calloc(g->n ? g->n : 1, sizeof(*in));
 
 	*out = NULL;
 	if (!in)
@@ -84,7 +85,7 @@ static int outside_refs(const struct phi_heap *h, const struct queue *set,
 			struct phi_deep *out)
 {
 	const struct phi_graph *g = &h->g;
-	uint32_t *inside = calloc(g->n ? g->n : 1, sizeof(*inside));
+	uint32_t *inside = phi_scratch_calloc(g->n ? g->n : 1, sizeof(*inside));
 
 	if (!inside)
 		return -1;
@@ -102,7 +103,7 @@ static int outside_refs(const struct phi_heap *h, const struct queue *set,
 			out->outside_size += phi_graph_size(g, v);
 		}
 	}
-	free(inside);
+	phi_scratch_free(inside);
 	return 0;
 }
 
@@ -226,8 +227,8 @@ int phi_sharing(const struct phi_heap *h, const uint32_t *indeg, size_t top,
 		struct phi_sharing *out, struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;
-	uint32_t *cand = malloc((g->n ? g->n : 1) * sizeof(*cand));
-	uint64_t *key = malloc((g->n ? g->n : 1) * sizeof(*key));
+	uint32_t *cand = phi_scratch_calloc(g->n ? g->n : 1, sizeof(*cand));
+	uint64_t *key = phi_scratch_calloc(g->n ? g->n : 1, sizeof(*key));
 	uint32_t *best = NULL;
 	size_t n = 0;
 
@@ -251,13 +252,13 @@ int phi_sharing(const struct phi_heap *h, const uint32_t *indeg, size_t top,
 	for (size_t k = 0; k < out->ntop; k++)
 		out->top[k] = (struct phi_shared_obj){ best[k], indeg[best[k]] };
 	free(best);
-	free(cand);
-	free(key);
+	phi_scratch_free(cand);
+	phi_scratch_free(key);
 	return 0;
 oom:
 	free(best);
-	free(cand);
-	free(key);
+	phi_scratch_free(cand);
+	phi_scratch_free(key);
 	return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 }
 
@@ -301,7 +302,7 @@ int phi_retained(const struct phi_heap *h, const uint32_t *indeg,
 		 struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;
-	uint32_t *roots = malloc((g->n + h->nroots + 1) * sizeof(*roots));
+	uint32_t *roots = phi_scratch_calloc(g->n + h->nroots + 1, sizeof(*roots));
 	uint32_t *cand = NULL;
 	size_t nroots = 0, n = 0;
 	int rc;
@@ -318,17 +319,17 @@ int phi_retained(const struct phi_heap *h, const uint32_t *indeg,
 			roots[nroots++] = i;
 	out->roots = nroots;
 	rc = phi_dominators_compute(&out->dom, g, roots, nroots, err);
-	free(roots);
+	phi_scratch_free(roots);
 	if (rc < 0)
 		return rc;
-	cand = malloc((g->n ? g->n : 1) * sizeof(*cand));
+	cand = phi_scratch_calloc(g->n ? g->n : 1, sizeof(*cand));
 	if (!cand)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	for (uint32_t i = 0; i < g->n; i++)
 		if (out->dom.idom[i] != PHI_NONE)
 			cand[n++] = i;
 	out->top = top_by(out->dom.retained, cand, n, top, &out->ntop);
-	free(cand);
+	phi_scratch_free(cand);
 	if (!out->top)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	while (out->nsuspects < out->ntop &&

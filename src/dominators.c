@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "pyheapinspect/dominators.h"
+#include "pyheapinspect/scratch.h"
 
 #define VROOT 1u /* preorder number of the virtual root */
 /* In dom: "same idom as this vertex", resolved by the last pass.  Free
@@ -66,11 +67,11 @@ struct dom_work {
 
 static void work_free(struct dom_work *w)
 {
-	free(w->vertex);
-	free(w->lt);
-	free(w->dom);
-	free(w->rstart);
-	free(w->redges);
+	phi_scratch_free(w->vertex);
+	phi_scratch_free(w->lt);
+	phi_scratch_free(w->dom);
+	phi_scratch_free(w->rstart);
+	phi_scratch_free(w->redges);
 	w->vertex = w->dom = w->redges = NULL;
 	w->lt = NULL;
 	w->rstart = NULL;
@@ -185,7 +186,7 @@ static int build_preds(struct dom_work *w, const uint32_t *roots,
 		total += rs[x];
 		rs[x] = total; /* end of x's slice, for now */
 	}
-	w->redges = malloc((total ? total : 1) * sizeof(*w->redges));
+	w->redges = phi_scratch_calloc(total ? total : 1, sizeof(*w->redges));
 	if (!w->redges)
 		return -1;
 	for (size_t k = 0; k < nroots; k++)
@@ -351,11 +352,11 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 		return phi_error_set(err, PHI_E_INTERNAL,
 				     "dominators: %zu nodes, more than %u",
 				     g->n, PHI_MAX_NODES);
-	d->idom = calloc(n1, sizeof(*d->idom));
+	d->idom = phi_scratch_calloc(n1, sizeof(*d->idom));
 	w.dfnum = d->idom;
-	w.vertex = malloc(n2 * sizeof(*w.vertex));
-	w.lt = calloc(n2, sizeof(*w.lt));
-	w.rstart = malloc((n2 + 1) * sizeof(*w.rstart));
+	w.vertex = phi_scratch_calloc(n2, sizeof(*w.vertex));
+	w.lt = phi_scratch_calloc(n2, sizeof(*w.lt));
+	w.rstart = phi_scratch_calloc(n2 + 1, sizeof(*w.rstart));
 	if (!d->idom || !w.vertex || !w.lt || !w.rstart)
 		return no_memory(d, &w, err);
 	rc = dfs(&w, roots, nroots, err);
@@ -366,19 +367,19 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 	}
 	if (build_preds(&w, roots, nroots) < 0)
 		return no_memory(d, &w, err);
-	w.dom = malloc(((size_t)w.nvert + 1) * sizeof(*w.dom));
+	w.dom = phi_scratch_calloc((size_t)w.nvert + 1, sizeof(*w.dom));
 	if (!w.dom)
 		return no_memory(d, &w, err);
 	lengauer_tarjan(&w);
 
 	/* Only vertex and dom are left to read: make room for retained. */
-	free(w.rstart);
-	free(w.redges);
-	free(w.lt);
+	phi_scratch_free(w.rstart);
+	phi_scratch_free(w.redges);
+	phi_scratch_free(w.lt);
 	w.rstart = NULL;
 	w.redges = NULL;
 	w.lt = NULL;
-	d->retained = calloc(n1, sizeof(*d->retained));
+	d->retained = phi_scratch_calloc(n1, sizeof(*d->retained));
 	if (!d->retained)
 		return no_memory(d, &w, err);
 	results(d, &w);
@@ -388,7 +389,7 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 
 void phi_dominators_release(struct phi_dominators *d)
 {
-	free(d->idom);
-	free(d->retained);
+	phi_scratch_free(d->idom);
+	phi_scratch_free(d->retained);
 	memset(d, 0, sizeof(*d));
 }

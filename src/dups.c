@@ -16,6 +16,7 @@
 #include "pyheapinspect/dups.h"
 #include "pyheapinspect/pylong.h"
 #include "pyheapinspect/pystr.h"
+#include "pyheapinspect/scratch.h"
 
 /* Tuples longer than this are not compared. */
 #define MAX_TUPLE_ITEMS 64
@@ -682,7 +683,7 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 			ncand++;
 	if (ncand == 0)
 		return 0;
-	cs = malloc(ncand * sizeof(*cs));
+	cs = phi_scratch_calloc(ncand, sizeof(*cs));
 	if (!cs)
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory for %zu duplicate "
@@ -698,7 +699,7 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 	}
 	out->objects_examined = m;
 	if (sort_cands(cs, m) < 0) {
-		free(cs);
+		phi_scratch_free(cs);
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	}
 	for (size_t i = 0; i < m;) {
@@ -707,7 +708,7 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 		while (j < m && cs[j].hash == cs[i].hash)
 			j++;
 		if (j - i >= 2 && walk_run(&c, cs + i, j - i, out, &b) < 0) {
-			free(cs);
+			phi_scratch_free(cs);
 			free(b.v);
 			memset(out, 0, sizeof(*out));
 			return phi_error_set(err, PHI_E_NO_MEMORY,
@@ -716,7 +717,7 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 		}
 		i = j;
 	}
-	free(cs);
+	phi_scratch_free(cs);
 
 	if (b.n) {
 		qsort(b.v, b.n, sizeof(*b.v), by_rank);
