@@ -1,7 +1,7 @@
 /* Duplicate values: objects of str, bytes, int, float and tuples of such
  * scalars that hold equal values at different addresses.
  *
- * One array of (hash, node) for the candidates, sorted; runs of equal
+ * One array of (hash, node) words for the candidates, sorted; runs of equal
  * hash are split into true equality classes by comparing the values
  * themselves, so a hash collision never merges different values.  The
  * `top` most wasteful groups are kept in a bounded heap, so memory is
@@ -47,10 +47,16 @@ struct tup {
 	const unsigned char *items;
 };
 
-struct cand {
-	uint64_t hash;
-	uint32_t node;
-};
+/* A candidate in 8 bytes: the top 34 bits of its hash over the node
+ * (PHI_MAX_NODES < 2^30), so that sorting the words sorts by (hash,
+ * node).  34 bits leave a few collisions among millions of values, which
+ * cost one more comparison each: equality is always confirmed. */
+typedef uint64_t cand_t;
+#define NODE_BITS 30
+#define CAND(hash, node) (((hash) & ~((1ULL << NODE_BITS) - 1)) | (node))
+#define CAND_NODE(c) ((uint32_t)((c) & ((1ULL << NODE_BITS) - 1)))
+#define SAME_HASH(a, b) ((((a) ^ (b)) >> NODE_BITS) == 0)
+_Static_assert(PHI_MAX_NODES < (1u << NODE_BITS), "node index in a cand_t");
 
 /* One group, compact, while the heap of the best ones is built. */
 struct grp {
@@ -350,18 +356,13 @@ static bool node_eq(const struct ctx *c, uint32_t a, uint32_t b)
 
 /* ---- sorting and the top groups -------------------------------------- */
 
-static bool cand_less(const struct cand *a, const struct cand *b)
-{
-	return a->hash != b->hash ? a->hash < b->hash : a->node < b->node;
-}
-
-static void insertion_sort(struct cand *v, size_t n)
+static void insertion_sort(cand_t *v, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
-		struct cand x = v[i];
+		cand_t x = v[i];
 		size_t j = i;
 
-		while (j > 0 && cand_less(&x, &v[j - 1])) {
+		while (j > 0 && x < v[j - 1]) {
 			v[j] = v[j - 1];
 			j--;
 		}
@@ -371,9 +372,9 @@ static void insertion_sort(struct cand *v, size_t n)
 
 static int by_hash(const void *pa, const void *pb)
 {
-	const struct cand *a = pa, *b = pb;
+	cand_t a = *(const cand_t *)pa, b = *(const cand_t *)pb;
 
-	return cand_less(a, b) ? -1 : cand_less(b, a);
+	return a < b ? -1 : a > b;
 }
 
 #define RADIX_BITS 16
@@ -382,10 +383,11 @@ static int by_hash(const void *pa, const void *pb)
 /* Sort by (hash, node) with no extra array: one in-place pass on the top
  * 16 bits of the hash (American flag sort), then each bucket, short
  * since hashes are uniform, by insertion (or qsort if one is long). */
-static int sort_cands(struct cand *v, size_t n)
+static int sort_cands(cand_t *v, size_t n)
 {
-	size_t *start = calloc(RADIX_BUCKETS + 1, sizeof(*start));
-	size_t *next = malloc(RADIX_BUCKETS * sizeof(*next));
+	/* Fewer candidates than nodes: 32-bit positions. */
+	uint32_t *start = calloc(RADIX_BUCKETS + 1, sizeof(*start));
+	uint32_t *next = malloc(RADIX_BUCKETS * sizeof(*next));
 
 	if (!start || !next) {
 		free(start);
@@ -393,14 +395,14 @@ static int sort_cands(struct cand *v, size_t n)
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++)
-		start[(v[i].hash >> (64 - RADIX_BITS)) + 1]++;
+		start[(v[i] >> (64 - RADIX_BITS)) + 1]++;
 	for (size_t b = 0; b < RADIX_BUCKETS; b++)
 		start[b + 1] += start[b];
 	memcpy(next, start, RADIX_BUCKETS * sizeof(*next));
 	for (size_t b = 0; b < RADIX_BUCKETS; b++) {
 		while (next[b] < start[b + 1]) {
-			struct cand x = v[next[b]];
-			size_t d = x.hash >> (64 - RADIX_BITS);
+			cand_t x = v[next[b]];
+			size_t d = x >> (64 - RADIX_BITS);
 
 			if (d == b) {
 				next[b]++;
@@ -514,7 +516,7 @@ static int best_offer(struct best *b, const struct grp *gr)
 /* Split the run cs[0..n) of equal hashes into equality classes and offer
  * each class of two or more.  Members are reordered in place: the class
  * of cs[i] is gathered right after it. */
-static int walk_run(const struct ctx *c, struct cand *cs, size_t n,
+static int walk_run(const struct ctx *c, cand_t *cs, size_t n,
 		    struct phi_dups *out, struct best *b)
 {
 	const struct phi_graph *g = &c->h->g;
@@ -525,20 +527,20 @@ static int walk_run(const struct ctx *c, struct cand *cs, size_t n,
 		uint64_t total;
 
 		for (size_t k = i + 1; k < n; k++) {
-			if (node_eq(c, cs[i].node, cs[k].node)) {
-				struct cand tmp = cs[j];
+			if (node_eq(c, CAND_NODE(cs[i]), CAND_NODE(cs[k]))) {
+				cand_t tmp = cs[j];
 
 				cs[j++] = cs[k];
 				cs[k] = tmp;
 			}
 		}
 		if (j - i >= 2) {
-			gr.first = cs[i].node;
+			gr.first = CAND_NODE(cs[i]);
 			gr.count = j - i;
-			gr.size = phi_graph_size(g, cs[i].node);
+			gr.size = phi_graph_size(g, gr.first);
 			total = 0;
 			for (size_t k = i; k < j; k++) {
-				uint32_t nd = cs[k].node;
+				uint32_t nd = CAND_NODE(cs[k]);
 
 				if (nd < gr.first)
 					gr.first = nd;
@@ -673,7 +675,7 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 	struct ctx c = { h, img, lay };
 	const struct phi_graph *g = &h->g;
 	struct best b = { NULL, 0, 0, top };
-	struct cand *cs = NULL;
+	cand_t *cs = NULL;
 	size_t ncand = 0, m = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -692,8 +694,7 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 		uint64_t hash;
 
 		if (node_hash(&c, (uint32_t)i, &hash)) {
-			cs[m].hash = hash;
-			cs[m].node = (uint32_t)i;
+			cs[m] = CAND(hash, (uint64_t)i);
 			m++;
 		}
 	}
@@ -705,7 +706,7 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 	for (size_t i = 0; i < m;) {
 		size_t j = i + 1;
 
-		while (j < m && cs[j].hash == cs[i].hash)
+		while (j < m && SAME_HASH(cs[j], cs[i]))
 			j++;
 		if (j - i >= 2 && walk_run(&c, cs + i, j - i, out, &b) < 0) {
 			phi_scratch_free(cs);
