@@ -287,17 +287,16 @@ static bool read_item(const struct ctx *c, uint64_t addr, uint32_t *type,
 	return read_val(c, kind_of(c, *type), addr, v);
 }
 
-/* Hash of node i (a candidate), or false when it cannot be compared. */
-static bool node_hash(const struct ctx *c, uint32_t i, uint64_t *hash)
+/* Hash of node i, a candidate of type t (value_type), or false when it
+ * cannot be compared. */
+static bool node_hash(const struct ctx *c, uint32_t i, uint32_t t,
+		      uint64_t *hash)
 {
-	uint32_t t = value_type(c, i, true);
 	uint64_t addr = c->h->g.addr[i];
 	struct val v;
 	struct tup tp;
 	uint64_t h;
 
-	if (t == PHI_NONE)
-		return false;
 	if (kind_of(c, t) != PHI_K_TUPLE) {
 		if (!read_val(c, kind_of(c, t), addr, &v))
 			return false;
@@ -354,6 +353,46 @@ static bool node_eq(const struct ctx *c, uint32_t a, uint32_t b)
 	return true;
 }
 
+/* Candidates hashed this far ahead have their object prefetched: the
+ * hashing is bound by a cache miss on each object, at random in the
+ * image, and the candidates' addresses are known in advance. */
+#define PREFETCH_AHEAD 12
+
+static void prefetch_obj(const struct ctx *c, uint32_t node)
+{
+	const char *p = phi_image_ptr(c->img, c->h->g.addr[node], 1);
+
+	/* The header, and what follows it: a short str's or int's value. */
+	if (p) {
+		__builtin_prefetch(p);
+		__builtin_prefetch(p + 64);
+	}
+}
+
+/* Fills cs with CAND(hash, node) for every candidate that can be
+ * compared, in node order; returns how many.  cs has room for every
+ * node value_type() accepts: it first lists them, then the hashing
+ * overwrites the list from the front, never passing the node it reads. */
+static size_t hash_all(const struct ctx *c, cand_t *cs)
+{
+	const struct phi_graph *g = &c->h->g;
+	size_t n = 0, m = 0;
+
+	for (size_t i = 0; i < g->n; i++)
+		if (value_type(c, (uint32_t)i, true) != PHI_NONE)
+			cs[n++] = i;
+	for (size_t k = 0; k < n; k++) {
+		uint32_t node = (uint32_t)cs[k];
+		uint64_t hash;
+
+		if (k + PREFETCH_AHEAD < n)
+			prefetch_obj(c, (uint32_t)cs[k + PREFETCH_AHEAD]);
+		if (node_hash(c, node, value_type(c, node, true), &hash))
+			cs[m++] = CAND(hash, (uint64_t)node);
+	}
+	return m;
+}
+
 /* ---- sorting and the top groups -------------------------------------- */
 
 static void insertion_sort(cand_t *v, size_t n)
@@ -377,32 +416,44 @@ static int by_hash(const void *pa, const void *pb)
 	return a < b ? -1 : a > b;
 }
 
-#define RADIX_BITS 16
-#define RADIX_BUCKETS (1u << RADIX_BITS)
-
-/* Sort by (hash, node) with no extra array: one in-place pass on the top
- * 16 bits of the hash (American flag sort), then each bucket, short
- * since hashes are uniform, by insertion (or qsort if one is long). */
-static int sort_cands(cand_t *v, size_t n)
+/* Do the n candidates all have one hash?  A long run of one hash is a
+ * big group of copies of one value (58,000 equal strs at 10^6 in the
+ * benchmark); its members need no order, since walk_run() finds the
+ * same classes in any order. */
+static bool one_hash(const cand_t *v, size_t n)
 {
-	/* Fewer candidates than nodes: 32-bit positions. */
-	uint32_t *start = calloc(RADIX_BUCKETS + 1, sizeof(*start));
-	uint32_t *next = malloc(RADIX_BUCKETS * sizeof(*next));
+	for (size_t i = 1; i < n; i++)
+		if (!SAME_HASH(v[i], v[0]))
+			return false;
+	return true;
+}
 
-	if (!start || !next) {
-		free(start);
-		free(next);
-		return -1;
-	}
+#define RADIX_BITS 8
+#define RADIX_BUCKETS (1u << RADIX_BITS)
+/* Buckets this short are sorted by insertion. */
+#define SMALL_SORT 32
+
+/* Sort by hash with no extra array: most significant byte first, in
+ * place (American flag sort), then each bucket by the next byte of the
+ * hash, down to the node bits; short buckets by insertion, a bucket of
+ * one hash not at all, and the rare long bucket left at the last hash
+ * byte by qsort.  Equal hashes end up together.  256 buckets per level,
+ * not 65,536 in one pass: the swaps then hit 256 cached positions, not
+ * one cache miss each.  The recursion is at most four levels deep (the
+ * hash bits above NODE_BITS), whatever the data. */
+static void sort_level(cand_t *v, size_t n, unsigned shift)
+{
+	size_t start[RADIX_BUCKETS + 1] = { 0 }, next[RADIX_BUCKETS];
+
 	for (size_t i = 0; i < n; i++)
-		start[(v[i] >> (64 - RADIX_BITS)) + 1]++;
+		start[((v[i] >> shift) & (RADIX_BUCKETS - 1)) + 1]++;
 	for (size_t b = 0; b < RADIX_BUCKETS; b++)
 		start[b + 1] += start[b];
-	memcpy(next, start, RADIX_BUCKETS * sizeof(*next));
+	memcpy(next, start, sizeof(next));
 	for (size_t b = 0; b < RADIX_BUCKETS; b++) {
 		while (next[b] < start[b + 1]) {
 			cand_t x = v[next[b]];
-			size_t d = x >> (64 - RADIX_BITS);
+			size_t d = (x >> shift) & (RADIX_BUCKETS - 1);
 
 			if (d == b) {
 				next[b]++;
@@ -414,16 +465,23 @@ static int sort_cands(cand_t *v, size_t n)
 		}
 	}
 	for (size_t b = 0; b < RADIX_BUCKETS; b++) {
+		cand_t *sub = v + start[b];
 		size_t len = start[b + 1] - start[b];
 
-		if (len > 64)
-			qsort(v + start[b], len, sizeof(*v), by_hash);
+		if (len <= SMALL_SORT)
+			insertion_sort(sub, len);
+		else if (one_hash(sub, len))
+			continue;
+		else if (shift >= NODE_BITS + RADIX_BITS)
+			sort_level(sub, len, shift - RADIX_BITS);
 		else
-			insertion_sort(v + start[b], len);
+			qsort(sub, len, sizeof(*sub), by_hash);
 	}
-	free(start);
-	free(next);
-	return 0;
+}
+
+static void sort_cands(cand_t *v, size_t n)
+{
+	sort_level(v, n, 64 - RADIX_BITS);
 }
 
 /* Does a rank before b?  Most wasted, then most copies, then the lower
@@ -690,19 +748,9 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory for %zu duplicate "
 				     "candidates", ncand);
-	for (size_t i = 0; i < g->n; i++) {
-		uint64_t hash;
-
-		if (node_hash(&c, (uint32_t)i, &hash)) {
-			cs[m] = CAND(hash, (uint64_t)i);
-			m++;
-		}
-	}
+	m = hash_all(&c, cs);
 	out->objects_examined = m;
-	if (sort_cands(cs, m) < 0) {
-		phi_scratch_free(cs);
-		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
-	}
+	sort_cands(cs, m);
 	for (size_t i = 0; i < m;) {
 		size_t j = i + 1;
 
