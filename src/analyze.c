@@ -58,25 +58,14 @@ static bool expands(const struct phi_heap *h, uint32_t i)
 	}
 }
 
+/* The deep set, in visiting order: each node enters once (it is marked
+ * first), so g->n entries always suffice and a push cannot fail.  In
+ * huge pages, like the other scratch arrays, and touched only as far as
+ * the set goes. */
 struct queue {
 	uint32_t *v;
-	size_t n, cap;
+	size_t n;
 };
-
-static int push(struct queue *q, uint32_t x)
-{
-	if (q->n == q->cap) {
-		size_t ncap = q->cap ? q->cap * 2 : 1024;
-		uint32_t *p = realloc(q->v, ncap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		q->v = p;
-		q->cap = ncap;
-	}
-	q->v[q->n++] = x;
-	return 0;
-}
 
 /* Referenced from outside the deep set: counted references from members
  * subtracted from all counted references. */
@@ -112,17 +101,19 @@ int phi_deep_size(const struct phi_heap *h, uint32_t node,
 		  struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;
-	struct queue q = { 0 };
+	struct queue q = { phi_scratch_calloc(g->n ? g->n : 1, sizeof(uint32_t)),
+			   0 };
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (push(&q, node) < 0)
+	if (!q.v)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	q.v[q.n++] = node;
 	mark[node] = 1;
 	out->size = phi_graph_size(g, node);
 	out->objects = 1;
 	/* Breadth-first over the queue, which is also the deep set. */
-	for (size_t k = 0; k < q.n && rc == 0; k++) {
+	for (size_t k = 0; k < q.n; k++) {
 		uint32_t u = q.v[k];
 
 		if (!expands(h, u))
@@ -143,17 +134,14 @@ int phi_deep_size(const struct phi_heap *h, uint32_t node,
 			mark[v] = 1;
 			out->size += phi_graph_size(g, v);
 			out->objects++;
-			if (push(&q, v) < 0) {
-				rc = -1;
-				break;
-			}
+			q.v[q.n++] = v;
 		}
 	}
-	if (rc == 0 && indeg && outside_refs(h, &q, indeg, mark, out) < 0)
+	if (indeg && outside_refs(h, &q, indeg, mark, out) < 0)
 		rc = -1;
 	for (size_t k = 0; k < q.n; k++)
 		mark[q.v[k]] = 0;
-	free(q.v);
+	phi_scratch_free(q.v);
 	if (rc < 0)
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory computing a deep size");
