@@ -17,12 +17,14 @@
  * root (whose children are the given roots), 2..N the reachable nodes.
  * Unreachable nodes cost nothing past the DFS.
  *
- * Memory, peak, in the semidominator phase: 28 bytes per node plus 4 per
+ * Memory, peak, in the semidominator phase: 24 bytes per node plus 4 per
  * counted edge that goes up in preorder (the reverse edges kept, about
- * half of them in a heap), the output idom included; 20 bytes per node
- * at the end (idom, retained and the two arrays left).  Arrays are
- * reused across phases:
+ * half of them in a heap), the output idom included; 24 bytes per node
+ * in the DFS; 20 bytes per node at the end (idom, retained and the two
+ * arrays left).  Arrays are reused across phases:
  *   dfnum    node -> preorder (0: not reached); becomes the output idom
+ *   vertex   preorder -> node, for the DFS and the results only: freed in
+ *            between, rebuilt from dfnum
  *   rstart   DFS edge cursor, then the reverse CSR offsets (32-bit, like
  *            the graph's: there are fewer reverse edges than edges)
  *   lt       per vertex forest state (struct lt_vertex)
@@ -181,6 +183,9 @@ static int build_preds(struct dom_work *w, const uint32_t *roots,
 	uint32_t *rs = w->rstart, *dom = w->dom;
 	uint32_t total = 0;
 
+	/* Both passes go over the nodes in index order, the order of the
+	 * CSR arrays; the order of a vertex's predecessors does not matter
+	 * to semidominator(). */
 	memset(rs, 0, ((size_t)nv + 2) * sizeof(*rs));
 	for (uint32_t x = 2; x <= nv; x++)
 		dom[x] = w->lt[x].best;
@@ -188,11 +193,11 @@ static int build_preds(struct dom_work *w, const uint32_t *roots,
 	 * as a predecessor too. */
 	for (size_t k = 0; k < nroots; k++)
 		dom[w->dfnum[roots[k]]] = VROOT;
-	for (uint32_t x = 2; x <= nv; x++) {
-		uint32_t v = w->vertex[x];
+	for (uint32_t v = 0; v < w->n; v++) {
+		uint32_t x = w->dfnum[v];
 
-		for (uint32_t j = g->edge_start[v]; j < g->edge_start[v + 1];
-		     j++) {
+		for (uint32_t j = g->edge_start[v];
+		     x && j < g->edge_start[v + 1]; j++) {
 			uint32_t y;
 
 			if (g->edges[j] & PHI_EDGE_FLAGS)
@@ -212,11 +217,11 @@ static int build_preds(struct dom_work *w, const uint32_t *roots,
 	w->redges = phi_scratch_calloc(total ? total : 1, sizeof(*w->redges));
 	if (!w->redges)
 		return -1;
-	for (uint32_t x = 2; x <= nv; x++) {
-		uint32_t v = w->vertex[x];
+	for (uint32_t v = 0; v < w->n; v++) {
+		uint32_t x = w->dfnum[v];
 
-		for (uint32_t j = g->edge_start[v]; j < g->edge_start[v + 1];
-		     j++) {
+		for (uint32_t j = g->edge_start[v];
+		     x && j < g->edge_start[v + 1]; j++) {
 			uint32_t y;
 
 			if (g->edges[j] & PHI_EDGE_FLAGS)
@@ -389,21 +394,29 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 		phi_dominators_release(d);
 		return rc;
 	}
+	/* The semidominator phase does not need vertex: room for dom and
+	 * the reverse edges. */
+	phi_scratch_free(w.vertex);
+	w.vertex = NULL;
 	w.dom = phi_scratch_calloc((size_t)w.nvert + 1, sizeof(*w.dom));
 	if (!w.dom || build_preds(&w, roots, nroots) < 0)
 		return no_memory(d, &w, err);
 	lengauer_tarjan(&w);
 
-	/* Only vertex and dom are left to read: make room for retained. */
+	/* Only dom is left to read: make room for vertex and retained. */
 	phi_scratch_free(w.rstart);
 	phi_scratch_free(w.redges);
 	phi_scratch_free(w.lt);
 	w.rstart = NULL;
 	w.redges = NULL;
 	w.lt = NULL;
+	w.vertex = phi_scratch_calloc((size_t)w.nvert + 1, sizeof(*w.vertex));
 	d->retained = phi_scratch_calloc(n1, sizeof(*d->retained));
-	if (!d->retained)
+	if (!w.vertex || !d->retained)
 		return no_memory(d, &w, err);
+	for (uint32_t v = 0; v < w.n; v++)
+		if (w.dfnum[v])
+			w.vertex[w.dfnum[v]] = v;
 	results(d, &w);
 	work_free(&w);
 	return 0;
