@@ -26,10 +26,13 @@
 
 #define L(id) ((uint64_t)PHI_L(lay, id))
 
+struct item_memo;
+
 struct ctx {
 	const struct phi_heap *h;
 	const struct phi_image *img;
 	const struct phi_layout *lay;
+	struct item_memo *memo;   /* MEMO_SLOTS entries */
 };
 
 /* The bytes that make one scalar's value: objects of the same type are
@@ -287,6 +290,37 @@ static bool read_item(const struct ctx *c, uint64_t addr, uint32_t *type,
 	return read_val(c, kind_of(c, *type), addr, v);
 }
 
+/* Tuple items are mostly shared objects (interned strs, small ints, a
+ * pool of codes), so the hash of an item is remembered by address in a
+ * small direct-mapped table: a repeated item costs no address-hash probe
+ * and no read of its object.  A pure function of the address, so the
+ * results do not depend on what the table holds. */
+#define MEMO_BITS 10
+#define MEMO_SLOTS (1u << MEMO_BITS)
+
+struct item_memo {
+	uint64_t addr;  /* 0: empty, which also answers for a NULL item */
+	uint64_t hash;
+	bool ok;
+};
+
+/* hash_val of the scalar item at addr, or false when it is none. */
+static bool item_hash(const struct ctx *c, uint64_t addr, uint64_t *hash)
+{
+	struct item_memo *m =
+		&c->memo[(addr * K_MUL) >> (64 - MEMO_BITS)];
+	struct val v;
+	uint32_t it;
+
+	if (m->addr != addr) {
+		m->addr = addr;
+		m->ok = read_item(c, addr, &it, &v);
+		m->hash = m->ok ? hash_val(it, &v) : 0;
+	}
+	*hash = m->hash;
+	return m->ok;
+}
+
 /* Hash of node i, a candidate of type t (value_type), or false when it
  * cannot be compared. */
 static bool node_hash(const struct ctx *c, uint32_t i, uint32_t t,
@@ -308,12 +342,12 @@ static bool node_hash(const struct ctx *c, uint32_t i, uint32_t t,
 	h = mix64(((uint64_t)t << 1) ^ 0x7091eULL);
 	h = mix64(h ^ tp.n);
 	for (uint64_t k = 0; k < tp.n; k++) {
-		uint32_t it;
+		uint64_t ih;
 
-		if (!read_item(c, tup_item(&tp, k), &it, &v))
+		if (!item_hash(c, tup_item(&tp, k), &ih))
 			return false;
 		/* Order matters: (1, 2) is not (2, 1). */
-		h = rotl64(h ^ hash_val(it, &v), 23) * K_MUL;
+		h = rotl64(h ^ ih, 23) * K_MUL;
 	}
 	*hash = mix64(h);
 	return true;
@@ -585,6 +619,10 @@ static int walk_run(const struct ctx *c, cand_t *cs, size_t n,
 		uint64_t total;
 
 		for (size_t k = i + 1; k < n; k++) {
+			/* A long run is mostly one class: each member is read
+			 * once, at random, as in the hashing. */
+			if (k + PREFETCH_AHEAD < n)
+				prefetch_obj(c, CAND_NODE(cs[k + PREFETCH_AHEAD]));
 			if (node_eq(c, CAND_NODE(cs[i]), CAND_NODE(cs[k]))) {
 				cand_t tmp = cs[j];
 
@@ -730,7 +768,8 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 		  const struct phi_image *img, const struct phi_layout *lay,
 		  size_t top, struct phi_error *err)
 {
-	struct ctx c = { h, img, lay };
+	struct item_memo memo[MEMO_SLOTS] = { { 0, 0, false } };
+	struct ctx c = { h, img, lay, memo };
 	const struct phi_graph *g = &h->g;
 	struct best b = { NULL, 0, 0, top };
 	cand_t *cs = NULL;
