@@ -86,14 +86,19 @@ static uint64_t rotl64(uint64_t x, unsigned r)
 	return (x << r) | (x >> (64 - r));
 }
 
-/* 8 bytes at a time, the tail zero-padded; the length is mixed in first
- * so that "a" and "a\0" differ.  Not keyed: equal hashes are always
- * confirmed by comparing the values. */
-static uint64_t hash_bytes(uint64_t h, const unsigned char *p, size_t len)
+/* Hash of a scalar of type index `type`: independent of its address.
+ * Type, tag and length enter through different multipliers and
+ * rotations, so that "a" and "a\0" differ; the bytes 8 at a time, the
+ * tail zero-padded; one full mix at the end.  Not keyed: equal hashes
+ * are always confirmed by comparing the values. */
+static uint64_t hash_val(uint32_t type, const struct val *v)
 {
-	size_t i = 0;
+	const unsigned char *p = v->p;
+	size_t i = 0, len = v->len;
+	uint64_t h = ((uint64_t)type * 0xbf58476d1ce4e5b9ULL) ^
+		     rotl64(v->tag * 0x94d049bb133111ebULL, 17) ^
+		     rotl64((uint64_t)len * K_MUL, 41);
 
-	h = mix64(h ^ (uint64_t)len);
 	for (; i + 8 <= len; i += 8) {
 		uint64_t w;
 
@@ -107,15 +112,6 @@ static uint64_t hash_bytes(uint64_t h, const unsigned char *p, size_t len)
 		h = rotl64(h ^ (w * K_MUL), 29) * K_MUL;
 	}
 	return mix64(h);
-}
-
-/* Hash of a scalar of type index `type`: independent of its address. */
-static uint64_t hash_val(uint32_t type, const struct val *v)
-{
-	uint64_t h = mix64(((uint64_t)type << 1) ^ 0x5ca1a4ULL);
-
-	h = mix64(h ^ v->tag);
-	return hash_bytes(h, v->p, v->len);
 }
 
 /* ---- types and values ------------------------------------------------- */
