@@ -24,7 +24,7 @@
  * arrays left).  Arrays are reused across phases:
  *   dfnum    node -> preorder (0: not reached); becomes the output idom
  *   vertex   preorder -> node, for the DFS and the results only: freed in
- *            between, rebuilt from dfnum
+ *            between, rebuilt from dfnum in rstart's array
  *   rstart   DFS edge cursor, then the reverse CSR offsets (32-bit, like
  *            the graph's: there are fewer reverse edges than edges)
  *   lt       per vertex forest state (struct lt_vertex)
@@ -403,16 +403,17 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 		return no_memory(d, &w, err);
 	lengauer_tarjan(&w);
 
-	/* Only dom is left to read: make room for vertex and retained. */
-	phi_scratch_free(w.rstart);
+	/* Only dom is left to read: make room for retained, and rebuild
+	 * vertex where rstart was (as long, pages already there; results()
+	 * reads entries 2..N, all rewritten here). */
 	phi_scratch_free(w.redges);
 	phi_scratch_free(w.lt);
-	w.rstart = NULL;
 	w.redges = NULL;
 	w.lt = NULL;
-	w.vertex = phi_scratch_calloc((size_t)w.nvert + 1, sizeof(*w.vertex));
+	w.vertex = w.rstart;
+	w.rstart = NULL;
 	d->retained = phi_scratch_calloc(n1, sizeof(*d->retained));
-	if (!w.vertex || !d->retained)
+	if (!d->retained)
 		return no_memory(d, &w, err);
 	for (uint32_t v = 0; v < w.n; v++)
 		if (w.dfnum[v])
