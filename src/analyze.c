@@ -101,11 +101,11 @@ int phi_deep_size(const struct phi_heap *h, uint32_t node,
 		  struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;
-	struct queue q = { phi_scratch_calloc(g->n ? g->n : 1, sizeof(uint32_t)),
-			   0 };
+	struct queue q = { 0 };
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
+	q.v = phi_scratch_calloc(g->n ? g->n : 1, sizeof(*q.v));
 	if (!q.v)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	q.v[q.n++] = node;
@@ -196,8 +196,8 @@ static void sift_down(const struct topn *t, size_t n, size_t i)
 static int topn_init(struct topn *t, const uint32_t *k32,
 		     const uint64_t *k64, size_t top)
 {
-	*t = (struct topn){ k32, k64, malloc((top ? top : 1) * sizeof(uint32_t)),
-			    0, top };
+	*t = (struct topn){ k32, k64, NULL, 0, top };
+	t->h = malloc((top ? top : 1) * sizeof(*t->h));
 	return t->h ? 0 : -1;
 }
 
@@ -260,7 +260,8 @@ int phi_sharing(const struct phi_heap *h, const uint32_t *indeg, size_t top,
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	}
 	for (size_t k = 0; k < out->ntop; k++)
-		out->top[k] = (struct phi_shared_obj){ best[k], indeg[best[k]] };
+		out->top[k] =
+			(struct phi_shared_obj){ best[k], indeg[best[k]] };
 	free(best);
 	return 0;
 }

@@ -618,7 +618,8 @@ static int walk_run(const struct ctx *c, cand_t *cs, size_t n,
 			/* A long run is mostly one class: each member is read
 			 * once, at random, as in the hashing. */
 			if (k + PREFETCH_AHEAD < n)
-				prefetch_obj(c, CAND_NODE(cs[k + PREFETCH_AHEAD]));
+				prefetch_obj(c,
+					     CAND_NODE(cs[k + PREFETCH_AHEAD]));
 			if (node_eq(c, CAND_NODE(cs[i]), CAND_NODE(cs[k]))) {
 				cand_t tmp = cs[j];
 

@@ -3,8 +3,11 @@
  *
  * Why: on the VMs this runs on a first touch of a 4 KiB page costs about
  * 15 µs, so a 4 MiB array costs 15 ms in page faults before any work; in
- * 2 MiB pages it costs two faults.  Transparent huge pages are usually in
- * `madvise` mode, so malloc's memory never gets them.  The mapping
+ * 2 MiB pages it costs two faults (the kernel still clears the pages, at
+ * a fraction of that cost: at 10^6 objects the analyses went from about
+ * 17,000 faults to 1,700 and took about half the time).  Transparent
+ * huge pages are usually in `madvise` mode, so malloc's memory never
+ * gets them.  The mapping
  * starts on a 2 MiB boundary (mapped with 2 MiB to spare, then trimmed)
  * and ends at the array's last 4 KiB page, so a huge page covers only
  * the array (the RSS stays what the array touches), unless rounding the
@@ -46,7 +49,8 @@ static void *map_aligned(size_t len)
 
 	if (m == MAP_FAILED)
 		return NULL;
-	start = (char *)(((uintptr_t)m + HUGE_SIZE - 1) & ~(uintptr_t)(HUGE_SIZE - 1));
+	start = (char *)(((uintptr_t)m + HUGE_SIZE - 1) &
+			 ~(uintptr_t)(HUGE_SIZE - 1));
 	head = (size_t)(start - m);
 	tail = span - head - len;
 	if (head)

@@ -988,7 +988,8 @@ static void test_many_candidates(void **state)
 			if (v / 7 < 10)
 				mid[v / 7] = i;
 		}
-		i = add_tuple(f, (uint32_t[]){ items[v % 4], items[(v + 1) % 4] },
+		i = add_tuple(f,
+			      (uint32_t[]){ items[v % 4], items[(v + 1) % 4] },
 			      2);
 		if (v == 0)
 			pair = i;
