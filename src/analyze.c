@@ -3,11 +3,12 @@
 #include <string.h>
 
 #include "pyheapinspect/analyze.h"
+#include "pyheapinspect/scratch.h"
 
 int phi_indegree(const struct phi_graph *g, uint32_t **out,
 		 struct phi_error *err)
 {
-	uint32_t *in = calloc(g->n ? g->n : 1, sizeof(*in));
+	uint32_t *in = phi_scratch_calloc(g->n ? g->n : 1, sizeof(*in));
 
 	*out = NULL;
 	if (!in)
@@ -57,25 +58,14 @@ static bool expands(const struct phi_heap *h, uint32_t i)
 	}
 }
 
+/* The deep set, in visiting order: each node enters once (it is marked
+ * first), so g->n entries always suffice and a push cannot fail.  In
+ * huge pages, like the other scratch arrays, and touched only as far as
+ * the set goes. */
 struct queue {
 	uint32_t *v;
-	size_t n, cap;
+	size_t n;
 };
-
-static int push(struct queue *q, uint32_t x)
-{
-	if (q->n == q->cap) {
-		size_t ncap = q->cap ? q->cap * 2 : 1024;
-		uint32_t *p = realloc(q->v, ncap * sizeof(*p));
-
-		if (!p)
-			return -1;
-		q->v = p;
-		q->cap = ncap;
-	}
-	q->v[q->n++] = x;
-	return 0;
-}
 
 /* Referenced from outside the deep set: counted references from members
  * subtracted from all counted references. */
@@ -84,7 +74,7 @@ static int outside_refs(const struct phi_heap *h, const struct queue *set,
 			struct phi_deep *out)
 {
 	const struct phi_graph *g = &h->g;
-	uint32_t *inside = calloc(g->n ? g->n : 1, sizeof(*inside));
+	uint32_t *inside = phi_scratch_calloc(g->n ? g->n : 1, sizeof(*inside));
 
 	if (!inside)
 		return -1;
@@ -102,7 +92,7 @@ static int outside_refs(const struct phi_heap *h, const struct queue *set,
 			out->outside_size += phi_graph_size(g, v);
 		}
 	}
-	free(inside);
+	phi_scratch_free(inside);
 	return 0;
 }
 
@@ -115,13 +105,15 @@ int phi_deep_size(const struct phi_heap *h, uint32_t node,
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (push(&q, node) < 0)
+	q.v = phi_scratch_calloc(g->n ? g->n : 1, sizeof(*q.v));
+	if (!q.v)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	q.v[q.n++] = node;
 	mark[node] = 1;
 	out->size = phi_graph_size(g, node);
 	out->objects = 1;
 	/* Breadth-first over the queue, which is also the deep set. */
-	for (size_t k = 0; k < q.n && rc == 0; k++) {
+	for (size_t k = 0; k < q.n; k++) {
 		uint32_t u = q.v[k];
 
 		if (!expands(h, u))
@@ -142,123 +134,136 @@ int phi_deep_size(const struct phi_heap *h, uint32_t node,
 			mark[v] = 1;
 			out->size += phi_graph_size(g, v);
 			out->objects++;
-			if (push(&q, v) < 0) {
-				rc = -1;
-				break;
-			}
+			q.v[q.n++] = v;
 		}
 	}
-	if (rc == 0 && indeg && outside_refs(h, &q, indeg, mark, out) < 0)
+	if (indeg && outside_refs(h, &q, indeg, mark, out) < 0)
 		rc = -1;
 	for (size_t k = 0; k < q.n; k++)
 		mark[q.v[k]] = 0;
-	free(q.v);
+	phi_scratch_free(q.v);
 	if (rc < 0)
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory computing a deep size");
 	return 0;
 }
 
-/* Larger key first; equal keys by lower node. */
-static bool before(const uint64_t *key, uint32_t a, uint32_t b)
+/* The `top` nodes by key, largest first (equal keys: lower node first),
+ * kept in a bounded min-heap while the caller offers every candidate:
+ * O(n log top), and no array per node.  Keys are 32-bit (referrer
+ * counts) or 64-bit (retained sizes). */
+struct topn {
+	const uint32_t *k32;
+	const uint64_t *k64;
+	uint32_t *h;
+	size_t n, top;
+};
+
+static uint64_t key_of(const struct topn *t, uint32_t i)
 {
-	return key[a] != key[b] ? key[a] > key[b] : a < b;
+	return t->k64 ? t->k64[i] : t->k32[i];
+}
+
+static bool before(const struct topn *t, uint32_t a, uint32_t b)
+{
+	uint64_t ka = key_of(t, a), kb = key_of(t, b);
+
+	return ka != kb ? ka > kb : a < b;
 }
 
 /* Restore the min-heap (the weakest of the kept nodes at the top). */
-static void sift_down(const uint64_t *key, uint32_t *h, size_t n, size_t i)
+static void sift_down(const struct topn *t, size_t n, size_t i)
 {
+	uint32_t *h = t->h;
+
 	for (;;) {
 		size_t l = 2 * i + 1, r = l + 1, m = i;
-		uint32_t t;
+		uint32_t x;
 
-		if (l < n && before(key, h[m], h[l]))
+		if (l < n && before(t, h[m], h[l]))
 			m = l;
-		if (r < n && before(key, h[m], h[r]))
+		if (r < n && before(t, h[m], h[r]))
 			m = r;
 		if (m == i)
 			return;
-		t = h[i];
+		x = h[i];
 		h[i] = h[m];
-		h[m] = t;
+		h[m] = x;
 		i = m;
 	}
 }
 
-/* The `top` nodes of cand by key, largest first, in a new array: a
- * bounded heap, O(n log top), instead of sorting every candidate. */
-static uint32_t *top_by(const uint64_t *key, const uint32_t *cand,
-			size_t ncand, size_t top, size_t *nout)
+static int topn_init(struct topn *t, const uint32_t *k32,
+		     const uint64_t *k64, size_t top)
 {
-	size_t n = 0;
-	uint32_t *h = malloc((top ? top : 1) * sizeof(*h));
+	*t = (struct topn){ k32, k64, NULL, 0, top };
+	t->h = malloc((top ? top : 1) * sizeof(*t->h));
+	return t->h ? 0 : -1;
+}
 
-	*nout = 0;
-	if (!h)
-		return NULL;
-	for (size_t i = 0; i < ncand && top; i++) {
-		if (n < top) {
-			h[n++] = cand[i];
-			if (n == top)
-				for (size_t k = n / 2; k-- > 0;)
-					sift_down(key, h, n, k);
-		} else if (before(key, cand[i], h[0])) {
-			h[0] = cand[i];
-			sift_down(key, h, n, 0);
-		}
+/* Candidates may come in any order: ties are broken by node. */
+static void topn_offer(struct topn *t, uint32_t i)
+{
+	if (t->n < t->top) {
+		t->h[t->n++] = i;
+		if (t->n == t->top)
+			for (size_t k = t->n / 2; k-- > 0;)
+				sift_down(t, t->n, k);
+	} else if (t->top && before(t, i, t->h[0])) {
+		t->h[0] = i;
+		sift_down(t, t->n, 0);
 	}
-	if (n < top)
+}
+
+/* The kept nodes, largest first, in an array the caller frees. */
+static uint32_t *topn_finish(struct topn *t, size_t *nout)
+{
+	size_t n = t->n;
+
+	if (n < t->top)
 		for (size_t k = n / 2; k-- > 0;)
-			sift_down(key, h, n, k);
+			sift_down(t, n, k);
 	/* Pop the weakest to the end: largest first. */
 	for (size_t end = n; end > 1; end--) {
-		uint32_t t = h[0];
+		uint32_t x = t->h[0];
 
-		h[0] = h[end - 1];
-		h[end - 1] = t;
-		sift_down(key, h, end - 1, 0);
+		t->h[0] = t->h[end - 1];
+		t->h[end - 1] = x;
+		sift_down(t, end - 1, 0);
 	}
 	*nout = n;
-	return h;
+	return t->h;
 }
 
 int phi_sharing(const struct phi_heap *h, const uint32_t *indeg, size_t top,
 		struct phi_sharing *out, struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;
-	uint32_t *cand = malloc((g->n ? g->n : 1) * sizeof(*cand));
-	uint64_t *key = malloc((g->n ? g->n : 1) * sizeof(*key));
-	uint32_t *best = NULL;
-	size_t n = 0;
+	struct topn tn;
+	uint32_t *best;
 
 	memset(out, 0, sizeof(*out));
-	if (!cand || !key)
-		goto oom;
+	if (topn_init(&tn, indeg, NULL, top) < 0)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	for (uint32_t i = 0; i < g->n; i++) {
-		key[i] = indeg[i];
 		if (indeg[i] > 1) {
-			cand[n++] = i;
+			topn_offer(&tn, i);
 			out->objects++;
 			out->size += phi_graph_size(g, i);
 		}
 	}
-	best = top_by(key, cand, n, top, &out->ntop);
-	if (!best)
-		goto oom;
+	best = topn_finish(&tn, &out->ntop);
 	out->top = calloc(out->ntop ? out->ntop : 1, sizeof(*out->top));
-	if (!out->top)
-		goto oom;
+	if (!out->top) {
+		free(best);
+		out->ntop = 0;
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	}
 	for (size_t k = 0; k < out->ntop; k++)
-		out->top[k] = (struct phi_shared_obj){ best[k], indeg[best[k]] };
+		out->top[k] =
+			(struct phi_shared_obj){ best[k], indeg[best[k]] };
 	free(best);
-	free(cand);
-	free(key);
 	return 0;
-oom:
-	free(best);
-	free(cand);
-	free(key);
-	return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 }
 
 void phi_sharing_release(struct phi_sharing *s)
@@ -296,41 +301,60 @@ void phi_audit_release(struct phi_audit *a)
 	memset(a, 0, sizeof(*a));
 }
 
+/* Nodes held from outside the heap (refcount above the counted
+ * references) that no interpreter root holds: roots of the dominator
+ * tree besides h->roots.  Counted first so that the array is exact
+ * (a few thousand in a heap of millions). */
+static uint32_t *collect_roots(const struct phi_heap *h, const uint32_t *indeg,
+			       size_t *nout)
+{
+	const struct phi_graph *g = &h->g;
+	size_t n = h->nroots;
+	uint32_t *roots;
+
+	for (uint32_t i = 0; i < g->n; i++)
+		if ((uint64_t)phi_graph_refcnt(g, i) > indeg[i] &&
+		    !(g->flags[i] & PHI_NODE_ROOT))
+			n++;
+	roots = malloc((n ? n : 1) * sizeof(*roots));
+	if (!roots)
+		return NULL;
+	n = 0;
+	for (size_t k = 0; k < h->nroots; k++)
+		roots[n++] = h->roots[k].node;
+	for (uint32_t i = 0; i < g->n; i++)
+		if ((uint64_t)phi_graph_refcnt(g, i) > indeg[i] &&
+		    !(g->flags[i] & PHI_NODE_ROOT))
+			roots[n++] = i;
+	*nout = n;
+	return roots;
+}
+
 int phi_retained(const struct phi_heap *h, const uint32_t *indeg,
 		 size_t top, double threshold, struct phi_retained *out,
 		 struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;
-	uint32_t *roots = malloc((g->n + h->nroots + 1) * sizeof(*roots));
-	uint32_t *cand = NULL;
-	size_t nroots = 0, n = 0;
+	size_t nroots = 0;
+	uint32_t *roots = collect_roots(h, indeg, &nroots);
+	struct topn tn;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	out->threshold = threshold;
 	if (!roots)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
-	for (size_t k = 0; k < h->nroots; k++)
-		roots[nroots++] = h->roots[k].node;
-	for (uint32_t i = 0; i < g->n; i++)
-		if ((uint64_t)phi_graph_refcnt(g, i) > indeg[i] &&
-		    !(g->flags[i] & PHI_NODE_ROOT))
-			roots[nroots++] = i;
 	out->roots = nroots;
 	rc = phi_dominators_compute(&out->dom, g, roots, nroots, err);
 	free(roots);
 	if (rc < 0)
 		return rc;
-	cand = malloc((g->n ? g->n : 1) * sizeof(*cand));
-	if (!cand)
+	if (topn_init(&tn, NULL, out->dom.retained, top) < 0)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	for (uint32_t i = 0; i < g->n; i++)
 		if (out->dom.idom[i] != PHI_NONE)
-			cand[n++] = i;
-	out->top = top_by(out->dom.retained, cand, n, top, &out->ntop);
-	free(cand);
-	if (!out->top)
-		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+			topn_offer(&tn, i);
+	out->top = topn_finish(&tn, &out->ntop);
 	while (out->nsuspects < out->ntop &&
 	       (double)out->dom.retained[out->top[out->nsuspects]] >
 		       threshold * (double)out->dom.reachable_size)

@@ -17,14 +17,20 @@
  * root (whose children are the given roots), 2..N the reachable nodes.
  * Unreachable nodes cost nothing past the DFS.
  *
- * Memory, peak, in the semidominator phase: 32 bytes per node plus 4 per
- * counted edge (the reverse edges), the output idom included; 20 bytes
- * per node at the end (idom, retained and the two arrays left).  Arrays
- * are reused across phases:
+ * Memory, peak, in the semidominator phase: 24 bytes per node plus 4 per
+ * counted edge that goes up in preorder (the reverse edges kept, about
+ * half of them in a heap), the output idom included; 24 bytes per node
+ * in the DFS; 20 bytes per node at the end (idom, retained and the two
+ * arrays left).  Arrays are reused across phases:
  *   dfnum    node -> preorder (0: not reached); becomes the output idom
- *   rstart   DFS edge cursor, then the reverse CSR offsets
+ *   vertex   preorder -> node, for the DFS and the results only: freed in
+ *            between, rebuilt from dfnum in rstart's array
+ *   rstart   DFS edge cursor, then the reverse CSR offsets (32-bit, like
+ *            the graph's: there are fewer reverse edges than edges)
  *   lt       per vertex forest state (struct lt_vertex)
- *   dom      bucket link until the vertex leaves its bucket, then idom
+ *   dom      least predecessor numbered below the vertex, until its
+ *            semidominator is known; then bucket link until the vertex
+ *            leaves its bucket; then idom
  * No separate semidominator array: a vertex's own semidominator is only
  * needed as the bucket it sits in, and those of the forest's vertices
  * are kept next to their labels.
@@ -34,6 +40,7 @@
 #include <string.h>
 
 #include "pyheapinspect/dominators.h"
+#include "pyheapinspect/scratch.h"
 
 #define VROOT 1u /* preorder number of the virtual root */
 /* In dom: "same idom as this vertex", resolved by the last pass.  Free
@@ -60,17 +67,17 @@ struct dom_work {
 	uint32_t *vertex;    /* preorder -> node */
 	struct lt_vertex *lt;
 	uint32_t *dom;
-	uint64_t *rstart;    /* N + 2 entries */
+	uint32_t *rstart;    /* N + 2 entries */
 	uint32_t *redges;    /* predecessors, as preorder numbers */
 };
 
 static void work_free(struct dom_work *w)
 {
-	free(w->vertex);
-	free(w->lt);
-	free(w->dom);
-	free(w->rstart);
-	free(w->redges);
+	phi_scratch_free(w->vertex);
+	phi_scratch_free(w->lt);
+	phi_scratch_free(w->dom);
+	phi_scratch_free(w->rstart);
+	phi_scratch_free(w->redges);
 	w->vertex = w->dom = w->redges = NULL;
 	w->lt = NULL;
 	w->rstart = NULL;
@@ -99,7 +106,7 @@ static uint32_t next_child(struct dom_work *w, uint32_t x,
 {
 	const struct phi_graph *g = w->g;
 	uint32_t v = w->vertex[x];
-	uint64_t pos = w->rstart[x], end = g->edge_start[v + 1];
+	uint32_t pos = w->rstart[x], end = g->edge_start[v + 1];
 	uint32_t t = PHI_NONE;
 
 	while (pos < end) {
@@ -159,44 +166,70 @@ static int dfs(struct dom_work *w, const uint32_t *roots, size_t nroots,
 
 /* ---- Predecessors */
 
-/* Reverse CSR of the counted edges between reachable vertices, plus the
- * virtual root's edges, in preorder numbers.  Counting pass, then a fill
- * pass that walks each slice's end back to its start. */
+/* Reverse CSR of the counted edges between reachable vertices, in
+ * preorder numbers, keeping only the predecessors numbered above their
+ * target: one numbered below only ever counts itself in semidominator(),
+ * so the least of them is kept in dom instead (the DFS parent, or the
+ * virtual root for a root, is one of them: dom starts there; every
+ * given root has the virtual root as its least).  In a heap
+ * those are mostly the DFS tree edges, about half of all edges.  A
+ * counting pass, then a fill pass that walks each slice's end back to
+ * its start. */
 static int build_preds(struct dom_work *w, const uint32_t *roots,
 		       size_t nroots)
 {
 	const struct phi_graph *g = w->g;
 	uint32_t nv = w->nvert;
-	uint64_t *rs = w->rstart;
-	uint64_t total = 0;
+	uint32_t *rs = w->rstart, *dom = w->dom;
+	uint32_t total = 0;
 
+	/* Both passes go over the nodes in index order, the order of the
+	 * CSR arrays; the order of a vertex's predecessors does not matter
+	 * to semidominator(). */
 	memset(rs, 0, ((size_t)nv + 2) * sizeof(*rs));
+	for (uint32_t x = 2; x <= nv; x++)
+		dom[x] = w->lt[x].best;
+	/* A root the DFS reached from another root has the virtual root
+	 * as a predecessor too. */
 	for (size_t k = 0; k < nroots; k++)
-		rs[w->dfnum[roots[k]]]++;
-	for (uint32_t x = 2; x <= nv; x++) {
-		uint32_t v = w->vertex[x];
+		dom[w->dfnum[roots[k]]] = VROOT;
+	for (uint32_t v = 0; v < w->n; v++) {
+		uint32_t x = w->dfnum[v];
 
-		for (uint64_t j = g->edge_start[v]; j < g->edge_start[v + 1];
-		     j++)
-			if (!(g->edges[j] & PHI_EDGE_FLAGS))
-				rs[w->dfnum[g->edges[j]]]++;
+		for (uint32_t j = g->edge_start[v];
+		     x && j < g->edge_start[v + 1]; j++) {
+			uint32_t y;
+
+			if (g->edges[j] & PHI_EDGE_FLAGS)
+				continue;
+			y = w->dfnum[g->edges[j]];
+			if (x > y)
+				rs[y]++;
+			else if (x < dom[y])
+				dom[y] = x;
+		}
 	}
+	/* At most the graph's edge count: no overflow. */
 	for (uint32_t x = 0; x <= nv + 1; x++) {
 		total += rs[x];
 		rs[x] = total; /* end of x's slice, for now */
 	}
-	w->redges = malloc((total ? total : 1) * sizeof(*w->redges));
+	w->redges = phi_scratch_calloc(total ? total : 1, sizeof(*w->redges));
 	if (!w->redges)
 		return -1;
-	for (size_t k = 0; k < nroots; k++)
-		w->redges[--rs[w->dfnum[roots[k]]]] = VROOT;
-	for (uint32_t x = 2; x <= nv; x++) {
-		uint32_t v = w->vertex[x];
+	for (uint32_t v = 0; v < w->n; v++) {
+		uint32_t x = w->dfnum[v];
 
-		for (uint64_t j = g->edge_start[v]; j < g->edge_start[v + 1];
-		     j++)
-			if (!(g->edges[j] & PHI_EDGE_FLAGS))
-				w->redges[--rs[w->dfnum[g->edges[j]]]] = x;
+		for (uint32_t j = g->edge_start[v];
+		     x && j < g->edge_start[v + 1]; j++) {
+			uint32_t y;
+
+			if (g->edges[j] & PHI_EDGE_FLAGS)
+				continue;
+			y = w->dfnum[g->edges[j]];
+			if (x > y)
+				w->redges[--rs[y]] = x;
+		}
 	}
 	return 0;
 }
@@ -258,22 +291,19 @@ static void drain_bucket(struct dom_work *w, uint32_t p)
 }
 
 /* Semidominator of vertex i, from its predecessors: a smaller-numbered
- * one counts itself, a larger one the least semidominator above it. */
+ * one counts itself (the least of them is in dom[i]), a larger one (the
+ * reverse edges) the least semidominator above it. */
 static uint32_t semidominator(struct dom_work *w, uint32_t i)
 {
 	struct lt_vertex *lt = w->lt;
-	uint32_t s = lt[i].best; /* the DFS parent, a predecessor */
+	uint32_t s = w->dom[i];
 
-	for (uint64_t k = w->rstart[i]; k < w->rstart[i + 1]; k++) {
+	for (uint32_t k = w->rstart[i]; k < w->rstart[i + 1]; k++) {
 		uint32_t v = w->redges[k];
-		uint32_t c = v;
 
-		if (v > i) {
-			compress(lt, v, i);
-			c = lt[v].best;
-		}
-		if (c < s)
-			s = c;
+		compress(lt, v, i);
+		if (lt[v].best < s)
+			s = lt[v].best;
 	}
 	return s;
 }
@@ -351,11 +381,11 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 		return phi_error_set(err, PHI_E_INTERNAL,
 				     "dominators: %zu nodes, more than %u",
 				     g->n, PHI_MAX_NODES);
-	d->idom = calloc(n1, sizeof(*d->idom));
+	d->idom = phi_scratch_calloc(n1, sizeof(*d->idom));
 	w.dfnum = d->idom;
-	w.vertex = malloc(n2 * sizeof(*w.vertex));
-	w.lt = calloc(n2, sizeof(*w.lt));
-	w.rstart = malloc((n2 + 1) * sizeof(*w.rstart));
+	w.vertex = phi_scratch_calloc(n2, sizeof(*w.vertex));
+	w.lt = phi_scratch_calloc(n2, sizeof(*w.lt));
+	w.rstart = phi_scratch_calloc(n2 + 1, sizeof(*w.rstart));
 	if (!d->idom || !w.vertex || !w.lt || !w.rstart)
 		return no_memory(d, &w, err);
 	rc = dfs(&w, roots, nroots, err);
@@ -364,23 +394,30 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 		phi_dominators_release(d);
 		return rc;
 	}
-	if (build_preds(&w, roots, nroots) < 0)
-		return no_memory(d, &w, err);
-	w.dom = malloc(((size_t)w.nvert + 1) * sizeof(*w.dom));
-	if (!w.dom)
+	/* The semidominator phase does not need vertex: room for dom and
+	 * the reverse edges. */
+	phi_scratch_free(w.vertex);
+	w.vertex = NULL;
+	w.dom = phi_scratch_calloc((size_t)w.nvert + 1, sizeof(*w.dom));
+	if (!w.dom || build_preds(&w, roots, nroots) < 0)
 		return no_memory(d, &w, err);
 	lengauer_tarjan(&w);
 
-	/* Only vertex and dom are left to read: make room for retained. */
-	free(w.rstart);
-	free(w.redges);
-	free(w.lt);
-	w.rstart = NULL;
+	/* Only dom is left to read: make room for retained, and rebuild
+	 * vertex where rstart was (as long, pages already there; results()
+	 * reads entries 2..N, all rewritten here). */
+	phi_scratch_free(w.redges);
+	phi_scratch_free(w.lt);
 	w.redges = NULL;
 	w.lt = NULL;
-	d->retained = calloc(n1, sizeof(*d->retained));
+	w.vertex = w.rstart;
+	w.rstart = NULL;
+	d->retained = phi_scratch_calloc(n1, sizeof(*d->retained));
 	if (!d->retained)
 		return no_memory(d, &w, err);
+	for (uint32_t v = 0; v < w.n; v++)
+		if (w.dfnum[v])
+			w.vertex[w.dfnum[v]] = v;
 	results(d, &w);
 	work_free(&w);
 	return 0;
@@ -388,7 +425,7 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 
 void phi_dominators_release(struct phi_dominators *d)
 {
-	free(d->idom);
-	free(d->retained);
+	phi_scratch_free(d->idom);
+	phi_scratch_free(d->retained);
 	memset(d, 0, sizeof(*d));
 }

@@ -1,7 +1,7 @@
 /* Duplicate values: objects of str, bytes, int, float and tuples of such
  * scalars that hold equal values at different addresses.
  *
- * One array of (hash, node) for the candidates, sorted; runs of equal
+ * One array of (hash, node) words for the candidates, sorted; runs of equal
  * hash are split into true equality classes by comparing the values
  * themselves, so a hash collision never merges different values.  The
  * `top` most wasteful groups are kept in a bounded heap, so memory is
@@ -16,6 +16,7 @@
 #include "pyheapinspect/dups.h"
 #include "pyheapinspect/pylong.h"
 #include "pyheapinspect/pystr.h"
+#include "pyheapinspect/scratch.h"
 
 /* Tuples longer than this are not compared. */
 #define MAX_TUPLE_ITEMS 64
@@ -25,10 +26,13 @@
 
 #define L(id) ((uint64_t)PHI_L(lay, id))
 
+struct item_memo;
+
 struct ctx {
 	const struct phi_heap *h;
 	const struct phi_image *img;
 	const struct phi_layout *lay;
+	struct item_memo *memo;   /* MEMO_SLOTS entries */
 };
 
 /* The bytes that make one scalar's value: objects of the same type are
@@ -46,10 +50,16 @@ struct tup {
 	const unsigned char *items;
 };
 
-struct cand {
-	uint64_t hash;
-	uint32_t node;
-};
+/* A candidate in 8 bytes: the top 34 bits of its hash over the node
+ * (PHI_MAX_NODES < 2^30), so that sorting the words sorts by (hash,
+ * node).  34 bits leave a few collisions among millions of values, which
+ * cost one more comparison each: equality is always confirmed. */
+typedef uint64_t cand_t;
+#define NODE_BITS 30
+#define CAND(hash, node) (((hash) & ~((1ULL << NODE_BITS) - 1)) | (node))
+#define CAND_NODE(c) ((uint32_t)((c) & ((1ULL << NODE_BITS) - 1)))
+#define SAME_HASH(a, b) ((((a) ^ (b)) >> NODE_BITS) == 0)
+_Static_assert(PHI_MAX_NODES < (1u << NODE_BITS), "node index in a cand_t");
 
 /* One group, compact, while the heap of the best ones is built. */
 struct grp {
@@ -76,14 +86,19 @@ static uint64_t rotl64(uint64_t x, unsigned r)
 	return (x << r) | (x >> (64 - r));
 }
 
-/* 8 bytes at a time, the tail zero-padded; the length is mixed in first
- * so that "a" and "a\0" differ.  Not keyed: equal hashes are always
- * confirmed by comparing the values. */
-static uint64_t hash_bytes(uint64_t h, const unsigned char *p, size_t len)
+/* Hash of a scalar of type index `type`: independent of its address.
+ * Type, tag and length enter through different multipliers and
+ * rotations, so that "a" and "a\0" differ; the bytes 8 at a time, the
+ * tail zero-padded; one full mix at the end.  Not keyed: equal hashes
+ * are always confirmed by comparing the values. */
+static uint64_t hash_val(uint32_t type, const struct val *v)
 {
-	size_t i = 0;
+	const unsigned char *p = v->p;
+	size_t i = 0, len = v->len;
+	uint64_t h = ((uint64_t)type * 0xbf58476d1ce4e5b9ULL) ^
+		     rotl64(v->tag * 0x94d049bb133111ebULL, 17) ^
+		     rotl64((uint64_t)len * K_MUL, 41);
 
-	h = mix64(h ^ (uint64_t)len);
 	for (; i + 8 <= len; i += 8) {
 		uint64_t w;
 
@@ -97,15 +112,6 @@ static uint64_t hash_bytes(uint64_t h, const unsigned char *p, size_t len)
 		h = rotl64(h ^ (w * K_MUL), 29) * K_MUL;
 	}
 	return mix64(h);
-}
-
-/* Hash of a scalar of type index `type`: independent of its address. */
-static uint64_t hash_val(uint32_t type, const struct val *v)
-{
-	uint64_t h = mix64(((uint64_t)type << 1) ^ 0x5ca1a4ULL);
-
-	h = mix64(h ^ v->tag);
-	return hash_bytes(h, v->p, v->len);
 }
 
 /* ---- types and values ------------------------------------------------- */
@@ -280,17 +286,47 @@ static bool read_item(const struct ctx *c, uint64_t addr, uint32_t *type,
 	return read_val(c, kind_of(c, *type), addr, v);
 }
 
-/* Hash of node i (a candidate), or false when it cannot be compared. */
-static bool node_hash(const struct ctx *c, uint32_t i, uint64_t *hash)
+/* Tuple items are mostly shared objects (interned strs, small ints, a
+ * pool of codes), so the hash of an item is remembered by address in a
+ * small direct-mapped table: a repeated item costs no address-hash probe
+ * and no read of its object.  A pure function of the address, so the
+ * results do not depend on what the table holds. */
+#define MEMO_BITS 10
+#define MEMO_SLOTS (1u << MEMO_BITS)
+
+struct item_memo {
+	uint64_t addr;  /* 0: empty, which also answers for a NULL item */
+	uint64_t hash;
+	bool ok;
+};
+
+/* hash_val of the scalar item at addr, or false when it is none. */
+static bool item_hash(const struct ctx *c, uint64_t addr, uint64_t *hash)
 {
-	uint32_t t = value_type(c, i, true);
+	struct item_memo *m =
+		&c->memo[(addr * K_MUL) >> (64 - MEMO_BITS)];
+	struct val v;
+	uint32_t it;
+
+	if (m->addr != addr) {
+		m->addr = addr;
+		m->ok = read_item(c, addr, &it, &v);
+		m->hash = m->ok ? hash_val(it, &v) : 0;
+	}
+	*hash = m->hash;
+	return m->ok;
+}
+
+/* Hash of node i, a candidate of type t (value_type), or false when it
+ * cannot be compared. */
+static bool node_hash(const struct ctx *c, uint32_t i, uint32_t t,
+		      uint64_t *hash)
+{
 	uint64_t addr = c->h->g.addr[i];
 	struct val v;
 	struct tup tp;
 	uint64_t h;
 
-	if (t == PHI_NONE)
-		return false;
 	if (kind_of(c, t) != PHI_K_TUPLE) {
 		if (!read_val(c, kind_of(c, t), addr, &v))
 			return false;
@@ -302,12 +338,12 @@ static bool node_hash(const struct ctx *c, uint32_t i, uint64_t *hash)
 	h = mix64(((uint64_t)t << 1) ^ 0x7091eULL);
 	h = mix64(h ^ tp.n);
 	for (uint64_t k = 0; k < tp.n; k++) {
-		uint32_t it;
+		uint64_t ih;
 
-		if (!read_item(c, tup_item(&tp, k), &it, &v))
+		if (!item_hash(c, tup_item(&tp, k), &ih))
 			return false;
 		/* Order matters: (1, 2) is not (2, 1). */
-		h = rotl64(h ^ hash_val(it, &v), 23) * K_MUL;
+		h = rotl64(h ^ ih, 23) * K_MUL;
 	}
 	*hash = mix64(h);
 	return true;
@@ -347,20 +383,55 @@ static bool node_eq(const struct ctx *c, uint32_t a, uint32_t b)
 	return true;
 }
 
-/* ---- sorting and the top groups -------------------------------------- */
+/* Candidates hashed this far ahead have their object prefetched: the
+ * hashing is bound by a cache miss on each object, at random in the
+ * image, and the candidates' addresses are known in advance. */
+#define PREFETCH_AHEAD 12
 
-static bool cand_less(const struct cand *a, const struct cand *b)
+static void prefetch_obj(const struct ctx *c, uint32_t node)
 {
-	return a->hash != b->hash ? a->hash < b->hash : a->node < b->node;
+	const char *p = phi_image_ptr(c->img, c->h->g.addr[node], 1);
+
+	/* The header, and what follows it: a short str's or int's value. */
+	if (p) {
+		__builtin_prefetch(p);
+		__builtin_prefetch(p + 64);
+	}
 }
 
-static void insertion_sort(struct cand *v, size_t n)
+/* Fills cs with CAND(hash, node) for every candidate that can be
+ * compared, in node order; returns how many.  cs has room for every
+ * node value_type() accepts: it first lists them, then the hashing
+ * overwrites the list from the front, never passing the node it reads. */
+static size_t hash_all(const struct ctx *c, cand_t *cs)
+{
+	const struct phi_graph *g = &c->h->g;
+	size_t n = 0, m = 0;
+
+	for (size_t i = 0; i < g->n; i++)
+		if (value_type(c, (uint32_t)i, true) != PHI_NONE)
+			cs[n++] = i;
+	for (size_t k = 0; k < n; k++) {
+		uint32_t node = (uint32_t)cs[k];
+		uint64_t hash;
+
+		if (k + PREFETCH_AHEAD < n)
+			prefetch_obj(c, (uint32_t)cs[k + PREFETCH_AHEAD]);
+		if (node_hash(c, node, value_type(c, node, true), &hash))
+			cs[m++] = CAND(hash, (uint64_t)node);
+	}
+	return m;
+}
+
+/* ---- sorting and the top groups -------------------------------------- */
+
+static void insertion_sort(cand_t *v, size_t n)
 {
 	for (size_t i = 1; i < n; i++) {
-		struct cand x = v[i];
+		cand_t x = v[i];
 		size_t j = i;
 
-		while (j > 0 && cand_less(&x, &v[j - 1])) {
+		while (j > 0 && x < v[j - 1]) {
 			v[j] = v[j - 1];
 			j--;
 		}
@@ -370,36 +441,49 @@ static void insertion_sort(struct cand *v, size_t n)
 
 static int by_hash(const void *pa, const void *pb)
 {
-	const struct cand *a = pa, *b = pb;
+	cand_t a = *(const cand_t *)pa, b = *(const cand_t *)pb;
 
-	return cand_less(a, b) ? -1 : cand_less(b, a);
+	return a < b ? -1 : a > b;
 }
 
-#define RADIX_BITS 16
-#define RADIX_BUCKETS (1u << RADIX_BITS)
-
-/* Sort by (hash, node) with no extra array: one in-place pass on the top
- * 16 bits of the hash (American flag sort), then each bucket, short
- * since hashes are uniform, by insertion (or qsort if one is long). */
-static int sort_cands(struct cand *v, size_t n)
+/* Do the n candidates all have one hash?  A long run of one hash is a
+ * big group of copies of one value (58,000 equal strs at 10^6 in the
+ * benchmark); its members need no order, since walk_run() finds the
+ * same classes in any order. */
+static bool one_hash(const cand_t *v, size_t n)
 {
-	size_t *start = calloc(RADIX_BUCKETS + 1, sizeof(*start));
-	size_t *next = malloc(RADIX_BUCKETS * sizeof(*next));
+	for (size_t i = 1; i < n; i++)
+		if (!SAME_HASH(v[i], v[0]))
+			return false;
+	return true;
+}
 
-	if (!start || !next) {
-		free(start);
-		free(next);
-		return -1;
-	}
+#define RADIX_BITS 8
+#define RADIX_BUCKETS (1u << RADIX_BITS)
+/* Buckets this short are sorted by insertion. */
+#define SMALL_SORT 32
+
+/* Sort by hash with no extra array: most significant byte first, in
+ * place (American flag sort), then each bucket by the next byte of the
+ * hash, down to the node bits; short buckets by insertion, a bucket of
+ * one hash not at all, and the rare long bucket left at the last hash
+ * byte by qsort.  Equal hashes end up together.  256 buckets per level,
+ * not 65,536 in one pass: the swaps then hit 256 cached positions, not
+ * one cache miss each.  The recursion is at most four levels deep (the
+ * hash bits above NODE_BITS), whatever the data. */
+static void sort_level(cand_t *v, size_t n, unsigned shift)
+{
+	size_t start[RADIX_BUCKETS + 1] = { 0 }, next[RADIX_BUCKETS];
+
 	for (size_t i = 0; i < n; i++)
-		start[(v[i].hash >> (64 - RADIX_BITS)) + 1]++;
+		start[((v[i] >> shift) & (RADIX_BUCKETS - 1)) + 1]++;
 	for (size_t b = 0; b < RADIX_BUCKETS; b++)
 		start[b + 1] += start[b];
-	memcpy(next, start, RADIX_BUCKETS * sizeof(*next));
+	memcpy(next, start, sizeof(next));
 	for (size_t b = 0; b < RADIX_BUCKETS; b++) {
 		while (next[b] < start[b + 1]) {
-			struct cand x = v[next[b]];
-			size_t d = x.hash >> (64 - RADIX_BITS);
+			cand_t x = v[next[b]];
+			size_t d = (x >> shift) & (RADIX_BUCKETS - 1);
 
 			if (d == b) {
 				next[b]++;
@@ -411,16 +495,23 @@ static int sort_cands(struct cand *v, size_t n)
 		}
 	}
 	for (size_t b = 0; b < RADIX_BUCKETS; b++) {
+		cand_t *sub = v + start[b];
 		size_t len = start[b + 1] - start[b];
 
-		if (len > 64)
-			qsort(v + start[b], len, sizeof(*v), by_hash);
+		if (len <= SMALL_SORT)
+			insertion_sort(sub, len);
+		else if (one_hash(sub, len))
+			continue;
+		else if (shift >= NODE_BITS + RADIX_BITS)
+			sort_level(sub, len, shift - RADIX_BITS);
 		else
-			insertion_sort(v + start[b], len);
+			qsort(sub, len, sizeof(*sub), by_hash);
 	}
-	free(start);
-	free(next);
-	return 0;
+}
+
+static void sort_cands(cand_t *v, size_t n)
+{
+	sort_level(v, n, 64 - RADIX_BITS);
 }
 
 /* Does a rank before b?  Most wasted, then most copies, then the lower
@@ -513,7 +604,7 @@ static int best_offer(struct best *b, const struct grp *gr)
 /* Split the run cs[0..n) of equal hashes into equality classes and offer
  * each class of two or more.  Members are reordered in place: the class
  * of cs[i] is gathered right after it. */
-static int walk_run(const struct ctx *c, struct cand *cs, size_t n,
+static int walk_run(const struct ctx *c, cand_t *cs, size_t n,
 		    struct phi_dups *out, struct best *b)
 {
 	const struct phi_graph *g = &c->h->g;
@@ -524,20 +615,25 @@ static int walk_run(const struct ctx *c, struct cand *cs, size_t n,
 		uint64_t total;
 
 		for (size_t k = i + 1; k < n; k++) {
-			if (node_eq(c, cs[i].node, cs[k].node)) {
-				struct cand tmp = cs[j];
+			/* A long run is mostly one class: each member is read
+			 * once, at random, as in the hashing. */
+			if (k + PREFETCH_AHEAD < n)
+				prefetch_obj(c,
+					     CAND_NODE(cs[k + PREFETCH_AHEAD]));
+			if (node_eq(c, CAND_NODE(cs[i]), CAND_NODE(cs[k]))) {
+				cand_t tmp = cs[j];
 
 				cs[j++] = cs[k];
 				cs[k] = tmp;
 			}
 		}
 		if (j - i >= 2) {
-			gr.first = cs[i].node;
+			gr.first = CAND_NODE(cs[i]);
 			gr.count = j - i;
-			gr.size = phi_graph_size(g, cs[i].node);
+			gr.size = phi_graph_size(g, gr.first);
 			total = 0;
 			for (size_t k = i; k < j; k++) {
-				uint32_t nd = cs[k].node;
+				uint32_t nd = CAND_NODE(cs[k]);
 
 				if (nd < gr.first)
 					gr.first = nd;
@@ -669,10 +765,11 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 		  const struct phi_image *img, const struct phi_layout *lay,
 		  size_t top, struct phi_error *err)
 {
-	struct ctx c = { h, img, lay };
+	struct item_memo memo[MEMO_SLOTS] = { { 0, 0, false } };
+	struct ctx c = { h, img, lay, memo };
 	const struct phi_graph *g = &h->g;
 	struct best b = { NULL, 0, 0, top };
-	struct cand *cs = NULL;
+	cand_t *cs = NULL;
 	size_t ncand = 0, m = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -682,32 +779,21 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 			ncand++;
 	if (ncand == 0)
 		return 0;
-	cs = malloc(ncand * sizeof(*cs));
+	cs = phi_scratch_calloc(ncand, sizeof(*cs));
 	if (!cs)
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory for %zu duplicate "
 				     "candidates", ncand);
-	for (size_t i = 0; i < g->n; i++) {
-		uint64_t hash;
-
-		if (node_hash(&c, (uint32_t)i, &hash)) {
-			cs[m].hash = hash;
-			cs[m].node = (uint32_t)i;
-			m++;
-		}
-	}
+	m = hash_all(&c, cs);
 	out->objects_examined = m;
-	if (sort_cands(cs, m) < 0) {
-		free(cs);
-		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
-	}
+	sort_cands(cs, m);
 	for (size_t i = 0; i < m;) {
 		size_t j = i + 1;
 
-		while (j < m && cs[j].hash == cs[i].hash)
+		while (j < m && SAME_HASH(cs[j], cs[i]))
 			j++;
 		if (j - i >= 2 && walk_run(&c, cs + i, j - i, out, &b) < 0) {
-			free(cs);
+			phi_scratch_free(cs);
 			free(b.v);
 			memset(out, 0, sizeof(*out));
 			return phi_error_set(err, PHI_E_NO_MEMORY,
@@ -716,7 +802,7 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 		}
 		i = j;
 	}
-	free(cs);
+	phi_scratch_free(cs);
 
 	if (b.n) {
 		qsort(b.v, b.n, sizeof(*b.v), by_rank);

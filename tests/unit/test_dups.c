@@ -961,6 +961,57 @@ static void test_many_groups(void **state)
 	phi_dups_release(&some);
 }
 
+/* Enough candidates for every path of the sort: buckets sorted by
+ * insertion, buckets split again by the next byte of the hash, long
+ * buckets of one hash (300 and 40 copies, left unsorted) among other
+ * values; and many tuples over a few shared items (the item hash table).
+ * Each group's first member is its lowest node whatever the order. */
+static void test_many_candidates(void **state)
+{
+	struct fx *f = *state;
+	struct phi_dups d;
+	uint32_t big = PHI_NONE, mid[10], pair = PHI_NONE, items[4];
+
+	for (int k = 0; k < 4; k++)
+		items[k] = add_int(f, 5000 + k);
+	for (int v = 0; v < 3000; v++) {
+		uint32_t i = add_float(f, 1.0 + v);
+
+		(void)i;
+		if (v % 10 == 0) {
+			i = add_float(f, 0.5);
+			if (big == PHI_NONE)
+				big = i;
+		}
+		if (v % 7 == 0 && v < 7 * 40 * 10) {
+			i = add_float(f, -1.0 - (v / 7) % 10);
+			if (v / 7 < 10)
+				mid[v / 7] = i;
+		}
+		i = add_tuple(f,
+			      (uint32_t[]){ items[v % 4], items[(v + 1) % 4] },
+			      2);
+		if (v == 0)
+			pair = i;
+	}
+	find(f, &d, SIZE_MAX);
+	/* 3000 distinct floats, 300 of 0.5, 400 of -1..-10, 3000 tuples,
+	 * 4 ints. */
+	assert_int_equal(d.objects_examined, 3000 + 300 + 400 + 3000 + 4);
+	/* 0.5, ten negatives, four kinds of tuple. */
+	assert_int_equal(d.total_groups, 1 + 10 + 4);
+	assert_non_null(group_of(&d, big));
+	assert_int_equal(group_of(&d, big)->count, 300);
+	for (int k = 0; k < 10; k++) {
+		assert_non_null(group_of(&d, mid[k]));
+		assert_int_equal(group_of(&d, mid[k])->count, 40);
+	}
+	assert_non_null(group_of(&d, pair));
+	assert_int_equal(group_of(&d, pair)->count, 750);
+	assert_string_equal(group_of(&d, pair)->preview, "(5000, 5001)");
+	phi_dups_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -987,6 +1038,7 @@ int main(void)
 		T(test_top),
 		T(test_ties),
 		T(test_many_groups),
+		T(test_many_candidates),
 #undef T
 	};
 
