@@ -15,7 +15,7 @@
 
 #include "pyheapinspect/analysis.h"
 #include "pyheapinspect/expr.h"
-#include "pyheapinspect/scratch.h"
+#include "pyheapinspect/bigmem.h"
 
 static double now_ms(void)
 {
@@ -63,7 +63,7 @@ static int measure_named(struct phi_analysis *a, const struct phi_heap *h,
 			 const struct phi_image *img,
 			 const struct phi_target *t, struct phi_error *err)
 {
-	uint8_t *mark = phi_scratch_calloc(h->g.n ? h->g.n : 1, 1);
+	uint8_t *mark = phi_big_calloc(h->g.n ? h->g.n : 1, 1);
 	int rc = 0;
 
 	if (!mark)
@@ -77,7 +77,7 @@ static int measure_named(struct phi_analysis *a, const struct phi_heap *h,
 		phi_path_text(&a->paths, h, img, t, nm->node, nm->path,
 			      sizeof(nm->path));
 	}
-	phi_scratch_free(mark);
+	phi_big_free(mark);
 	return rc;
 }
 
@@ -171,7 +171,7 @@ out:
 
 void phi_analysis_release(struct phi_analysis *a)
 {
-	phi_scratch_free(a->indeg);
+	phi_big_free(a->indeg);
 	free(a->named);
 	phi_sharing_release(&a->sharing);
 	phi_audit_release(&a->audit);

@@ -3,12 +3,12 @@
 #include <string.h>
 
 #include "pyheapinspect/analyze.h"
-#include "pyheapinspect/scratch.h"
+#include "pyheapinspect/bigmem.h"
 
 int phi_indegree(const struct phi_graph *g, uint32_t **out,
 		 struct phi_error *err)
 {
-	uint32_t *in = phi_scratch_calloc(g->n ? g->n : 1, sizeof(*in));
+	uint32_t *in = phi_big_calloc(g->n ? g->n : 1, sizeof(*in));
 
 	*out = NULL;
 	if (!in)
@@ -74,7 +74,7 @@ static int outside_refs(const struct phi_heap *h, const struct queue *set,
 			struct phi_deep *out)
 {
 	const struct phi_graph *g = &h->g;
-	uint32_t *inside = phi_scratch_calloc(g->n ? g->n : 1, sizeof(*inside));
+	uint32_t *inside = phi_big_calloc(g->n ? g->n : 1, sizeof(*inside));
 
 	if (!inside)
 		return -1;
@@ -92,7 +92,7 @@ static int outside_refs(const struct phi_heap *h, const struct queue *set,
 			out->outside_size += phi_graph_size(g, v);
 		}
 	}
-	phi_scratch_free(inside);
+	phi_big_free(inside);
 	return 0;
 }
 
@@ -105,7 +105,7 @@ int phi_deep_size(const struct phi_heap *h, uint32_t node,
 	int rc = 0;
 
 	memset(out, 0, sizeof(*out));
-	q.v = phi_scratch_calloc(g->n ? g->n : 1, sizeof(*q.v));
+	q.v = phi_big_calloc(g->n ? g->n : 1, sizeof(*q.v));
 	if (!q.v)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	q.v[q.n++] = node;
@@ -141,7 +141,7 @@ int phi_deep_size(const struct phi_heap *h, uint32_t node,
 		rc = -1;
 	for (size_t k = 0; k < q.n; k++)
 		mark[q.v[k]] = 0;
-	phi_scratch_free(q.v);
+	phi_big_free(q.v);
 	if (rc < 0)
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory computing a deep size");

@@ -40,7 +40,7 @@
 #include <string.h>
 
 #include "pyheapinspect/dominators.h"
-#include "pyheapinspect/scratch.h"
+#include "pyheapinspect/bigmem.h"
 
 #define VROOT 1u /* preorder number of the virtual root */
 /* In dom: "same idom as this vertex", resolved by the last pass.  Free
@@ -73,11 +73,11 @@ struct dom_work {
 
 static void work_free(struct dom_work *w)
 {
-	phi_scratch_free(w->vertex);
-	phi_scratch_free(w->lt);
-	phi_scratch_free(w->dom);
-	phi_scratch_free(w->rstart);
-	phi_scratch_free(w->redges);
+	phi_big_free(w->vertex);
+	phi_big_free(w->lt);
+	phi_big_free(w->dom);
+	phi_big_free(w->rstart);
+	phi_big_free(w->redges);
 	w->vertex = w->dom = w->redges = NULL;
 	w->lt = NULL;
 	w->rstart = NULL;
@@ -214,7 +214,7 @@ static int build_preds(struct dom_work *w, const uint32_t *roots,
 		total += rs[x];
 		rs[x] = total; /* end of x's slice, for now */
 	}
-	w->redges = phi_scratch_calloc(total ? total : 1, sizeof(*w->redges));
+	w->redges = phi_big_calloc(total ? total : 1, sizeof(*w->redges));
 	if (!w->redges)
 		return -1;
 	for (uint32_t v = 0; v < w->n; v++) {
@@ -381,11 +381,11 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 		return phi_error_set(err, PHI_E_INTERNAL,
 				     "dominators: %zu nodes, more than %u",
 				     g->n, PHI_MAX_NODES);
-	d->idom = phi_scratch_calloc(n1, sizeof(*d->idom));
+	d->idom = phi_big_calloc(n1, sizeof(*d->idom));
 	w.dfnum = d->idom;
-	w.vertex = phi_scratch_calloc(n2, sizeof(*w.vertex));
-	w.lt = phi_scratch_calloc(n2, sizeof(*w.lt));
-	w.rstart = phi_scratch_calloc(n2 + 1, sizeof(*w.rstart));
+	w.vertex = phi_big_calloc(n2, sizeof(*w.vertex));
+	w.lt = phi_big_calloc(n2, sizeof(*w.lt));
+	w.rstart = phi_big_calloc(n2 + 1, sizeof(*w.rstart));
 	if (!d->idom || !w.vertex || !w.lt || !w.rstart)
 		return no_memory(d, &w, err);
 	rc = dfs(&w, roots, nroots, err);
@@ -396,9 +396,9 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 	}
 	/* The semidominator phase does not need vertex: room for dom and
 	 * the reverse edges. */
-	phi_scratch_free(w.vertex);
+	phi_big_free(w.vertex);
 	w.vertex = NULL;
-	w.dom = phi_scratch_calloc((size_t)w.nvert + 1, sizeof(*w.dom));
+	w.dom = phi_big_calloc((size_t)w.nvert + 1, sizeof(*w.dom));
 	if (!w.dom || build_preds(&w, roots, nroots) < 0)
 		return no_memory(d, &w, err);
 	lengauer_tarjan(&w);
@@ -406,13 +406,13 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 	/* Only dom is left to read: make room for retained, and rebuild
 	 * vertex where rstart was (as long, pages already there; results()
 	 * reads entries 2..N, all rewritten here). */
-	phi_scratch_free(w.redges);
-	phi_scratch_free(w.lt);
+	phi_big_free(w.redges);
+	phi_big_free(w.lt);
 	w.redges = NULL;
 	w.lt = NULL;
 	w.vertex = w.rstart;
 	w.rstart = NULL;
-	d->retained = phi_scratch_calloc(n1, sizeof(*d->retained));
+	d->retained = phi_big_calloc(n1, sizeof(*d->retained));
 	if (!d->retained)
 		return no_memory(d, &w, err);
 	for (uint32_t v = 0; v < w.n; v++)
@@ -425,7 +425,7 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 
 void phi_dominators_release(struct phi_dominators *d)
 {
-	phi_scratch_free(d->idom);
-	phi_scratch_free(d->retained);
+	phi_big_free(d->idom);
+	phi_big_free(d->retained);
 	memset(d, 0, sizeof(*d));
 }

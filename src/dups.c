@@ -16,7 +16,7 @@
 #include "pyheapinspect/dups.h"
 #include "pyheapinspect/pylong.h"
 #include "pyheapinspect/pystr.h"
-#include "pyheapinspect/scratch.h"
+#include "pyheapinspect/bigmem.h"
 
 /* Tuples longer than this are not compared. */
 #define MAX_TUPLE_ITEMS 64
@@ -779,7 +779,7 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 			ncand++;
 	if (ncand == 0)
 		return 0;
-	cs = phi_scratch_calloc(ncand, sizeof(*cs));
+	cs = phi_big_calloc(ncand, sizeof(*cs));
 	if (!cs)
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory for %zu duplicate "
@@ -793,7 +793,7 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 		while (j < m && SAME_HASH(cs[j], cs[i]))
 			j++;
 		if (j - i >= 2 && walk_run(&c, cs + i, j - i, out, &b) < 0) {
-			phi_scratch_free(cs);
+			phi_big_free(cs);
 			free(b.v);
 			memset(out, 0, sizeof(*out));
 			return phi_error_set(err, PHI_E_NO_MEMORY,
@@ -802,7 +802,7 @@ int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
 		}
 		i = j;
 	}
-	phi_scratch_free(cs);
+	phi_big_free(cs);
 
 	if (b.n) {
 		qsort(b.v, b.n, sizeof(*b.v), by_rank);

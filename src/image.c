@@ -34,7 +34,7 @@ void phi_image_release(struct phi_image *img)
 		cache_img = NULL;
 	for (size_t i = 0; i < img->n; i++)
 		if (img->seg[i].owned)
-			free(img->seg[i].data);
+			phi_big_free(img->seg[i].data);
 	free(img->seg);
 	memset(img, 0, sizeof(*img));
 }
@@ -83,7 +83,7 @@ int phi_image_add(struct phi_image *img, uint64_t start, const void *data,
 		img->cap = ncap;
 	}
 	if (copy) {
-		s.data = malloc(len);
+		s.data = phi_big_alloc(len);
 		if (!s.data)
 			return phi_error_set(err, PHI_E_NO_MEMORY,
 					     "out of memory copying %zu bytes",
@@ -188,18 +188,18 @@ static int keep_runs(struct phi_image *img, unsigned char *buf,
 		i = j;
 	}
 	if (!handed)
-		free(buf);
+		phi_big_free(buf);
 	return rc;
 }
 
-/* A buffer with its pages already faulted in: the kernel does it in one
- * call, much faster than one fault per page during the copy (which is
- * most of a first copy's time).  Older kernels just fault as usual. */
+/* A buffer for a copy: faulted in beforehand, in one call per chunk, which
+ * is much faster than one fault per page during the copy (most of a
+ * first copy's time otherwise). */
 static unsigned char *alloc_populated(size_t len)
 {
-	unsigned char *buf = malloc(len);
+	unsigned char *buf = phi_big_alloc(len);
 
-	if (buf && len >= 64 * 1024)
+	if (buf)
 		phi_populate(buf, len);
 	return buf;
 }
@@ -351,7 +351,7 @@ int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
 	}
 out:
 	for (size_t i = 0; bufs && i < nreg; i++)
-		free(bufs[i]);
+		phi_big_free(bufs[i]);
 	free(bufs);
 	free(iov);
 	free(reg);

@@ -10,7 +10,7 @@
 
 #include "pyheapinspect/pathlabel.h"
 #include "pyheapinspect/paths.h"
-#include "pyheapinspect/scratch.h"
+#include "pyheapinspect/bigmem.h"
 
 /* Which roots explain an object best: module state first (a module
  * global reads better than the frame that happens to run the module),
@@ -68,12 +68,12 @@ int phi_paths_build(struct phi_paths *p, const struct phi_heap *h,
 {
 	const struct phi_graph *g = &h->g;
 	size_t n = g->n ? g->n : 1, head = 0, tail = 0;
-	uint32_t *queue = phi_scratch_calloc(n, sizeof(*queue));
+	uint32_t *queue = phi_big_calloc(n, sizeof(*queue));
 
-	p->parent = phi_scratch_calloc(n, sizeof(*p->parent));
-	p->root_of = phi_scratch_calloc(n, sizeof(*p->root_of));
+	p->parent = phi_big_calloc(n, sizeof(*p->parent));
+	p->root_of = phi_big_calloc(n, sizeof(*p->root_of));
 	if (!queue || !p->parent || !p->root_of) {
-		phi_scratch_free(queue);
+		phi_big_free(queue);
 		phi_paths_release(p);
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	}
@@ -90,14 +90,14 @@ int phi_paths_build(struct phi_paths *p, const struct phi_heap *h,
 			tail = seed(p->parent, p->root_of, queue, tail, i,
 				    PHI_PATH_EXTERNAL);
 	bfs(g, p->parent, queue, head, tail);
-	phi_scratch_free(queue);
+	phi_big_free(queue);
 	return 0;
 }
 
 void phi_paths_release(struct phi_paths *p)
 {
-	phi_scratch_free(p->parent);
-	phi_scratch_free(p->root_of);
+	phi_big_free(p->parent);
+	phi_big_free(p->root_of);
 	p->parent = p->root_of = NULL;
 }
 

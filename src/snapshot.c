@@ -43,6 +43,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "pyheapinspect/bigmem.h"
 #include "pyheapinspect/snapshot.h"
 
 #define MAGIC "PHISNAP"          /* with its NUL: 8 bytes */
@@ -525,12 +526,12 @@ static int flush(struct rd *r, struct phi_image *img, struct pending *p)
 	p->data = NULL;
 	p->cap = p->len = 0;
 	if (!len) {
-		free(data);
+		phi_big_free(data);
 		return 0;
 	}
 	rc = phi_image_add(img, start, data, (size_t)len, false, r->err);
 	if (rc < 0) {
-		free(data);
+		phi_big_free(data);
 		return r->rc = rc;
 	}
 	/* Sorted input: the segment just added is the last one. */
@@ -559,7 +560,7 @@ static int rd_append(struct rd *r, struct pending *p, uint64_t len)
 							     "snapshot '%s' "
 							     "does not fit in "
 							     "memory", r->path);
-			nd = realloc(p->data, (size_t)ncap);
+			nd = phi_big_realloc(p->data, (size_t)ncap);
 			if (!nd)
 				return r->rc = phi_error_set(
 					       r->err, PHI_E_NO_MEMORY,
@@ -635,7 +636,7 @@ static int rd_segments(struct rd *r, uint64_t max_bytes,
 	}
 	if (!r->rc)
 		flush(r, img, &p);
-	free(p.data);
+	phi_big_free(p.data);
 	if (r->rc)
 		return r->rc;
 	/* The stream must end here, and end well (gzip's CRC and length
