@@ -1,5 +1,6 @@
 /* Struct member offsets and sizes from DWARF, read with libdwarf
- * (20210528 API: dwarf_init_b with 7 arguments, dwarf_next_cu_header_d).
+ * (20210528 API: dwarf_elf_init_b over a libelf handle of the mapped file,
+ * dwarf_next_cu_header_d).
  *
  * Only the top-level DIEs of each compilation unit are visited: C struct,
  * union and typedef definitions live there, and skipping the bodies of
@@ -589,6 +590,7 @@ static int open_error(struct phi_error *err, const char *file)
 static int resolve_in(struct walk *w, const char *file, bool required)
 {
 	Dwarf_Error de = NULL;
+	Elf *elf;
 	int fd, res, rc;
 
 	fd = open_regular(file);
@@ -596,8 +598,24 @@ static int resolve_in(struct walk *w, const char *file, bool required)
 		return required ? open_error(w->err, file) : 0;
 	w->path = file;
 	w->dbg = NULL;
-	res = dwarf_init_b(fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL,
-			   &w->dbg, &de);
+	/* Through libelf with the file mapped: the sections are read in
+	 * place from the page cache.  dwarf_init_b would read() each one
+	 * into fresh memory, about 10 MB for libpython, and the page faults
+	 * on it were half of the layouts' time. */
+	elf = elf_version(EV_CURRENT) != EV_NONE
+		      ? elf_begin(fd, ELF_C_READ_MMAP, NULL)
+		      : NULL;
+	if (!elf) {
+		close(fd);
+		return phi_error_set(w->err, PHI_E_IO,
+				     "cannot read ELF file '%s': %s", file,
+				     elf_errmsg(-1));
+	}
+	/* Not an ELF file at all: no DWARF in it, as dwarf_init_b said. */
+	res = elf_kind(elf) != ELF_K_ELF
+		      ? DW_DLV_NO_ENTRY
+		      : dwarf_elf_init_b(elf, DW_DLC_READ, DW_GROUPNUMBER_ANY,
+					 NULL, NULL, &w->dbg, &de);
 	if (res == DW_DLV_OK) {
 		rc = walk_units(w);
 		/* without an error pointer libdwarf aborts on failure */
@@ -607,6 +625,7 @@ static int resolve_in(struct walk *w, const char *file, bool required)
 		rc = dw_result(w, res, de, "headers");
 	}
 	w->dbg = NULL;
+	elf_end(elf);
 	close(fd);
 	return rc;
 }
