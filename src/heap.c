@@ -113,16 +113,19 @@ static void prefetch_image(const struct phi_image *img, uint64_t addr)
 }
 
 /* Prefetch what add_object will read for these addresses: first every
- * hash slot, then what each slot leads to (the node's address to
- * compare, or for an empty slot the new object's header). */
+ * hash slot (unless `queued`: on_ref did it as each was met), then what
+ * each slot leads to (the node's address to compare, or for an empty
+ * slot the new object's header). */
 static void prefetch_lookups(const struct builder *b,
-			     const struct pending_ref *r, unsigned n)
+			     const struct pending_ref *r, unsigned n,
+			     bool queued)
 {
 	const struct phi_graph *g = &b->h->g;
 
-	for (unsigned k = 0; k < n; k++)
-		if (r[k].what != PEND_NODE)
-			__builtin_prefetch(phi_graph_home(g, r[k].addr));
+	if (!queued)
+		for (unsigned k = 0; k < n; k++)
+			if (r[k].what != PEND_NODE)
+				__builtin_prefetch(phi_graph_home(g, r[k].addr));
 	for (unsigned k = 0; k < n; k++) {
 		uint32_t v;
 
@@ -154,7 +157,7 @@ static void add_type_node(struct builder *b, uint64_t addr, uint32_t t)
  * new) its referents and append their edges, add type objects. */
 static void flush_refs(struct builder *b)
 {
-	prefetch_lookups(b, b->pend, b->npend);
+	prefetch_lookups(b, b->pend, b->npend, true);
 	for (unsigned k = 0; k < b->npend; k++) {
 		const struct pending_ref *r = &b->pend[k];
 		uint32_t flags = r->flags;
@@ -194,7 +197,11 @@ static void queue(struct builder *b, uint64_t addr, uint32_t flags,
 
 static void on_ref(void *ctx, uint64_t addr, uint32_t flags)
 {
-	queue(ctx, addr, flags, PEND_REF);
+	struct builder *b = ctx;
+
+	/* The hash slot's miss starts now, long before the flush needs it. */
+	__builtin_prefetch(phi_graph_home(&b->h->g, addr));
+	queue(b, addr, flags, PEND_REF);
 }
 
 static void add_root(struct builder *b, uint64_t addr, enum phi_root_kind k,
@@ -386,7 +393,7 @@ static void gc_successors(struct builder *b, uint32_t end)
 				p + (uint64_t)L(GCHEAD_SIZE), 0, PEND_REF
 			};
 	}
-	prefetch_lookups(b, batch, nb);
+	prefetch_lookups(b, batch, nb, false);
 	for (unsigned k = 0; k < nb; k++)
 		if (phi_graph_find(g, batch[k].addr) == PHI_NONE)
 			gc_chain(b, batch[k].addr - (uint64_t)L(GCHEAD_SIZE));
