@@ -53,11 +53,12 @@ static int rehash(struct phi_graph *g, uint64_t nslots)
 	g->slots = s;
 	g->mask = nslots - 1;
 	for (size_t i = 0; i < g->n; i++) {
-		uint64_t h = phi_addr_hash(g->addr[i]) & g->mask;
+		uint64_t hash = phi_addr_hash(g->addr[i]);
+		uint64_t h = hash & g->mask;
 
 		while (s[h])
 			h = (h + 1) & g->mask;
-		s[h] = (uint32_t)i + 1;
+		s[h] = phi_slot_make((uint32_t)i, hash);
 	}
 	return 0;
 }
@@ -101,7 +102,8 @@ void phi_graph_release(struct phi_graph *g)
 uint32_t phi_graph_find_slot(const struct phi_graph *g, uint64_t addr,
 			     uint64_t *slot)
 {
-	uint64_t h = phi_addr_hash(addr) & g->mask;
+	uint64_t hash = phi_addr_hash(addr), h = hash & g->mask;
+	uint32_t tag = phi_slot_tag(hash);
 
 	for (;;) {
 		uint32_t v = g->slots[h];
@@ -110,8 +112,9 @@ uint32_t phi_graph_find_slot(const struct phi_graph *g, uint64_t addr,
 			*slot = h;
 			return PHI_NONE;
 		}
-		if (g->addr[v - 1] == addr)
-			return v - 1;
+		if ((v & ~PHI_SLOT_INDEX_MASK) == tag &&
+		    g->addr[phi_slot_index(v)] == addr)
+			return phi_slot_index(v);
 		h = (h + 1) & g->mask;
 	}
 }
@@ -130,7 +133,7 @@ uint32_t phi_graph_insert(struct phi_graph *g, uint64_t addr, uint64_t slot)
 	g->refcnt32[i] = 0;
 	g->type[i] = PHI_NONE;
 	g->flags[i] = 0;
-	g->slots[slot] = i + 1;
+	g->slots[slot] = phi_slot_make(i, phi_addr_hash(addr));
 	if (2 * g->n > g->mask + 1 && rehash(g, (g->mask + 1) * 2) < 0) {
 		/* Keep the table valid: undo the insertion. */
 		g->slots[slot] = 0;

@@ -112,6 +112,23 @@ static void prefetch_image(const struct phi_image *img, uint64_t addr)
 		__builtin_prefetch(p);
 }
 
+/* The first slot of addr's probe run whose tag matches (its node is
+ * most likely addr's), or 0 when an empty slot comes first (addr is most
+ * likely new); a few slots at most, in the cache line just prefetched. */
+static uint32_t probe_hint(const struct phi_graph *g, uint64_t addr)
+{
+	uint64_t hash = phi_addr_hash(addr), h = hash & g->mask;
+	uint32_t tag = phi_slot_tag(hash);
+
+	for (int k = 0; k < 4; k++, h = (h + 1) & g->mask) {
+		uint32_t v = g->slots[h];
+
+		if (!v || (v & ~PHI_SLOT_INDEX_MASK) == tag)
+			return v;
+	}
+	return 0;
+}
+
 /* Prefetch what add_object will read for these addresses: first every
  * hash slot (unless `queued`: on_ref did it as each was met), then what
  * each slot leads to (the node's address to compare, or for an empty
@@ -131,10 +148,9 @@ static void prefetch_lookups(const struct builder *b,
 
 		if (r[k].what == PEND_NODE)
 			continue;
-		v = *phi_graph_home(g, r[k].addr);
-
+		v = probe_hint(g, r[k].addr);
 		if (v)
-			__builtin_prefetch(&g->addr[v - 1]);
+			__builtin_prefetch(&g->addr[phi_slot_index(v)]);
 		else
 			prefetch_image(b->img, r[k].addr);
 	}

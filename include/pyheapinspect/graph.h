@@ -65,7 +65,10 @@ struct phi_graph {
 	uint32_t *edge_start;    /* n + 1 entries once finished */
 	uint32_t *edges;
 	uint64_t nedges, edge_cap;
-	/* Open addressing, value = index + 1, 0 = empty. */
+	/* Open addressing: 0 = empty, else index + 1 in the low 30 bits and
+	 * two more bits of the address's hash above (phi_slot_make), so
+	 * that three probes in four that meet another address are told
+	 * apart without reading its addr[] entry, a cache miss. */
 	uint32_t *slots;
 	uint64_t mask;
 };
@@ -105,6 +108,24 @@ static inline uint64_t phi_addr_hash(uint64_t a)
 	a *= 0xff51afd7ed558ccdULL;
 	a ^= a >> 33;
 	return a;
+}
+
+#define PHI_SLOT_INDEX_MASK 0x3fffffffu
+
+static inline uint32_t phi_slot_tag(uint64_t hash)
+{
+	return (uint32_t)(hash >> 62) << 30;
+}
+
+static inline uint32_t phi_slot_make(uint32_t index, uint64_t hash)
+{
+	return (index + 1) | phi_slot_tag(hash);
+}
+
+/* The node index a non-empty slot holds. */
+static inline uint32_t phi_slot_index(uint32_t v)
+{
+	return (v & PHI_SLOT_INDEX_MASK) - 1;
 }
 
 /* Where a lookup of addr starts: a caller that looks up many addresses
