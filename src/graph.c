@@ -99,26 +99,6 @@ void phi_graph_release(struct phi_graph *g)
 	memset(g, 0, sizeof(*g));
 }
 
-uint32_t phi_graph_find_slot(const struct phi_graph *g, uint64_t addr,
-			     uint64_t *slot)
-{
-	uint64_t hash = phi_addr_hash(addr), h = hash & g->mask;
-	uint32_t tag = phi_slot_tag(hash);
-
-	for (;;) {
-		uint32_t v = g->slots[h];
-
-		if (!v) {
-			*slot = h;
-			return PHI_NONE;
-		}
-		if ((v & ~PHI_SLOT_INDEX_MASK) == tag &&
-		    g->addr[phi_slot_index(v)] == addr)
-			return phi_slot_index(v);
-		h = (h + 1) & g->mask;
-	}
-}
-
 uint32_t phi_graph_insert(struct phi_graph *g, uint64_t addr, uint64_t slot)
 {
 	uint32_t i;
@@ -145,7 +125,7 @@ uint32_t phi_graph_insert(struct phi_graph *g, uint64_t addr, uint64_t slot)
 
 uint32_t phi_graph_add(struct phi_graph *g, uint64_t addr, bool *added)
 {
-	uint64_t slot;
+	uint64_t slot = 0;
 	uint32_t i = phi_graph_find_slot(g, addr, &slot);
 
 	*added = false;
@@ -158,29 +138,25 @@ uint32_t phi_graph_add(struct phi_graph *g, uint64_t addr, bool *added)
 
 uint32_t phi_graph_find(const struct phi_graph *g, uint64_t addr)
 {
-	uint64_t slot;
+	uint64_t slot = 0;
 
 	return phi_graph_find_slot(g, addr, &slot);
 }
 
-void phi_graph_begin_edges(struct phi_graph *g, uint32_t i)
+int phi_graph_push_edge_grow(struct phi_graph *g, uint32_t target)
 {
-	g->edge_start[i] = (uint32_t)g->nedges;
-}
+	uint64_t ncap = grown(g->edge_cap, MIN_EDGES);
+	uint32_t *e;
 
-int phi_graph_push_edge(struct phi_graph *g, uint32_t target)
-{
-	if (g->nedges >= PHI_MAX_EDGES)
+	if (ncap > PHI_MAX_EDGES)
+		ncap = PHI_MAX_EDGES;
+	if (g->nedges >= ncap)
 		return -1;
-	if (g->nedges == g->edge_cap) {
-		uint64_t ncap = grown(g->edge_cap, MIN_EDGES);
-		uint32_t *e = phi_big_realloc(g->edges, ncap * sizeof(*e));
-
-		if (!e)
-			return -1;
-		g->edges = e;
-		g->edge_cap = ncap;
-	}
+	e = phi_big_realloc(g->edges, ncap * sizeof(*e));
+	if (!e)
+		return -1;
+	g->edges = e;
+	g->edge_cap = ncap;
 	g->edges[g->nedges++] = target;
 	return 0;
 }

@@ -74,7 +74,7 @@ static uint32_t add_object(struct builder *b, uint64_t addr)
 {
 	struct phi_graph *g = &b->h->g;
 	int64_t refcnt;
-	uint64_t type, slot;
+	uint64_t type, slot = 0;
 	uint32_t i, tidx;
 
 	i = phi_graph_find_slot(g, addr, &slot);

@@ -150,14 +150,47 @@ uint32_t phi_graph_add(struct phi_graph *g, uint64_t addr, bool *added);
  * between them with one probe of the hash: find gives the index, or
  * PHI_NONE and the free slot; insert adds addr at that slot (nothing may
  * be added in between). */
-uint32_t phi_graph_find_slot(const struct phi_graph *g, uint64_t addr,
-			     uint64_t *slot);
+static inline uint32_t phi_graph_find_slot(const struct phi_graph *g,
+					   uint64_t addr, uint64_t *slot)
+{
+	uint64_t hash = phi_addr_hash(addr), h = hash & g->mask;
+	uint32_t tag = phi_slot_tag(hash);
+
+	for (;;) {
+		uint32_t v = g->slots[h];
+
+		if (!v) {
+			*slot = h;
+			return PHI_NONE;
+		}
+		if ((v & ~PHI_SLOT_INDEX_MASK) == tag &&
+		    g->addr[phi_slot_index(v)] == addr)
+			return phi_slot_index(v);
+		h = (h + 1) & g->mask;
+	}
+}
+
 uint32_t phi_graph_insert(struct phi_graph *g, uint64_t addr, uint64_t slot);
 
 /* Edges: open node i's list (must be called for i = 0, 1, 2... in order),
  * push targets, then phi_graph_finish after the last node. */
-void phi_graph_begin_edges(struct phi_graph *g, uint32_t i);
-int phi_graph_push_edge(struct phi_graph *g, uint32_t target);
+static inline void phi_graph_begin_edges(struct phi_graph *g, uint32_t i)
+{
+	g->edge_start[i] = (uint32_t)g->nedges;
+}
+
+/* The slow path of phi_graph_push_edge: grow the array first. */
+int phi_graph_push_edge_grow(struct phi_graph *g, uint32_t target);
+
+/* 0, or -1 when out of memory or past PHI_MAX_EDGES. */
+static inline int phi_graph_push_edge(struct phi_graph *g, uint32_t target)
+{
+	if (g->nedges == g->edge_cap)
+		return phi_graph_push_edge_grow(g, target);
+	g->edges[g->nedges++] = target;
+	return 0;
+}
+
 void phi_graph_finish(struct phi_graph *g);
 
 static inline uint64_t phi_graph_degree(const struct phi_graph *g,
