@@ -1,9 +1,13 @@
-/* Heap enumeration.  Roots and GC-list objects seed the node array; then
- * nodes are decoded in index order, and every referent not seen yet is
- * appended, so the loop is a breadth-first walk with no recursion and the
- * edges come out in CSR order.  Every object is validated before it
- * becomes a node: aligned, header in the image, refcount positive, type
- * a valid type object. */
+/* Heap enumeration.  Roots seed the node array; then nodes are decoded in
+ * index order, and every referent not seen yet is appended, so the loop
+ * is a breadth-first walk with no recursion and the edges come out in
+ * CSR order.  The objects only the GC lists hold come last (gc_heads).
+ * Every object is validated before it becomes a node: aligned, header
+ * in the image, refcount positive, type a valid type object.
+ *
+ * Nearly all the time goes to cache misses on the address hash and the
+ * image, so the lookups are queued and done in batches, with prefetches
+ * ahead of them (docs/performance.md). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,7 +55,7 @@ struct builder {
 	uint64_t last_type_addr; /* the last type met, and its index */
 	uint32_t last_type;
 	bool oom;
-	struct pending_ref pend[REF_BATCH]; /* referents of `cur` */
+	struct pending_ref pend[REF_BATCH]; /* steps not done yet */
 	unsigned npend;
 	/* GC lists: every list head, and the walk's progress. */
 	uint64_t heads[4 * PHI_MAX_INTERPS];
