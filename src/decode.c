@@ -17,6 +17,10 @@
 struct ctx {
 	struct phi_decoder *d;
 	uint64_t addr;
+	/* The object's fixed part in the image, as far as the image holds
+	 * it: fields inside it are read without a lookup each. */
+	const unsigned char *obj;
+	uint64_t objlen;
 	const struct phi_type *ty;
 	phi_visit_fn visit;
 	void *vctx;
@@ -26,6 +30,10 @@ static uint64_t rd(const struct ctx *c, int64_t off)
 {
 	uint64_t v = 0;
 
+	if (off >= 0 && c->objlen >= 8 && (uint64_t)off <= c->objlen - 8) {
+		memcpy(&v, c->obj + off, 8);
+		return v;
+	}
 	if (!phi_image_u64(c->d->img, c->addr + (uint64_t)off, &v))
 		c->d->bad_fields++;
 	return v;
@@ -533,7 +541,14 @@ void phi_decode(struct phi_decoder *d, uint64_t addr,
 	struct ctx c = { .d = d, .addr = addr, .ty = ty, .visit = visitfn,
 			 .vctx = vctx };
 	uint64_t gchead = (uint64_t)PHI_L(d->lay, GCHEAD_SIZE), next = 0;
+	uint64_t fixed = ty->basicsize > 0 ? (uint64_t)ty->basicsize : 0;
 
+	c.objlen = phi_image_avail(d->img, addr);
+	if (c.objlen > fixed)
+		c.objlen = fixed;
+	c.obj = c.objlen ? phi_image_ptr(d->img, addr, c.objlen) : NULL;
+	if (!c.obj)
+		c.objlen = 0;
 	memset(out, 0, sizeof(*out));
 	out->opaque = ty->kind == PHI_K_OPAQUE;
 	out->size = by_kind(&c);

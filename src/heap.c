@@ -72,6 +72,21 @@ static uint64_t rd(const struct builder *b, uint64_t addr)
 	return v;
 }
 
+/* ob_refcnt and ob_type of the object at addr, in one image lookup. */
+static bool read_header(const struct builder *b, uint64_t addr,
+			int64_t *refcnt, uint64_t *type)
+{
+	uint64_t r = (uint64_t)L(OB_REFCNT), t = (uint64_t)L(OB_TYPE);
+	uint64_t len = (r > t ? r : t) + 8;
+	const unsigned char *p = phi_image_ptr(b->img, addr, len);
+
+	if (!p)
+		return false;
+	memcpy(refcnt, p + r, 8);
+	memcpy(type, p + t, 8);
+	return true;
+}
+
 /* The node of the object at addr, added if new; PHI_NONE when addr is
  * not a valid object. */
 static uint32_t add_object(struct builder *b, uint64_t addr)
@@ -84,8 +99,7 @@ static uint32_t add_object(struct builder *b, uint64_t addr)
 	i = phi_graph_find_slot(g, addr, &slot);
 	if (i != PHI_NONE)
 		return i;
-	if ((addr & 7) || !phi_image_i64(b->img, addr + L(OB_REFCNT), &refcnt) ||
-	    !phi_image_u64(b->img, addr + L(OB_TYPE), &type) || refcnt <= 0)
+	if ((addr & 7) || !read_header(b, addr, &refcnt, &type) || refcnt <= 0)
 		return PHI_NONE;
 	/* Objects of one type come in runs: skip the type table's hash. */
 	if (type == b->last_type_addr) {

@@ -52,6 +52,25 @@ static bool add_size(uint64_t *a, uint64_t b)
 	return true;
 }
 
+static bool read_ascii_header(const struct phi_image *img,
+			      const struct phi_layout *lay, uint64_t addr,
+			      uint64_t *length, uint32_t *state, uint64_t *wstr)
+{
+	uint64_t size = (uint64_t)L(ASCII_SIZE);
+	const unsigned char *p = phi_image_ptr(img, addr, (size_t)size);
+
+	/* The fields must lie inside the header: a layout loaded from a
+	 * snapshot is untrusted too. */
+	if (!p || (uint64_t)L(ASCII_LENGTH) + 8 > size ||
+	    (uint64_t)L(ASCII_STATE) + 4 > size ||
+	    (uint64_t)L(ASCII_WSTR) + 8 > size)
+		return false;
+	memcpy(length, p + L(ASCII_LENGTH), 8);
+	memcpy(state, p + L(ASCII_STATE), 4);
+	memcpy(wstr, p + L(ASCII_WSTR), 8);
+	return true;
+}
+
 bool phi_str_read(const struct phi_image *img, const struct phi_layout *lay,
 		  uint64_t addr, struct phi_str *out)
 {
@@ -60,12 +79,9 @@ bool phi_str_read(const struct phi_image *img, const struct phi_layout *lay,
 	bool compact_ascii;
 
 	memset(out, 0, sizeof(*out));
-	/* The PyASCIIObject header, which every variant starts with. */
-	if (!phi_image_ptr(img, addr, (size_t)L(ASCII_SIZE)) ||
-	    !phi_image_u64(img, addr + L(ASCII_LENGTH),
-			   &length) ||
-	    !phi_image_u32(img, addr + L(ASCII_STATE), &state) ||
-	    !phi_image_u64(img, addr + L(ASCII_WSTR), &wstr))
+	/* The PyASCIIObject header, which every variant starts with (one
+	 * image lookup: this runs for every str of the heap). */
+	if (!read_ascii_header(img, lay, addr, &length, &state, &wstr))
 		return false;
 
 	out->interned = ST_INTERNED(state);
