@@ -233,8 +233,10 @@ static void on_ref(void *ctx, uint64_t addr, uint32_t flags)
 {
 	struct builder *b = ctx;
 
-	/* The hash slot's miss starts now, long before the flush needs it. */
+	/* The misses start now, long before the flush needs the lines: the
+	 * hash slot, and the header of the object in case it is new. */
 	__builtin_prefetch(phi_graph_home(&b->h->g, addr));
+	prefetch_image(b->img, addr);
 	queue(b, addr, flags, PEND_REF);
 }
 
