@@ -7,6 +7,8 @@
  * populated instead (a quarter of the cost of faulting page by page).
  * Under AddressSanitizer every block comes from malloc, whose red zones
  * catch overruns that a private mapping would let through. */
+#include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,7 +46,7 @@ struct header {
 	size_t bytes;   /* asked for (for calloc'd blocks) */
 };
 
-void phi_populate(void *p, size_t len)
+static void populate_now(void *p, size_t len)
 {
 	uintptr_t start = ((uintptr_t)p + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
 	uintptr_t end = ((uintptr_t)p + len) & ~(uintptr_t)(PAGE - 1);
@@ -81,6 +83,11 @@ static void *from_calloc(size_t bytes)
 
 #ifdef PHI_BIGMEM_MALLOC
 void *phi_big_alloc(size_t bytes)
+{
+	return from_calloc(bytes);
+}
+
+void *phi_big_alloc_now(size_t bytes)
 {
 	return from_calloc(bytes);
 }
@@ -137,17 +144,100 @@ static size_t map_len_for(size_t bytes)
 	return (bytes + HEADER + PAGE - 1) & ~(PAGE - 1);
 }
 
-/* [from, to) of a mapping is new: huge pages will fault in as it is
- * touched, or, without THP, populate it now. */
-static void prepare(unsigned char *base, size_t from, size_t to)
+/* Fresh mappings are faulted in by a thread of their own, ahead of the
+ * code that will write them: the walk fills the graph's arrays front to
+ * back over hundreds of milliseconds, while the other CPU has little to
+ * do, and the kernel's zeroing of fresh pages is much of a run's time
+ * on a VM (docs/performance.md).  Whoever touches a page first faults
+ * it; a range freed or moved meanwhile makes madvise fail, which is
+ * fine: the ranges are hints. */
+#define QUEUE_LEN 64
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct {
+		uintptr_t start;
+		size_t len;
+	} q[QUEUE_LEN];
+	unsigned head, tail; /* q[head % QUEUE_LEN] is the next to do */
+	bool started, failed;
+} pf = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *prefaulter(void *arg)
 {
+	(void)arg;
+	for (;;) {
+		uintptr_t start;
+		size_t len;
+
+		pthread_mutex_lock(&pf.mu);
+		while (pf.head == pf.tail)
+			pthread_cond_wait(&pf.cv, &pf.mu);
+		start = pf.q[pf.head % QUEUE_LEN].start;
+		len = pf.q[pf.head % QUEUE_LEN].len;
+		pf.head++;
+		pthread_mutex_unlock(&pf.mu);
+		populate_now((void *)start, len);
+	}
+	return NULL;
+}
+
+/* Started on first use, with every signal blocked: the handlers that
+ * thaw the target must run on the thread that froze it. */
+static bool start_prefaulter(void)
+{
+	sigset_t all, old;
+	pthread_t th;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&th, NULL, prefaulter, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
+		return false;
+	pthread_detach(th);
+	return true;
+}
+
+/* Queue [start, start + len) for the prefaulter; false when it can not
+ * take it (no thread, queue full), and the caller's first touches will
+ * fault the pages in. */
+static bool prefault_async(void *start, size_t len)
+{
+	bool queued = false;
+
+	pthread_mutex_lock(&pf.mu);
+	if (!pf.started && !pf.failed) {
+		pf.started = start_prefaulter();
+		pf.failed = !pf.started;
+	}
+	if (pf.started && pf.tail - pf.head < QUEUE_LEN) {
+		pf.q[pf.tail % QUEUE_LEN].start = (uintptr_t)start;
+		pf.q[pf.tail % QUEUE_LEN].len = len;
+		pf.tail++;
+		pthread_cond_signal(&pf.cv);
+		queued = true;
+	}
+	pthread_mutex_unlock(&pf.mu);
+	return queued;
+}
+
+/* [from, to) of a mapping is new: in huge pages where the kernel gives
+ * them, and faulted in now, or ahead by the prefaulter (without THP and
+ * without the thread, now too). */
+static void prepare(unsigned char *base, size_t from, size_t to, bool now)
+{
+	bool thp = thp_on();
+
 	from &= ~(PAGE - 1);
 	if (to <= from)
 		return;
-	if (thp_on())
+	if (thp)
 		madvise(base + from, to - from, MADV_HUGEPAGE);
-	else
-		phi_populate(base + from, to - from);
+	if (now || (!prefault_async(base + from, to - from) && !thp))
+		populate_now(base + from, to - from);
 }
 
 /* len bytes starting on a huge-page boundary: map HUGE more and trim. */
@@ -171,7 +261,7 @@ static unsigned char *map_aligned(size_t len)
 	return start;
 }
 
-void *phi_big_alloc(size_t bytes)
+static void *alloc_mapped(size_t bytes, bool now)
 {
 	size_t len = map_len_for(bytes);
 	unsigned char *base;
@@ -183,9 +273,19 @@ void *phi_big_alloc(size_t bytes)
 	base = map_aligned(len);
 	if (!base)
 		return NULL;
-	prepare(base, 0, len);
+	prepare(base, 0, len, now);
 	((struct header *)base)->map_len = len;
 	return base + HEADER;
+}
+
+void *phi_big_alloc(size_t bytes)
+{
+	return alloc_mapped(bytes, false);
+}
+
+void *phi_big_alloc_now(size_t bytes)
+{
+	return alloc_mapped(bytes, true);
 }
 
 /* A calloc'd block that outgrew it: into a mapping. */
@@ -231,7 +331,7 @@ void *phi_big_realloc(void *p, size_t bytes)
 		return NULL;
 	/* Pages beyond the old length are fresh zero pages. */
 	if (len > old)
-		prepare(nbase, old, len);
+		prepare(nbase, old, len, false);
 	((struct header *)nbase)->map_len = len;
 	return nbase + HEADER;
 }

@@ -192,18 +192,6 @@ static int keep_runs(struct phi_image *img, unsigned char *buf,
 	return rc;
 }
 
-/* A buffer for a copy: faulted in beforehand, in one call per chunk, which
- * is much faster than one fault per page during the copy (most of a
- * first copy's time otherwise). */
-static unsigned char *alloc_populated(size_t len)
-{
-	unsigned char *buf = phi_big_alloc(len);
-
-	if (buf)
-		phi_populate(buf, len);
-	return buf;
-}
-
 /* The buffer of reuse's segment for exactly region r, now ours. */
 static unsigned char *take_buffer(struct phi_image *reuse,
 				  const struct region *r)
@@ -324,8 +312,10 @@ int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
 		size_t len = (size_t)(reg[i].end - reg[i].start);
 
 		bufs[i] = take_buffer(reuse, &reg[i]);
+		/* Faulted in before the copy, in huge pages: a fault per 4
+		 * KiB page during the copy would be most of its time. */
 		if (!bufs[i])
-			bufs[i] = alloc_populated(len);
+			bufs[i] = phi_big_alloc_now(len);
 		if (!bufs[i]) {
 			rc = phi_error_set(err, PHI_E_NO_MEMORY,
 					   "out of memory copying a %zu-byte "

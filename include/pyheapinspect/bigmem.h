@@ -8,7 +8,8 @@
  * and fill it, against 230 ms in 4 KiB pages, or 77 ms in 4 KiB pages
  * populated by MADV_POPULATE_WRITE, which is the fallback when THP is
  * off).  THP is usually in `madvise` mode, so malloc's memory never
- * gets huge pages. */
+ * gets huge pages.  A thread of bigmem's own faults new memory in ahead
+ * of its use (bigmem.c). */
 #ifndef PYHEAPINSPECT_BIGMEM_H
 #define PYHEAPINSPECT_BIGMEM_H
 
@@ -17,6 +18,10 @@
 /* Zeroed memory of at least `bytes` bytes, 64-byte aligned; NULL when
  * out of memory.  Small blocks come from calloc. */
 void *phi_big_alloc(size_t bytes);
+
+/* The same, faulted in before it returns: for a buffer about to be
+ * written in full at once (a copy of the target's memory). */
+void *phi_big_alloc_now(size_t bytes);
 
 /* nmemb * size zeroed bytes; NULL also when the product overflows. */
 void *phi_big_calloc(size_t nmemb, size_t size);
@@ -28,10 +33,5 @@ void *phi_big_realloc(void *p, size_t bytes);
 
 /* For blocks from the functions above only; NULL is fine. */
 void phi_big_free(void *p);
-
-/* Fault in the whole pages of [p, p + len) now, for memory about to be
- * written in full (MADV_POPULATE_WRITE, in chunks; nothing on kernels
- * before 5.14). */
-void phi_populate(void *p, size_t len);
 
 #endif
