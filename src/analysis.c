@@ -9,6 +9,7 @@
  * finds the duplicates itself.  The image's segment cache is per
  * thread. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -137,6 +138,20 @@ static void graph_chain(struct chain *c)
 		ok(c, S_MEASURE, measure_named(a, h, c->img, c->t, &c->err));
 }
 
+/* With every signal blocked, so that they reach the main thread, where
+ * the handlers expect to run. */
+static bool start_thread(pthread_t *th, struct chain *dc)
+{
+	sigset_t all, old;
+	bool ok;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	ok = pthread_create(th, NULL, dups_chain, dc) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return ok;
+}
+
 int phi_analysis_run(struct phi_analysis *a, const struct phi_heap *h,
 		     const struct phi_image *img, const struct phi_target *t,
 		     const struct phi_runtime *rt,
@@ -153,7 +168,7 @@ int phi_analysis_run(struct phi_analysis *a, const struct phi_heap *h,
 	/* Names first: a typo fails before any long computation. */
 	if (!ok(&gc, S_NAMES, resolve_named(a, h, img, t, rt, o, &gc.err)))
 		goto out;
-	threaded = pthread_create(&th, NULL, dups_chain, &dc) == 0;
+	threaded = start_thread(&th, &dc);
 	graph_chain(&gc);
 	if (threaded)
 		pthread_join(th, NULL);
