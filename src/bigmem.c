@@ -3,8 +3,10 @@
  * A 64-byte header before the data records the block's origin, so the
  * calls look like malloc's.  A mapping starts on a 2 MiB boundary and is
  * advised MADV_HUGEPAGE; growth uses mremap, which moves page tables
- * instead of copying data.  When the kernel has THP off, mappings are
- * populated instead (a quarter of the cost of faulting page by page).
+ * instead of copying data.  New ranges are faulted in ahead of use by
+ * the prefaulter thread below, or at once by phi_big_alloc_now; with
+ * neither THP nor the thread, they are populated at once (a quarter of
+ * the cost of faulting page by page).
  * Under AddressSanitizer every block comes from malloc, whose red zones
  * catch overruns that a private mapping would let through. */
 #include <pthread.h>
