@@ -2,7 +2,6 @@
  * fills it with as few syscalls as possible. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "pyheapinspect/bigmem.h"

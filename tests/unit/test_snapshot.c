@@ -431,6 +431,18 @@ static void test_round_trip(void **state)
 	free(seg_big);
 }
 
+
+/* A target with no process behind it: pid, version 3.10.micro, the
+ * built-in layouts, no symbols. */
+static void bare_target(struct phi_target *t, pid_t pid, int micro)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->version = (struct phi_version){ 3, 10, micro, "" };
+	snprintf(t->version.text, sizeof(t->version.text), "3.10.%d", micro);
+	phi_layout_builtin(&t->layout);
+	phi_reader_init(&t->reader, pid);
+}
 /* An empty image and a target without layouts from DWARF. */
 static void test_round_trip_empty(void **state)
 {
@@ -440,12 +452,8 @@ static void test_round_trip_empty(void **state)
 	char *path = temp_path();
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
 	memset(&cap, 0, sizeof(cap));
-	t.pid = 1;
-	t.version = (struct phi_version){ 3, 10, 0, "3.10.0" };
-	phi_layout_builtin(&t.layout);
-	phi_reader_init(&t.reader, 1);
+	bare_target(&t, 1, 0);
 	assert_int_equal(phi_snapshot_save(path, &t, &cap, &err), 0);
 	assert_int_equal(phi_snapshot_load(path, 1, &u, &cup, &err), 0);
 	assert_int_equal(cup.img.n, 0);
@@ -514,11 +522,7 @@ static void test_status_round_trips(void **state)
 		struct phi_capture *c = &cases[k], cup;
 		struct phi_error err = { 0 };
 
-		memset(&t, 0, sizeof(t));
-		t.pid = 77;
-		t.version = (struct phi_version){ 3, 10, 2, "3.10.2" };
-		phi_layout_builtin(&t.layout);
-		phi_reader_init(&t.reader, 77);
+		bare_target(&t, 77, 2);
 		phi_image_init(&c->img);
 		if (phi_snapshot_save(path, &t, c, &err))
 			fail_msg("save case %zu: %s", k, err.msg);
@@ -680,12 +684,8 @@ static void test_truncated_file(void **state)
 	size_t len;
 
 	(void)state;
-	memset(&t, 0, sizeof(t));
 	memset(&cap, 0, sizeof(cap));
-	t.pid = 99;
-	t.version = (struct phi_version){ 3, 10, 4, "3.10.4" };
-	phi_layout_builtin(&t.layout);
-	phi_reader_init(&t.reader, 99);
+	bare_target(&t, 99, 4);
 	fill(data, sizeof(data), 9);
 	assert_int_equal(phi_image_add(&cap.img, 0x10000, data, sizeof(data),
 				       false, &err), 0);
