@@ -563,15 +563,6 @@ void phi_decode(struct phi_decoder *d, uint64_t addr,
 	}
 }
 
-static void prefetch_at(const struct phi_decoder *d, uint64_t addr,
-			unsigned lines)
-{
-	const unsigned char *p = phi_image_ptr(d->img, addr, 1);
-
-	for (unsigned k = 0; p && k < lines; k++)
-		__builtin_prefetch(p + 64 * k);
-}
-
 void phi_decode_prefetch(const struct phi_decoder *d, uint64_t addr,
 			 const struct phi_type *ty)
 {
@@ -580,17 +571,17 @@ void phi_decode_prefetch(const struct phi_decoder *d, uint64_t addr,
 	switch (ty->kind) {
 	case PHI_K_LIST:
 		if (phi_image_u64(d->img, addr + PHI_L(d->lay, LIST_ITEM), &p))
-			prefetch_at(d, p, 1);
+			phi_image_prefetch(d->img, p, 1);
 		break;
 	case PHI_K_DICT:
 	case PHI_K_ODICT:
 	case PHI_K_DEFDICT:
 		/* The keys object: its header, indices and first entries. */
 		if (phi_image_u64(d->img, addr + PHI_L(d->lay, DICT_KEYS), &p))
-			prefetch_at(d, p, 3);
+			phi_image_prefetch(d->img, p, 3);
 		if (phi_image_u64(d->img, addr + PHI_L(d->lay, DICT_VALUES),
 				  &p) && p)
-			prefetch_at(d, p, 1);
+			phi_image_prefetch(d->img, p, 1);
 		break;
 	default:
 		break;

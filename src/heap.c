@@ -122,14 +122,6 @@ static uint32_t add_object(struct builder *b, uint64_t addr)
 	return i;
 }
 
-static void prefetch_image(const struct phi_image *img, uint64_t addr)
-{
-	const void *p = phi_image_ptr(img, addr, 1);
-
-	if (p)
-		__builtin_prefetch(p);
-}
-
 /* The first slot of addr's probe run whose tag matches (its node is
  * most likely addr's), or 0 when an empty slot comes first (addr is most
  * likely new); a few slots at most, in the cache line just prefetched. */
@@ -170,7 +162,7 @@ static void prefetch_lookups(const struct builder *b,
 		if (v)
 			__builtin_prefetch(&g->addr[phi_slot_index(v)]);
 		else
-			prefetch_image(b->img, r[k].addr);
+			phi_image_prefetch(b->img, r[k].addr, 1);
 	}
 }
 
@@ -236,7 +228,7 @@ static void on_ref(void *ctx, uint64_t addr, uint32_t flags)
 	/* The misses start now, long before the flush needs the lines: the
 	 * hash slot, and the header of the object in case it is new. */
 	__builtin_prefetch(phi_graph_home(&b->h->g, addr));
-	prefetch_image(b->img, addr);
+	phi_image_prefetch(b->img, addr, 1);
 	queue(b, addr, flags, PEND_REF);
 }
 
@@ -420,7 +412,8 @@ static void gc_successors(struct builder *b, uint32_t end)
 		uint64_t p;
 
 		if (j + LOOKAHEAD < end)
-			prefetch_image(b->img, g->addr[j + LOOKAHEAD] + next_off);
+			phi_image_prefetch(b->img,
+					   g->addr[j + LOOKAHEAD] + next_off, 1);
 		if (!(g->flags[j] & PHI_NODE_TRACKED))
 			continue;
 		p = rd(b, g->addr[j] + next_off);
@@ -470,7 +463,7 @@ static void prefetch_ahead(const struct builder *b, uint32_t i)
 	const struct phi_graph *g = &b->h->g;
 
 	if (i + LOOKAHEAD < g->n)
-		prefetch_image(b->img, g->addr[i + LOOKAHEAD]);
+		phi_image_prefetch(b->img, g->addr[i + LOOKAHEAD], 1);
 	if (i + LOOKAHEAD2 < g->n)
 		phi_decode_prefetch(&b->dec, g->addr[i + LOOKAHEAD2],
 				    &b->h->types.v[g->type[i + LOOKAHEAD2]]);

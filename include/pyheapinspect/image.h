@@ -72,6 +72,17 @@ const void *phi_image_ptr(const struct phi_image *img, uint64_t addr,
 /* Bytes readable from addr up to the end of its segment (0 if none). */
 size_t phi_image_avail(const struct phi_image *img, uint64_t addr);
 
+/* Start loading `lines` cache lines of the image at addr (nothing when
+ * addr is not in it): the decoders prefetch what they will read soon. */
+static inline void phi_image_prefetch(const struct phi_image *img,
+				      uint64_t addr, unsigned lines)
+{
+	const unsigned char *p = phi_image_ptr(img, addr, 1);
+
+	for (unsigned k = 0; p && k < lines; k++)
+		__builtin_prefetch(p + 64 * k);
+}
+
 static inline bool phi_image_u64(const struct phi_image *img, uint64_t addr,
 				 uint64_t *out)
 {
