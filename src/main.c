@@ -11,16 +11,17 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "pyheapinspect/analysis.h"
-#include "pyheapinspect/capture.h"
-#include "pyheapinspect/dump.h"
-#include "pyheapinspect/freeze.h"
-#include "pyheapinspect/heap.h"
-#include "pyheapinspect/report.h"
-#include "pyheapinspect/runtime.h"
-#include "pyheapinspect/smallints.h"
-#include "pyheapinspect/snapshot.h"
-#include "pyheapinspect/target.h"
+#include "pyheapinspect/analysis/analysis.h"
+#include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/cpython/heap.h"
+#include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/report/dump.h"
+#include "pyheapinspect/report/json.h"
+#include "pyheapinspect/report/text.h"
+#include "pyheapinspect/source/proc/freeze.h"
+#include "pyheapinspect/source/proc/process.h"
+#include "pyheapinspect/source/snapshot/snapshot.h"
+#include "pyheapinspect/source/source.h"
 
 /* A GC collection in progress rewires the GC lists: wait for its end. */
 #define GC_RETRIES 100
@@ -270,21 +271,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return -1;
 }
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static double progress_t0;
 static bool progress_shown;
 
 /* On a terminal only, and only for work that takes over a second. */
 static void progress(uint64_t done, uint64_t seen)
 {
-	if (now_ms() - progress_t0 < 1000)
+	if (phi_now_ms() - progress_t0 < 1000)
 		return;
 	fprintf(stderr, "\rpyheapinspect: %" PRIu64 " objects decoded, %"
 		PRIu64 " found...", done, seen);
@@ -298,20 +291,21 @@ static void progress_end(void)
 	progress_shown = false;
 }
 
-static void verbose_target(const struct phi_target *t, double layout_ms)
+static void verbose_target(const struct phi_python *py)
 {
 	fprintf(stderr, "pyheapinspect: interpreter in '%s' (opened as '%s'), "
-		"load bias 0x%" PRIx64 "\n", t->object_path, t->open_path,
-		t->bias);
+		"load bias 0x%" PRIx64 "\n", py->object_path, py->open_path,
+		py->bias);
 	fprintf(stderr, "pyheapinspect: _PyRuntime at 0x%" PRIx64
-		", version '%s'\n", t->sym[PHI_S_RUNTIME], t->version.text);
-	if (t->layout.source == PHI_LAYOUT_DWARF)
+		", version '%s'\n", py->runtime, py->version.text);
+	if (py->layout_source == PHI_LAYOUT_DWARF)
 		fprintf(stderr, "pyheapinspect: layouts from DWARF in '%s' "
 			"(%u fields from the built-in table), %.1f ms\n",
-			t->layout.dwarf_path, t->layout.missing, layout_ms);
+			py->layout_path, py->layout_missing, py->layout_ms);
 	else
 		fprintf(stderr, "pyheapinspect: no DWARF found: layouts from "
-			"the built-in CPython 3.10 table\n");
+			"the built-in CPython %s table\n",
+			phi_python_version_name(py));
 }
 
 static bool collecting(const struct phi_runtime *rt)
@@ -322,82 +316,82 @@ static bool collecting(const struct phi_runtime *rt)
 	return false;
 }
 
-/* The layout thread must end before the freeze (see capture.h). */
-struct layout_wait {
-	struct phi_layout_job *job;
-	struct phi_report *rep;
+/* What one run works on, from the source to the report. */
+struct run {
+	struct phi_source src;
+	struct phi_python py;
+	struct phi_capture cap;
+	struct phi_runtime rt;
+	struct phi_report rep;
 };
 
+/* The layout thread must end before the freeze (see source.h). */
 static void wait_layout_thread(void *ctx)
 {
-	struct layout_wait *w = ctx;
-	double t0 = now_ms();
+	struct run *r = ctx;
+	double t0 = phi_now_ms();
 
-	phi_target_layout_wait(w->job);
-	w->rep->layout_wait_ms += now_ms() - t0;
+	phi_python_layout_wait(&r->py);
+	r->rep.layout_wait_ms += phi_now_ms() - t0;
 }
 
 /* The layouts, resolved in their thread while the first capture ran.
- * Nothing before phi_runtime_read reads them: the warm copy, the freeze,
- * the maps and the frozen copy work on addresses and lengths of
+ * Nothing before phi_python_runtime reads them: the warm copy, the
+ * freeze, the maps and the frozen copy work on addresses and lengths of
  * mappings only.  A layout error is the one reported, as when the layouts
  * were resolved before the capture. */
-static int await_layout(struct phi_target *t, const struct options *o,
-			struct phi_layout_job *job, struct phi_report *rep,
+static int await_layout(struct run *r, const struct options *o,
 			int capture_rc, struct phi_error *err)
 {
-	double t0 = now_ms();
-	int rc = phi_target_layout_join(t, job, err);
+	double t0 = phi_now_ms();
+	int rc = phi_python_layout_join(&r->py, err);
 
-	rep->layout_wait_ms += now_ms() - t0;
-	rep->layout_ms = job->ms;
+	r->rep.layout_wait_ms += phi_now_ms() - t0;
+	r->rep.layout_ms = r->py.layout_ms;
 	if (rc < 0)
 		return rc;
 	if (o->verbose)
-		verbose_target(t, rep->layout_ms);
+		verbose_target(&r->py);
 	return capture_rc;
 }
 
 /* Capture, and capture again while the target is inside a GC
- * collection (its lists are rewired then).  The layout job is joined
+ * collection (its lists are rewired then).  The layouts are joined
  * after the first capture, whether it succeeded or not. */
-static int capture_settled(struct phi_target *t, const struct options *o,
-			   struct phi_layout_job *job, struct phi_capture *cap,
-			   struct phi_runtime *rt, struct phi_report *rep,
+static int capture_settled(struct run *r, const struct options *o,
 			   struct phi_error *err)
 {
-	struct layout_wait lw = { job, rep };
 	struct phi_capture_opts co = o->capture;
 
 	co.before_freeze = wait_layout_thread;
-	co.before_freeze_ctx = &lw;
+	co.before_freeze_ctx = r;
 	for (int attempt = 0;; attempt++) {
 		struct timespec wait = { 0, GC_RETRY_MS * 1000000L };
-		int rc = phi_capture_run(t, &co, cap, err);
+		int rc = phi_source_capture(&r->src, &co, &r->cap, err);
 
 		if (attempt == 0)
-			rc = await_layout(t, o, job, rep, rc, err);
+			rc = await_layout(r, o, rc, err);
 		if (rc == 0)
-			rc = phi_runtime_read(rt, &cap->img, t, err);
-		if (rc < 0 || !collecting(rt))
+			rc = phi_python_runtime(&r->py, &r->cap.img, &r->rt,
+						err);
+		if (rc < 0 || !collecting(&r->rt))
 			return rc;
 		if (o->verbose)
 			fprintf(stderr, "pyheapinspect: process %d is inside a "
-				"GC collection, retrying\n", (int)t->pid);
-		phi_capture_release(cap);
+				"GC collection, retrying\n", (int)r->src.pid);
+		phi_capture_release(&r->cap);
 		if (attempt == GC_RETRIES)
 			return phi_error_set(err, PHI_E_TIMEOUT,
 					     "process %d stayed inside a GC "
 					     "collection for %d ms: try again",
-					     (int)t->pid,
+					     (int)r->src.pid,
 					     GC_RETRIES * GC_RETRY_MS);
 		nanosleep(&wait, NULL);
 	}
 }
 
 static int write_dump(const struct options *o, const struct phi_heap *h,
-		      const struct phi_capture *cap,
-		      const struct phi_target *t, struct phi_error *err)
+		      struct phi_error *err)
 {
 	FILE *f = strcmp(o->dump, "-") == 0 ? stdout : fopen(o->dump, "we");
 	int rc;
@@ -405,40 +399,54 @@ static int write_dump(const struct options *o, const struct phi_heap *h,
 	if (!f)
 		return phi_error_set(err, PHI_E_IO, "cannot create '%s': %s",
 				     o->dump, strerror(errno));
-	rc = phi_dump_jsonl(f, h, &cap->img, &t->layout, err);
+	rc = phi_dump_jsonl(f, h, err);
 	if (f != stdout && fclose(f) != 0 && rc == 0)
 		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
 				   o->dump, strerror(errno));
 	return rc;
 }
 
-static int analyse_and_report(const struct options *o,
-			      struct phi_target *t, struct phi_capture *cap,
-			      const struct phi_runtime *rt,
-			      struct phi_report *rep, struct phi_error *err)
+/* A key for the duplicates' hash that the target cannot guess. */
+static uint64_t random_key(void)
+{
+	uint64_t k = 0;
+	FILE *f = fopen("/dev/urandom", "re");
+
+	if (!f || fread(&k, sizeof(k), 1, f) != 1)
+		k = (uint64_t)phi_now_ms() * 0x9e3779b97f4a7c15ULL ^
+		    (uint64_t)getpid();
+	if (f)
+		fclose(f);
+	return k;
+}
+
+static int analyse_and_report(const struct options *o, struct run *r,
+			      struct phi_error *err)
 {
 	struct phi_small_ints si;
 	struct phi_heap heap;
 	struct phi_analysis an;
 	struct phi_analysis_opts opts = o->analysis;
 	struct phi_heap_opts hopts = { 0 };
+	const struct phi_image *img = &r->cap.img;
 	int rc;
 
 	memset(&an, 0, sizeof(an));
+	memset(&heap, 0, sizeof(heap));
 	opts.top = o->top;
+	opts.dups_key = random_key();
 	hopts.progress = isatty(STDERR_FILENO) ? progress : NULL;
 	/* What is left after the image, at the documented ~150 bytes per
 	 * object for the graph and the analyses (--max-memory, or the
 	 * default share of the host's available memory). */
 	if (o->max_memory)
-		hopts.max_objects = o->max_memory > cap->img.bytes ?
-			(o->max_memory - cap->img.bytes) / BYTES_PER_OBJECT : 1;
-	rc = phi_small_ints_read(&si, &cap->img, &t->layout, rt->interp_main,
-				 t->sym[PHI_S_LONG_TYPE], err);
+		hopts.max_objects = o->max_memory > img->bytes ?
+			(o->max_memory - img->bytes) / BYTES_PER_OBJECT : 1;
+	rc = phi_python_small_ints(&r->py, img, &r->rt, &si, err);
 	if (rc < 0)
 		return rc;
-	progress_t0 = now_ms();
-	rc = phi_heap_build(&heap, &cap->img, t, rt, &hopts, err);
+	progress_t0 = phi_now_ms();
+	rc = phi_heap_build(&heap, &r->py, img, &r->rt, &hopts, err);
 	progress_end();
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: %" PRIu64 " objects, %" PRIu64
@@ -446,90 +454,102 @@ static int analyse_and_report(const struct options *o,
 			heap.stats.objects, heap.g.nedges, heap.build_ms,
 			(double)phi_graph_memory(&heap.g) / (1 << 20));
 	if (rc == 0)
-		rc = phi_analysis_run(&an, &heap, &cap->img, t, rt, &opts, err);
+		rc = phi_analysis_run(&an, &heap, &opts, err);
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: analyses took %.1f ms\n",
 			an.ms);
 	if (rc == 0 && o->dump)
-		rc = write_dump(o, &heap, cap, t, err);
+		rc = write_dump(o, &heap, err);
 	if (rc == 0) {
-		rep->small_ints = &si;
-		rep->heap = &heap;
-		rep->analysis = &an;
-		rep->total_ms = now_ms() - rep->t0;
-		rc = o->json ? phi_report_json(stdout, rep, err) :
-			       phi_report_text(stdout, rep, err);
+		r->rep.small_ints = &si;
+		r->rep.heap = &heap;
+		r->rep.analysis = &an;
+		r->rep.total_ms = phi_now_ms() - r->rep.t0;
+		rc = o->json ? phi_report_json(stdout, &r->rep, err) :
+			       phi_report_text(stdout, &r->rep, err);
 	}
 	phi_analysis_release(&an);
 	phi_heap_release(&heap);
 	return rc;
 }
 
+static int save_snapshot(const struct options *o, struct run *r,
+			 struct phi_error *err)
+{
+	struct phi_record rec;
+	int rc;
+
+	phi_record_init(&rec);
+	rc = phi_python_export(&r->py, &rec, err);
+	if (rc == 0)
+		rc = phi_snapshot_save(o->save_snapshot, r->src.pid, &rec,
+				       &r->cap, err);
+	phi_record_release(&rec);
+	return rc;
+}
+
 /* From the live process: locate, then resolve the layouts in a thread
  * while the target's memory is copied. */
-static int acquire_live(const struct options *o, struct phi_target *t,
-			struct phi_capture *cap, struct phi_runtime *rt,
-			struct phi_report *rep, struct phi_error *err)
+static int acquire_live(const struct options *o, struct run *r,
+			struct phi_error *err)
 {
-	struct phi_layout_job job;
-	int rc = phi_target_open(t, o->pid, err);
+	int rc = phi_process_open(&r->src, o->pid, err);
 
+	if (rc == 0)
+		rc = phi_python_locate(&r->py, &r->src, err);
 	if (rc < 0)
 		return rc;
-	phi_target_layout_start(t, &job);
-	rc = capture_settled(t, o, &job, cap, rt, rep, err);
+	phi_python_layout_start(&r->py);
+	rc = capture_settled(r, o, err);
 	if (rc < 0)
 		return rc;
 	if (o->verbose)
 		fprintf(stderr, "pyheapinspect: paused %.2f ms (copy %.2f ms), "
 			"copied %" PRIu64 " bytes in %" PRIu64 " syscalls\n",
-			cap->pause_ms, cap->copy_ms, cap->img.bytes,
-			cap->img.syscalls);
-	if (o->save_snapshot)
-		rc = phi_snapshot_save(o->save_snapshot, t, cap, err);
-	return rc;
+			r->cap.pause_ms, r->cap.copy_ms, r->cap.img.bytes,
+			r->cap.img.syscalls);
+	return 0;
 }
 
-static int acquire(const struct options *o, struct phi_target *t,
-		   struct phi_capture *cap, struct phi_runtime *rt,
-		   struct phi_report *rep, struct phi_error *err)
+/* From a saved snapshot: its description, then its image. */
+static int acquire_saved(const struct options *o, struct run *r,
+			 struct phi_error *err)
 {
-	int rc;
+	int rc = phi_snapshot_open(&r->src, o->snapshot, o->max_memory, err);
 
-	if (!o->snapshot)
-		return acquire_live(o, t, cap, rt, rep, err);
-	rc = phi_snapshot_load(o->snapshot, o->max_memory, t, cap, err);
 	if (rc == 0)
-		rc = phi_runtime_read(rt, &cap->img, t, err);
-	if (rc == 0 && o->save_snapshot)
-		rc = phi_snapshot_save(o->save_snapshot, t, cap, err);
+		rc = phi_python_import(&r->py, &r->src.record, err);
+	if (rc == 0)
+		rc = phi_source_capture(&r->src, &o->capture, &r->cap, err);
+	if (rc == 0)
+		rc = phi_python_runtime(&r->py, &r->cap.img, &r->rt, err);
 	return rc;
 }
 
 static int run(const struct options *o, struct phi_error *err)
 {
-	struct phi_target t;
-	struct phi_capture cap;
-	struct phi_runtime rt;
-	struct phi_report rep = { 0 };
+	struct run *r = calloc(1, sizeof(*r));
 	int rc;
 
-	memset(&cap, 0, sizeof(cap));
-	memset(&t, 0, sizeof(t));
-	phi_reader_init(&t.reader, 0); /* so that closing it is harmless */
-	rep.t0 = now_ms();
-	rc = acquire(o, &t, &cap, &rt, &rep, err);
-	if (rc < 0)
-		goto out;
-	rep.target = &t;
-	rep.capture = &cap;
-	rep.runtime = &rt;
-	rep.list_small_ints = o->small_ints;
-	rep.top = o->top;
-	rc = analyse_and_report(o, &t, &cap, &rt, &rep, err);
-out:
-	phi_capture_release(&cap);
-	phi_target_close(&t);
+	if (!r)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	r->rep.t0 = phi_now_ms();
+	rc = o->snapshot ? acquire_saved(o, r, err) : acquire_live(o, r, err);
+	if (rc == 0 && o->save_snapshot)
+		rc = save_snapshot(o, r, err);
+	if (rc == 0) {
+		r->rep.pid = r->src.pid;
+		r->rep.python = &r->py;
+		r->rep.capture = &r->cap;
+		r->rep.runtime = &r->rt;
+		r->rep.list_small_ints = o->small_ints;
+		r->rep.top = o->top;
+		rc = analyse_and_report(o, r, err);
+	}
+	phi_capture_release(&r->cap);
+	phi_python_close(&r->py);
+	phi_source_close(&r->src);
+	free(r);
 	return rc;
 }
 

@@ -1,8 +1,8 @@
 /* Runs the analyses in dependency order: referrer counts first (sharing,
  * audit, retained sizes and paths need them), then the named objects.
  *
- * Duplicate detection needs none of the others and reads only the heap,
- * the graph and the image, all read-only by now: it runs on a second
+ * Duplicate detection needs none of the others and reads only the heap
+ * (and, through the CPython layer, the image), all read-only by now: it runs on a second
  * thread while the calling one does everything else (about as long, at
  * 10^6 objects).  Each writes only its own results, so they are the same
  * whatever the schedule; should the thread not start, the calling thread
@@ -14,22 +14,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "pyheapinspect/analysis.h"
-#include "pyheapinspect/expr.h"
-#include "pyheapinspect/bigmem.h"
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
+#include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/analysis/analysis.h"
+#include "pyheapinspect/base/bigmem.h"
 
 static int resolve_named(struct phi_analysis *a, const struct phi_heap *h,
-			 const struct phi_image *img,
-			 const struct phi_target *t,
-			 const struct phi_runtime *rt,
 			 const struct phi_analysis_opts *o,
 			 struct phi_error *err)
 {
@@ -40,7 +29,8 @@ static int resolve_named(struct phi_analysis *a, const struct phi_heap *h,
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	for (size_t i = 0; i < o->nobjects; i++) {
 		struct phi_named *nm = &a->named[a->nnamed];
-		int rc = phi_address_resolve(h, o->objects[i], &nm->node, err);
+		int rc = phi_heap_resolve_address(h, o->objects[i], &nm->node,
+						  err);
 
 		if (rc < 0)
 			return rc;
@@ -49,8 +39,7 @@ static int resolve_named(struct phi_analysis *a, const struct phi_heap *h,
 	}
 	for (size_t i = 0; i < o->nexprs; i++) {
 		struct phi_named *nm = &a->named[a->nnamed];
-		int rc = phi_expr_resolve(h, img, t, rt, o->exprs[i], &nm->node,
-					  err);
+		int rc = phi_heap_resolve(h, o->exprs[i], &nm->node, err);
 
 		if (rc < 0)
 			return rc;
@@ -61,8 +50,7 @@ static int resolve_named(struct phi_analysis *a, const struct phi_heap *h,
 }
 
 static int measure_named(struct phi_analysis *a, const struct phi_heap *h,
-			 const struct phi_image *img,
-			 const struct phi_target *t, struct phi_error *err)
+			 struct phi_error *err)
 {
 	uint8_t *mark = phi_big_calloc(h->g.n ? h->g.n : 1, 1);
 	int rc = 0;
@@ -75,7 +63,7 @@ static int measure_named(struct phi_analysis *a, const struct phi_heap *h,
 		rc = phi_deep_size(h, nm->node, a->indeg, mark, &nm->deep,
 				   err);
 		nm->retained = a->retained.dom.retained[nm->node];
-		phi_path_text(&a->paths, h, img, t, nm->node, nm->path,
+		phi_path_text(&a->paths, h, nm->node, nm->path,
 			      sizeof(nm->path));
 	}
 	phi_big_free(mark);
@@ -92,8 +80,6 @@ enum step {
 struct chain {
 	struct phi_analysis *a;
 	const struct phi_heap *h;
-	const struct phi_image *img;
-	const struct phi_target *t;
 	const struct phi_analysis_opts *o;
 	enum step failed;       /* S_NONE if all went well */
 	int rc;
@@ -114,8 +100,8 @@ static void *dups_chain(void *arg)
 {
 	struct chain *c = arg;
 
-	ok(c, S_DUPS, phi_dups_find(&c->a->dups, c->h, c->img,
-				    &c->t->layout, c->o->top, &c->err));
+	ok(c, S_DUPS, phi_dups_find(&c->a->dups, c->h, c->o->dups_key,
+				    c->o->top, &c->err));
 	return NULL;
 }
 
@@ -135,7 +121,7 @@ static void graph_chain(struct chain *c)
 					   o->suspect_share, &a->retained,
 					   &c->err)) &&
 	    ok(c, S_PATHS, phi_paths_build(&a->paths, h, a->indeg, &c->err)))
-		ok(c, S_MEASURE, measure_named(a, h, c->img, c->t, &c->err));
+		ok(c, S_MEASURE, measure_named(a, h, &c->err));
 }
 
 /* With every signal blocked, so that they reach the main thread, where
@@ -153,12 +139,10 @@ static bool start_thread(pthread_t *th, struct chain *dc)
 }
 
 int phi_analysis_run(struct phi_analysis *a, const struct phi_heap *h,
-		     const struct phi_image *img, const struct phi_target *t,
-		     const struct phi_runtime *rt,
 		     const struct phi_analysis_opts *o, struct phi_error *err)
 {
-	double t0 = now_ms();
-	struct chain gc = { a, h, img, t, o, S_NONE, 0, { 0 } };
+	double t0 = phi_now_ms();
+	struct chain gc = { a, h, o, S_NONE, 0, { 0 } };
 	struct chain dc = gc;
 	const struct chain *first;
 	pthread_t th;
@@ -166,7 +150,7 @@ int phi_analysis_run(struct phi_analysis *a, const struct phi_heap *h,
 
 	memset(a, 0, sizeof(*a));
 	/* Names first: a typo fails before any long computation. */
-	if (!ok(&gc, S_NAMES, resolve_named(a, h, img, t, rt, o, &gc.err)))
+	if (!ok(&gc, S_NAMES, resolve_named(a, h, o, &gc.err)))
 		goto out;
 	threaded = start_thread(&th, &dc);
 	graph_chain(&gc);
@@ -175,7 +159,7 @@ int phi_analysis_run(struct phi_analysis *a, const struct phi_heap *h,
 	else
 		dups_chain(&dc);
 out:
-	a->ms = now_ms() - t0;
+	a->ms = phi_now_ms() - t0;
 	if (gc.failed == S_NONE && dc.failed == S_NONE)
 		return 0;
 	first = gc.failed < dc.failed ? &gc : &dc;

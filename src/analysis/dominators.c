@@ -39,8 +39,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pyheapinspect/dominators.h"
-#include "pyheapinspect/bigmem.h"
+#include "pyheapinspect/analysis/dominators.h"
+#include "pyheapinspect/base/bigmem.h"
 
 #define VROOT 1u /* preorder number of the virtual root */
 /* In dom: "same idom as this vertex", resolved by the last pass.  Free

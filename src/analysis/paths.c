@@ -8,9 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pyheapinspect/pathlabel.h"
-#include "pyheapinspect/paths.h"
-#include "pyheapinspect/bigmem.h"
+#include "pyheapinspect/analysis/paths.h"
+#include "pyheapinspect/base/bigmem.h"
 
 /* Which roots explain an object best: module state first (a module
  * global reads better than the frame that happens to run the module),
@@ -119,13 +118,11 @@ static const char *ident_key(const char *step, char *out, size_t len)
 }
 
 void phi_path_text(const struct phi_paths *p, const struct phi_heap *h,
-		   const struct phi_image *img, const struct phi_target *t,
 		   uint32_t node, char *buf, size_t len)
 {
 	uint32_t chain[PHI_PATH_STEPS];
 	size_t n = 0, skipped = 0, used, attr_at = SIZE_MAX;
 	uint32_t v = node;
-	struct phi_labeler lb = { h, img, &t->layout };
 	char name[128];
 
 	buf[0] = '\0';
@@ -141,7 +138,7 @@ void phi_path_text(const struct phi_paths *p, const struct phi_heap *h,
 		v = p->parent[v];
 	}
 	chain[n++] = v;
-	phi_label_root(&lb, v, p->root_of[v], buf, len);
+	phi_heap_label_root(h, v, p->root_of[v], buf, len);
 	for (size_t k = n - 1; k > 0; k--) {
 		/* The real parent: with steps skipped it is not chain[k]. */
 		uint32_t parent = p->parent[chain[k - 1]];
@@ -153,8 +150,8 @@ void phi_path_text(const struct phi_paths *p, const struct phi_heap *h,
 				 skipped);
 			used = strlen(buf);
 		}
-		phi_label_step(&lb, parent, chain[k - 1], buf + used,
-			       len - used);
+		phi_heap_label_step(h, parent, chain[k - 1], buf + used,
+				    len - used);
 		/* obj.__dict__['name'] reads better as obj.name (a module's
 		 * __dict__ is kept, as Python programmers write it). */
 		if (attr_at != SIZE_MAX &&

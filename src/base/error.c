@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pyheapinspect/error.h"
-#include "pyheapinspect/perm.h"
+#include "pyheapinspect/base/error.h"
+#include "pyheapinspect/source/proc/perm.h"
 
 static const int exit_status[] = {
 #define PHI_ERR_STATUS(name, status, text) status,

@@ -1,55 +1,42 @@
-/* Locating the interpreter inside the target: which mapped ELF object
- * holds it, where it is loaded, its symbols and its version. */
+/* Locating the interpreter inside the target (which mapped ELF object
+ * holds it, where it is loaded, its version), choosing the version's
+ * table, and passing every call on to it. */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "pyheapinspect/elfsym.h"
-#include "pyheapinspect/target.h"
+#include "pyheapinspect/cpython/ops.h"
+#include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/debuginfo/elfsym.h"
 
-static const char *const symbol_names[PHI_S__COUNT] = {
-#define PHI_SYM_NAME(id, name) [PHI_S_##id] = name,
-	PHI_SYMBOLS(PHI_SYM_NAME)
-#undef PHI_SYM_NAME
+/* Every version the tool decodes: adding one is a folder and a line. */
+static const struct phi_cpython_ops *const versions[] = {
+	&phi_cpython310_ops,
 };
+#define NVERSIONS (sizeof(versions) / sizeof(versions[0]))
 
 /* Py_GetVersion's buffer is 250 bytes in every 3.x. */
 #define VERSION_BUF_MAX 250
 /* The fallback scan looks at the object's data at most this far. */
 #define VERSION_SCAN_MAX (16u << 20)
 
-const char *phi_symbol_name(enum phi_sym_id id)
-{
-	return (unsigned)id < PHI_S__COUNT ? symbol_names[id] : "?";
-}
+/* What every CPython 3 exports, whatever its version. */
+enum { Q_RUNTIME, Q_GETVERSION, Q_VERSION_BUF, Q__COUNT };
+
+static const char *const generic_symbols[Q__COUNT] = {
+	[Q_RUNTIME] = "_PyRuntime",
+	[Q_GETVERSION] = "Py_GetVersion",
+	[Q_VERSION_BUF] = "version",
+};
 
 static const char *base_name(const char *path)
 {
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
-}
-
-/* Open a mapped file the way that works for containers and for files
- * deleted since they were mapped: map_files first, then the process's
- * root directory. */
-static int open_mapped(struct phi_target *t, const struct phi_map *m,
-		       struct phi_elf *e, struct phi_error *err)
-{
-	snprintf(t->open_path, sizeof(t->open_path),
-		 "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)t->pid,
-		 m->start, m->end);
-	if (phi_elf_open(e, t->open_path, NULL) == 0)
-		return 0;
-	snprintf(t->open_path, sizeof(t->open_path), "/proc/%d/root%s",
-		 (int)t->pid, m->path);
-	return phi_elf_open(e, t->open_path, err);
 }
 
 /* The first mapping of each distinct file; libpython first. */
@@ -62,58 +49,24 @@ static bool is_first_of_file(const struct phi_maps *maps, size_t i)
 	return true;
 }
 
-static int try_object(struct phi_target *t, const struct phi_map *m,
-		      struct phi_error *err)
+static const struct phi_cpython_ops *find_version(int major, int minor)
 {
-	struct phi_sym_query q[PHI_S__COUNT];
-	struct phi_elf e;
-	int rc;
-
-	rc = open_mapped(t, m, &e, err);
-	if (rc == -PHI_E_PERMISSION)
-		return phi_error_errno(err, EPERM, t->pid,
-				       "open the mapped files of");
-	if (rc < 0)
-		return 0; /* unreadable: not the interpreter we can use */
-	for (int i = 0; i < PHI_S__COUNT; i++)
-		q[i] = (struct phi_sym_query){ .name = symbol_names[i] };
-	phi_elf_lookup(&e, q, 2); /* _PyRuntime, Py_GetVersion */
-	if (!q[PHI_S_RUNTIME].found && !q[PHI_S_GETVERSION].found) {
-		phi_elf_close(&e);
-		return 0;
-	}
-	phi_elf_lookup(&e, q, PHI_S__COUNT);
-	rc = phi_elf_load_bias(&e, m->start, m->offset, &t->bias, err);
-	phi_elf_close(&e);
-	if (rc < 0)
-		return rc;
-	snprintf(t->object_path, sizeof(t->object_path), "%s", m->path);
-	for (int i = 0; i < PHI_S__COUNT; i++)
-		t->sym[i] = q[i].found ? q[i].value + t->bias : 0;
-	return 1;
+	for (size_t i = 0; i < NVERSIONS; i++)
+		if (versions[i]->major == major && versions[i]->minor == minor)
+			return versions[i];
+	return NULL;
 }
 
-static int find_interpreter(struct phi_target *t, struct phi_error *err)
+static int unsupported(const struct phi_version *v, struct phi_error *err)
 {
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < t->maps.n; i++) {
-			const struct phi_map *m = &t->maps.v[i];
-			bool libpy = strncmp(base_name(m->path), "libpython",
-					     9) == 0;
-			int rc;
+	char names[64] = "";
 
-			if (!phi_map_is_file(m) || (pass == 0) != libpy ||
-			    !is_first_of_file(&t->maps, i))
-				continue;
-			rc = try_object(t, m, err);
-			if (rc != 0)
-				return rc < 0 ? rc : 0;
-		}
-	}
-	return phi_error_set(err, PHI_E_NOT_PYTHON,
-			     "process %d is not a Python process: no mapped "
-			     "object defines _PyRuntime or Py_GetVersion",
-			     (int)t->pid);
+	for (size_t i = 0; i < NVERSIONS; i++)
+		snprintf(names + strlen(names), sizeof(names) - strlen(names),
+			 "%s%s", i ? ", " : "", versions[i]->name);
+	return phi_error_set(err, PHI_E_VERSION, "target runs CPython "
+			     "%d.%d.%d; pyheapinspect supports %s", v->major,
+			     v->minor, v->micro, names);
 }
 
 int phi_version_parse(const char *text, size_t len, struct phi_version *v)
@@ -136,28 +89,31 @@ int phi_version_parse(const char *text, size_t len, struct phi_version *v)
 
 /* Without the static buffer's symbol (a stripped binary), look for the
  * text Py_GetVersion wrote, "3.N.M (", in the object's writable data. */
-static int scan_version(struct phi_target *t, struct phi_version *v)
+static int scan_version(struct phi_python *py, struct phi_source *src)
 {
-	for (size_t i = 0; i < t->maps.n; i++) {
-		const struct phi_map *m = &t->maps.v[i];
+	const struct phi_maps *maps = &src->maps;
+
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct phi_map *m = &maps->v[i];
 		size_t len = (size_t)(m->end - m->start);
 		char *buf;
 
 		if (!(m->perms & PHI_MAP_W) || len > VERSION_SCAN_MAX ||
-		    (strcmp(m->path, t->object_path) != 0 &&
+		    (strcmp(m->path, py->object_path) != 0 &&
 		     !(m->path[0] == '\0' && i > 0 &&
-		       strcmp(t->maps.v[i - 1].path, t->object_path) == 0)))
+		       strcmp(maps->v[i - 1].path, py->object_path) == 0)))
 			continue;
 		buf = malloc(len);
 		if (!buf)
 			return -1;
-		if (phi_read(&t->reader, m->start, buf, len, NULL) == 0) {
+		if (phi_source_read(src, m->start, buf, len, NULL) == 0) {
 			for (size_t k = 0; k + 8 < len; k++) {
 				if (buf[k] == '3' && buf[k + 1] == '.' &&
 				    (k == 0 || buf[k - 1] == '\0') &&
 				    memchr(buf + k, '(', len - k < 16 ?
 					   len - k : 16) &&
-				    phi_version_parse(buf + k, len - k, v) == 0) {
+				    phi_version_parse(buf + k, len - k,
+						      &py->version) == 0) {
 					free(buf);
 					return 0;
 				}
@@ -168,130 +124,253 @@ static int scan_version(struct phi_target *t, struct phi_version *v)
 	return -1;
 }
 
-static int read_version(struct phi_target *t, struct phi_error *err)
+static int read_version(struct phi_python *py, struct phi_source *src,
+			uint64_t version_buf, struct phi_error *err)
 {
 	char buf[VERSION_BUF_MAX];
 	int rc;
 
-	if (t->sym[PHI_S_VERSION_BUF]) {
-		rc = phi_read(&t->reader, t->sym[PHI_S_VERSION_BUF], buf,
-			      sizeof(buf), err);
+	if (version_buf) {
+		rc = phi_source_read(src, version_buf, buf, sizeof(buf), err);
 		if (rc < 0)
 			return rc;
-		if (phi_version_parse(buf, sizeof(buf), &t->version) == 0)
+		if (phi_version_parse(buf, sizeof(buf), &py->version) == 0)
 			return 0;
 	}
-	if (scan_version(t, &t->version) == 0)
+	if (scan_version(py, src) == 0)
 		return 0;
 	return phi_error_set(err, PHI_E_NOT_PYTHON,
 			     "cannot find the Python version in the memory of "
 			     "process %d ('%s'): is the interpreter "
-			     "initialised?", (int)t->pid, t->object_path);
+			     "initialised?", (int)src->pid, py->object_path);
 }
 
-int phi_target_open(struct phi_target *t, pid_t pid, struct phi_error *err)
+/* The version, then the version's own symbols, from the object mapped
+ * by m whose generic symbols are q. */
+static int open_object(struct phi_python *py, struct phi_source *src,
+		       struct phi_elf *e, const struct phi_map *m,
+		       const struct phi_sym_query *q, struct phi_error *err)
 {
-	int rc;
+	uint64_t vbuf;
+	int rc = phi_elf_load_bias(e, m->start, m->offset, &py->bias, err);
 
-	memset(t, 0, sizeof(*t));
-	t->pid = pid;
-	phi_reader_init(&t->reader, pid);
-	if (pid <= 0)
-		return phi_error_set(err, PHI_E_NO_PROCESS,
-				     "invalid pid %d", (int)pid);
-	rc = phi_maps_read(pid, &t->maps, err);
 	if (rc < 0)
 		return rc;
-	rc = find_interpreter(t, err);
+	snprintf(py->object_path, sizeof(py->object_path), "%s", m->path);
+	py->runtime = q[Q_RUNTIME].found ? q[Q_RUNTIME].value + py->bias : 0;
+	vbuf = q[Q_VERSION_BUF].found ? q[Q_VERSION_BUF].value + py->bias : 0;
+	rc = read_version(py, src, vbuf, err);
 	if (rc < 0)
 		return rc;
-	rc = read_version(t, err);
-	if (rc < 0)
-		return rc;
-	if (t->version.major != 3 || t->version.minor != 10)
-		return phi_error_set(err, PHI_E_VERSION,
-				     "target runs CPython %d.%d.%d; "
-				     "pyheapinspect supports 3.10",
-				     t->version.major, t->version.minor,
-				     t->version.micro);
-	if (!t->sym[PHI_S_RUNTIME])
+	py->ops = find_version(py->version.major, py->version.minor);
+	if (!py->ops)
+		return unsupported(&py->version, err);
+	if (!py->runtime)
 		return phi_error_set(err, PHI_E_NO_SYMBOLS,
 				     "'%s' does not export _PyRuntime: "
 				     "pyheapinspect needs it to find the "
-				     "interpreter", t->object_path);
-	return 0;
+				     "interpreter", py->object_path);
+	return py->ops->open(py, e, err);
 }
 
-int phi_target_load_layout(struct phi_target *t, struct phi_error *err)
+/* 1 when m's object holds the interpreter (py filled), 0 when it does
+ * not, or -code. */
+static int try_object(struct phi_python *py, struct phi_source *src,
+		      const struct phi_map *m, struct phi_error *err)
 {
-	return phi_layout_resolve(&t->layout, t->open_path, err);
-}
+	struct phi_sym_query q[Q__COUNT];
+	struct phi_elf e;
+	int rc = phi_source_file(src, m, py->open_path,
+				 sizeof(py->open_path), err);
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void resolve_job(struct phi_layout_job *job)
-{
-	double t0 = now_ms();
-
-	job->rc = phi_layout_resolve(&job->layout, job->path, &job->err);
-	job->ms = now_ms() - t0;
-	job->done = true;
-}
-
-static void *layout_thread(void *arg)
-{
-	resolve_job(arg);
-	return NULL;
-}
-
-void phi_target_layout_start(const struct phi_target *t,
-			     struct phi_layout_job *job)
-{
-	sigset_t all, old;
-
-	memset(job, 0, sizeof(*job));
-	snprintf(job->path, sizeof(job->path), "%s", t->open_path);
-	/* The thread starts with every signal blocked, so that SIGINT,
-	 * SIGTERM... reach the main thread: only the thread that seized
-	 * the target may detach from it (freeze.c's handlers). */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	job->running = pthread_create(&job->thread, NULL, layout_thread,
-				      job) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-}
-
-void phi_target_layout_wait(struct phi_layout_job *job)
-{
-	if (job->running) {
-		pthread_join(job->thread, NULL);
-		job->running = false;
+	if (rc == -PHI_E_PERMISSION)
+		return rc;
+	if (rc < 0 || phi_elf_open(&e, py->open_path, NULL) < 0)
+		return 0; /* unreadable: not the interpreter we can use */
+	for (int i = 0; i < Q__COUNT; i++)
+		q[i] = (struct phi_sym_query){ .name = generic_symbols[i] };
+	phi_elf_lookup(&e, q, Q__COUNT);
+	if (!q[Q_RUNTIME].found && !q[Q_GETVERSION].found) {
+		phi_elf_close(&e);
+		return 0;
 	}
+	rc = open_object(py, src, &e, m, q, err);
+	phi_elf_close(&e);
+	return rc < 0 ? rc : 1;
 }
 
-int phi_target_layout_join(struct phi_target *t, struct phi_layout_job *job,
-			   struct phi_error *err)
+int phi_python_locate(struct phi_python *py, struct phi_source *src,
+		      struct phi_error *err)
 {
-	phi_target_layout_wait(job);
-	if (!job->done)
-		resolve_job(job); /* no thread could be started */
-	if (job->rc < 0) {
-		if (err)
-			*err = job->err;
-		return job->rc;
+	memset(py, 0, sizeof(*py));
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < src->maps.n; i++) {
+			const struct phi_map *m = &src->maps.v[i];
+			bool libpy = strncmp(base_name(m->path), "libpython",
+					     9) == 0;
+			int rc;
+
+			if (!phi_map_is_file(m) || (pass == 0) != libpy ||
+			    !is_first_of_file(&src->maps, i))
+				continue;
+			rc = try_object(py, src, m, err);
+			if (rc != 0)
+				return rc < 0 ? rc : 0;
+		}
 	}
-	t->layout = job->layout;
-	return 0;
+	return phi_error_set(err, PHI_E_NOT_PYTHON,
+			     "process %d is not a Python process: no mapped "
+			     "object defines _PyRuntime or Py_GetVersion",
+			     (int)src->pid);
 }
 
-void phi_target_close(struct phi_target *t)
+/* ---- snapshots -------------------------------------------------------- */
+
+static int set_nums(struct phi_record *rec, const struct phi_python *py,
+		    struct phi_error *err)
 {
-	phi_maps_release(&t->maps);
-	phi_reader_close(&t->reader);
+	const struct { const char *name; int64_t v; } nums[] = {
+		{ "python.major", py->version.major },
+		{ "python.minor", py->version.minor },
+		{ "python.micro", py->version.micro },
+		{ "python.bias", (int64_t)py->bias },
+		{ "python.runtime", (int64_t)py->runtime },
+		{ "layout.source", py->layout_source },
+		{ "layout.missing", py->layout_missing },
+	};
+	int rc = 0;
+
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]) && !rc; i++)
+		rc = phi_record_set_num(rec, nums[i].name, nums[i].v, err);
+	return rc;
+}
+
+int phi_python_export(const struct phi_python *py, struct phi_record *rec,
+		      struct phi_error *err)
+{
+	int rc = set_nums(rec, py, err);
+
+	if (rc == 0)
+		rc = phi_record_set_text(rec, "python.version",
+					 py->version.text, err);
+	if (rc == 0)
+		rc = phi_record_set_text(rec, "python.object", py->object_path,
+					 err);
+	if (rc == 0)
+		rc = phi_record_set_text(rec, "layout.path", py->layout_path,
+					 err);
+	return rc == 0 ? py->ops->export(py, rec, err) : rc;
+}
+
+static int corrupt(const char *what, struct phi_error *err)
+{
+	return phi_error_set(err, PHI_E_CORRUPT, "the saved description of "
+			     "the interpreter is corrupt: %s", what);
+}
+
+/* A bounded number from the record, or -PHI_E_CORRUPT. */
+static int get_num(const struct phi_record *rec, const char *name,
+		   int64_t min, int64_t max, int64_t *out,
+		   struct phi_error *err)
+{
+	char what[96];
+
+	if (phi_record_num(rec, name, out) && *out >= min && *out <= max)
+		return 0;
+	snprintf(what, sizeof(what), "%s is missing or out of range", name);
+	return corrupt(what, err);
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src ? src : "");
+}
+
+int phi_python_import(struct phi_python *py, const struct phi_record *rec,
+		      struct phi_error *err)
+{
+	int64_t major, minor, micro, bias, runtime, source, missing;
+	int rc;
+
+	memset(py, 0, sizeof(*py));
+	rc = get_num(rec, "python.major", 2, 9, &major, err);
+	if (rc == 0)
+		rc = get_num(rec, "python.minor", 0, 99, &minor, err);
+	if (rc == 0)
+		rc = get_num(rec, "python.micro", 0, 999, &micro, err);
+	/* Formats 1 and 2 kept neither: the version finds _PyRuntime
+	 * among its symbols. */
+	if (!phi_record_num(rec, "python.bias", &bias))
+		bias = 0;
+	if (!phi_record_num(rec, "python.runtime", &runtime))
+		runtime = 0;
+	if (rc == 0)
+		rc = get_num(rec, "layout.source", PHI_LAYOUT_BUILTIN,
+			     PHI_LAYOUT_DWARF, &source, err);
+	if (rc == 0)
+		rc = get_num(rec, "layout.missing", 0, 1 << 16, &missing,
+			     err);
+	if (rc < 0)
+		return rc;
+	py->version.major = (int)major;
+	py->version.minor = (int)minor;
+	py->version.micro = (int)micro;
+	py->bias = (uint64_t)bias;
+	py->runtime = (uint64_t)runtime;
+	py->layout_source = (enum phi_layout_source)source;
+	py->layout_missing = (unsigned)missing;
+	copy_text(py->version.text, sizeof(py->version.text),
+		  phi_record_text(rec, "python.version"));
+	copy_text(py->object_path, sizeof(py->object_path),
+		  phi_record_text(rec, "python.object"));
+	copy_text(py->layout_path, sizeof(py->layout_path),
+		  phi_record_text(rec, "layout.path"));
+	py->ops = find_version(py->version.major, py->version.minor);
+	if (!py->ops)
+		return unsupported(&py->version, err);
+	return py->ops->import(py, rec, err);
+}
+
+/* ---- the rest goes to the version ------------------------------------- */
+
+void phi_python_layout_start(struct phi_python *py)
+{
+	py->ops->layout_start(py);
+}
+
+void phi_python_layout_wait(struct phi_python *py)
+{
+	py->ops->layout_wait(py);
+}
+
+int phi_python_layout_join(struct phi_python *py, struct phi_error *err)
+{
+	return py->ops->layout_join(py, err);
+}
+
+int phi_python_runtime(const struct phi_python *py,
+		       const struct phi_image *img, struct phi_runtime *rt,
+		       struct phi_error *err)
+{
+	return py->ops->runtime(py, img, rt, err);
+}
+
+int phi_python_small_ints(const struct phi_python *py,
+			  const struct phi_image *img,
+			  const struct phi_runtime *rt,
+			  struct phi_small_ints *out, struct phi_error *err)
+{
+	return py->ops->small_ints(py, img, rt, out, err);
+}
+
+const char *phi_python_version_name(const struct phi_python *py)
+{
+	return py->ops ? py->ops->name : "?";
+}
+
+void phi_python_close(struct phi_python *py)
+{
+	if (py->ops && py->ops->close)
+		py->ops->close(py);
+	py->impl = NULL;
 }

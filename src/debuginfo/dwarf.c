@@ -23,7 +23,7 @@
 #include <libdwarf/dwarf.h>
 #include <libdwarf/libdwarf.h>
 
-#include "pyheapinspect/dwarf.h"
+#include "pyheapinspect/debuginfo/dwarf.h"
 
 /* Bound on typedef/qualifier chains and on nesting of anonymous members:
  * real headers need 2 or 3, corrupt DWARF could loop forever. */

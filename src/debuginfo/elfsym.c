@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pyheapinspect/elfsym.h"
+#include "pyheapinspect/debuginfo/elfsym.h"
 
 int phi_elf_open(struct phi_elf *e, const char *path, struct phi_error *err)
 {

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pyheapinspect/bigmem.h"
-#include "pyheapinspect/graph.h"
+#include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/graph/graph.h"
 
 #define MIN_NODES 4096
 #define MIN_EDGES 16384

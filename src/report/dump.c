@@ -3,15 +3,8 @@
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
-#include "pyheapinspect/dump.h"
-#include "pyheapinspect/jsonout.h"
-#include "pyheapinspect/pyvalue.h"
-
-static bool has_value(enum phi_kind k)
-{
-	return k == PHI_K_STR || k == PHI_K_BYTES || k == PHI_K_LONG ||
-	       k == PHI_K_BOOL || k == PHI_K_FLOAT;
-}
+#include "pyheapinspect/report/dump.h"
+#include "pyheapinspect/report/jsonout.h"
 
 /* Strong references (counted or not) or weak ones. */
 static void refs(yajl_gen g, const struct phi_graph *gr, uint32_t i,
@@ -30,9 +23,7 @@ static bool has_weak(const struct phi_graph *gr, uint32_t i)
 	return false;
 }
 
-static void object_line(yajl_gen g, const struct phi_heap *h,
-			const struct phi_image *img,
-			const struct phi_layout *lay, uint32_t i)
+static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i)
 {
 	const struct phi_graph *gr = &h->g;
 	const struct phi_type *ty = &h->types.v[gr->type[i]];
@@ -65,9 +56,7 @@ static void object_line(yajl_gen g, const struct phi_heap *h,
 		phi_json_key(g, "opaque");
 		yajl_gen_bool(g, 1);
 	}
-	if (has_value(ty->kind) &&
-	    phi_value_preview_n(img, lay, ty->kind, gr->addr[i], value,
-				sizeof(value), &vlen, &cut)) {
+	if (phi_heap_preview(h, i, value, sizeof(value), &vlen, &cut)) {
 		phi_json_key(g, "value");
 		phi_json_text(g, (const unsigned char *)value, vlen);
 		if (cut) {
@@ -79,7 +68,6 @@ static void object_line(yajl_gen g, const struct phi_heap *h,
 }
 
 int phi_dump_jsonl(FILE *out, const struct phi_heap *h,
-		   const struct phi_image *img, const struct phi_layout *lay,
 		   struct phi_error *err)
 {
 	yajl_gen g = phi_json_open(out, false);
@@ -87,7 +75,7 @@ int phi_dump_jsonl(FILE *out, const struct phi_heap *h,
 	if (!g)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	for (uint32_t i = 0; i < h->g.n; i++) {
-		object_line(g, h, img, lay, i);
+		object_line(g, h, i);
 		/* Ends the line and starts a new top-level value. */
 		yajl_gen_reset(g, "\n");
 		if (ferror(out))

@@ -8,16 +8,15 @@
 #include <yajl/yajl_gen.h>
 
 #include "config.h"
-#include "pyheapinspect/histogram.h"
-#include "pyheapinspect/jsonout.h"
-#include "pyheapinspect/pyvalue.h"
-#include "pyheapinspect/report.h"
+#include "pyheapinspect/analysis/histogram.h"
+#include "pyheapinspect/report/jsonout.h"
+#include "pyheapinspect/report/json.h"
 
 static void small_ints_json(yajl_gen g, const struct phi_small_ints *s)
 {
 	phi_json_key(g, "small_ints");
 	yajl_gen_array_open(g);
-	for (int i = 0; i < PHI_SMALL_INTS; i++) {
+	for (size_t i = 0; i < s->n; i++) {
 		const struct phi_small_int *e = &s->v[i];
 
 		yajl_gen_map_open(g);
@@ -141,9 +140,7 @@ static void object_fields(yajl_gen g, const struct phi_report *r,
 	phi_json_key(g, "type");
 	phi_json_string(g, t->name);
 	uint_field(g, "size", phi_graph_size(gr, node));
-	if (phi_value_preview_n(&r->capture->img, &r->target->layout,
-				t->kind, gr->addr[node], v, sizeof(v), &vlen,
-				&cut)) {
+	if (phi_heap_preview(r->heap, node, v, sizeof(v), &vlen, &cut)) {
 		phi_json_key(g, "preview");
 		phi_json_text(g, (const unsigned char *)v, vlen);
 	}
@@ -212,8 +209,8 @@ static void retained_list(yajl_gen g, const struct phi_report *r,
 		yajl_gen_map_open(g);
 		object_fields(g, r, v);
 		uint_field(g, "retained_size", rt->dom.retained[v]);
-		phi_path_text(&r->analysis->paths, r->heap, &r->capture->img,
-			      r->target, v, path, sizeof(path));
+		phi_path_text(&r->analysis->paths, r->heap, v, path,
+			      sizeof(path));
 		phi_json_key(g, "path");
 		phi_json_string(g, path);
 		yajl_gen_map_close(g);
@@ -295,25 +292,25 @@ static void audit_json(yajl_gen g, const struct phi_report *r)
 
 static void target_json(yajl_gen g, const struct phi_report *r)
 {
-	const struct phi_target *t = r->target;
+	const struct phi_python *py = r->python;
 	char ver[32];
 
-	snprintf(ver, sizeof(ver), "%d.%d.%d", t->version.major,
-		 t->version.minor, t->version.micro);
+	snprintf(ver, sizeof(ver), "%d.%d.%d", py->version.major,
+		 py->version.minor, py->version.micro);
 	phi_json_key(g, "schema_version");
 	yajl_gen_integer(g, PHI_SCHEMA_VERSION);
 	phi_json_key(g, "tool_version");
 	phi_json_string(g, PACKAGE_VERSION);
 	phi_json_key(g, "pid");
-	yajl_gen_integer(g, t->pid);
+	yajl_gen_integer(g, r->pid);
 	phi_json_key(g, "python_version");
 	phi_json_string(g, ver);
 	phi_json_key(g, "python_build");
-	phi_json_string(g, t->version.text);
+	phi_json_string(g, py->version.text);
 	phi_json_key(g, "interpreter_object");
-	phi_json_string(g, t->object_path);
+	phi_json_string(g, py->object_path);
 	phi_json_key(g, "layout_source");
-	phi_json_string(g, t->layout.source == PHI_LAYOUT_DWARF ? "dwarf" :
+	phi_json_string(g, py->layout_source == PHI_LAYOUT_DWARF ? "dwarf" :
 								   "builtin");
 	phi_json_key(g, "pause_ms");
 	ms_field(g, r->capture->pause_ms);

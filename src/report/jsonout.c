@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pyheapinspect/jsonout.h"
+#include "pyheapinspect/report/jsonout.h"
 
 static void print_to_file(void *ctx, const char *s, size_t len)
 {

@@ -3,22 +3,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pyheapinspect/histogram.h"
-#include "pyheapinspect/pyvalue.h"
+#include "pyheapinspect/analysis/histogram.h"
 
-#include "pyheapinspect/report.h"
+#include "pyheapinspect/report/text.h"
 
 static void print_header(FILE *out, const struct phi_report *r)
 {
-	const struct phi_target *t = r->target;
+	const struct phi_python *py = r->python;
 
 	fprintf(out, "pyheapinspect: process %d, CPython %d.%d.%d\n",
-		(int)t->pid, t->version.major, t->version.minor,
-		t->version.micro);
-	fprintf(out, "  interpreter object  %s\n", t->object_path);
-	fprintf(out, "  layouts             %s\n",
-		t->layout.source == PHI_LAYOUT_DWARF ? "DWARF" :
-						       "built-in 3.10 table");
+		(int)r->pid, py->version.major, py->version.minor,
+		py->version.micro);
+	fprintf(out, "  interpreter object  %s\n", py->object_path);
+	if (py->layout_source == PHI_LAYOUT_DWARF)
+		fprintf(out, "  layouts             DWARF\n");
+	else
+		fprintf(out, "  layouts             built-in %s table\n",
+			phi_python_version_name(py));
 	if (r->capture->status_unknown)
 		fprintf(out, "  pause               unknown: a format 1 snapshot "
 			"does not record it, %.1f MiB copied\n",
@@ -52,13 +53,13 @@ static void print_header(FILE *out, const struct phi_report *r)
 static void print_small_ints(FILE *out, const struct phi_small_ints *s,
 			     bool list)
 {
-	fprintf(out, "\nsmall-int cache (-5..256): %d entries, %d wrong\n",
-		PHI_SMALL_INTS, s->mismatches);
+	fprintf(out, "\nsmall-int cache (%d..%d): %zu entries, %d wrong\n",
+		s->first, s->last, s->n, s->mismatches);
 	if (!list && s->mismatches == 0)
 		return;
 	fprintf(out, "  %6s  %-18s  %10s  %s\n", "value", "address",
 		"refcount", "check");
-	for (int i = 0; i < PHI_SMALL_INTS; i++) {
+	for (size_t i = 0; i < s->n; i++) {
 		const struct phi_small_int *e = &s->v[i];
 
 		if (!list && e->value_ok)
@@ -135,12 +136,12 @@ static void describe(FILE *out, const struct phi_report *r, uint32_t node)
 	const struct phi_graph *g = &r->heap->g;
 	const struct phi_type *t = &r->heap->types.v[g->type[node]];
 	char v[PHI_PREVIEW_BUF], b[32];
+	size_t vlen;
 	bool cut;
 
 	fprintf(out, "%s at 0x%" PRIx64 " (%s)", t->name, g->addr[node],
 		human(phi_graph_size(g, node), b, sizeof(b)));
-	if (phi_value_preview(&r->capture->img, &r->target->layout, t->kind,
-			      g->addr[node], v, sizeof(v), &cut))
+	if (phi_heap_preview(r->heap, node, v, sizeof(v), &vlen, &cut))
 		fprintf(out, " %.60s%s", v, cut || strlen(v) > 60 ? "..." : "");
 }
 
@@ -186,8 +187,8 @@ static void print_retained(FILE *out, const struct phi_report *r)
 						 sizeof(b)),
 			i < rt->nsuspects ? "SUSPECT" : "       ");
 		describe(out, r, v);
-		phi_path_text(&r->analysis->paths, r->heap, &r->capture->img,
-			      r->target, v, path, sizeof(path));
+		phi_path_text(&r->analysis->paths, r->heap, v, path,
+			      sizeof(path));
 		fprintf(out, "\n%21s%.200s\n", "", path);
 	}
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pyheapinspect/maps.h"
+#include "pyheapinspect/source/maps.h"
 
 #define DELETED_SUFFIX " (deleted)"
 /* A maps file is read whole; its size is not announced by the kernel. */

@@ -6,11 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pyheapinspect/analyze.h"
-#include "pyheapinspect/dups.h"
-#include "pyheapinspect/paths.h"
-#include "pyheapinspect/runtime.h"
-#include "pyheapinspect/target.h"
+#include "pyheapinspect/analysis/deep.h"
+#include "pyheapinspect/analysis/dups.h"
+#include "pyheapinspect/analysis/paths.h"
+#include "pyheapinspect/analysis/referrers.h"
+#include "pyheapinspect/analysis/retained.h"
+#include "pyheapinspect/base/error.h"
+#include "pyheapinspect/cpython/heap.h"
 
 /* An object the user named with --object or --expr. */
 struct phi_named {
@@ -28,6 +30,8 @@ struct phi_analysis_opts {
 	size_t nexprs;
 	size_t top;                 /* rows of each top-N list */
 	double suspect_share;       /* leak suspects retain more than this */
+	uint64_t dups_key;          /* the duplicates' hash key (random per
+				     * run) */
 };
 
 struct phi_analysis {
@@ -43,8 +47,6 @@ struct phi_analysis {
 };
 
 int phi_analysis_run(struct phi_analysis *a, const struct phi_heap *h,
-		     const struct phi_image *img, const struct phi_target *t,
-		     const struct phi_runtime *rt,
 		     const struct phi_analysis_opts *o, struct phi_error *err);
 void phi_analysis_release(struct phi_analysis *a);
 

@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pyheapinspect/error.h"
-#include "pyheapinspect/graph.h"
+#include "pyheapinspect/base/error.h"
+#include "pyheapinspect/graph/graph.h"
 
 /* Node ids in idom are graph indices; the virtual root, whose children
  * are the given roots, has id PHI_DOM_ROOT. */

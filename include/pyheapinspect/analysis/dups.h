@@ -6,11 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pyheapinspect/error.h"
-#include "pyheapinspect/heap.h"
-#include "pyheapinspect/image.h"
-#include "pyheapinspect/layout.h"
-#include "pyheapinspect/pyvalue.h"
+#include "pyheapinspect/base/error.h"
+#include "pyheapinspect/cpython/heap.h"
 
 struct phi_dup_group {
 	uint32_t first;       /* one member (the lowest node index) */
@@ -18,8 +15,7 @@ struct phi_dup_group {
 	uint64_t size;        /* sys.getsizeof of one copy (the smallest) */
 	uint64_t wasted;      /* total size of all copies minus `size` */
 	char type[64];        /* type name of the members */
-	char preview[PHI_PREVIEW_BUF]; /* see phi_value_preview; tuples as
-					* "(1, 'a', 2.5)" cut at 200 chars */
+	char preview[PHI_PREVIEW_BUF]; /* phi_valcmp_preview of `first` */
 };
 
 struct phi_dups {
@@ -31,12 +27,11 @@ struct phi_dups {
 };
 
 /* Find the groups; keep the `top` most wasteful ones (all of
- * total_groups/total_wasted are still counted).  Values of the same kind
- * only are compared (True is not 1, 1 is not 1.0, '1' is not b'1'); a
- * str subclass instance is not grouped with str. */
+ * total_groups/total_wasted are still counted).  Values are compared
+ * within their phi_valcmp class only (True is not 1, 1 is not 1.0, '1'
+ * is not b'1', a str subclass instance is not a str), hashed under key. */
 int phi_dups_find(struct phi_dups *out, const struct phi_heap *h,
-		  const struct phi_image *img, const struct phi_layout *lay,
-		  size_t top, struct phi_error *err);
+		  uint64_t key, size_t top, struct phi_error *err);
 
 void phi_dups_release(struct phi_dups *d);
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pyheapinspect/pytype.h"
+#include "pyheapinspect/cpython/heap.h"
 
 /* Indices of the types that have instances, largest total size first
  * (ties by count, then name).  *order is malloc'd; NULL on no memory. */

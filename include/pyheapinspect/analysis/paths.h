@@ -6,10 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pyheapinspect/error.h"
-#include "pyheapinspect/heap.h"
-#include "pyheapinspect/image.h"
-#include "pyheapinspect/target.h"
+#include "pyheapinspect/base/error.h"
+#include "pyheapinspect/cpython/heap.h"
 
 /* Longest path text; longer ones are cut with "...". */
 #define PHI_PATH_MAX 2048
@@ -24,7 +22,7 @@ struct phi_paths {
 };
 
 #define PHI_PATH_ROOT (PHI_NONE - 1)
-#define PHI_PATH_EXTERNAL (PHI_NONE - 2)
+#define PHI_PATH_EXTERNAL PHI_HEAP_EXTERNAL_ROOT
 
 /* One breadth-first walk from every root over counted references. */
 int phi_paths_build(struct phi_paths *p, const struct phi_heap *h,
@@ -33,7 +31,6 @@ void phi_paths_release(struct phi_paths *p);
 
 /* The path to node as text ("" when unreachable). */
 void phi_path_text(const struct phi_paths *p, const struct phi_heap *h,
-		   const struct phi_image *img, const struct phi_target *t,
 		   uint32_t node, char *buf, size_t len);
 
 #endif

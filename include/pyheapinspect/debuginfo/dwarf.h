@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pyheapinspect/error.h"
+#include "pyheapinspect/base/error.h"
 
 /* One question: the offset of `member` inside `type_name`, or the byte
  * size of `type_name` when member is NULL.  type_name is a struct/union

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pyheapinspect/error.h"
+#include "pyheapinspect/base/error.h"
 
 #define PHI_NONE UINT32_MAX
 /* Edge flags, in the top bits of an edge's target index.  WEAK: a

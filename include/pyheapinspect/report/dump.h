@@ -5,11 +5,10 @@
 
 #include <stdio.h>
 
-#include "pyheapinspect/error.h"
-#include "pyheapinspect/heap.h"
+#include "pyheapinspect/base/error.h"
+#include "pyheapinspect/cpython/heap.h"
 
 int phi_dump_jsonl(FILE *out, const struct phi_heap *h,
-		   const struct phi_image *img, const struct phi_layout *lay,
 		   struct phi_error *err);
 
 #endif

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <yajl/yajl_gen.h>
 
-#include "pyheapinspect/error.h"
+#include "pyheapinspect/base/error.h"
 
 /* A generator printing to out; NULL when out of memory. */
 yajl_gen phi_json_open(FILE *out, bool pretty);

@@ -1,24 +1,25 @@
-/* Reporters: the text report for people and the JSON document for
- * scripts (schema in docs/schema.md).  Both read the same struct. */
+/* What every reporter reads: one struct holding the run's results.  Its
+ * readers are text.c (the text report for people) and json.c (the JSON
+ * document for scripts, docs/schema.md); this header has no .c of its
+ * own. */
 #ifndef PYHEAPINSPECT_REPORT_H
 #define PYHEAPINSPECT_REPORT_H
 
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "pyheapinspect/analysis.h"
-#include "pyheapinspect/capture.h"
-#include "pyheapinspect/error.h"
-#include "pyheapinspect/heap.h"
-#include "pyheapinspect/runtime.h"
-#include "pyheapinspect/smallints.h"
-#include "pyheapinspect/target.h"
+#include "pyheapinspect/analysis/analysis.h"
+#include "pyheapinspect/base/error.h"
+#include "pyheapinspect/cpython/heap.h"
+#include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/source/source.h"
 
 /* Bump on any incompatible change of the JSON document or dump. */
 #define PHI_SCHEMA_VERSION 1
 
 struct phi_report {
-	const struct phi_target *target;
+	pid_t pid;
+	const struct phi_python *python;
 	const struct phi_capture *capture;
 	const struct phi_runtime *runtime;
 	const struct phi_small_ints *small_ints;
@@ -32,10 +33,5 @@ struct phi_report {
 	double t0;            /* when the run began (CLOCK_MONOTONIC ms) */
 	double total_ms;      /* from t0 to the report */
 };
-
-int phi_report_text(FILE *out, const struct phi_report *r,
-		    struct phi_error *err);
-int phi_report_json(FILE *out, const struct phi_report *r,
-		    struct phi_error *err);
 
 #endif

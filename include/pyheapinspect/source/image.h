@@ -10,9 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "pyheapinspect/error.h"
-#include "pyheapinspect/maps.h"
-#include "pyheapinspect/reader.h"
+#include "pyheapinspect/base/error.h"
 
 struct phi_segment {
 	uint64_t start, end; /* [start, end) of the target's addresses */
@@ -39,31 +37,15 @@ void phi_image_release(struct phi_image *img);
 int phi_image_add(struct phi_image *img, uint64_t start, const void *data,
 		  size_t len, bool copy, struct phi_error *err);
 
-/* Copy every mapping the decoders may need: all readable, non-executable
- * mappings except the kernel's special ones.  max_bytes (0 = no limit)
- * refuses cleanly before copying more than that.  With reuse, the buffer
- * of a segment of reuse that covers exactly the same mapping is taken
- * over instead of a new one: a first copy taken while the target runs
- * makes the second, frozen one much faster (no page faults on either
- * side). */
-struct phi_snapshot_opts {
-	/* 0 = no limit.  A single mapping larger than the limit (a
-	 * sanitizer's shadow, a huge reservation) is skipped and counted;
-	 * if the rest is still larger, the copy is refused. */
-	uint64_t max_bytes;
-	struct phi_image *reuse;   /* may be NULL */
-	/* With a deadline (CLOCK_MONOTONIC ms, 0 = none) the copy goes in
-	 * pieces, and on_deadline(ctx) is called once, between two pieces,
-	 * when the deadline has passed; the copy then goes on. */
-	double deadline_ms;
-	void (*on_deadline)(void *ctx);
-	void *ctx;
-};
+/* Add a segment whose buffer (from phi_big_alloc) the image takes
+ * over and frees. */
+int phi_image_adopt(struct phi_image *img, uint64_t start, void *data,
+		    size_t len, struct phi_error *err);
 
-int phi_image_snapshot(struct phi_image *img, struct phi_reader *r,
-		       const struct phi_maps *maps,
-		       const struct phi_snapshot_opts *o,
-		       struct phi_error *err);
+/* The buffer of the owned segment that is exactly [start, end), handed
+ * to the caller (the image no longer frees it), or NULL. */
+unsigned char *phi_image_take(struct phi_image *img, uint64_t start,
+			      uint64_t end);
 
 /* Local address of [addr, addr+len) or NULL when not wholly covered. */
 const void *phi_image_ptr(const struct phi_image *img, uint64_t addr,
@@ -92,6 +74,17 @@ static inline bool phi_image_u64(const struct phi_image *img, uint64_t addr,
 		return false;
 	memcpy(out, p, 8);
 	return true;
+}
+
+/* The 8 bytes at addr, or 0 when the image does not hold them: for
+ * pointers, where 0 (NULL) already means "nothing there". */
+static inline uint64_t phi_image_word(const struct phi_image *img,
+				      uint64_t addr)
+{
+	uint64_t v = 0;
+
+	phi_image_u64(img, addr, &v);
+	return v;
 }
 
 static inline bool phi_image_i64(const struct phi_image *img, uint64_t addr,

@@ -4,9 +4,9 @@
  * only as far as the image holds the data they describe. */
 #include <string.h>
 
-#include "pyheapinspect/decode.h"
-#include "pyheapinspect/pydict.h"
-#include "pyheapinspect/pystr.h"
+#include "pyheapinspect/cpython/310/decode.h"
+#include "pyheapinspect/cpython/310/dict.h"
+#include "pyheapinspect/cpython/310/str.h"
 
 #define L(id) PHI_L(c->d->lay, id)
 /* collections.OrderedDict's linked-list node: key, hash, next, prev. */
@@ -36,14 +36,6 @@ static uint64_t rd(const struct ctx *c, int64_t off)
 	}
 	if (!phi_image_u64(c->d->img, c->addr + (uint64_t)off, &v))
 		c->d->bad_fields++;
-	return v;
-}
-
-static uint64_t rd_at(const struct phi_decoder *d, uint64_t addr)
-{
-	uint64_t v = 0;
-
-	phi_image_u64(d->img, addr, &v);
 	return v;
 }
 
@@ -347,8 +339,8 @@ static uint64_t do_frame(const struct ctx *c)
 		c->d->bad_fields++;
 		return (uint64_t)L(FRAME_SIZE);
 	}
-	ncells = tuple_len(c->d, rd_at(c->d, code + L(CODE_CELLVARS)));
-	nfrees = tuple_len(c->d, rd_at(c->d, code + L(CODE_FREEVARS)));
+	ncells = tuple_len(c->d, phi_image_word(c->d->img, code + L(CODE_CELLVARS)));
+	nfrees = tuple_len(c->d, phi_image_word(c->d->img, code + L(CODE_FREEVARS)));
 	slots = nlocals + ncells + nfrees;
 	visit_array(c, c->addr + (uint64_t)L(FRAME_LOCALSPLUS), slots);
 	if (phi_image_u32(c->d->img, c->addr + L(FRAME_STACKDEPTH), &v))

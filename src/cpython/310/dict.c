@@ -2,8 +2,8 @@
  * each; in a split table the values live in a separate array. */
 #include <string.h>
 
-#include "pyheapinspect/pydict.h"
-#include "pyheapinspect/pystr.h"
+#include "pyheapinspect/cpython/310/dict.h"
+#include "pyheapinspect/cpython/310/str.h"
 
 /* A keys table can not be larger than the image, but cap it for sanity
  * well below what would overflow the arithmetic here. */

@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pyheapinspect/expr.h"
-#include "pyheapinspect/pydict.h"
-#include "pyheapinspect/pylong.h"
-#include "pyheapinspect/pystr.h"
+#include "pyheapinspect/cpython/310/expr.h"
+#include "pyheapinspect/cpython/310/dict.h"
+#include "pyheapinspect/cpython/310/long.h"
+#include "pyheapinspect/cpython/310/py310.h"
+#include "pyheapinspect/cpython/310/types.h"
+#include "pyheapinspect/cpython/310/str.h"
 
 #define NAME_LEN 256
 
@@ -38,13 +40,6 @@ static int not_found(const struct resolver *r, const char *what,
 			     name, on ? " on " : "", on ? on : "");
 }
 
-static uint64_t rd(const struct resolver *r, uint64_t addr)
-{
-	uint64_t v = 0;
-
-	phi_image_u64(r->img, addr, &v);
-	return v;
-}
 
 /* An attribute: a module's global, an instance's __dict__ entry or
  * __slots__ member, or a class attribute along the MRO. */
@@ -60,24 +55,24 @@ static uint64_t get_attr(const struct resolver *r, uint64_t obj,
 		return 0;
 	if (ty->kind == PHI_K_MODULE)
 		return phi_dict_get_str(r->img, r->lay,
-					rd(r, obj + PHI_L(r->lay, MODULE_DICT)),
+					phi_image_word(r->img, obj + PHI_L(r->lay, MODULE_DICT)),
 					name);
 	if (ty->kind == PHI_K_TYPE) {
 		v = phi_dict_get_str(r->img, r->lay,
-				     rd(r, obj + PHI_L(r->lay, TP_DICT)), name);
+				     phi_image_word(r->img, obj + PHI_L(r->lay, TP_DICT)), name);
 		if (v)
 			return v;
 	}
 	off = phi_type_dict_offset(&r->h->types, ty, obj);
 	if (off > 0 && ty->kind != PHI_K_TYPE) {
-		v = phi_dict_get_str(r->img, r->lay, rd(r, obj + (uint64_t)off),
+		v = phi_dict_get_str(r->img, r->lay, phi_image_word(r->img, obj + (uint64_t)off),
 				     name);
 		if (v)
 			return v;
 	}
 	off = phi_type_member_offset(&r->h->types, ty, name);
 	if (off > 0)
-		return rd(r, obj + (uint64_t)off);
+		return phi_image_word(r->img, obj + (uint64_t)off);
 	return 0;
 }
 
@@ -112,9 +107,9 @@ static uint64_t get_key(const struct resolver *r, uint64_t dict,
 static uint64_t get_index(const struct resolver *r, uint64_t seq,
 			  enum phi_kind kind, int64_t i)
 {
-	int64_t n = (int64_t)rd(r, seq + PHI_L(r->lay, OB_SIZE));
+	int64_t n = (int64_t)phi_image_word(r->img, seq + PHI_L(r->lay, OB_SIZE));
 	uint64_t items = kind == PHI_K_LIST ?
-				 rd(r, seq + PHI_L(r->lay, LIST_ITEM)) :
+				 phi_image_word(r->img, seq + PHI_L(r->lay, LIST_ITEM)) :
 				 seq + (uint64_t)PHI_L(r->lay, TUPLE_ITEM);
 
 	if (n < 0)
@@ -123,7 +118,7 @@ static uint64_t get_index(const struct resolver *r, uint64_t seq,
 		i += n;
 	if (i < 0 || i >= n)
 		return 0;
-	return rd(r, items + 8 * (uint64_t)i);
+	return phi_image_word(r->img, items + 8 * (uint64_t)i);
 }
 
 /* Parse "[...]" at *p: a quoted str or an integer. */
@@ -216,11 +211,12 @@ static uint64_t main_modules(const struct phi_runtime *rt)
 	return rt->ninterps ? rt->interps[0].modules : 0;
 }
 
-int phi_expr_resolve(const struct phi_heap *h, const struct phi_image *img,
-		     const struct phi_target *t, const struct phi_runtime *rt,
-		     const char *expr, uint32_t *node, struct phi_error *err)
+int phi310_resolve(const struct phi_heap *h, const char *expr,
+		   uint32_t *node, struct phi_error *err)
 {
-	struct resolver r = { h, img, &t->layout, expr, err };
+	const struct phi_image *img = h->img;
+	const struct phi_layout *lay = phi310_layout(h->py);
+	struct resolver r = { h, img, lay, expr, err };
 	const char *colon = strchr(expr, ':'), *p;
 	char module[NAME_LEN], name[NAME_LEN];
 	uint64_t obj;
@@ -231,7 +227,7 @@ int phi_expr_resolve(const struct phi_heap *h, const struct phi_image *img,
 				     "bad --expr '%s': expected "
 				     "MODULE:NAME[.ATTR|[KEY]]...", expr);
 	snprintf(module, sizeof(module), "%.*s", (int)(colon - expr), expr);
-	obj = phi_dict_get_str(img, &t->layout, main_modules(rt), module);
+	obj = phi_dict_get_str(img, lay, main_modules(h->rt), module);
 	if (!obj)
 		return phi_error_set(err, PHI_E_NOT_FOUND,
 				     "cannot resolve '%s': no module '%s' in "
@@ -258,25 +254,5 @@ int phi_expr_resolve(const struct phi_heap *h, const struct phi_image *img,
 				     "cannot resolve '%s': 0x%llx is not an "
 				     "object of the heap", expr,
 				     (unsigned long long)obj);
-	return 0;
-}
-
-int phi_address_resolve(const struct phi_heap *h, const char *text,
-			uint32_t *node, struct phi_error *err)
-{
-	char *end;
-	unsigned long long a;
-
-	errno = 0;
-	a = strtoull(text, &end, 16);
-	if (errno || *end || end == text)
-		return phi_error_set(err, PHI_E_USAGE,
-				     "bad --object '%s': expected an address "
-				     "such as 0x7f3a1c2d0e10", text);
-	*node = phi_graph_find(&h->g, a);
-	if (*node == PHI_NONE)
-		return phi_error_set(err, PHI_E_NOT_FOUND,
-				     "no object at %s in the heap of the "
-				     "target", text);
 	return 0;
 }

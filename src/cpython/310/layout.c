@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pyheapinspect/dwarf.h"
-#include "pyheapinspect/layout.h"
+#include "pyheapinspect/debuginfo/dwarf.h"
+#include "pyheapinspect/cpython/310/layout.h"
 
 struct field_desc {
 	const char *type;
@@ -51,6 +51,24 @@ int phi_layout_resolve(struct phi_layout *lay, const char *elf_path,
 		else
 			lay->missing++;
 	}
+	return 0;
+}
+
+/* Offsets and sizes of CPython 3.10's structs are all below 16 KiB
+ * (the interpreter state is 113 KiB): a larger value is damage, and
+ * would only mislead the decoders. */
+#define MAX_LAYOUT_VALUE (1LL << 20)
+
+int phi_layout_validate(const struct phi_layout *lay, struct phi_error *err)
+{
+	for (int i = 0; i < PHI_L__COUNT; i++)
+		if (lay->v[i] < 0 || lay->v[i] > MAX_LAYOUT_VALUE)
+			return phi_error_set(err, PHI_E_CORRUPT,
+					     "layout value %s.%s = %lld is out "
+					     "of range",
+					     fields[i].type,
+					     phi_layout_member_name(i),
+					     (long long)lay->v[i]);
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /* int objects: v = sum(digit[i] << 30*i), sign from ob_size. */
 #include <string.h>
 
-#include "pyheapinspect/pylong.h"
+#include "pyheapinspect/cpython/310/long.h"
 
 /* Digits beyond this many never fit in an int64 (3 * 30 > 63). */
 #define FIT_DIGITS 3

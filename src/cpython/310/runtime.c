@@ -2,7 +2,8 @@
  * the target, so it is walked with a bound and a cycle check. */
 #include <string.h>
 
-#include "pyheapinspect/runtime.h"
+#include "pyheapinspect/cpython/310/py310.h"
+#include "pyheapinspect/cpython/310/runtime.h"
 
 static int read_ptr(const struct phi_image *img, uint64_t addr,
 		    uint64_t *out, const char *what, struct phi_error *err)
@@ -46,15 +47,15 @@ static int read_interp(const struct phi_image *img,
 	return rc;
 }
 
-int phi_runtime_read(struct phi_runtime *rt, const struct phi_image *img,
-		     const struct phi_target *t, struct phi_error *err)
+int phi310_runtime(const struct phi_python *py, const struct phi_image *img,
+		   struct phi_runtime *rt, struct phi_error *err)
 {
-	const struct phi_layout *lay = &t->layout;
+	const struct phi_layout *lay = phi310_layout(py);
 	uint64_t p = 0;
 	int rc;
 
 	memset(rt, 0, sizeof(*rt));
-	rt->runtime = t->sym[PHI_S_RUNTIME];
+	rt->runtime = py->runtime;
 	rc = read_ptr(img, rt->runtime + PHI_L(lay, RT_INTERP_MAIN),
 		      &rt->interp_main, "_PyRuntime.interpreters.main", err);
 	if (rc < 0)

@@ -2,8 +2,9 @@
  * it must hold so that a torn or corrupt read shows up as a mismatch. */
 #include <string.h>
 
-#include "pyheapinspect/pylong.h"
-#include "pyheapinspect/smallints.h"
+#include "pyheapinspect/cpython/310/long.h"
+#include "pyheapinspect/cpython/310/py310.h"
+#include "pyheapinspect/cpython/310/smallints.h"
 
 static void check_slot(struct phi_small_int *s, const struct phi_image *img,
 		       const struct phi_layout *lay, uint64_t long_type)
@@ -33,6 +34,9 @@ int phi_small_ints_read(struct phi_small_ints *out,
 	uint64_t base = interp + PHI_L(lay, IS_SMALL_INTS);
 
 	memset(out, 0, sizeof(*out));
+	out->n = PHI_SMALL_INTS;
+	out->first = -PHI_SMALL_NEG_INTS;
+	out->last = PHI_SMALL_POS_INTS - 1;
 	if (!phi_image_ptr(img, base, 8 * PHI_SMALL_INTS))
 		return phi_error_set(err, PHI_E_CORRUPT,
 				     "the small-int cache at 0x%llx is not in "
@@ -48,4 +52,14 @@ int phi_small_ints_read(struct phi_small_ints *out,
 			out->mismatches++;
 	}
 	return 0;
+}
+
+int phi310_small_ints(const struct phi_python *py,
+		      const struct phi_image *img,
+		      const struct phi_runtime *rt,
+		      struct phi_small_ints *out, struct phi_error *err)
+{
+	return phi_small_ints_read(out, img, phi310_layout(py),
+				   rt->interp_main,
+				   phi310(py)->sym[PHI_S_LONG_TYPE], err);
 }

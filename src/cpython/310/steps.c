@@ -6,13 +6,20 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pyheapinspect/pathlabel.h"
-#include "pyheapinspect/paths.h"
-#include "pyheapinspect/pydict.h"
-#include "pyheapinspect/pystr.h"
-#include "pyheapinspect/pyvalue.h"
+#include "pyheapinspect/cpython/310/steps.h"
+#include "pyheapinspect/cpython/310/dict.h"
+#include "pyheapinspect/cpython/310/py310.h"
+#include "pyheapinspect/cpython/310/types.h"
+#include "pyheapinspect/cpython/310/str.h"
+#include "pyheapinspect/cpython/310/value.h"
 
 #define L(id) PHI_L(lb->lay, id)
+
+struct phi_labeler {
+	const struct phi_heap *h;
+	const struct phi_image *img;
+	const struct phi_layout *lay;
+};
 /* Items scanned to find a child in a list, tuple or set. */
 #define MAX_SCAN (1u << 22)
 
@@ -22,13 +29,6 @@ static const struct phi_type *type_of(const struct phi_labeler *lb,
 	return &lb->h->types.v[lb->h->g.type[node]];
 }
 
-static uint64_t rd(const struct phi_labeler *lb, uint64_t addr)
-{
-	uint64_t v = 0;
-
-	phi_image_u64(lb->img, addr, &v);
-	return v;
-}
 
 /* Append pre + s + post. */
 static void append(char *buf, size_t len, const char *pre, const char *s,
@@ -118,7 +118,7 @@ static bool seq_step(const struct phi_labeler *lb, uint64_t arr, int64_t n,
 static bool frame_step(const struct phi_labeler *lb, uint64_t f,
 		       uint64_t child, char *buf, size_t len)
 {
-	uint64_t code = rd(lb, f + L(FRAME_CODE)), names;
+	uint64_t code = phi_image_word(lb->img, f + L(FRAME_CODE)), names;
 	uint32_t nlocals = 0;
 	int64_t i;
 	struct phi_str s;
@@ -130,9 +130,9 @@ static bool frame_step(const struct phi_labeler *lb, uint64_t f,
 		      (int64_t)nlocals, child);
 	if (i < 0)
 		return false;
-	names = rd(lb, code + L(CODE_VARNAMES));
+	names = phi_image_word(lb->img, code + L(CODE_VARNAMES));
 	if (phi_str_read(lb->img, lb->lay,
-			 rd(lb, names + L(TUPLE_ITEM) + 8 * (uint64_t)i), &s) &&
+			 phi_image_word(lb->img, names + L(TUPLE_ITEM) + 8 * (uint64_t)i), &s) &&
 	    s.data) {
 		phi_str_utf8(&s, name, sizeof(name), 100, &cut);
 		append(buf, len, " local '", name, "'");
@@ -195,19 +195,19 @@ static bool field_step(const struct phi_labeler *lb, uint32_t parent,
 		int64_t f = lb->lay->v[field_names[i].id];
 
 		if (field_names[i].kind == ty->kind &&
-		    rd(lb, p + (uint64_t)f) == child) {
+		    phi_image_word(lb->img, p + (uint64_t)f) == child) {
 			append(buf, len, "", field_names[i].name, "");
 			return true;
 		}
 	}
-	if (off > 0 && rd(lb, p + (uint64_t)off) == child) {
+	if (off > 0 && phi_image_word(lb->img, p + (uint64_t)off) == child) {
 		append(buf, len, "", ".__dict__", "");
 		return true;
 	}
 	for (uint32_t i = 0; i < ty->nslots; i++) {
 		int64_t s = lb->h->types.slot_offsets[ty->slots_start + i];
 
-		if (rd(lb, p + (uint64_t)s) == child &&
+		if (phi_image_word(lb->img, p + (uint64_t)s) == child &&
 		    phi_type_member_name(&lb->h->types, ty, s, name,
 					 sizeof(name))) {
 			append(buf, len, ".", name, "");
@@ -221,12 +221,18 @@ static bool field_step(const struct phi_labeler *lb, uint32_t parent,
 	return false;
 }
 
-void phi_label_step(const struct phi_labeler *lb, uint32_t parent,
-		    uint32_t child, char *buf, size_t len)
+static struct phi_labeler labeler(const struct phi_heap *h)
 {
+	return (struct phi_labeler){ h, h->img, phi310_layout(h->py) };
+}
+
+void phi310_label_step(const struct phi_heap *h, uint32_t parent,
+		       uint32_t child, char *buf, size_t len)
+{
+	const struct phi_labeler lbv = labeler(h), *lb = &lbv;
 	const struct phi_type *ty = type_of(lb, parent);
 	uint64_t p = lb->h->g.addr[parent], c = lb->h->g.addr[child];
-	int64_t n = (int64_t)rd(lb, p + L(OB_SIZE));
+	int64_t n = (int64_t)phi_image_word(lb->img, p + L(OB_SIZE));
 	bool ok = false;
 
 	switch (ty->kind) {
@@ -236,7 +242,7 @@ void phi_label_step(const struct phi_labeler *lb, uint32_t parent,
 		ok = dict_step(lb, p, c, buf, len);
 		break;
 	case PHI_K_LIST:
-		ok = seq_step(lb, rd(lb, p + L(LIST_ITEM)), n, c, buf, len);
+		ok = seq_step(lb, phi_image_word(lb->img, p + L(LIST_ITEM)), n, c, buf, len);
 		break;
 	case PHI_K_TUPLE:
 		ok = seq_step(lb, p + (uint64_t)L(TUPLE_ITEM), n, c, buf, len);
@@ -264,14 +270,15 @@ static void frame_name(const struct phi_labeler *lb, uint64_t f, char *out,
 
 	out[0] = '\0';
 	if (phi_str_read(lb->img, lb->lay,
-			 rd(lb, rd(lb, f + L(FRAME_CODE)) + L(CODE_NAME)), &s) &&
+			 phi_image_word(lb->img, phi_image_word(lb->img, f + L(FRAME_CODE)) + L(CODE_NAME)), &s) &&
 	    s.data)
 		phi_str_utf8(&s, out, len, 100, &cut);
 }
 
-void phi_label_root(const struct phi_labeler *lb, uint32_t node,
-		    uint32_t root, char *buf, size_t len)
+void phi310_label_root(const struct phi_heap *h, uint32_t node,
+		       uint32_t root, char *buf, size_t len)
 {
+	const struct phi_labeler lbv = labeler(h), *lb = &lbv;
 	static const char *const names[] = {
 		[PHI_ROOT_MODULES] = "sys.modules",
 		[PHI_ROOT_SYSDICT] = "sys.__dict__",
@@ -284,7 +291,7 @@ void phi_label_root(const struct phi_labeler *lb, uint32_t node,
 	const struct phi_root *r;
 	char name[128];
 
-	if (root == PHI_PATH_EXTERNAL) {
+	if (root == PHI_HEAP_EXTERNAL_ROOT) {
 		snprintf(buf, len, "<%s at 0x%" PRIx64 " held outside the "
 			 "heap>", type_of(lb, node)->name, lb->h->g.addr[node]);
 		return;

@@ -6,7 +6,7 @@
  * multiplied, so no input can make the arithmetic wrap. */
 #include <string.h>
 
-#include "pyheapinspect/pystr.h"
+#include "pyheapinspect/cpython/310/str.h"
 
 /* State word (PyASCIIObject.state), LSB first.  Bits 8-31 are padding
  * that CPython never initialises (PyUnicode_New sets the bit fields one

@@ -6,10 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pyheapinspect/graph.h"
-#include "pyheapinspect/pydict.h"
-#include "pyheapinspect/pystr.h"
-#include "pyheapinspect/pytype.h"
+#include "pyheapinspect/graph/graph.h"
+#include "pyheapinspect/cpython/310/dict.h"
+#include "pyheapinspect/cpython/310/py310.h"
+#include "pyheapinspect/cpython/310/str.h"
+#include "pyheapinspect/cpython/310/types.h"
 
 #define TPFLAGS_READY (1UL << 12)
 #define T_OBJECT 6
@@ -25,17 +26,6 @@ static const enum phi_sym_id kind_symbol[PHI_K__COUNT] = {
 #undef PHI_KIND_SYM
 };
 
-static const char *const kind_names[PHI_K__COUNT] = {
-#define PHI_KIND_NAME(kind, sym) [PHI_K_##kind] = #kind,
-	PHI_KINDS(PHI_KIND_NAME)
-#undef PHI_KIND_NAME
-};
-
-const char *phi_kind_name(enum phi_kind kind)
-{
-	return (unsigned)kind < PHI_K__COUNT ? kind_names[kind] : "?";
-}
-
 static uint64_t hash_addr(uint64_t a)
 {
 	a >>= 3;
@@ -44,11 +34,13 @@ static uint64_t hash_addr(uint64_t a)
 }
 
 int phi_types_init(struct phi_types *ts, const struct phi_image *img,
-		   const struct phi_target *t, struct phi_error *err)
+		   const struct phi_python *py, struct phi_error *err)
 {
+	const struct phi310 *t = phi310(py);
+
 	memset(ts, 0, sizeof(*ts));
 	ts->img = img;
-	ts->t = t;
+	ts->py = py;
 	ts->hmask = 4095;
 	ts->hslots = calloc(ts->hmask + 1, sizeof(*ts->hslots));
 	if (!ts->hslots)
@@ -92,7 +84,7 @@ static bool rd64(const struct phi_types *ts, uint64_t addr, int64_t *v)
 static bool validate(const struct phi_types *ts, uint64_t addr,
 		     struct phi_type *ty)
 {
-	const struct phi_layout *lay = &ts->t->layout;
+	const struct phi_layout *lay = phi310_layout(ts->py);
 	int64_t meta = 0, metaflags = 0, flags = 0, name = 0;
 
 	if (!addr || (addr & 7) ||
@@ -141,7 +133,7 @@ static enum phi_kind known_kind(const struct phi_types *ts, uint64_t addr)
 static bool same_layout(const struct phi_types *ts, enum phi_kind k,
 			int64_t basicsize, int64_t itemsize)
 {
-	const struct phi_layout *lay = &ts->t->layout;
+	const struct phi_layout *lay = phi310_layout(ts->py);
 	int64_t kb = 0, ki = 0;
 
 	if (k == PHI_K_BASEEXC)
@@ -158,8 +150,8 @@ static bool same_layout(const struct phi_types *ts, enum phi_kind k,
  * fields the tool cannot know: its instances are opaque. */
 static enum phi_kind find_kind(const struct phi_types *ts, uint64_t addr)
 {
-	const struct phi_layout *lay = &ts->t->layout;
-	uint64_t subtype_dealloc = ts->t->sym[PHI_S_SUBTYPE_DEALLOC];
+	const struct phi_layout *lay = phi310_layout(ts->py);
+	uint64_t subtype_dealloc = phi310(ts->py)->sym[PHI_S_SUBTYPE_DEALLOC];
 	int64_t sbasic = -1, sitem = -1;
 
 	for (int depth = 0; addr && depth < PHI_MAX_BASES; depth++) {
@@ -193,7 +185,7 @@ static char *str_dup_utf8(const struct phi_types *ts, uint64_t addr)
 	char buf[NAME_MAX_LEN];
 	bool cut;
 
-	if (!phi_str_read(ts->img, &ts->t->layout, addr, &s) || !s.data)
+	if (!phi_str_read(ts->img, phi310_layout(ts->py), addr, &s) || !s.data)
 		return NULL;
 	phi_str_utf8(&s, buf, sizeof(buf), NAME_MAX_LEN / 4, &cut);
 	return strdup(buf);
@@ -201,7 +193,7 @@ static char *str_dup_utf8(const struct phi_types *ts, uint64_t addr)
 
 static char *static_name(const struct phi_types *ts, uint64_t addr)
 {
-	const struct phi_layout *lay = &ts->t->layout;
+	const struct phi_layout *lay = phi310_layout(ts->py);
 	int64_t name = 0;
 	size_t avail;
 	const char *p;
@@ -219,7 +211,7 @@ static char *static_name(const struct phi_types *ts, uint64_t addr)
 /* module.qualname, or qualname alone for builtins. */
 static char *type_name(const struct phi_types *ts, const struct phi_type *ty)
 {
-	const struct phi_layout *lay = &ts->t->layout;
+	const struct phi_layout *lay = phi310_layout(ts->py);
 	int64_t qual = 0, dict = 0;
 	char *q, *m = NULL, *out;
 
@@ -269,7 +261,7 @@ typedef bool (*member_fn)(void *ctx, uint64_t name, int64_t offset);
 static bool member_at(const struct phi_types *ts, uint64_t m, uint64_t *name,
 		      int64_t *off, bool *end)
 {
-	const struct phi_layout *lay = &ts->t->layout;
+	const struct phi_layout *lay = phi310_layout(ts->py);
 	uint32_t type = 0;
 	int64_t nm = 0;
 
@@ -286,7 +278,7 @@ static bool member_at(const struct phi_types *ts, uint64_t m, uint64_t *name,
 static bool each_member(const struct phi_types *ts, uint64_t cls,
 			member_fn fn, void *ctx)
 {
-	const struct phi_layout *lay = &ts->t->layout;
+	const struct phi_layout *lay = phi310_layout(ts->py);
 	int64_t n = PHI_MAX_MEMBERS, flags = 0, meta = 0, metasize = 0;
 	int64_t first = 0, off;
 	uint64_t msize = (uint64_t)PHI_L(lay, MEMBERDEF_SIZE), name;
@@ -323,7 +315,7 @@ static bool each_mro_class(const struct phi_types *ts,
 			   const struct phi_type *ty,
 			   bool (*fn)(void *ctx, uint64_t cls), void *ctx)
 {
-	const struct phi_layout *lay = &ts->t->layout;
+	const struct phi_layout *lay = phi310_layout(ts->py);
 	int64_t mro = 0, n = 0;
 
 	if (!rd64(ts, ty->addr + PHI_L(lay, TP_MRO), &mro) ||
@@ -373,7 +365,7 @@ static bool collect_class(void *ctx, uint64_t cls)
 	int64_t flags = 0;
 	struct collect one = *c;
 
-	if (!rd64(c->ts, cls + PHI_L(&c->ts->t->layout, TP_FLAGS), &flags))
+	if (!rd64(c->ts, cls + PHI_L(phi310_layout(c->ts->py), TP_FLAGS), &flags))
 		return false;
 	if ((uint64_t)flags & PHI_TPFLAGS_HEAPTYPE)
 		one.from = 16;
@@ -394,7 +386,7 @@ static void collect_slots(struct phi_types *ts, struct phi_type *ty)
 	c.from = INT64_MAX;
 	if (ty->kind != PHI_K_OPAQUE)
 		rd64(ts, ts->kind_type[ty->kind] +
-				 PHI_L(&ts->t->layout, TP_BASICSIZE),
+				 PHI_L(phi310_layout(ts->py), TP_BASICSIZE),
 		     &c.from);
 	each_mro_class(ts, ty, collect_class, &c);
 	ty->nslots = (uint32_t)(ts->nslot_offsets - ty->slots_start);
@@ -471,7 +463,7 @@ int64_t phi_type_dict_offset(const struct phi_types *ts,
 	if (off >= 0)
 		return off;
 	/* Negative: from the end of a variable-size object. */
-	rd64(ts, obj + PHI_L(&ts->t->layout, OB_SIZE), &size);
+	rd64(ts, obj + PHI_L(phi310_layout(ts->py), OB_SIZE), &size);
 	/* Checked before negating: the target may say INT64_MIN. */
 	if (size > (int64_t)1 << 40 || size < -((int64_t)1 << 40))
 		return 0;
@@ -494,7 +486,7 @@ static bool has_own_dict(const struct phi_types *ts,
 		return false;
 	if (ty->kind == PHI_K_OPAQUE || ty->kind == PHI_K_INSTANCE)
 		return true;
-	rd64(ts, ts->kind_type[ty->kind] + PHI_L(&ts->t->layout,
+	rd64(ts, ts->kind_type[ty->kind] + PHI_L(phi310_layout(ts->py),
 						 TP_DICTOFFSET), &kind_off);
 	return ty->dictoffset != kind_off;
 }
@@ -504,7 +496,7 @@ static bool has_own_dict(const struct phi_types *ts,
 static int64_t structseq_fields(const struct phi_types *ts,
 				const struct phi_type *ty)
 {
-	const struct phi_layout *lay = &ts->t->layout;
+	const struct phi_layout *lay = phi310_layout(ts->py);
 	int64_t dict = 0, size = 0, digit = 0;
 	uint64_t v;
 

@@ -8,9 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pyheapinspect/pylong.h"
-#include "pyheapinspect/pystr.h"
-#include "pyheapinspect/pyvalue.h"
+#include "pyheapinspect/cpython/310/long.h"
+#include "pyheapinspect/cpython/310/py310.h"
+#include "pyheapinspect/cpython/310/str.h"
+#include "pyheapinspect/cpython/310/value.h"
 
 /* Ints up to this many bits are printed exactly: 2^660 < 10^199, so
  * the decimal has at most 199 digits (<= PHI_PREVIEW_CHARS). */
@@ -447,4 +448,26 @@ bool phi_value_preview(const struct phi_image *img,
 {
 	return phi_value_preview_n(img, lay, kind, addr, buf, cap, NULL,
 				   truncated);
+}
+
+/* Only these kinds have a value the reports can show. */
+static bool has_value(enum phi_kind k)
+{
+	return k == PHI_K_STR || k == PHI_K_BYTES || k == PHI_K_LONG ||
+	       k == PHI_K_BOOL || k == PHI_K_FLOAT;
+}
+
+bool phi310_preview(const struct phi_heap *h, uint32_t node, char *buf,
+		    size_t cap, size_t *len, bool *truncated)
+{
+	enum phi_kind kind = phi_heap_type(h, node)->kind;
+
+	*len = 0;
+	*truncated = false;
+	if (!has_value(kind)) {
+		buf[0] = '\0';
+		return false;
+	}
+	return phi_value_preview_n(h->img, phi310_layout(h->py), kind,
+				   h->g.addr[node], buf, cap, len, truncated);
 }

@@ -12,7 +12,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "pyheapinspect/heap.h"
+#include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/cpython/310/decode.h"
+#include "pyheapinspect/cpython/310/py310.h"
+#include "pyheapinspect/cpython/310/types.h"
+#include "pyheapinspect/cpython/310/walk.h"
 
 #define L(id) PHI_L(b->lay, id)
 /* Frames per thread kept as roots; deeper frames are still reached
@@ -47,7 +51,7 @@ struct pending_ref {
 struct builder {
 	struct phi_heap *h;
 	const struct phi_image *img;
-	const struct phi_target *t;
+	const struct phi310 *t;
 	const struct phi_layout *lay;
 	struct phi_decoder dec;
 	uint32_t cur;      /* the node being decoded */
@@ -64,13 +68,6 @@ struct builder {
 	uint64_t gc_steps, gc_bound;
 };
 
-static uint64_t rd(const struct builder *b, uint64_t addr)
-{
-	uint64_t v = 0;
-
-	phi_image_u64(b->img, addr, &v);
-	return v;
-}
 
 /* ob_refcnt and ob_type of the object at addr, in one image lookup. */
 static bool read_header(const struct builder *b, uint64_t addr,
@@ -266,7 +263,7 @@ static void add_root_array(struct builder *b, uint64_t arr, uint32_t n,
 			   enum phi_root_kind k)
 {
 	for (uint32_t i = 0; i < n; i++)
-		add_root(b, rd(b, arr + 8 * (uint64_t)i), k, 0, i);
+		add_root(b, phi_image_word(b->img, arr + 8 * (uint64_t)i), k, 0, i);
 }
 
 static void interp_roots(struct builder *b, const struct phi_interp *in)
@@ -277,38 +274,38 @@ static void interp_roots(struct builder *b, const struct phi_interp *in)
 	add_root(b, in->sysdict, PHI_ROOT_SYSDICT, 0, 0);
 	add_root(b, in->builtins, PHI_ROOT_BUILTINS, 0, 0);
 	add_root(b, in->importlib, PHI_ROOT_INTERP, 0, 0);
-	add_root(b, rd(b, a + L(IS_MODULES_BY_INDEX)), PHI_ROOT_INTERP, 0, 1);
-	add_root(b, rd(b, a + L(IS_DICT)), PHI_ROOT_INTERP, 0, 2);
-	add_root(b, rd(b, a + L(IS_BUILTINS_COPY)), PHI_ROOT_INTERP, 0, 3);
-	add_root(b, rd(b, a + L(IS_IMPORT_FUNC)), PHI_ROOT_INTERP, 0, 4);
+	add_root(b, phi_image_word(b->img, a + L(IS_MODULES_BY_INDEX)), PHI_ROOT_INTERP, 0, 1);
+	add_root(b, phi_image_word(b->img, a + L(IS_DICT)), PHI_ROOT_INTERP, 0, 2);
+	add_root(b, phi_image_word(b->img, a + L(IS_BUILTINS_COPY)), PHI_ROOT_INTERP, 0, 3);
+	add_root(b, phi_image_word(b->img, a + L(IS_IMPORT_FUNC)), PHI_ROOT_INTERP, 0, 4);
 	add_root_array(b, a + L(IS_SMALL_INTS), PHI_SMALL_INTS,
 		       PHI_ROOT_CACHE);
 	add_root_array(b, a + L(IS_UNICODE_LATIN1), 256, PHI_ROOT_CACHE);
 	add_root_array(b, a + L(IS_BYTES_CHARS), 256, PHI_ROOT_CACHE);
-	add_root(b, rd(b, a + L(IS_UNICODE_EMPTY)), PHI_ROOT_CACHE, 0, 0);
-	add_root(b, rd(b, a + L(IS_BYTES_EMPTY)), PHI_ROOT_CACHE, 0, 0);
+	add_root(b, phi_image_word(b->img, a + L(IS_UNICODE_EMPTY)), PHI_ROOT_CACHE, 0, 0);
+	add_root(b, phi_image_word(b->img, a + L(IS_BYTES_EMPTY)), PHI_ROOT_CACHE, 0, 0);
 	/* tuple.free_list[0] is the empty tuple singleton. */
-	add_root(b, rd(b, a + L(IS_TUPLE_FREE_LIST)), PHI_ROOT_CACHE, 0, 0);
+	add_root(b, phi_image_word(b->img, a + L(IS_TUPLE_FREE_LIST)), PHI_ROOT_CACHE, 0, 0);
 }
 
 static void thread_roots(struct builder *b, uint64_t ts)
 {
-	uint64_t tid = rd(b, ts + L(TS_THREAD_ID));
-	uint64_t f = rd(b, ts + L(TS_FRAME));
+	uint64_t tid = phi_image_word(b->img, ts + L(TS_THREAD_ID));
+	uint64_t f = phi_image_word(b->img, ts + L(TS_FRAME));
 	uint64_t exc = ts + (uint64_t)L(TS_EXC_STATE);
 
 	for (uint32_t depth = 0; f && depth < MAX_ROOT_FRAMES; depth++) {
 		add_root(b, f, PHI_ROOT_FRAME, tid, depth);
-		f = rd(b, f + L(FRAME_BACK));
+		f = phi_image_word(b->img, f + L(FRAME_BACK));
 	}
-	add_root(b, rd(b, ts + L(TS_DICT)), PHI_ROOT_THREAD, tid, 0);
-	add_root(b, rd(b, ts + L(TS_CUREXC_TYPE)), PHI_ROOT_THREAD, tid, 1);
-	add_root(b, rd(b, ts + L(TS_CUREXC_VALUE)), PHI_ROOT_THREAD, tid, 2);
-	add_root(b, rd(b, ts + L(TS_CUREXC_TB)), PHI_ROOT_THREAD, tid, 3);
-	add_root(b, rd(b, exc + L(ERRSTACK_TYPE)), PHI_ROOT_THREAD, tid, 4);
-	add_root(b, rd(b, exc + L(ERRSTACK_VALUE)), PHI_ROOT_THREAD, tid, 5);
-	add_root(b, rd(b, exc + L(ERRSTACK_TB)), PHI_ROOT_THREAD, tid, 6);
-	add_root(b, rd(b, ts + L(TS_ASYNC_EXC)), PHI_ROOT_THREAD, tid, 7);
+	add_root(b, phi_image_word(b->img, ts + L(TS_DICT)), PHI_ROOT_THREAD, tid, 0);
+	add_root(b, phi_image_word(b->img, ts + L(TS_CUREXC_TYPE)), PHI_ROOT_THREAD, tid, 1);
+	add_root(b, phi_image_word(b->img, ts + L(TS_CUREXC_VALUE)), PHI_ROOT_THREAD, tid, 2);
+	add_root(b, phi_image_word(b->img, ts + L(TS_CUREXC_TB)), PHI_ROOT_THREAD, tid, 3);
+	add_root(b, phi_image_word(b->img, exc + L(ERRSTACK_TYPE)), PHI_ROOT_THREAD, tid, 4);
+	add_root(b, phi_image_word(b->img, exc + L(ERRSTACK_VALUE)), PHI_ROOT_THREAD, tid, 5);
+	add_root(b, phi_image_word(b->img, exc + L(ERRSTACK_TB)), PHI_ROOT_THREAD, tid, 6);
+	add_root(b, phi_image_word(b->img, ts + L(TS_ASYNC_EXC)), PHI_ROOT_THREAD, tid, 7);
 }
 
 static void all_thread_roots(struct builder *b, const struct phi_interp *in)
@@ -318,7 +315,7 @@ static void all_thread_roots(struct builder *b, const struct phi_interp *in)
 	/* A linked list in the target: bounded, whatever it says. */
 	for (int n = 0; ts && n < PHI_MAX_THREADS; n++) {
 		thread_roots(b, ts);
-		ts = rd(b, ts + L(TS_NEXT));
+		ts = phi_image_word(b->img, ts + L(TS_NEXT));
 		if (ts == in->tstate_head)
 			break;
 	}
@@ -336,7 +333,7 @@ static void global_roots(struct builder *b)
 		add_root(b, sym[singletons[i]], PHI_ROOT_SINGLETON, 0,
 			 (uint32_t)i);
 	if (sym[PHI_S_INTERNED]) {
-		uint64_t dict = rd(b, sym[PHI_S_INTERNED]);
+		uint64_t dict = phi_image_word(b->img, sym[PHI_S_INTERNED]);
 
 		add_root(b, dict, PHI_ROOT_INTERNED, 0, 0);
 		b->interned = dict ? phi_graph_find(&b->h->g, dict) : PHI_NONE;
@@ -387,14 +384,14 @@ static void gc_chain(struct builder *b, uint64_t p)
 			return;
 		if (add_object(b, obj) == PHI_NONE)
 			b->h->stats.bad_refs++;
-		p = rd(b, p + L(GCHEAD_NEXT));
+		p = phi_image_word(b->img, p + L(GCHEAD_NEXT));
 	}
 }
 
 static void gc_from_heads(struct builder *b)
 {
 	for (size_t k = 0; k < b->nheads; k++)
-		gc_chain(b, rd(b, b->heads[k] + L(GCHEAD_NEXT)));
+		gc_chain(b, phi_image_word(b->img, b->heads[k] + L(GCHEAD_NEXT)));
 }
 
 /* The successors of tracked nodes gc_cursor .. end - 1: up to a batch of
@@ -416,7 +413,7 @@ static void gc_successors(struct builder *b, uint32_t end)
 					   g->addr[j + LOOKAHEAD] + next_off, 1);
 		if (!(g->flags[j] & PHI_NODE_TRACKED))
 			continue;
-		p = rd(b, g->addr[j] + next_off);
+		p = phi_image_word(b->img, g->addr[j] + next_off);
 		if (p && !is_head(b, p))
 			batch[nb++] = (struct pending_ref){
 				p + (uint64_t)L(GCHEAD_SIZE), 0, PEND_REF
@@ -516,33 +513,26 @@ static int walk(struct builder *b, const struct phi_heap_opts *o,
 	return 0;
 }
 
-static double now_ms(void)
+int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
+		      struct phi_error *err)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-int phi_heap_build(struct phi_heap *h, const struct phi_image *img,
-		   const struct phi_target *t, const struct phi_runtime *rt,
-		   const struct phi_heap_opts *o, struct phi_error *err)
-{
+	const struct phi_image *img = h->img;
+	const struct phi_runtime *rt = h->rt;
+	const struct phi310 *t = phi310(h->py);
 	struct builder b = { .h = h, .img = img, .t = t, .lay = &t->layout,
 			     .interned = PHI_NONE };
-	double t0 = now_ms();
+	double t0 = phi_now_ms();
 	int rc;
 
-	memset(h, 0, sizeof(*h));
 	rc = phi_graph_init(&h->g, (size_t)(img->bytes / 128), err);
 	if (rc == 0)
-		rc = phi_types_init(&h->types, img, t, err);
+		rc = phi_types_init(&h->types, img, h->py, err);
 	if (rc < 0)
 		return rc;
 	b.dec = (struct phi_decoder){ .img = img, .lay = b.lay,
 				      .types = &h->types };
 	if (t->sym[PHI_S_SET_DUMMY])
-		b.dec.set_dummy = rd(&b, t->sym[PHI_S_SET_DUMMY]);
+		b.dec.set_dummy = phi_image_word(img, t->sym[PHI_S_SET_DUMMY]);
 	for (size_t k = 0; k < rt->ninterps; k++) {
 		interp_roots(&b, &rt->interps[k]);
 		all_thread_roots(&b, &rt->interps[k]);
@@ -554,7 +544,7 @@ int phi_heap_build(struct phi_heap *h, const struct phi_image *img,
 		return rc;
 	phi_graph_finish(&h->g);
 	h->stats.bad_fields = b.dec.bad_fields;
-	h->build_ms = now_ms() - t0;
+	h->build_ms = phi_now_ms() - t0;
 	if (b.oom)
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory building the graph of %zu "
@@ -562,11 +552,7 @@ int phi_heap_build(struct phi_heap *h, const struct phi_image *img,
 	return 0;
 }
 
-void phi_heap_release(struct phi_heap *h)
+void phi310_heap_release(struct phi_heap *h)
 {
-	phi_graph_release(&h->g);
 	phi_types_release(&h->types);
-	free(h->roots);
-	h->roots = NULL;
-	h->nroots = h->roots_cap = 0;
 }

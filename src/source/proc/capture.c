@@ -4,25 +4,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "pyheapinspect/capture.h"
-#include "pyheapinspect/freeze.h"
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
+#include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/source/proc/capture.h"
+#include "pyheapinspect/source/proc/copy.h"
+#include "pyheapinspect/source/proc/freeze.h"
 
 /* Once attached, "no such process" means it exited under us. */
-static int exited_if_gone(int rc, struct phi_target *t,
-			  struct phi_error *err)
+static int exited_if_gone(int rc, pid_t pid, struct phi_error *err)
 {
 	if (rc == -PHI_E_NO_PROCESS || rc == -PHI_E_TARGET_EXITED)
 		return phi_error_set(err, PHI_E_TARGET_EXITED,
 				     "process %d exited while it was being "
-				     "read", (int)t->pid);
+				     "read", (int)pid);
 	return rc;
 }
 
@@ -41,41 +34,43 @@ static void thaw_at_deadline(void *ctx)
 }
 
 /* --no-freeze: one copy, the target running all along. */
-static int capture_running(struct phi_target *t,
+static int capture_running(struct phi_reader *r, const struct phi_maps *maps,
 			   const struct phi_capture_opts *o,
 			   struct phi_capture *cap, struct phi_error *err)
 {
-	struct phi_snapshot_opts so = { .max_bytes = o->max_bytes };
-	double t0 = now_ms();
-	int rc = phi_image_snapshot(&cap->img, &t->reader, &t->maps, &so, err);
+	struct phi_copy_opts so = { .max_bytes = o->max_bytes };
+	double t0 = phi_now_ms();
+	int rc = phi_copy_process(&cap->img, r, maps, &so, err);
 
-	cap->copy_ms = now_ms() - t0;
+	cap->copy_ms = phi_now_ms() - t0;
 	return rc;
 }
 
-int phi_capture_run(struct phi_target *t, const struct phi_capture_opts *o,
+int phi_capture_run(pid_t pid, struct phi_reader *r, struct phi_maps *maps,
+		    const struct phi_capture_opts *o,
 		    struct phi_capture *cap, struct phi_error *err)
 {
 	struct phi_freeze fz;
 	struct phi_image warm;
-	struct phi_snapshot_opts so = { .max_bytes = o->max_bytes };
+	struct phi_copy_opts so = { .max_bytes = o->max_bytes };
 	double t0;
 	int rc;
 
 	memset(cap, 0, sizeof(*cap));
 	phi_image_init(&cap->img);
 	if (o->no_freeze)
-		return exited_if_gone(capture_running(t, o, cap, err), t, err);
+		return exited_if_gone(capture_running(r, maps, o, cap, err), pid,
+				      err);
 	/* A first copy while the target runs faults in the pages on both
 	 * sides, so that the frozen copy below is a plain memory copy. */
 	phi_image_init(&warm);
-	t0 = now_ms();
-	rc = phi_image_snapshot(&warm, &t->reader, &t->maps, &so, err);
-	cap->warm_ms = now_ms() - t0;
+	t0 = phi_now_ms();
+	rc = phi_copy_process(&warm, r, maps, &so, err);
+	cap->warm_ms = phi_now_ms() - t0;
 	if (o->before_freeze)
 		o->before_freeze(o->before_freeze_ctx);
 	if (rc == 0)
-		rc = phi_freeze(&fz, t->pid, o->attach_timeout_ms, err);
+		rc = phi_freeze(&fz, pid, o->attach_timeout_ms, err);
 	if (rc < 0) {
 		phi_image_release(&warm);
 		return rc;
@@ -84,9 +79,9 @@ int phi_capture_run(struct phi_target *t, const struct phi_capture_opts *o,
 	cap->frozen = true;
 	hold_for_tests(o->test_hold_ms);
 	/* The maps read before freezing may be stale by now. */
-	phi_maps_release(&t->maps);
-	t0 = now_ms();
-	rc = phi_maps_read(t->pid, &t->maps, err);
+	phi_maps_release(maps);
+	t0 = phi_now_ms();
+	rc = phi_maps_read(pid, maps, err);
 	so.reuse = &warm;
 	if (o->max_pause_ms > 0) {
 		so.deadline_ms = t0 - phi_freeze_elapsed_ms(&fz) +
@@ -95,33 +90,12 @@ int phi_capture_run(struct phi_target *t, const struct phi_capture_opts *o,
 		so.ctx = &fz;
 	}
 	if (rc == 0)
-		rc = phi_image_snapshot(&cap->img, &t->reader, &t->maps, &so,
-					err);
-	cap->copy_ms = now_ms() - t0;
+		rc = phi_copy_process(&cap->img, r, maps, &so, err);
+	cap->copy_ms = phi_now_ms() - t0;
 	cap->consistent = fz.frozen;
 	phi_thaw(&fz);
 	cap->pause_ms = fz.pause_ms;
 	phi_freeze_release(&fz);
 	phi_image_release(&warm);
-	return exited_if_gone(rc, t, err);
-}
-
-uint64_t phi_default_memory_limit(void)
-{
-	char line[128];
-	unsigned long long kb = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return (uint64_t)kb * 1024 / 4 * 3;
-}
-
-void phi_capture_release(struct phi_capture *cap)
-{
-	phi_image_release(&cap->img);
+	return exited_if_gone(rc, pid, err);
 }

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "pyheapinspect/freeze.h"
+#include "pyheapinspect/source/proc/freeze.h"
 
 /* A process that creates threads faster than we can stop them. */
 #define MAX_PASSES 64

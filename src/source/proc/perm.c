@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pyheapinspect/perm.h"
+#include "pyheapinspect/source/proc/perm.h"
 
 #define CAP_SYS_PTRACE_BIT 19
 

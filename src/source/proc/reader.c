@@ -9,7 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "pyheapinspect/reader.h"
+#include "pyheapinspect/source/proc/reader.h"
 
 /* Linux caps iovecs per call at UIO_MAXIOV (1024). */
 #define BATCH 1024

@@ -2,16 +2,13 @@
  * fixed-width fields.
  *
  *   "PHISNAP\0"                      magic, 8 bytes
- *   u32 format version               1 or 2 (PHI_SNAPSHOT_VERSION)
- *   u32 layout fields                PHI_L__COUNT of the writer
- *   u32 symbols                      PHI_S__COUNT of the writer
+ *   u32 format version               3 (PHI_SNAPSHOT_VERSION)
  *   u32 pid
- *   i32 major, i32 minor, i32 micro, u32 length + bytes: the version
- *   u32 length + bytes               object_path
- *   u32 source, u32 missing, u32 length + bytes (dwarf_path)
- *   i64 x layout fields              the layout values, in table order
- *   u64 x symbols                    runtime addresses, in table order
- *   version 2 only, the capture's status:
+ *   u32 n + n x { str name, i64 }    the interpreter's description, as
+ *   u32 n + n x { str name, str }    numbers and texts the CPython layer
+ *                                    named (the snapshot does not read
+ *                                    them); a str is u32 length + bytes
+ *   the capture's status:
  *     u32 flags                      1 frozen, 2 consistent, 4 unknown
  *     u32 threads                    threads frozen
  *     f64 pause_ms, f64 copy_ms      IEEE-754 binary64 bits, as a u64
@@ -20,21 +17,30 @@
  *   u64 records
  *   records x { u64 start, u64 length, length bytes }
  *
- * "unknown" is written when the capture came from a version 1 file
- * itself (which did not record its status); every other status field is
- * then 0.  A version 1 file loads as before, with cap->status_unknown.
+ * "unknown" is written when the capture came from a format 1 file itself
+ * (which did not record its status); every other status field is then
+ * 0.
+ *
+ * Formats 1 and 2 still load.  They stored the description by position:
+ *   u32 layout fields, u32 symbols, u32 pid, i32 major, minor, micro,
+ *   str version text, str object path, u32 layout source, u32 missing,
+ *   str DWARF path, i64 x layout fields, u64 x symbols, then (format 2
+ *   only) the status block, then the records.
+ * They load into the same record, the positional values named
+ * "legacy-layout:N" and "legacy-symbol:N", for the CPython layer to map.
  *
  * A record is at most 1 GiB: a longer segment is written as several
  * records back to back, and the loader joins records that touch into one
  * segment again (so an object straddling the cut stays readable).  The
  * stream ends after the last record.
  *
- * The file is untrusted.  The loader refuses tables of another size, caps
- * every length before using it and grows its buffers only as the data
- * arrives (in pieces of at most 16 MiB), so a header that claims a huge
- * segment in a tiny file fails after reading what is there, never after
- * allocating what it claims. */
+ * The file is untrusted.  The loader caps every count and length before
+ * using it and grows its buffers only as the data arrives (in pieces of
+ * at most 16 MiB), so a header that claims a huge segment in a tiny file
+ * fails after reading what is there, never after allocating what it
+ * claims. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,8 +49,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "pyheapinspect/bigmem.h"
-#include "pyheapinspect/snapshot.h"
+#include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/source/snapshot/snapshot.h"
+#include "pyheapinspect/source/source.h"
 
 #define MAGIC "PHISNAP"          /* with its NUL: 8 bytes */
 #define MAGIC_LEN 8
@@ -52,9 +59,8 @@
 #define MAX_PIECE (16u << 20)    /* one gzread/gzwrite */
 #define FIRST_PIECE (64u << 10)  /* first piece of a segment's buffer */
 #define MAX_RECORDS (1ULL << 24) /* vm.max_map_count is 65530 by default */
-/* Offsets and sizes of CPython 3.10's structs are all below 16 KiB: a
- * larger value in a file is damage, and would only mislead decoders. */
-#define MAX_LAYOUT_VALUE (1LL << 20)
+/* Positional values of a format 1 or 2 file. */
+#define MAX_LEGACY_VALUES 4096
 /* Bounds on the capture's status: pid_max is at most 2^22, user space
  * at most 2^56 bytes (5-level paging); a pause or a copy of 10^9 ms
  * (11 days) is damage. */
@@ -157,7 +163,42 @@ static void wr_str(struct wr *w, const char *s, size_t cap)
 	wr_bytes(w, s, len);
 }
 
-int phi_snapshot_save(const char *path, const struct phi_target *t,
+static void wr_record(struct wr *w, const struct phi_record *rec)
+{
+	wr_u32(w, (uint32_t)rec->nnum);
+	for (size_t i = 0; i < rec->nnum; i++) {
+		wr_str(w, rec->num[i].name, PHI_RECORD_MAX_NAME);
+		wr_u64(w, (uint64_t)rec->num[i].value);
+	}
+	wr_u32(w, (uint32_t)rec->ntext);
+	for (size_t i = 0; i < rec->ntext; i++) {
+		wr_str(w, rec->text[i].name, PHI_RECORD_MAX_NAME);
+		wr_str(w, rec->text[i].text, PHI_RECORD_MAX_TEXT);
+	}
+}
+
+static void wr_segments(struct wr *w, const struct phi_image *img,
+			uint64_t records)
+{
+	wr_u64(w, records);
+	for (size_t i = 0; i < img->n && !w->rc; i++) {
+		const struct phi_segment *s = &img->seg[i];
+
+		for (uint64_t off = 0; off < s->end - s->start && !w->rc;
+		     off += MAX_RECORD) {
+			uint64_t len = s->end - s->start - off;
+
+			if (len > MAX_RECORD)
+				len = MAX_RECORD;
+			wr_u64(w, s->start + off);
+			wr_u64(w, len);
+			wr_bytes(w, s->data + off, len);
+		}
+	}
+}
+
+int phi_snapshot_save(const char *path, pid_t pid,
+		      const struct phi_record *rec,
 		      const struct phi_capture *cap, struct phi_error *err)
 {
 	const struct phi_image *img = &cap->img;
@@ -185,37 +226,10 @@ int phi_snapshot_save(const char *path, const struct phi_target *t,
 	gzbuffer(w.gz, 256u << 10);
 	wr_bytes(&w, MAGIC, MAGIC_LEN);
 	wr_u32(&w, PHI_SNAPSHOT_VERSION);
-	wr_u32(&w, PHI_L__COUNT);
-	wr_u32(&w, PHI_S__COUNT);
-	wr_u32(&w, (uint32_t)t->pid);
-	wr_u32(&w, (uint32_t)t->version.major);
-	wr_u32(&w, (uint32_t)t->version.minor);
-	wr_u32(&w, (uint32_t)t->version.micro);
-	wr_str(&w, t->version.text, sizeof(t->version.text) - 1);
-	wr_str(&w, t->object_path, sizeof(t->object_path) - 1);
-	wr_u32(&w, (uint32_t)t->layout.source);
-	wr_u32(&w, t->layout.missing);
-	wr_str(&w, t->layout.dwarf_path, sizeof(t->layout.dwarf_path) - 1);
-	for (size_t i = 0; i < PHI_L__COUNT; i++)
-		wr_u64(&w, (uint64_t)t->layout.v[i]);
-	for (size_t i = 0; i < PHI_S__COUNT; i++)
-		wr_u64(&w, t->sym[i]);
+	wr_u32(&w, (uint32_t)pid);
+	wr_record(&w, rec);
 	wr_status(&w, cap);
-	wr_u64(&w, records);
-	for (size_t i = 0; i < img->n && !w.rc; i++) {
-		const struct phi_segment *s = &img->seg[i];
-
-		for (uint64_t off = 0; off < s->end - s->start && !w.rc;
-		     off += MAX_RECORD) {
-			uint64_t len = s->end - s->start - off;
-
-			if (len > MAX_RECORD)
-				len = MAX_RECORD;
-			wr_u64(&w, s->start + off);
-			wr_u64(&w, len);
-			wr_bytes(&w, s->data + off, len);
-		}
-	}
+	wr_segments(&w, img, records);
 	/* gzclose flushes: its failure is a failed write too. */
 	if (gzclose(w.gz) != Z_OK && !w.rc)
 		w.rc = phi_error_set(err, PHI_E_IO,
@@ -412,11 +426,127 @@ static int rd_status(struct rd *r, struct phi_capture *cap)
 	return 0;
 }
 
-static int rd_header(struct rd *r, struct phi_target *t,
+/* A string of at most max bytes, malloc'd into *out. */
+static int rd_dup(struct rd *r, size_t max, char **out, const char *what)
+{
+	char *buf = malloc(max + 1);
+
+	*out = NULL;
+	if (!buf)
+		return r->rc = phi_error_set(r->err, PHI_E_NO_MEMORY,
+					     "out of memory");
+	if (rd_str(r, buf, max + 1, what)) {
+		free(buf);
+		return r->rc;
+	}
+	*out = buf;
+	return 0;
+}
+
+static int rd_set_num(struct rd *r, struct phi_record *rec, const char *name,
+		      int64_t v)
+{
+	int rc = phi_record_set_num(rec, name, v, r->err);
+
+	return rc < 0 && !r->rc ? (r->rc = rc) : r->rc;
+}
+
+static int rd_set_text(struct rd *r, struct phi_record *rec,
+		       const char *name, const char *text)
+{
+	int rc = phi_record_set_text(rec, name, text, r->err);
+
+	return rc < 0 && !r->rc ? (r->rc = rc) : r->rc;
+}
+
+/* Format 3's description: named numbers, then named texts. */
+static int rd_record(struct rd *r, struct phi_record *rec)
+{
+	uint32_t n = rd_u32(r);
+	char *name, *text;
+
+	if (!r->rc && n > PHI_RECORD_MAX_ENTRIES)
+		return rd_corrupt(r, "too many numbers in the description");
+	for (uint32_t i = 0; i < n && !r->rc; i++) {
+		if (rd_dup(r, PHI_RECORD_MAX_NAME, &name, "a number's name"))
+			break;
+		rd_set_num(r, rec, name, (int64_t)rd_u64(r));
+		free(name);
+	}
+	n = rd_u32(r);
+	if (!r->rc && n > PHI_RECORD_MAX_ENTRIES)
+		return rd_corrupt(r, "too many texts in the description");
+	for (uint32_t i = 0; i < n && !r->rc; i++) {
+		if (rd_dup(r, PHI_RECORD_MAX_NAME, &name, "a text's name"))
+			break;
+		if (rd_dup(r, PHI_RECORD_MAX_TEXT, &text, "a text")) {
+			free(name);
+			break;
+		}
+		rd_set_text(r, rec, name, text);
+		free(name);
+		free(text);
+	}
+	return r->rc;
+}
+
+/* A length-prefixed text of formats 1 and 2 into the record. */
+static int rd_legacy_text(struct rd *r, struct phi_record *rec,
+			  const char *name, size_t max, const char *what)
+{
+	char *text;
+
+	if (rd_dup(r, max, &text, what))
+		return r->rc;
+	rd_set_text(r, rec, name, text);
+	free(text);
+	return r->rc;
+}
+
+/* Formats 1 and 2, after the version: everything by position. */
+static int rd_legacy(struct rd *r, struct phi_record *rec, pid_t *pid)
+{
+	uint32_t nl = rd_u32(r), ns = rd_u32(r), p = rd_u32(r);
+	const char *names[] = { "python.major", "python.minor",
+				"python.micro" };
+	char key[64];
+
+	if (r->rc)
+		return r->rc;
+	if (nl > MAX_LEGACY_VALUES || ns > MAX_LEGACY_VALUES)
+		return rd_corrupt(r, "invalid table sizes");
+	if (p == 0 || p > INT32_MAX)
+		return rd_corrupt(r, "invalid pid");
+	*pid = (pid_t)p;
+	rd_set_num(r, rec, "legacy-layout:count", nl);
+	rd_set_num(r, rec, "legacy-symbol:count", ns);
+	for (int i = 0; i < 3 && !r->rc; i++)
+		rd_set_num(r, rec, names[i], (int32_t)rd_u32(r));
+	if (rd_legacy_text(r, rec, "python.version", 95, "the version text") ||
+	    rd_legacy_text(r, rec, "python.object", PATH_MAX - 1,
+			   "the object path"))
+		return r->rc;
+	rd_set_num(r, rec, "layout.source", rd_u32(r));
+	rd_set_num(r, rec, "layout.missing", rd_u32(r));
+	if (rd_legacy_text(r, rec, "layout.path", PATH_MAX - 1,
+			   "the DWARF path"))
+		return r->rc;
+	for (uint32_t i = 0; i < nl && !r->rc; i++) {
+		snprintf(key, sizeof(key), "legacy-layout:%u", i);
+		rd_set_num(r, rec, key, (int64_t)rd_u64(r));
+	}
+	for (uint32_t i = 0; i < ns && !r->rc; i++) {
+		snprintf(key, sizeof(key), "legacy-symbol:%u", i);
+		rd_set_num(r, rec, key, (int64_t)rd_u64(r));
+	}
+	return r->rc;
+}
+
+static int rd_header(struct rd *r, pid_t *pid, struct phi_record *rec,
 		     struct phi_capture *cap)
 {
-	char magic[MAGIC_LEN], msg[160];
-	uint32_t v, nl, ns, pid, source, missing;
+	char magic[MAGIC_LEN];
+	uint32_t v, p;
 	int got = gzread(r->gz, magic, MAGIC_LEN);
 
 	if (got < 0)
@@ -430,8 +560,6 @@ static int rd_header(struct rd *r, struct phi_target *t,
 					     "'%s' is not a pyheapinspect "
 					     "snapshot", r->path);
 	v = rd_u32(r);
-	nl = rd_u32(r);
-	ns = rd_u32(r);
 	if (r->rc)
 		return r->rc;
 	if (v < PHI_SNAPSHOT_VERSION_MIN || v > PHI_SNAPSHOT_VERSION)
@@ -441,73 +569,22 @@ static int rd_header(struct rd *r, struct phi_target *t,
 					     "versions %d to %d", r->path, v,
 					     PHI_SNAPSHOT_VERSION_MIN,
 					     PHI_SNAPSHOT_VERSION);
-	if (nl != PHI_L__COUNT || ns != PHI_S__COUNT)
-		return r->rc = phi_error_set(r->err, PHI_E_CORRUPT,
-					     "snapshot '%s' was written with "
-					     "%u layout fields and %u symbols; "
-					     "this pyheapinspect has %d and %d",
-					     r->path, nl, ns, PHI_L__COUNT,
-					     PHI_S__COUNT);
-	pid = rd_u32(r);
-	t->version.major = (int)rd_u32(r);
-	t->version.minor = (int)rd_u32(r);
-	t->version.micro = (int)rd_u32(r);
-	if (r->rc)
-		return r->rc;
-	if (pid == 0 || pid > INT32_MAX)
-		return rd_corrupt(r, "invalid pid");
-	t->pid = (pid_t)pid;
-	if (rd_str(r, t->version.text, sizeof(t->version.text),
-		   "the version text") ||
-	    rd_str(r, t->object_path, sizeof(t->object_path),
-		   "the object path"))
-		return r->rc;
-	if (t->version.major != 3 || t->version.minor != 10)
-		return r->rc = phi_error_set(r->err, PHI_E_VERSION,
-					     "snapshot '%s' is of CPython "
-					     "%d.%d.%d; pyheapinspect supports "
-					     "3.10", r->path, t->version.major,
-					     t->version.minor,
-					     t->version.micro);
-	if (t->version.micro < 0 || t->version.micro > 999)
-		return rd_corrupt(r, "invalid version");
-	source = rd_u32(r);
-	missing = rd_u32(r);
-	if (r->rc)
-		return r->rc;
-	if (source != PHI_LAYOUT_BUILTIN && source != PHI_LAYOUT_DWARF)
-		return rd_corrupt(r, "unknown layout source");
-	if (missing > PHI_L__COUNT)
-		return rd_corrupt(r, "invalid count of missing layout fields");
-	t->layout.source = (enum phi_layout_source)source;
-	t->layout.missing = missing;
-	if (rd_str(r, t->layout.dwarf_path, sizeof(t->layout.dwarf_path),
-		   "the DWARF path"))
-		return r->rc;
-	for (size_t i = 0; i < PHI_L__COUNT; i++) {
-		int64_t lv = (int64_t)rd_u64(r);
-
-		if (r->rc)
+	if (v < 3) {
+		if (rd_legacy(r, rec, pid))
 			return r->rc;
-		if (lv < 0 || lv > MAX_LAYOUT_VALUE) {
-			snprintf(msg, sizeof(msg), "layout value %s.%s = %lld "
-				 "is out of range",
-				 phi_layout_type_name((enum phi_layout_id)i),
-				 phi_layout_member_name((enum phi_layout_id)i),
-				 (long long)lv);
-			return rd_corrupt(r, msg);
+		/* Format 1 did not record how the capture went. */
+		if (v == 1) {
+			cap->status_unknown = true;
+			return 0;
 		}
-		t->layout.v[i] = lv;
+		return rd_status(r, cap);
 	}
-	for (size_t i = 0; i < PHI_S__COUNT; i++)
-		t->sym[i] = rd_u64(r);
-	if (r->rc)
+	p = rd_u32(r);
+	if (!r->rc && (p == 0 || p > INT32_MAX))
+		return rd_corrupt(r, "invalid pid");
+	*pid = (pid_t)p;
+	if (rd_record(r, rec))
 		return r->rc;
-	/* Format 1 did not record how the capture went. */
-	if (v == 1) {
-		cap->status_unknown = true;
-		return 0;
-	}
 	return rd_status(r, cap);
 }
 
@@ -529,13 +606,11 @@ static int flush(struct rd *r, struct phi_image *img, struct pending *p)
 		phi_big_free(data);
 		return 0;
 	}
-	rc = phi_image_add(img, start, data, (size_t)len, false, r->err);
+	rc = phi_image_adopt(img, start, data, (size_t)len, r->err);
 	if (rc < 0) {
 		phi_big_free(data);
 		return r->rc = rc;
 	}
-	/* Sorted input: the segment just added is the last one. */
-	img->seg[img->n - 1].owned = true;
 	return 0;
 }
 
@@ -651,16 +726,80 @@ static int rd_segments(struct rd *r, uint64_t max_bytes,
 	return 0;
 }
 
-int phi_snapshot_load(const char *path, uint64_t max_bytes,
-		      struct phi_target *t, struct phi_capture *cap,
-		      struct phi_error *err)
+/* ---- the snapshot as a source ---------------------------------------- */
+
+/* The capture, loaded whole when the source is opened. */
+struct saved {
+	struct phi_capture cap;
+	bool taken;           /* handed to the caller's capture */
+};
+
+static int snap_read(struct phi_source *s, uint64_t addr, void *buf,
+		     size_t len, struct phi_error *err)
+{
+	const struct saved *sv = s->impl;
+	const void *p = sv->taken ? NULL :
+				    phi_image_ptr(&sv->cap.img, addr, len);
+
+	if (!p)
+		return phi_error_set(err, PHI_E_READ, "the snapshot does not "
+				     "hold %zu bytes at 0x%llx", len,
+				     (unsigned long long)addr);
+	memcpy(buf, p, len);
+	return 0;
+}
+
+static int snap_file(struct phi_source *s, const struct phi_map *m,
+		     char *path, size_t len, struct phi_error *err)
+{
+	(void)s;
+	(void)path;
+	(void)len;
+	return phi_error_set(err, PHI_E_NOT_FOUND, "a snapshot holds no "
+			     "files: '%s' is not available", m->path);
+}
+
+/* A snapshot is captured once: the saved image is handed over. */
+static int snap_capture(struct phi_source *s,
+			const struct phi_capture_opts *o,
+			struct phi_capture *cap, struct phi_error *err)
+{
+	struct saved *sv = s->impl;
+
+	(void)o;
+	if (sv->taken)
+		return phi_error_set(err, PHI_E_INTERNAL,
+				     "a snapshot's image was taken already");
+	*cap = sv->cap;
+	memset(&sv->cap, 0, sizeof(sv->cap));
+	phi_image_init(&sv->cap.img);
+	sv->taken = true;
+	return 0;
+}
+
+static void snap_close(struct phi_source *s)
+{
+	struct saved *sv = s->impl;
+
+	if (sv)
+		phi_capture_release(&sv->cap);
+	free(sv);
+	s->impl = NULL;
+}
+
+static const struct phi_source_ops snapshot_ops = {
+	.kind = "snapshot",
+	.read = snap_read,
+	.file = snap_file,
+	.capture = snap_capture,
+	.close = snap_close,
+};
+
+static int load(const char *path, uint64_t max_bytes, struct phi_source *s,
+		struct phi_capture *cap, struct phi_error *err)
 {
 	struct rd r = { .path = path, .err = err };
 
-	memset(t, 0, sizeof(*t));
-	memset(cap, 0, sizeof(*cap));
-	phi_image_init(&cap->img);
-	phi_reader_init(&t->reader, 0);
 	errno = 0;
 	r.gz = gzopen(path, "rbe");
 	if (!r.gz)
@@ -669,20 +808,27 @@ int phi_snapshot_load(const char *path, uint64_t max_bytes,
 				     "cannot open snapshot '%s': %s", path,
 				     strerror(errno ? errno : ENOMEM));
 	gzbuffer(r.gz, 256u << 10);
-	if (rd_header(&r, t, cap) == 0) {
-		/* Never used (the image is all there is), but a target
-		 * always has one. */
-		phi_reader_init(&t->reader, t->pid);
+	if (rd_header(&r, &s->pid, &s->record, cap) == 0)
 		rd_segments(&r, max_bytes, &cap->img);
-	}
 	gzclose(r.gz);
-	if (r.rc) {
-		phi_capture_release(cap);
-		phi_target_close(t);
-		memset(t, 0, sizeof(*t));
-		memset(cap, 0, sizeof(*cap));
-		phi_image_init(&cap->img);
-		phi_reader_init(&t->reader, 0);
-	}
 	return r.rc;
+}
+
+int phi_snapshot_open(struct phi_source *s, const char *path,
+		      uint64_t max_bytes, struct phi_error *err)
+{
+	struct saved *sv = calloc(1, sizeof(*sv));
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (!sv)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	phi_image_init(&sv->cap.img);
+	s->ops = &snapshot_ops;
+	s->impl = sv;
+	phi_record_init(&s->record);
+	rc = load(path, max_bytes, s, &sv->cap, err);
+	if (rc < 0)
+		phi_source_close(s);
+	return rc;
 }

@@ -6,10 +6,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "pyheapinspect/graph.h"
-#include "pyheapinspect/image.h"
-#include "pyheapinspect/layout.h"
-#include "pyheapinspect/pytype.h"
+#include "pyheapinspect/graph/graph.h"
+#include "pyheapinspect/source/image.h"
+#include "pyheapinspect/cpython/310/layout.h"
+#include "pyheapinspect/cpython/310/types.h"
 
 /* Flags of a reference, as the graph's edge flags. */
 #define PHI_REF_WEAK PHI_EDGE_WEAK           /* a weakref's referent */

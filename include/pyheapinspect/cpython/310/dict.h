@@ -6,8 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "pyheapinspect/image.h"
-#include "pyheapinspect/layout.h"
+#include "pyheapinspect/source/image.h"
+#include "pyheapinspect/cpython/310/layout.h"
 
 struct phi_dict {
 	uint64_t addr;

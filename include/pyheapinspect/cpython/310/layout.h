@@ -10,7 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "pyheapinspect/error.h"
+#include "pyheapinspect/base/error.h"
+#include "pyheapinspect/cpython/python.h"
 
 /* X(id, struct or typedef name, member path or NULL for sizeof, built-in) */
 #define PHI_LAYOUT_FIELDS(X) \
@@ -250,11 +251,6 @@ enum phi_layout_id {
 #define PHI_DEQUE_BLOCK_DATA 8
 #define PHI_DEQUE_BLOCK_RIGHTLINK (8 + 8 * PHI_DEQUE_BLOCKLEN)
 
-enum phi_layout_source {
-	PHI_LAYOUT_BUILTIN,
-	PHI_LAYOUT_DWARF,
-};
-
 struct phi_layout {
 	int64_t v[PHI_L__COUNT];
 	enum phi_layout_source source;
@@ -273,6 +269,10 @@ void phi_layout_builtin(struct phi_layout *lay);
  * DWARF lacks keeps its built-in value and is counted in `missing`. */
 int phi_layout_resolve(struct phi_layout *lay, const char *elf_path,
 		       struct phi_error *err);
+
+/* Check every value, whatever its source (DWARF, the built-in table, a
+ * snapshot): PHI_E_CORRUPT naming the first field out of bounds. */
+int phi_layout_validate(const struct phi_layout *lay, struct phi_error *err);
 
 /* Names for messages and tests. */
 const char *phi_layout_type_name(enum phi_layout_id id);

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "pyheapinspect/image.h"
-#include "pyheapinspect/layout.h"
+#include "pyheapinspect/source/image.h"
+#include "pyheapinspect/cpython/310/layout.h"
 
 struct phi_long {
 	int64_t ob_size;  /* sign and digit count, as stored */

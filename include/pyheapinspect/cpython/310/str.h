@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pyheapinspect/image.h"
-#include "pyheapinspect/layout.h"
+#include "pyheapinspect/source/image.h"
+#include "pyheapinspect/cpython/310/layout.h"
 
 struct phi_str {
 	uint64_t length;   /* code points */

@@ -7,16 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pyheapinspect/image.h"
-#include "pyheapinspect/kinds.h"
-#include "pyheapinspect/layout.h"
-
-/* Longest preview, in characters (code points for str, bytes for bytes,
- * digits for int). */
-#define PHI_PREVIEW_CHARS 200
-/* Buffer size that always holds a preview: 200 chars of 4 UTF-8 bytes,
- * or 200 bytes as \xNN escapes, plus the NUL. */
-#define PHI_PREVIEW_BUF (PHI_PREVIEW_CHARS * 4 + 16)
+#include "pyheapinspect/source/image.h"
+#include "pyheapinspect/cpython/heap.h"
+#include "pyheapinspect/cpython/kinds.h"
+#include "pyheapinspect/cpython/310/layout.h"
 
 /* Preview of the object at addr of the given kind, written to buf (cap >=
  * PHI_PREVIEW_BUF), NUL-terminated (see phi_value_preview_n for a str
@@ -42,5 +36,9 @@ bool phi_value_preview_n(const struct phi_image *img,
 			 const struct phi_layout *lay, enum phi_kind kind,
 			 uint64_t addr, char *buf, size_t cap, size_t *len,
 			 bool *truncated);
+
+/* The table entry: the preview of a node of the heap (a scalar). */
+bool phi310_preview(const struct phi_heap *h, uint32_t node, char *buf,
+		    size_t cap, size_t *len, bool *truncated);
 
 #endif

@@ -10,7 +10,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "pyheapinspect/error.h"
+#include "pyheapinspect/base/error.h"
 
 struct phi_thread {
 	pid_t tid;

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "pyheapinspect/error.h"
+#include "pyheapinspect/base/error.h"
 
 struct phi_reader {
 	pid_t pid;

@@ -1,0 +1,140 @@
+/* CPython 3.10: the version's own state behind struct phi_python (its
+ * symbols and layouts), and the functions of its table entry (ops.c
+ * puts them together).  Everything under cpython/310/ reads the target
+ * through these. */
+#ifndef PYHEAPINSPECT_PY310_H
+#define PYHEAPINSPECT_PY310_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "pyheapinspect/base/error.h"
+#include "pyheapinspect/base/record.h"
+#include "pyheapinspect/cpython/heap.h"
+#include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/cpython/310/layout.h"
+#include "pyheapinspect/debuginfo/elfsym.h"
+
+/* X(id, symbol name).  All are optional at lookup; callers check the ones
+ * they need.  The statics (interned, arenas, version) are only in
+ * .symtab. */
+#define PHI_SYMBOLS(X)                                                     \
+	X(RUNTIME, "_PyRuntime")                                           \
+	X(GETVERSION, "Py_GetVersion")                                     \
+	X(VERSION_BUF, "version")                                          \
+	X(INTERNED, "interned")                                            \
+	X(ARENAS, "arenas")                                                \
+	X(MAXARENAS, "maxarenas")                                          \
+	X(NONE, "_Py_NoneStruct")                                          \
+	X(TRUE, "_Py_TrueStruct")                                          \
+	X(FALSE, "_Py_FalseStruct")                                        \
+	X(ELLIPSIS, "_Py_EllipsisObject")                                  \
+	X(NOTIMPLEMENTED, "_Py_NotImplementedStruct")                      \
+	X(SET_DUMMY, "_PySet_Dummy")                                       \
+	X(TYPE_TYPE, "PyType_Type")                                        \
+	X(OBJECT_TYPE, "PyBaseObject_Type")                                \
+	X(LONG_TYPE, "PyLong_Type")                                        \
+	X(BOOL_TYPE, "PyBool_Type")                                        \
+	X(FLOAT_TYPE, "PyFloat_Type")                                      \
+	X(COMPLEX_TYPE, "PyComplex_Type")                                  \
+	X(UNICODE_TYPE, "PyUnicode_Type")                                  \
+	X(BYTES_TYPE, "PyBytes_Type")                                      \
+	X(BYTEARRAY_TYPE, "PyByteArray_Type")                              \
+	X(TUPLE_TYPE, "PyTuple_Type")                                      \
+	X(LIST_TYPE, "PyList_Type")                                        \
+	X(DICT_TYPE, "PyDict_Type")                                        \
+	X(SET_TYPE, "PySet_Type")                                          \
+	X(FROZENSET_TYPE, "PyFrozenSet_Type")                              \
+	X(MODULE_TYPE, "PyModule_Type")                                    \
+	X(FUNCTION_TYPE, "PyFunction_Type")                                \
+	X(CODE_TYPE, "PyCode_Type")                                        \
+	X(FRAME_TYPE, "PyFrame_Type")                                      \
+	X(CELL_TYPE, "PyCell_Type")                                        \
+	X(METHOD_TYPE, "PyMethod_Type")                                    \
+	X(CFUNCTION_TYPE, "PyCFunction_Type")                              \
+	X(CMETHOD_TYPE, "PyCMethod_Type")                                  \
+	X(GEN_TYPE, "PyGen_Type")                                          \
+	X(CORO_TYPE, "PyCoro_Type")                                        \
+	X(ASYNCGEN_TYPE, "PyAsyncGen_Type")                                \
+	X(PROPERTY_TYPE, "PyProperty_Type")                                \
+	X(CLASSMETHOD_TYPE, "PyClassMethod_Type")                          \
+	X(STATICMETHOD_TYPE, "PyStaticMethod_Type")                        \
+	X(MEMBERDESCR_TYPE, "PyMemberDescr_Type")                          \
+	X(METHODDESCR_TYPE, "PyMethodDescr_Type")                          \
+	X(GETSETDESCR_TYPE, "PyGetSetDescr_Type")                          \
+	X(WRAPPERDESCR_TYPE, "PyWrapperDescr_Type")                        \
+	X(CLASSMETHODDESCR_TYPE, "PyClassMethodDescr_Type")                \
+	X(BASEEXC_TYPE, "_PyExc_BaseException")                            \
+	X(TRACEBACK_TYPE, "PyTraceBack_Type")                              \
+	X(WEAKREF_TYPE, "_PyWeakref_RefType")                              \
+	X(WEAKPROXY_TYPE, "_PyWeakref_ProxyType")                          \
+	X(WEAKCALLABLEPROXY_TYPE, "_PyWeakref_CallableProxyType")          \
+	X(SLICE_TYPE, "PySlice_Type")                                      \
+	X(RANGE_TYPE, "PyRange_Type")                                      \
+	X(MAPPINGPROXY_TYPE, "PyDictProxy_Type")                           \
+	X(ODICT_TYPE, "PyODict_Type")                                      \
+	X(DEQUE_TYPE, "deque_type")                                        \
+	X(DEFDICT_TYPE, "defdict_type")                                    \
+	X(NONE_TYPE, "_PyNone_Type")                                       \
+	X(NOTIMPL_TYPE, "_PyNotImplemented_Type")                          \
+	X(ELLIPSIS_TYPE, "PyEllipsis_Type")                                \
+	X(SUBTYPE_DEALLOC, "subtype_dealloc")
+
+enum phi_sym_id {
+#define PHI_SYM_ENUM(id, name) PHI_S_##id,
+	PHI_SYMBOLS(PHI_SYM_ENUM)
+#undef PHI_SYM_ENUM
+	PHI_S__COUNT
+};
+
+/* Resolving the layouts in a thread of its own: libdwarf takes a fixed
+ * ~40 ms on every run, which the warm copy of the target's memory (it
+ * needs no layout) can hide.  The thread shares nothing with the caller
+ * until the join: it works on a copy of the path, into its own layout
+ * and error record, and is the only thread that calls libdwarf (and
+ * libelf) while it runs. */
+struct phi_layout_job {
+	pthread_t thread;
+	bool running;              /* a thread was started, not yet joined */
+	bool done;                 /* rc, err, layout and ms are final */
+	char path[PATH_MAX];       /* the interpreter's open path */
+	struct phi_layout layout;
+	struct phi_error err;
+	int rc;
+	double ms;                 /* time the resolution itself took */
+};
+
+struct phi310 {
+	uint64_t sym[PHI_S__COUNT]; /* runtime addresses, 0 when absent */
+	struct phi_layout layout;
+	struct phi_layout_job job;
+	bool imported;              /* from a snapshot: no layouts to resolve */
+};
+
+static inline const struct phi310 *phi310(const struct phi_python *py)
+{
+	return py->impl;
+}
+
+static inline const struct phi_layout *phi310_layout(
+	const struct phi_python *py)
+{
+	return &phi310(py)->layout;
+}
+
+const char *phi_symbol_name(enum phi_sym_id id);
+
+/* The functions of the table entry, by file. */
+int phi310_open(struct phi_python *py, struct phi_elf *elf,
+		struct phi_error *err);
+void phi310_close(struct phi_python *py);
+void phi310_layout_start(struct phi_python *py);
+void phi310_layout_wait(struct phi_python *py);
+int phi310_layout_join(struct phi_python *py, struct phi_error *err);
+int phi310_export(const struct phi_python *py, struct phi_record *rec,
+		  struct phi_error *err);
+int phi310_import(struct phi_python *py, const struct phi_record *rec,
+		  struct phi_error *err);
+
+#endif

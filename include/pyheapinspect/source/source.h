@@ -1,0 +1,103 @@
+/* Where the bytes come from, behind one interface: a live process
+ * (source/proc/), a saved snapshot (source/snapshot/), and next an ELF
+ * core file.  A source lists the target's mappings, reads bytes at its
+ * addresses, says where each mapped ELF file can be opened, and copies
+ * the memory into an image (the capture).  Everything above it (debug
+ * info, the CPython layer, the analyses) works the same whatever the
+ * source. */
+#ifndef PYHEAPINSPECT_SOURCE_H
+#define PYHEAPINSPECT_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pyheapinspect/base/error.h"
+#include "pyheapinspect/base/record.h"
+#include "pyheapinspect/source/image.h"
+#include "pyheapinspect/source/maps.h"
+
+struct phi_capture_opts {
+	int attach_timeout_ms; /* bound on waiting for one thread to stop */
+	uint64_t max_bytes;    /* refuse to copy more (0 = no limit) */
+	double max_pause_ms;   /* thaw when the copy would take longer */
+	bool no_freeze;        /* copy without stopping the target at all */
+	int test_hold_ms;      /* tests only: stay frozen this long, before
+				* the copy */
+	/* Called after the warm copy, just before the freeze: work that
+	 * ran beside the warm copy (the layouts) ends here, so that it
+	 * never competes with the frozen copy for the CPU.  May be NULL. */
+	void (*before_freeze)(void *ctx);
+	void *before_freeze_ctx;
+};
+
+/* The result of a capture: the image, and how it was taken. */
+struct phi_capture {
+	struct phi_image img;
+	double pause_ms;  /* first SEIZE to last DETACH */
+	double warm_ms;   /* the copy taken before the freeze */
+	double copy_ms;   /* time spent copying, within the pause */
+	size_t threads;   /* threads frozen */
+	bool frozen;      /* the target was stopped while copying */
+	bool consistent;  /* ... for the whole copy: with --no-freeze, or
+			   * when the pause budget ran out, parts were read
+			   * while it ran and may be torn */
+	bool status_unknown; /* loaded from a format 1 snapshot, which does
+			      * not record frozen, consistent, threads,
+			      * the times nor the image's counters: they
+			      * are all 0 and say nothing */
+};
+
+void phi_capture_release(struct phi_capture *cap);
+
+struct phi_source;
+
+/* What each kind of source provides.  Every operation may fail with a
+ * filled error; none may leave a live target stopped. */
+struct phi_source_ops {
+	const char *kind; /* "process", "snapshot" */
+	/* Exactly len bytes at addr, or -PHI_E_READ (and the like). */
+	int (*read)(struct phi_source *s, uint64_t addr, void *buf,
+		    size_t len, struct phi_error *err);
+	/* A path through which the file mapped by m can be opened now
+	 * (for a live process: /proc/PID/map_files/..., else its root's
+	 * view of the path); -PHI_E_NOT_FOUND when the source has no files
+	 * (a snapshot keeps what was read from them). */
+	int (*file)(struct phi_source *s, const struct phi_map *m,
+		    char *path, size_t len, struct phi_error *err);
+	/* Copy the target's memory into cap->img (cap is initialised
+	 * here): freeze and thaw a live process, take a snapshot's saved
+	 * image.  May refresh s->maps. */
+	int (*capture)(struct phi_source *s, const struct phi_capture_opts *o,
+		       struct phi_capture *cap, struct phi_error *err);
+	void (*close)(struct phi_source *s);
+};
+
+struct phi_source {
+	const struct phi_source_ops *ops; /* NULL: nothing open */
+	pid_t pid;               /* the process (a snapshot: the one it was
+				  * taken from) */
+	struct phi_maps maps;    /* empty for a snapshot */
+	/* A snapshot's saved description of the interpreter (the CPython
+	 * layer wrote it); empty for a live process. */
+	struct phi_record record;
+	void *impl;              /* the kind's own state */
+};
+
+int phi_source_read(struct phi_source *s, uint64_t addr, void *buf,
+		    size_t len, struct phi_error *err);
+int phi_source_file(struct phi_source *s, const struct phi_map *m,
+		    char *path, size_t len, struct phi_error *err);
+int phi_source_capture(struct phi_source *s,
+		       const struct phi_capture_opts *o,
+		       struct phi_capture *cap, struct phi_error *err);
+/* Harmless on a source that was never opened (zeroed) or is closed. */
+void phi_source_close(struct phi_source *s);
+
+/* The memory the tool allows itself when --max-memory is not given:
+ * three quarters of MemAvailable, so that it never exhausts the host
+ * (0 when /proc/meminfo does not say). */
+uint64_t phi_default_memory_limit(void);
+
+#endif

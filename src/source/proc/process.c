@@ -1,0 +1,103 @@
+/* The live-process source (source.h): reads go to the running process
+ * until the capture, which freezes it, copies its memory into the image
+ * and thaws it (capture.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pyheapinspect/source/proc/capture.h"
+#include "pyheapinspect/source/proc/process.h"
+#include "pyheapinspect/source/proc/reader.h"
+
+struct process {
+	struct phi_reader reader;
+};
+
+static struct phi_reader *reader_of(struct phi_source *s)
+{
+	return &((struct process *)s->impl)->reader;
+}
+
+static int proc_read(struct phi_source *s, uint64_t addr, void *buf,
+		     size_t len, struct phi_error *err)
+{
+	return phi_read(reader_of(s), addr, buf, len, err);
+}
+
+static bool can_open(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* The way that works for containers and for files deleted since they
+ * were mapped: map_files first (root or CAP_CHECKPOINT_RESTORE), then
+ * the process's root directory (its mount namespace's view). */
+static int proc_file(struct phi_source *s, const struct phi_map *m,
+		     char *path, size_t len, struct phi_error *err)
+{
+	snprintf(path, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
+		 (int)s->pid, m->start, m->end);
+	if (can_open(path))
+		return 0;
+	snprintf(path, len, "/proc/%d/root%s", (int)s->pid, m->path);
+	if (can_open(path))
+		return 0;
+	if (errno == EACCES || errno == EPERM)
+		return phi_error_errno(err, EPERM, s->pid,
+				       "open the mapped files of");
+	return phi_error_set(err, PHI_E_NOT_FOUND, "cannot open '%s' mapped "
+			     "by process %d: %s", m->path, (int)s->pid,
+			     strerror(errno));
+}
+
+static int proc_capture(struct phi_source *s,
+			const struct phi_capture_opts *o,
+			struct phi_capture *cap, struct phi_error *err)
+{
+	return phi_capture_run(s->pid, reader_of(s), &s->maps, o, cap, err);
+}
+
+static void proc_close(struct phi_source *s)
+{
+	struct process *p = s->impl;
+
+	if (p)
+		phi_reader_close(&p->reader);
+	free(p);
+	s->impl = NULL;
+}
+
+static const struct phi_source_ops process_ops = {
+	.kind = "process",
+	.read = proc_read,
+	.file = proc_file,
+	.capture = proc_capture,
+	.close = proc_close,
+};
+
+int phi_process_open(struct phi_source *s, pid_t pid, struct phi_error *err)
+{
+	struct process *p;
+
+	memset(s, 0, sizeof(*s));
+	if (pid <= 0)
+		return phi_error_set(err, PHI_E_NO_PROCESS, "invalid pid %d",
+				     (int)pid);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	phi_reader_init(&p->reader, pid);
+	s->ops = &process_ops;
+	s->impl = p;
+	s->pid = pid;
+	return phi_maps_read(pid, &s->maps, err);
+}

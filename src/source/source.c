@@ -1,0 +1,53 @@
+/* The source interface: dispatch, and what every kind shares. */
+#include <stdio.h>
+#include <string.h>
+
+#include "pyheapinspect/source/source.h"
+
+int phi_source_read(struct phi_source *s, uint64_t addr, void *buf,
+		    size_t len, struct phi_error *err)
+{
+	return s->ops->read(s, addr, buf, len, err);
+}
+
+int phi_source_file(struct phi_source *s, const struct phi_map *m,
+		    char *path, size_t len, struct phi_error *err)
+{
+	return s->ops->file(s, m, path, len, err);
+}
+
+int phi_source_capture(struct phi_source *s,
+		       const struct phi_capture_opts *o,
+		       struct phi_capture *cap, struct phi_error *err)
+{
+	return s->ops->capture(s, o, cap, err);
+}
+
+void phi_source_close(struct phi_source *s)
+{
+	if (s->ops)
+		s->ops->close(s);
+	phi_maps_release(&s->maps);
+	phi_record_release(&s->record);
+	memset(s, 0, sizeof(*s));
+}
+
+void phi_capture_release(struct phi_capture *cap)
+{
+	phi_image_release(&cap->img);
+}
+
+uint64_t phi_default_memory_limit(void)
+{
+	char line[128];
+	unsigned long long kb = 0;
+	FILE *f = fopen("/proc/meminfo", "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb * 1024 / 4 * 3;
+}
