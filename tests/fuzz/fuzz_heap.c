@@ -41,16 +41,16 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
-#include "pyheapinspect/analysis.h"
-#include "pyheapinspect/capture.h"
-#include "pyheapinspect/dump.h"
-#include "pyheapinspect/expr.h"
-#include "pyheapinspect/heap.h"
-#include "pyheapinspect/report.h"
-#include "pyheapinspect/runtime.h"
-#include "pyheapinspect/smallints.h"
-#include "pyheapinspect/snapshot.h"
-#include "pyheapinspect/target.h"
+#include "pyheapinspect/analysis/analysis.h"
+#include "pyheapinspect/source/proc/capture.h"
+#include "pyheapinspect/report/dump.h"
+#include "pyheapinspect/cpython/310/expr.h"
+#include "pyheapinspect/cpython/310/walk.h"
+#include "pyheapinspect/report/report.h"
+#include "pyheapinspect/cpython/310/runtime.h"
+#include "pyheapinspect/cpython/310/smallints.h"
+#include "pyheapinspect/source/snapshot/snapshot.h"
+#include "pyheapinspect/cpython/python.h"
 
 #define PATCH_MAX 16
 

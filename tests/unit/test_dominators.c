@@ -18,8 +18,8 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "pyheapinspect/dominators.h"
-#include "pyheapinspect/graph.h"
+#include "pyheapinspect/analysis/dominators.h"
+#include "pyheapinspect/graph/graph.h"
 
 #define W PHI_EDGE_WEAK
 #define U PHI_EDGE_UNCOUNTED

@@ -24,7 +24,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "pyheapinspect/dwarf.h"
+#include "pyheapinspect/debuginfo/dwarf.h"
 
 /* ---- Types whose DWARF the tests read.  The phi_t_ prefix keeps them
  * apart from any type of libc or cmocka. */

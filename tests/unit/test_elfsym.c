@@ -18,8 +18,8 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "pyheapinspect/elfsym.h"
-#include "pyheapinspect/maps.h"
+#include "pyheapinspect/debuginfo/elfsym.h"
+#include "pyheapinspect/source/maps.h"
 
 /* ---- Symbols the tests look up in their own executable. */
 

@@ -16,8 +16,8 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "pyheapinspect/error.h"
-#include "pyheapinspect/perm.h"
+#include "pyheapinspect/base/error.h"
+#include "pyheapinspect/source/proc/perm.h"
 
 /* A pid no process can have: above the largest pid_max (2^22). */
 #define NO_PID 0x7ffffff0

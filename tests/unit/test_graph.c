@@ -10,7 +10,7 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "pyheapinspect/graph.h"
+#include "pyheapinspect/graph/graph.h"
 
 static uint64_t addr_of(size_t i)
 {

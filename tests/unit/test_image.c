@@ -17,10 +17,11 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "pyheapinspect/capture.h"
-#include "pyheapinspect/image.h"
-#include "pyheapinspect/maps.h"
-#include "pyheapinspect/reader.h"
+#include "pyheapinspect/source/proc/capture.h"
+#include "pyheapinspect/source/image.h"
+#include "pyheapinspect/source/proc/copy.h"
+#include "pyheapinspect/source/maps.h"
+#include "pyheapinspect/source/proc/reader.h"
 
 /* In .data: the snapshot must copy it. */
 static volatile uint64_t g_marker = 0x0123456789abcdefULL;
@@ -293,12 +294,12 @@ static void test_snapshot_self(void **state)
 	phi_image_init(&img);
 	/* The tool's default limit: under ASan the shadow mappings (many
 	 * TiB, untouched) are larger and are skipped. */
-	rc = phi_image_snapshot(&img, &r, &maps,
-				&(struct phi_snapshot_opts){
+	rc = phi_copy_process(&img, &r, &maps,
+				&(struct phi_copy_opts){
 					.max_bytes = phi_default_memory_limit() },
 				&err);
 	if (rc != 0)
-		fail_msg("phi_image_snapshot: %d: %s", rc, err.msg);
+		fail_msg("phi_copy_process: %d: %s", rc, err.msg);
 	assert_true(img.n > 0);
 	assert_true(img.bytes > 0);
 	assert_true(img.syscalls >= 1);
@@ -325,14 +326,14 @@ static void test_snapshot_self(void **state)
 	{
 		struct phi_image again;
 		const volatile uint64_t *copy2;
-		struct phi_snapshot_opts so = {
+		struct phi_copy_opts so = {
 			.max_bytes = phi_default_memory_limit(),
 			.reuse = &img,
 		};
 
 		anon[10] = 42;
 		phi_image_init(&again);
-		assert_int_equal(phi_image_snapshot(&again, &r, &maps, &so,
+		assert_int_equal(phi_copy_process(&again, &r, &maps, &so,
 						    &err), 0);
 		copy2 = phi_image_ptr(&again, (uint64_t)(uintptr_t)&anon[10],
 				      8);
@@ -347,8 +348,8 @@ static void test_snapshot_self(void **state)
 
 	/* Over the limit: refused before copying anything. */
 	phi_image_init(&img);
-	assert_int_equal(phi_image_snapshot(&img, &r, &maps,
-					    &(struct phi_snapshot_opts){
+	assert_int_equal(phi_copy_process(&img, &r, &maps,
+					    &(struct phi_copy_opts){
 						    .max_bytes = 4096 },
 					    &err),
 			 -PHI_E_NO_MEMORY);

@@ -15,7 +15,7 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "pyheapinspect/jsonout.h"
+#include "pyheapinspect/report/jsonout.h"
 
 #define FFFD "\xef\xbf\xbd"
 

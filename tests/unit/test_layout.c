@@ -14,7 +14,7 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "pyheapinspect/layout.h"
+#include "pyheapinspect/cpython/310/layout.h"
 
 #define LIBPYTHON_ENV "PHI_LIBPYTHON"
 

@@ -18,7 +18,7 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "pyheapinspect/maps.h"
+#include "pyheapinspect/source/maps.h"
 
 /* The kernel pads the path to a column; anonymous lines end in a space. */
 static const char maps_text[] =

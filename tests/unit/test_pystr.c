@@ -16,9 +16,9 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "pyheapinspect/image.h"
-#include "pyheapinspect/layout.h"
-#include "pyheapinspect/pystr.h"
+#include "pyheapinspect/source/image.h"
+#include "pyheapinspect/cpython/310/layout.h"
+#include "pyheapinspect/cpython/310/str.h"
 
 /* State word bits of PyASCIIObject (LSB first). */
 #define ST(interned, kind, compact, ascii, ready)                           \

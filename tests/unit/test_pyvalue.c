@@ -15,10 +15,10 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "pyheapinspect/image.h"
-#include "pyheapinspect/kinds.h"
-#include "pyheapinspect/layout.h"
-#include "pyheapinspect/pyvalue.h"
+#include "pyheapinspect/source/image.h"
+#include "pyheapinspect/cpython/kinds.h"
+#include "pyheapinspect/cpython/310/layout.h"
+#include "pyheapinspect/cpython/310/value.h"
 
 #define A_OBJ 0x10000ULL
 #define A_NOWHERE 0x90000ULL

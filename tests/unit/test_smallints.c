@@ -14,12 +14,14 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "pyheapinspect/image.h"
-#include "pyheapinspect/layout.h"
-#include "pyheapinspect/pylong.h"
-#include "pyheapinspect/runtime.h"
-#include "pyheapinspect/smallints.h"
-#include "pyheapinspect/target.h"
+#include "pyheapinspect/source/image.h"
+#include "pyheapinspect/cpython/310/layout.h"
+#include "pyheapinspect/cpython/310/long.h"
+#include "pyheapinspect/cpython/310/runtime.h"
+#include "pyheapinspect/cpython/310/smallints.h"
+#include "pyheapinspect/cpython/ops.h"
+#include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/cpython/310/py310.h"
 
 /* Fake target addresses. */
 #define INTERP 0x10000ULL
@@ -41,7 +43,8 @@ static unsigned char ints_mem[PHI_SMALL_INTS * OBJ_SIZE];
 static unsigned char longs_mem[4096];
 static unsigned char rt_mem[1024];
 static unsigned char interps_mem[PHI_MAX_INTERPS + 1][INTERP_SIZE];
-static struct phi_target target;
+static struct phi310 target_state;
+static struct phi_python target;
 
 static void put_u64(unsigned char *buf, int64_t off, uint64_t v)
 {
@@ -387,8 +390,11 @@ static void test_long_malformed(void **state)
 static void init_target(void)
 {
 	memset(&target, 0, sizeof(target));
-	target.sym[PHI_S_RUNTIME] = RUNTIME;
-	phi_layout_builtin(&target.layout);
+	memset(&target_state, 0, sizeof(target_state));
+	phi_layout_builtin(&target_state.layout);
+	target.ops = &phi_cpython310_ops;
+	target.impl = &target_state;
+	target.runtime = RUNTIME;
 }
 
 static uint64_t interp_addr(size_t i)
@@ -437,9 +443,9 @@ static void test_runtime_two_interps(void **state)
 	put_interp(0, 0);
 	put_interp(1, interp_addr(0));
 	build_runtime(&img, interp_addr(1), interp_addr(0), 2);
-	rc = phi_runtime_read(&rt, &img, &target, &err);
+	rc = phi310_runtime(&target, &img, &rt, &err);
 	if (rc != 0)
-		fail_msg("phi_runtime_read: %d: %s", rc, err.msg);
+		fail_msg("phi310_runtime: %d: %s", rc, err.msg);
 	assert_int_equal(rt.runtime, RUNTIME);
 	assert_int_equal(rt.interp_main, INTERP_A);
 	assert_int_equal(rt.ninterps, 2);
@@ -463,7 +469,7 @@ static void expect_runtime_error(struct phi_image *img, const char *part)
 	static struct phi_runtime rt;
 	struct phi_error err = { 0 };
 
-	assert_int_equal(phi_runtime_read(&rt, img, &target, &err),
+	assert_int_equal(phi310_runtime(&target, img, &rt, &err),
 			 -PHI_E_CORRUPT);
 	assert_int_equal(err.code, PHI_E_CORRUPT);
 	if (!strstr(err.msg, part))
@@ -517,7 +523,7 @@ static void test_runtime_too_many(void **state)
 		static struct phi_runtime rt;
 		struct phi_error err = { 0 };
 
-		assert_int_equal(phi_runtime_read(&rt, &img, &target, &err),
+		assert_int_equal(phi310_runtime(&target, &img, &rt, &err),
 				 0);
 		assert_int_equal(rt.ninterps, PHI_MAX_INTERPS);
 		assert_int_equal(rt.interps[PHI_MAX_INTERPS - 1].addr,

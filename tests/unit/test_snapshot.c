@@ -30,9 +30,9 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
-#include "pyheapinspect/capture.h"
-#include "pyheapinspect/snapshot.h"
-#include "pyheapinspect/target.h"
+#include "pyheapinspect/source/proc/capture.h"
+#include "pyheapinspect/source/snapshot/snapshot.h"
+#include "pyheapinspect/cpython/python.h"
 
 /* ASan reserves terabytes of address space: no RLIMIT_AS under it. */
 #if defined(__SANITIZE_ADDRESS__)
