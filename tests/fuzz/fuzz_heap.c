@@ -42,15 +42,15 @@
 #include <zlib.h>
 
 #include "pyheapinspect/analysis/analysis.h"
-#include "pyheapinspect/source/proc/capture.h"
-#include "pyheapinspect/report/dump.h"
-#include "pyheapinspect/cpython/310/expr.h"
-#include "pyheapinspect/cpython/310/walk.h"
-#include "pyheapinspect/report/report.h"
-#include "pyheapinspect/cpython/310/runtime.h"
-#include "pyheapinspect/cpython/310/smallints.h"
-#include "pyheapinspect/source/snapshot/snapshot.h"
+#include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/cpython/310/layout.h"
+#include "pyheapinspect/cpython/310/py310.h"
+#include "pyheapinspect/report/dump.h"
+#include "pyheapinspect/report/json.h"
+#include "pyheapinspect/report/text.h"
+#include "pyheapinspect/source/snapshot/snapshot.h"
+#include "pyheapinspect/source/source.h"
 
 #define PATCH_MAX 16
 
@@ -64,7 +64,8 @@ struct undo {
 	unsigned char old[PATCH_MAX];
 };
 
-static struct phi_target g_t;
+static struct phi_source g_src;
+static struct phi_python g_py;
 static struct phi_capture g_cap;
 static FILE *g_null;
 static uint32_t g_crc;
@@ -113,7 +114,7 @@ static uint32_t get_u32(const uint8_t *p)
  * expected and ignored. */
 static void run_pipeline(const struct phi_image *img)
 {
-	const struct phi_target *t = &g_t;
+	const struct phi_python *py = &g_py;
 	struct phi_error err = { 0 };
 	struct phi_runtime rt;
 	struct phi_small_ints si;
@@ -126,13 +127,12 @@ static void run_pipeline(const struct phi_image *img)
 	int rc;
 
 	memset(&rt, 0, sizeof(rt));
-	if (phi_runtime_read(&rt, img, t, &err) < 0)
+	if (phi_python_runtime(py, img, &rt, &err) < 0)
 		return;
-	have_si = phi_small_ints_read(&si, img, &t->layout, rt.interp_main,
-				      t->sym[PHI_S_LONG_TYPE], &err) == 0;
+	have_si = phi_python_small_ints(py, img, &rt, &si, &err) == 0;
 	/* Bounds the work per input whatever the patches claim. */
 	hopts.max_objects = 1u << 20;
-	rc = phi_heap_build(&heap, img, t, &rt, &hopts, &err);
+	rc = phi_heap_build(&heap, py, img, &rt, &hopts, &err);
 	if (rc < 0) {
 		phi_heap_release(&heap);
 		return;
@@ -140,26 +140,28 @@ static void run_pipeline(const struct phi_image *img)
 	for (size_t i = 1; i < sizeof(g_exprs) / sizeof(g_exprs[0]); i++) {
 		uint32_t node;
 
-		phi_expr_resolve(&heap, img, t, &rt, g_exprs[i], &node, &err);
+		phi_heap_resolve(&heap, g_exprs[i], &node, &err);
 	}
 	memset(&opts, 0, sizeof(opts));
 	opts.top = 5;
 	opts.suspect_share = 0.1;
 	opts.exprs = g_exprs;
 	opts.nexprs = 1;
-	rc = phi_analysis_run(&an, &heap, img, t, &rt, &opts, &err);
+	opts.dups_key = 0x5eed;
+	rc = phi_analysis_run(&an, &heap, &opts, &err);
 	if (rc == -PHI_E_NOT_FOUND) {
 		/* The expression no longer resolves: run the analyses
 		 * without it. */
 		phi_analysis_release(&an);
 		opts.nexprs = 0;
-		rc = phi_analysis_run(&an, &heap, img, t, &rt, &opts, &err);
+		rc = phi_analysis_run(&an, &heap, &opts, &err);
 	}
 	have_an = rc == 0;
-	phi_dump_jsonl(g_null, &heap, img, &t->layout, &err);
+	phi_dump_jsonl(g_null, &heap, &err);
 	if (have_si && have_an) {
 		memset(&rep, 0, sizeof(rep));
-		rep.target = t;
+		rep.pid = g_src.pid;
+		rep.python = py;
 		rep.capture = &g_cap;
 		rep.runtime = &rt;
 		rep.small_ints = &si;
@@ -451,7 +453,7 @@ static void size_seeds(struct seeder *sd, const struct phi_heap *heap,
 static void make_seeds(const char *dir, const char *dict)
 {
 	const struct phi_image *img = &g_cap.img;
-	const struct phi_target *t = &g_t;
+	const struct phi_python *py = &g_py;
 	struct seeder sd = { 0 };
 	struct phi_error err = { 0 };
 	struct phi_runtime rt;
@@ -462,7 +464,7 @@ static void make_seeds(const char *dir, const char *dict)
 	unsigned rot = 0;
 
 	mkdir(dir, 0777);
-	if (phi_runtime_read(&rt, img, t, &err) < 0) {
+	if (phi_python_runtime(py, img, &rt, &err) < 0) {
 		fprintf(stderr, "fuzz_heap: base image: %s\n", err.msg);
 		return;
 	}
@@ -475,7 +477,7 @@ static void make_seeds(const char *dir, const char *dict)
 			  0x7fffffffffffffffULL : rt.interp_main, 8);
 	write_seeds(&sd, dir, "state", 60);
 	sd.n = 0;
-	if (phi_heap_build(&heap, img, t, &rt, &hopts, &err) < 0) {
+	if (phi_heap_build(&heap, py, img, &rt, &hopts, &err) < 0) {
 		fprintf(stderr, "fuzz_heap: base image: %s\n", err.msg);
 		phi_heap_release(&heap);
 		free(sd.p);
@@ -532,7 +534,7 @@ static void make_seeds(const char *dir, const char *dict)
 	/* Sizes: two patches an input (one field, two magnitudes or two
 	 * fields), so that each is seen with few others. */
 	sd.n = 0;
-	size_seeds(&sd, &heap, &t->layout);
+	size_seeds(&sd, &heap, phi310_layout(py));
 	write_seeds(&sd, dir, "size", (sd.n + 1) / 2);
 	phi_heap_release(&heap);
 	free(sd.p);
@@ -551,7 +553,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argv;
 	if (!path || !*path)
 		path = "tests/fuzz/base.snap.gz";
-	if (phi_snapshot_load(path, 0, &g_t, &g_cap, &err) < 0) {
+	if (phi_snapshot_open(&g_src, path, 0, &err) < 0 ||
+	    phi_python_import(&g_py, &g_src.record, &err) < 0 ||
+	    phi_source_capture(&g_src, NULL, &g_cap, &err) < 0) {
 		fprintf(stderr, "fuzz_heap: %s\n", err.msg);
 		exit(1);
 	}
@@ -568,8 +572,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (g_check)
 		g_crc = image_crc(&g_cap.img);
 	fprintf(stderr, "fuzz_heap: '%s': pid %d, CPython %d.%d.%d, %zu "
-		"segments, %llu bytes\n", path, (int)g_t.pid,
-		g_t.version.major, g_t.version.minor, g_t.version.micro,
+		"segments, %llu bytes\n", path, (int)g_src.pid,
+		g_py.version.major, g_py.version.minor, g_py.version.micro,
 		g_cap.img.n, (unsigned long long)g_cap.img.bytes);
 	if (seeds && *seeds)
 		make_seeds(seeds, getenv("PHI_FUZZ_DICT"));

@@ -13,8 +13,8 @@
 # timeout is a bug.
 #
 # Steps:
-#   1. build BUILDDIR/tests/fuzz/fuzz_heap with clang (every src/*.c but
-#      main.c, and fuzz_heap.c; config.h comes from BUILDDIR);
+#   1. build BUILDDIR/tests/fuzz/fuzz_heap with clang (every .c under
+#      src/ but main.c, and fuzz_heap.c; config.h comes from BUILDDIR);
 #   2. when tests/fuzz/base.snap.gz is missing, make it: start
 #      tests/fuzz/base_target.py (python3.10 -S -s, an empty environment,
 #      PYTHONHASHSEED=0, no ASLR: a small heap with one object of each
@@ -85,10 +85,9 @@ if ! "$CC" -fsanitize=fuzzer,address,undefined "$probe.c" -o "$probe" \
 fi
 rm -f "$probe" "$probe.c" "$probe.log"
 
-sources=
-for f in "$srcdir"/src/*.c; do
-	[ "$(basename "$f")" = main.c ] || sources="$sources $f"
-done
+# Every source of the library: all of src/ but main.c.
+sources=$(find "$srcdir/src" -name '*.c' ! -path "$srcdir/src/main.c" |
+	LC_ALL=C sort | tr '\n' ' ')
 # Rebuild when a source, a header or config.h is newer than the binary.
 stale=yes
 if [ -x "$bin" ] && [ -z "$(find "$srcdir/src" "$srcdir/include" \
