@@ -1,11 +1,9 @@
-/* The error record, exit statuses, and the one place where an errno from
- * the target's side becomes advice for the user. */
+/* The error record and the exit statuses. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "pyheapinspect/base/error.h"
-#include "pyheapinspect/source/proc/perm.h"
 
 static const int exit_status[] = {
 #define PHI_ERR_STATUS(name, status, text) status,
@@ -53,36 +51,4 @@ const char *phi_error_text(enum phi_errcode code)
 	if ((unsigned)code >= PHI_E__COUNT)
 		return "unknown error";
 	return error_text[code];
-}
-
-int phi_error_errno(struct phi_error *err, int errnum, pid_t pid,
-		    const char *what)
-{
-	char hint[256];
-
-	switch (errnum) {
-	case ESRCH:
-		return phi_error_set(err, PHI_E_NO_PROCESS,
-				     "cannot %s process %d: it does not exist "
-				     "(or exited): check the pid", what,
-				     (int)pid);
-	case EPERM:
-	case EACCES:
-		phi_perm_hint(pid, hint, sizeof(hint));
-		return phi_error_set(err, PHI_E_PERMISSION,
-				     "cannot %s process %d: %s", what,
-				     (int)pid, hint);
-	case ENOMEM:
-		return phi_error_set(err, PHI_E_NO_MEMORY,
-				     "cannot %s process %d: out of memory",
-				     what, (int)pid);
-	case EFAULT:
-	case EIO:
-		return phi_error_set(err, PHI_E_READ,
-				     "cannot %s process %d: address not "
-				     "mapped in the target", what, (int)pid);
-	default:
-		return phi_error_set(err, PHI_E_IO, "cannot %s process %d: %s",
-				     what, (int)pid, strerror(errnum));
-	}
 }

@@ -20,6 +20,7 @@
 
 #include "pyheapinspect/debuginfo/elfsym.h"
 #include "pyheapinspect/source/maps.h"
+#include "pyheapinspect/source/proc/process.h"
 
 /* ---- Symbols the tests look up in their own executable. */
 

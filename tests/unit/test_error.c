@@ -1,6 +1,6 @@
 /* Unit tests for the error record (error.h) and the ptrace permission
  * diagnosis (perm.h): phi_error_set's return value and message, the
- * documented exit statuses, errno -> code mapping in phi_error_errno,
+ * documented exit statuses, errno -> code mapping in phi_proc_error,
  * and every branch of phi_perm_explain on hand-built facts. */
 #include <errno.h>
 #include <limits.h>
@@ -110,29 +110,29 @@ static void test_errno_mapping(void **state)
 	char want[512];
 
 	(void)state;
-	assert_int_equal(phi_error_errno(&err, ESRCH, 4321, "attach"),
+	assert_int_equal(phi_proc_error(&err, ESRCH, 4321, "attach"),
 			 -PHI_E_NO_PROCESS);
 	assert_int_equal(err.code, PHI_E_NO_PROCESS);
 	assert_string_equal(err.msg, "cannot attach process 4321: it does not "
 			    "exist (or exited): check the pid");
 
-	assert_int_equal(phi_error_errno(&err, ENOMEM, 4321, "read memory"),
+	assert_int_equal(phi_proc_error(&err, ENOMEM, 4321, "read memory"),
 			 -PHI_E_NO_MEMORY);
 	assert_int_equal(err.code, PHI_E_NO_MEMORY);
 	assert_string_equal(err.msg,
 			    "cannot read memory process 4321: out of memory");
 
-	assert_int_equal(phi_error_errno(&err, EFAULT, 55, "read"),
+	assert_int_equal(phi_proc_error(&err, EFAULT, 55, "read"),
 			 -PHI_E_READ);
 	assert_int_equal(err.code, PHI_E_READ);
 	assert_string_equal(err.msg, "cannot read process 55: address not "
 			    "mapped in the target");
-	assert_int_equal(phi_error_errno(&err, EIO, 56, "peek"), -PHI_E_READ);
+	assert_int_equal(phi_proc_error(&err, EIO, 56, "peek"), -PHI_E_READ);
 	assert_int_equal(err.code, PHI_E_READ);
 	assert_contains(err.msg, "cannot peek process 56: ");
 
 	/* Anything else is an I/O error naming the errno. */
-	assert_int_equal(phi_error_errno(&err, ENOENT, 57, "open"),
+	assert_int_equal(phi_proc_error(&err, ENOENT, 57, "open"),
 			 -PHI_E_IO);
 	assert_int_equal(err.code, PHI_E_IO);
 	snprintf(want, sizeof(want), "cannot open process 57: %s",
@@ -147,7 +147,7 @@ static void test_errno_permission(void **state)
 	char hint[256];
 
 	(void)state;
-	assert_int_equal(phi_error_errno(&err, EPERM, NO_PID, "attach"),
+	assert_int_equal(phi_proc_error(&err, EPERM, NO_PID, "attach"),
 			 -PHI_E_PERMISSION);
 	assert_int_equal(err.code, PHI_E_PERMISSION);
 	assert_int_equal(strncmp(err.msg, prefix, strlen(prefix)), 0);
@@ -156,7 +156,7 @@ static void test_errno_permission(void **state)
 	assert_true(strlen(hint) > 0);
 	assert_string_equal(err.msg + strlen(prefix), hint);
 
-	assert_int_equal(phi_error_errno(&err, EACCES, NO_PID, "attach"),
+	assert_int_equal(phi_proc_error(&err, EACCES, NO_PID, "attach"),
 			 -PHI_E_PERMISSION);
 	assert_int_equal(err.code, PHI_E_PERMISSION);
 	assert_string_equal(err.msg + strlen(prefix), hint);

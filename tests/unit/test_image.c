@@ -20,6 +20,7 @@
 #include "pyheapinspect/source/proc/capture.h"
 #include "pyheapinspect/source/image.h"
 #include "pyheapinspect/source/proc/copy.h"
+#include "pyheapinspect/source/proc/process.h"
 #include "pyheapinspect/source/maps.h"
 #include "pyheapinspect/source/proc/reader.h"
 

@@ -51,10 +51,4 @@ void phi_error_clear(struct phi_error *err);
 int phi_error_exit_status(enum phi_errcode code);
 const char *phi_error_text(enum phi_errcode code);
 
-/* Map an errno from a syscall on process pid (ptrace, process_vm_readv,
- * open of /proc/PID/...) to an error, with a hint for the user.  `what`
- * names the failed operation ("attach", "read memory").  Returns -code. */
-int phi_error_errno(struct phi_error *err, int errnum, pid_t pid,
-		    const char *what);
-
 #endif

@@ -36,9 +36,6 @@ struct phi_maps {
 int phi_maps_parse(const char *text, size_t len, struct phi_maps *out,
 		   struct phi_error *err);
 
-/* Read and parse /proc/PID/maps. */
-int phi_maps_read(pid_t pid, struct phi_maps *out, struct phi_error *err);
-
 void phi_maps_release(struct phi_maps *maps);
 
 /* The mapping holding addr, or NULL. */

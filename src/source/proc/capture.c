@@ -8,6 +8,7 @@
 #include "pyheapinspect/source/proc/capture.h"
 #include "pyheapinspect/source/proc/copy.h"
 #include "pyheapinspect/source/proc/freeze.h"
+#include "pyheapinspect/source/proc/process.h"
 
 /* Once attached, "no such process" means it exited under us. */
 static int exited_if_gone(int rc, pid_t pid, struct phi_error *err)

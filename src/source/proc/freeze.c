@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pyheapinspect/source/proc/perm.h"
 #include "pyheapinspect/source/proc/freeze.h"
 
 /* A process that creates threads faster than we can stop them. */
@@ -174,7 +175,7 @@ static int seize_pass(struct phi_freeze *fz, double deadline_ms,
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)fz->pid);
 	d = opendir(path);
 	if (!d)
-		return phi_error_errno(err, errno == ENOENT ? ESRCH : errno,
+		return phi_proc_error(err, errno == ENOENT ? ESRCH : errno,
 				       fz->pid, "list the threads of");
 	while ((de = readdir(d)) != NULL) {
 		pid_t tid = (pid_t)atoi(de->d_name);
@@ -187,7 +188,7 @@ static int seize_pass(struct phi_freeze *fz, double deadline_ms,
 			if (e == ESRCH && tid != fz->pid)
 				continue; /* the thread just exited */
 			closedir(d);
-			return phi_error_errno(err, e, fz->pid, "attach to");
+			return phi_proc_error(err, e, fz->pid, "attach to");
 		}
 		if (add_thread(fz, tid) < 0) {
 			ptrace(PTRACE_DETACH, tid, NULL, NULL);

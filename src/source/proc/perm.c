@@ -1,6 +1,7 @@
 /* Diagnosis of ptrace/process_vm_readv permission failures.  The kernel
  * only says EPERM; the user needs to know which of root, CAP_SYS_PTRACE,
  * Yama, an existing tracer or an LSM said no. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,4 +137,38 @@ void phi_perm_hint(pid_t pid, char *buf, size_t len)
 
 	phi_perm_gather(pid, &facts);
 	phi_perm_explain(&facts, buf, len);
+}
+
+/* The one place where an errno from the target's side becomes advice
+ * for the user. */
+int phi_proc_error(struct phi_error *err, int errnum, pid_t pid,
+		   const char *what)
+{
+	char hint[256];
+
+	switch (errnum) {
+	case ESRCH:
+		return phi_error_set(err, PHI_E_NO_PROCESS,
+				     "cannot %s process %d: it does not exist "
+				     "(or exited): check the pid", what,
+				     (int)pid);
+	case EPERM:
+	case EACCES:
+		phi_perm_hint(pid, hint, sizeof(hint));
+		return phi_error_set(err, PHI_E_PERMISSION,
+				     "cannot %s process %d: %s", what,
+				     (int)pid, hint);
+	case ENOMEM:
+		return phi_error_set(err, PHI_E_NO_MEMORY,
+				     "cannot %s process %d: out of memory",
+				     what, (int)pid);
+	case EFAULT:
+	case EIO:
+		return phi_error_set(err, PHI_E_READ,
+				     "cannot %s process %d: address not "
+				     "mapped in the target", what, (int)pid);
+	default:
+		return phi_error_set(err, PHI_E_IO, "cannot %s process %d: %s",
+				     what, (int)pid, strerror(errnum));
+	}
 }

@@ -10,8 +10,82 @@
 #include <unistd.h>
 
 #include "pyheapinspect/source/proc/capture.h"
+#include "pyheapinspect/source/proc/perm.h"
 #include "pyheapinspect/source/proc/process.h"
 #include "pyheapinspect/source/proc/reader.h"
+
+/* A maps file is read whole; its size is not announced by the kernel. */
+#define MAPS_MAX_BYTES (256u << 20)
+
+static int read_whole(int fd, char **buf, size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *b = malloc(cap);
+
+	if (!b)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t r;
+
+		if (n == cap) {
+			char *nb;
+
+			if (cap >= MAPS_MAX_BYTES) {
+				free(b);
+				return -EFBIG;
+			}
+			nb = realloc(b, cap * 2);
+			if (!nb) {
+				free(b);
+				return -ENOMEM;
+			}
+			b = nb;
+			cap *= 2;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			free(b);
+			return -e;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+int phi_maps_read(pid_t pid, struct phi_maps *out, struct phi_error *err)
+{
+	char path[64], *text = NULL;
+	size_t len = 0;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return phi_proc_error(err, errno == ENOENT ? ESRCH : errno,
+				       pid, "open the maps of");
+	rc = read_whole(fd, &text, &len);
+	close(fd);
+	if (rc < 0)
+		return phi_proc_error(err, -rc, pid, "read the maps of");
+	if (len == 0) {
+		free(text);
+		/* A zombie or exiting process has no maps left. */
+		return phi_error_set(err, PHI_E_TARGET_EXITED,
+				     "process %d has no memory maps: it is "
+				     "exiting or a zombie", (int)pid);
+	}
+	rc = phi_maps_parse(text, len, out, err);
+	free(text);
+	return rc;
+}
 
 struct process {
 	struct phi_reader reader;
@@ -52,7 +126,7 @@ static int proc_file(struct phi_source *s, const struct phi_map *m,
 	if (can_open(path))
 		return 0;
 	if (errno == EACCES || errno == EPERM)
-		return phi_error_errno(err, EPERM, s->pid,
+		return phi_proc_error(err, EPERM, s->pid,
 				       "open the mapped files of");
 	return phi_error_set(err, PHI_E_NOT_FOUND, "cannot open '%s' mapped "
 			     "by process %d: %s", m->path, (int)s->pid,

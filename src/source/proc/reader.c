@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "pyheapinspect/source/proc/perm.h"
 #include "pyheapinspect/source/proc/reader.h"
 
 /* Linux caps iovecs per call at UIO_MAXIOV (1024). */
@@ -37,7 +38,7 @@ static int open_mem(struct phi_reader *r, struct phi_error *err)
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)r->pid);
 	r->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (r->mem_fd < 0)
-		return phi_error_errno(err, errno, r->pid, "open the memory of");
+		return phi_proc_error(err, errno, r->pid, "open the memory of");
 	return 0;
 }
 
@@ -118,7 +119,7 @@ int phi_readv(struct phi_reader *r, struct phi_iov *v, size_t n,
 		if (rc == -ENOSYS || rc == -EPERM) {
 			r->no_vm_readv = true;
 		} else if (rc < 0) {
-			return phi_error_errno(err, -rc, r->pid,
+			return phi_proc_error(err, -rc, r->pid,
 					       "read the memory of");
 		} else {
 			return 0;
@@ -131,7 +132,7 @@ int phi_readv(struct phi_reader *r, struct phi_iov *v, size_t n,
 		ssize_t got = mem_pread(r, v[i].addr, v[i].buf, v[i].len);
 
 		if (got == -ESRCH || got == -EPERM || got == -EACCES)
-			return phi_error_errno(err, (int)-got, r->pid,
+			return phi_proc_error(err, (int)-got, r->pid,
 					       "read the memory of");
 		v[i].got = got > 0 ? (size_t)got : 0;
 	}

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "pyheapinspect/base/error.h"
+
 /* What decides a ptrace permission, gathered from /proc. */
 struct phi_perm_facts {
 	uid_t euid;          /* ours */
@@ -26,5 +28,11 @@ void phi_perm_explain(const struct phi_perm_facts *facts, char *buf,
 
 /* gather + explain. */
 void phi_perm_hint(pid_t pid, char *buf, size_t len);
+
+/* Map an errno from a syscall on process pid (ptrace, process_vm_readv,
+ * open of /proc/PID/...) to an error, with a hint for the user.  `what`
+ * names the failed operation ("attach", "read memory").  Returns -code. */
+int phi_proc_error(struct phi_error *err, int errnum, pid_t pid,
+		   const char *what);
 
 #endif
