@@ -19,6 +19,11 @@ static uint64_t addr_of(size_t i)
 
 /* 100,000 nodes from a table sized for 1,024: many rehashes, every
  * address found again, absent ones not found. */
+static uint64_t degree(const struct phi_graph *g, uint32_t i)
+{
+	return g->edge_start[i + 1] - g->edge_start[i];
+}
+
 static void test_hash(void **state)
 {
 	struct phi_graph g;
@@ -106,9 +111,9 @@ static void test_edges(void **state)
 	phi_graph_begin_edges(&g, 2);
 	assert_int_equal(phi_graph_push_edge(&g, 0 | PHI_EDGE_UNCOUNTED), 0);
 	phi_graph_finish(&g);
-	assert_int_equal(phi_graph_degree(&g, 0), 2);
-	assert_int_equal(phi_graph_degree(&g, 1), 0);
-	assert_int_equal(phi_graph_degree(&g, 2), 1);
+	assert_int_equal(degree(&g, 0), 2);
+	assert_int_equal(degree(&g, 1), 0);
+	assert_int_equal(degree(&g, 2), 1);
 	assert_int_equal(g.edges[g.edge_start[0] + 1],
 			 2 | PHI_EDGE_WEAK);
 	assert_int_equal(PHI_EDGE_NODE(g.edges[g.edge_start[2]]), 0);

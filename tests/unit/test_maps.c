@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "pyheapinspect/source/maps.h"
+#include "pyheapinspect/source/proc/process.h"
 
 /* The kernel pads the path to a column; anonymous lines end in a space. */
 static const char maps_text[] =

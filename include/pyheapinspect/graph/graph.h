@@ -1,6 +1,7 @@
 /* The object graph in arrays: one slot per object (structure of arrays,
  * 32-bit indices), edges in CSR form, and an address -> index hash.  No
- * allocation per object: every array grows by doubling. */
+ * allocation per object: the arrays are large mappings (base/bigmem.h)
+ * that grow by a quarter, the hash by doubling. */
 #ifndef PYHEAPINSPECT_GRAPH_H
 #define PYHEAPINSPECT_GRAPH_H
 
@@ -192,12 +193,6 @@ static inline int phi_graph_push_edge(struct phi_graph *g, uint32_t target)
 }
 
 void phi_graph_finish(struct phi_graph *g);
-
-static inline uint64_t phi_graph_degree(const struct phi_graph *g,
-					uint32_t i)
-{
-	return g->edge_start[i + 1] - g->edge_start[i];
-}
 
 /* Bytes the graph holds, for the report and the benchmark. */
 uint64_t phi_graph_memory(const struct phi_graph *g);

@@ -372,10 +372,19 @@ static uint64_t do_gen(const struct ctx *c)
 	return default_size(c);
 }
 
+/* collections.deque: a chain of blocks from leftblock to rightblock.
+ * The target may lie about every part of it, so the walk is bounded
+ * three ways: by the blocks ob_size needs, by the blocks the image could
+ * hold, and by a cycle check (Floyd's: a second pointer that moves every
+ * other step meets the first inside any loop), and it ends at
+ * rightblock. */
 static uint64_t do_deque(const struct ctx *c)
 {
+	const uint64_t bsize = PHI_DEQUE_BLOCK_RIGHTLINK + 8;
 	int64_t n = rds(c, L(OB_SIZE)), idx = rds(c, L(DEQUE_LEFTINDEX));
-	uint64_t block = rd(c, L(DEQUE_LEFTBLOCK)), blocks;
+	uint64_t block = rd(c, L(DEQUE_LEFTBLOCK));
+	uint64_t last = rd(c, L(DEQUE_RIGHTBLOCK)), slow = block;
+	uint64_t blocks, walked = 0;
 
 	if (n < 0 || idx < 0 || idx >= PHI_DEQUE_BLOCKLEN) {
 		c->d->bad_fields++;
@@ -383,9 +392,11 @@ static uint64_t do_deque(const struct ctx *c)
 	}
 	blocks = ((uint64_t)idx + (uint64_t)n + PHI_DEQUE_BLOCKLEN - 1) /
 		 PHI_DEQUE_BLOCKLEN;
-	/* One block read at a time: n is bounded by the blocks that are
-	 * really in the image. */
-	for (int64_t i = 0; i < n && block;) {
+	if (blocks > c->d->img->bytes / bsize) {
+		c->d->bad_fields++;
+		return (uint64_t)c->ty->basicsize;
+	}
+	for (int64_t i = 0; i < n && block && walked < blocks; walked++) {
 		const uint64_t *data = phi_image_ptr(
 			c->d->img, block + PHI_DEQUE_BLOCK_DATA,
 			8 * PHI_DEQUE_BLOCKLEN);
@@ -404,10 +415,18 @@ static uint64_t do_deque(const struct ctx *c)
 			visit(c, v);
 		}
 		idx = 0;
+		if (block == last)
+			break;
 		block = next;
+		if (walked & 1)
+			slow = phi_image_word(c->d->img,
+					      slow + PHI_DEQUE_BLOCK_RIGHTLINK);
+		if (block == slow) {
+			c->d->bad_fields++;
+			break;
+		}
 	}
-	return (uint64_t)c->ty->basicsize +
-	       blocks * (PHI_DEQUE_BLOCK_RIGHTLINK + 8);
+	return (uint64_t)c->ty->basicsize + blocks * bsize;
 }
 
 static uint64_t do_fields(const struct ctx *c, const enum phi_layout_id *f,
