@@ -1,11 +1,20 @@
 #!/bin/sh
-# Install what building and testing pyheapinspect needs on Debian 12 (run
-# as root).  CPython 3.10 itself is not a Debian 12 package: the tests
+# Install what building pyheapinspect needs on Debian 12 (run as root);
+# with --test, also what only the test suite needs (the fuzzing
+# toolchain).  CPython 3.10 itself is not a Debian 12 package: the tests
 # find it through $PYTHON310, python3.10 on PATH, or pyenv.
+#
+#   sh scripts/setup.sh          # build: compiler, autotools, libraries
+#   sh scripts/setup.sh --test   # and the test suite's tools
 set -eu
 pkgs="build-essential autoconf automake pkg-config libelf-dev libdwarf-dev
-libyajl-dev libcmocka-dev zlib1g-dev binutils strace util-linux
-clang libclang-rt-14-dev"
+libyajl-dev zlib1g-dev binutils"
+# cmocka: unit tests; strace, util-linux: end-to-end tests; clang and its
+# runtime: the fuzzer (libFuzzer) and ThreadSanitizer builds.
+test_pkgs="libcmocka-dev strace util-linux clang libclang-rt-14-dev"
+if [ "${1:-}" = --test ]; then
+	pkgs="$pkgs $test_pkgs"
+fi
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

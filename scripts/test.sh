@@ -11,7 +11,7 @@
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
-sh scripts/setup.sh || exit 1
+sh scripts/setup.sh --test || exit 1
 sh scripts/build.sh || exit 1
 passed=0
 failed=0

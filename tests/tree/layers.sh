@@ -14,16 +14,16 @@
 #  - only main.c wires everything: it is the one file outside these
 #    rules.
 # Each folder's public headers in include/pyheapinspect/ follow the rules
-# of its sources.  With --self-test, the check is also run on a copy of
-# the tree with one violation planted for each rule, and must fail for
-# each (so that a rule that silently matches nothing is caught too).
+# of its sources.  Then the check is run again on a copy of the tree with
+# one violation planted for each rule, and must fail for each (so that a
+# rule that silently matches nothing is caught too); --quick skips that.
 #
-# Usage: sh tests/tree/layers.sh [--self-test] [SRCDIR]
+# Usage: sh tests/tree/layers.sh [--quick] [SRCDIR]
 set -eu
 
-self_test=
-if [ "${1:-}" = --self-test ]; then
-	self_test=yes
+self_test=yes
+if [ "${1:-}" = --quick ]; then
+	self_test=
 	shift
 fi
 top=${1:-${PHI_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}}

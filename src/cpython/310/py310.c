@@ -1,6 +1,7 @@
 /* CPython 3.10's state: its symbols (from the interpreter's ELF object),
  * its layouts (resolved in a thread), and both as a snapshot keeps
  * them. */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,23 @@ static const char *const symbol_names[PHI_S__COUNT] = {
 #define PHI_SYM_NAME(id, name) [PHI_S_##id] = name,
 	PHI_SYMBOLS(PHI_SYM_NAME)
 #undef PHI_SYM_NAME
+};
+
+/* Resolving the layouts in a thread of its own: libdwarf takes a fixed
+ * ~40 ms on every run, which the warm copy of the target's memory (it
+ * needs no layout) can hide.  The thread shares nothing with the caller
+ * until the join: it works on a copy of the path, into its own layout
+ * and error record, and is the only thread that calls libdwarf (and
+ * libelf) while it runs. */
+struct phi_layout_job {
+	pthread_t thread;
+	bool running;              /* a thread was started, not yet joined */
+	bool done;                 /* rc, err, layout and ms are final */
+	char path[PATH_MAX];       /* the interpreter's open path */
+	struct phi_layout layout;
+	struct phi_error err;
+	int rc;
+	double ms;                 /* time the resolution itself took */
 };
 
 #include "legacy.inc"
@@ -30,13 +48,17 @@ static struct phi310 *state(struct phi_python *py)
 	return py->impl;
 }
 
-/* The state, and the built-in layouts until others are resolved. */
-static int alloc_state(struct phi_python *py, struct phi_error *err)
+/* The state, and the built-in layouts until others are resolved; with
+ * a job for the layout thread unless the layouts are imported. */
+static int alloc_state(struct phi_python *py, bool job,
+		       struct phi_error *err)
 {
 	struct phi310 *s = calloc(1, sizeof(*s));
 
-	if (!s)
+	if (!s || (job && !(s->job = calloc(1, sizeof(*s->job))))) {
+		free(s);
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	}
 	phi_layout_builtin(&s->layout);
 	py->impl = s;
 	return 0;
@@ -46,7 +68,7 @@ int phi310_open(struct phi_python *py, struct phi_elf *elf,
 		struct phi_error *err)
 {
 	struct phi_sym_query q[PHI_S__COUNT];
-	int rc = alloc_state(py, err);
+	int rc = alloc_state(py, true, err);
 
 	if (rc < 0)
 		return rc;
@@ -60,8 +82,10 @@ int phi310_open(struct phi_python *py, struct phi_elf *elf,
 
 void phi310_close(struct phi_python *py)
 {
-	if (py->impl)
+	if (py->impl) {
 		phi310_layout_wait(py);
+		free(state(py)->job);
+	}
 	free(py->impl);
 	py->impl = NULL;
 }
@@ -85,11 +109,11 @@ static void *layout_thread(void *arg)
 
 void phi310_layout_start(struct phi_python *py)
 {
-	struct phi_layout_job *job = &state(py)->job;
+	struct phi_layout_job *job = state(py)->job;
 	sigset_t all, old;
 
-	if (state(py)->imported)
-		return;
+	if (!job)
+		return; /* imported: nothing to resolve */
 	memset(job, 0, sizeof(*job));
 	snprintf(job->path, sizeof(job->path), "%s", py->open_path);
 	/* The thread starts with every signal blocked, so that SIGINT,
@@ -104,9 +128,9 @@ void phi310_layout_start(struct phi_python *py)
 
 void phi310_layout_wait(struct phi_python *py)
 {
-	struct phi_layout_job *job = &state(py)->job;
+	struct phi_layout_job *job = state(py)->job;
 
-	if (job->running) {
+	if (job && job->running) {
 		pthread_join(job->thread, NULL);
 		job->running = false;
 	}
@@ -125,9 +149,9 @@ static void describe_layout(struct phi_python *py)
 
 int phi310_layout_join(struct phi_python *py, struct phi_error *err)
 {
-	struct phi_layout_job *job = &state(py)->job;
+	struct phi_layout_job *job = state(py)->job;
 
-	if (state(py)->imported)
+	if (!job)
 		return 0;
 	phi310_layout_wait(py);
 	if (!job->done)
@@ -236,7 +260,7 @@ int phi310_import(struct phi_python *py, const struct phi_record *rec,
 	int rc = check_legacy(rec, err);
 
 	if (rc == 0)
-		rc = alloc_state(py, err);
+		rc = alloc_state(py, false, err);
 	if (rc < 0)
 		return rc;
 	s = state(py);
@@ -253,6 +277,5 @@ int phi310_import(struct phi_python *py, const struct phi_record *rec,
 		 py->layout_path);
 	if (!py->runtime)
 		py->runtime = s->sym[PHI_S_RUNTIME];
-	s->imported = true;
 	return import_layout(s, rec, err);
 }

@@ -5,7 +5,6 @@
 #ifndef PYHEAPINSPECT_PY310_H
 #define PYHEAPINSPECT_PY310_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -88,28 +87,13 @@ enum phi_sym_id {
 	PHI_S__COUNT
 };
 
-/* Resolving the layouts in a thread of its own: libdwarf takes a fixed
- * ~40 ms on every run, which the warm copy of the target's memory (it
- * needs no layout) can hide.  The thread shares nothing with the caller
- * until the join: it works on a copy of the path, into its own layout
- * and error record, and is the only thread that calls libdwarf (and
- * libelf) while it runs. */
-struct phi_layout_job {
-	pthread_t thread;
-	bool running;              /* a thread was started, not yet joined */
-	bool done;                 /* rc, err, layout and ms are final */
-	char path[PATH_MAX];       /* the interpreter's open path */
-	struct phi_layout layout;
-	struct phi_error err;
-	int rc;
-	double ms;                 /* time the resolution itself took */
-};
+/* The thread resolving the layouts (py310.c). */
+struct phi_layout_job;
 
 struct phi310 {
 	uint64_t sym[PHI_S__COUNT]; /* runtime addresses, 0 when absent */
 	struct phi_layout layout;
-	struct phi_layout_job job;
-	bool imported;              /* from a snapshot: no layouts to resolve */
+	struct phi_layout_job *job; /* NULL after an import */
 };
 
 static inline const struct phi310 *phi310(const struct phi_python *py)
