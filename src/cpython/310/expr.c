@@ -13,6 +13,9 @@
 #include "pyheapinspect/cpython/310/types.h"
 #include "pyheapinspect/cpython/310/str.h"
 
+/* A pointer-sized field of the image, 0 when it is not there. */
+#define RD(addr) phi_image_word(r->img, (addr))
+
 #define NAME_LEN 256
 
 struct resolver {
@@ -55,24 +58,24 @@ static uint64_t get_attr(const struct resolver *r, uint64_t obj,
 		return 0;
 	if (ty->kind == PHI_K_MODULE)
 		return phi_dict_get_str(r->img, r->lay,
-					phi_image_word(r->img, obj + PHI_L(r->lay, MODULE_DICT)),
+					RD(obj + PHI_L(r->lay, MODULE_DICT)),
 					name);
 	if (ty->kind == PHI_K_TYPE) {
 		v = phi_dict_get_str(r->img, r->lay,
-				     phi_image_word(r->img, obj + PHI_L(r->lay, TP_DICT)), name);
+				     RD(obj + PHI_L(r->lay, TP_DICT)), name);
 		if (v)
 			return v;
 	}
 	off = phi_type_dict_offset(&r->h->types, ty, obj);
 	if (off > 0 && ty->kind != PHI_K_TYPE) {
-		v = phi_dict_get_str(r->img, r->lay, phi_image_word(r->img, obj + (uint64_t)off),
+		v = phi_dict_get_str(r->img, r->lay, RD(obj + (uint64_t)off),
 				     name);
 		if (v)
 			return v;
 	}
 	off = phi_type_member_offset(&r->h->types, ty, name);
 	if (off > 0)
-		return phi_image_word(r->img, obj + (uint64_t)off);
+		return RD(obj + (uint64_t)off);
 	return 0;
 }
 
@@ -107,9 +110,9 @@ static uint64_t get_key(const struct resolver *r, uint64_t dict,
 static uint64_t get_index(const struct resolver *r, uint64_t seq,
 			  enum phi_kind kind, int64_t i)
 {
-	int64_t n = (int64_t)phi_image_word(r->img, seq + PHI_L(r->lay, OB_SIZE));
+	int64_t n = (int64_t)RD(seq + PHI_L(r->lay, OB_SIZE));
 	uint64_t items = kind == PHI_K_LIST ?
-				 phi_image_word(r->img, seq + PHI_L(r->lay, LIST_ITEM)) :
+				 RD(seq + PHI_L(r->lay, LIST_ITEM)) :
 				 seq + (uint64_t)PHI_L(r->lay, TUPLE_ITEM);
 
 	if (n < 0)
@@ -118,7 +121,7 @@ static uint64_t get_index(const struct resolver *r, uint64_t seq,
 		i += n;
 	if (i < 0 || i >= n)
 		return 0;
-	return phi_image_word(r->img, items + 8 * (uint64_t)i);
+	return RD(items + 8 * (uint64_t)i);
 }
 
 /* Parse "[...]" at *p: a quoted str or an integer. */

@@ -14,6 +14,9 @@
 #include "pyheapinspect/cpython/310/value.h"
 
 #define L(id) PHI_L(lb->lay, id)
+/* A pointer-sized field of the image, 0 when it is not there. */
+#define RD(addr) phi_image_word(lb->img, (addr))
+
 
 struct phi_labeler {
 	const struct phi_heap *h;
@@ -118,7 +121,7 @@ static bool seq_step(const struct phi_labeler *lb, uint64_t arr, int64_t n,
 static bool frame_step(const struct phi_labeler *lb, uint64_t f,
 		       uint64_t child, char *buf, size_t len)
 {
-	uint64_t code = phi_image_word(lb->img, f + L(FRAME_CODE)), names;
+	uint64_t code = RD(f + L(FRAME_CODE)), names;
 	uint32_t nlocals = 0;
 	int64_t i;
 	struct phi_str s;
@@ -130,9 +133,9 @@ static bool frame_step(const struct phi_labeler *lb, uint64_t f,
 		      (int64_t)nlocals, child);
 	if (i < 0)
 		return false;
-	names = phi_image_word(lb->img, code + L(CODE_VARNAMES));
+	names = RD(code + L(CODE_VARNAMES));
 	if (phi_str_read(lb->img, lb->lay,
-			 phi_image_word(lb->img, names + L(TUPLE_ITEM) + 8 * (uint64_t)i), &s) &&
+			 RD(names + L(TUPLE_ITEM) + 8 * (uint64_t)i), &s) &&
 	    s.data) {
 		phi_str_utf8(&s, name, sizeof(name), 100, &cut);
 		append(buf, len, " local '", name, "'");
@@ -195,19 +198,19 @@ static bool field_step(const struct phi_labeler *lb, uint32_t parent,
 		int64_t f = lb->lay->v[field_names[i].id];
 
 		if (field_names[i].kind == ty->kind &&
-		    phi_image_word(lb->img, p + (uint64_t)f) == child) {
+		    RD(p + (uint64_t)f) == child) {
 			append(buf, len, "", field_names[i].name, "");
 			return true;
 		}
 	}
-	if (off > 0 && phi_image_word(lb->img, p + (uint64_t)off) == child) {
+	if (off > 0 && RD(p + (uint64_t)off) == child) {
 		append(buf, len, "", ".__dict__", "");
 		return true;
 	}
 	for (uint32_t i = 0; i < ty->nslots; i++) {
 		int64_t s = lb->h->types.slot_offsets[ty->slots_start + i];
 
-		if (phi_image_word(lb->img, p + (uint64_t)s) == child &&
+		if (RD(p + (uint64_t)s) == child &&
 		    phi_type_member_name(&lb->h->types, ty, s, name,
 					 sizeof(name))) {
 			append(buf, len, ".", name, "");
@@ -232,7 +235,7 @@ void phi310_label_step(const struct phi_heap *h, uint32_t parent,
 	const struct phi_labeler lbv = labeler(h), *lb = &lbv;
 	const struct phi_type *ty = type_of(lb, parent);
 	uint64_t p = lb->h->g.addr[parent], c = lb->h->g.addr[child];
-	int64_t n = (int64_t)phi_image_word(lb->img, p + L(OB_SIZE));
+	int64_t n = (int64_t)RD(p + L(OB_SIZE));
 	bool ok = false;
 
 	switch (ty->kind) {
@@ -242,7 +245,7 @@ void phi310_label_step(const struct phi_heap *h, uint32_t parent,
 		ok = dict_step(lb, p, c, buf, len);
 		break;
 	case PHI_K_LIST:
-		ok = seq_step(lb, phi_image_word(lb->img, p + L(LIST_ITEM)), n, c, buf, len);
+		ok = seq_step(lb, RD(p + L(LIST_ITEM)), n, c, buf, len);
 		break;
 	case PHI_K_TUPLE:
 		ok = seq_step(lb, p + (uint64_t)L(TUPLE_ITEM), n, c, buf, len);
@@ -270,7 +273,7 @@ static void frame_name(const struct phi_labeler *lb, uint64_t f, char *out,
 
 	out[0] = '\0';
 	if (phi_str_read(lb->img, lb->lay,
-			 phi_image_word(lb->img, phi_image_word(lb->img, f + L(FRAME_CODE)) + L(CODE_NAME)), &s) &&
+			 RD(RD(f + L(FRAME_CODE)) + L(CODE_NAME)), &s) &&
 	    s.data)
 		phi_str_utf8(&s, out, len, 100, &cut);
 }

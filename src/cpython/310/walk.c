@@ -19,6 +19,9 @@
 #include "pyheapinspect/cpython/310/walk.h"
 
 #define L(id) PHI_L(b->lay, id)
+/* A pointer-sized field of the image, 0 when it is not there. */
+#define RD(addr) phi_image_word(b->img, (addr))
+
 /* Frames per thread kept as roots; deeper frames are still reached
  * through f_back. */
 #define MAX_ROOT_FRAMES 100000
@@ -263,7 +266,7 @@ static void add_root_array(struct builder *b, uint64_t arr, uint32_t n,
 			   enum phi_root_kind k)
 {
 	for (uint32_t i = 0; i < n; i++)
-		add_root(b, phi_image_word(b->img, arr + 8 * (uint64_t)i), k, 0, i);
+		add_root(b, RD(arr + 8 * (uint64_t)i), k, 0, i);
 }
 
 static void interp_roots(struct builder *b, const struct phi_interp *in)
@@ -274,38 +277,38 @@ static void interp_roots(struct builder *b, const struct phi_interp *in)
 	add_root(b, in->sysdict, PHI_ROOT_SYSDICT, 0, 0);
 	add_root(b, in->builtins, PHI_ROOT_BUILTINS, 0, 0);
 	add_root(b, in->importlib, PHI_ROOT_INTERP, 0, 0);
-	add_root(b, phi_image_word(b->img, a + L(IS_MODULES_BY_INDEX)), PHI_ROOT_INTERP, 0, 1);
-	add_root(b, phi_image_word(b->img, a + L(IS_DICT)), PHI_ROOT_INTERP, 0, 2);
-	add_root(b, phi_image_word(b->img, a + L(IS_BUILTINS_COPY)), PHI_ROOT_INTERP, 0, 3);
-	add_root(b, phi_image_word(b->img, a + L(IS_IMPORT_FUNC)), PHI_ROOT_INTERP, 0, 4);
+	add_root(b, RD(a + L(IS_MODULES_BY_INDEX)), PHI_ROOT_INTERP, 0, 1);
+	add_root(b, RD(a + L(IS_DICT)), PHI_ROOT_INTERP, 0, 2);
+	add_root(b, RD(a + L(IS_BUILTINS_COPY)), PHI_ROOT_INTERP, 0, 3);
+	add_root(b, RD(a + L(IS_IMPORT_FUNC)), PHI_ROOT_INTERP, 0, 4);
 	add_root_array(b, a + L(IS_SMALL_INTS), PHI_SMALL_INTS,
 		       PHI_ROOT_CACHE);
 	add_root_array(b, a + L(IS_UNICODE_LATIN1), 256, PHI_ROOT_CACHE);
 	add_root_array(b, a + L(IS_BYTES_CHARS), 256, PHI_ROOT_CACHE);
-	add_root(b, phi_image_word(b->img, a + L(IS_UNICODE_EMPTY)), PHI_ROOT_CACHE, 0, 0);
-	add_root(b, phi_image_word(b->img, a + L(IS_BYTES_EMPTY)), PHI_ROOT_CACHE, 0, 0);
+	add_root(b, RD(a + L(IS_UNICODE_EMPTY)), PHI_ROOT_CACHE, 0, 0);
+	add_root(b, RD(a + L(IS_BYTES_EMPTY)), PHI_ROOT_CACHE, 0, 0);
 	/* tuple.free_list[0] is the empty tuple singleton. */
-	add_root(b, phi_image_word(b->img, a + L(IS_TUPLE_FREE_LIST)), PHI_ROOT_CACHE, 0, 0);
+	add_root(b, RD(a + L(IS_TUPLE_FREE_LIST)), PHI_ROOT_CACHE, 0, 0);
 }
 
 static void thread_roots(struct builder *b, uint64_t ts)
 {
-	uint64_t tid = phi_image_word(b->img, ts + L(TS_THREAD_ID));
-	uint64_t f = phi_image_word(b->img, ts + L(TS_FRAME));
+	uint64_t tid = RD(ts + L(TS_THREAD_ID));
+	uint64_t f = RD(ts + L(TS_FRAME));
 	uint64_t exc = ts + (uint64_t)L(TS_EXC_STATE);
 
 	for (uint32_t depth = 0; f && depth < MAX_ROOT_FRAMES; depth++) {
 		add_root(b, f, PHI_ROOT_FRAME, tid, depth);
-		f = phi_image_word(b->img, f + L(FRAME_BACK));
+		f = RD(f + L(FRAME_BACK));
 	}
-	add_root(b, phi_image_word(b->img, ts + L(TS_DICT)), PHI_ROOT_THREAD, tid, 0);
-	add_root(b, phi_image_word(b->img, ts + L(TS_CUREXC_TYPE)), PHI_ROOT_THREAD, tid, 1);
-	add_root(b, phi_image_word(b->img, ts + L(TS_CUREXC_VALUE)), PHI_ROOT_THREAD, tid, 2);
-	add_root(b, phi_image_word(b->img, ts + L(TS_CUREXC_TB)), PHI_ROOT_THREAD, tid, 3);
-	add_root(b, phi_image_word(b->img, exc + L(ERRSTACK_TYPE)), PHI_ROOT_THREAD, tid, 4);
-	add_root(b, phi_image_word(b->img, exc + L(ERRSTACK_VALUE)), PHI_ROOT_THREAD, tid, 5);
-	add_root(b, phi_image_word(b->img, exc + L(ERRSTACK_TB)), PHI_ROOT_THREAD, tid, 6);
-	add_root(b, phi_image_word(b->img, ts + L(TS_ASYNC_EXC)), PHI_ROOT_THREAD, tid, 7);
+	add_root(b, RD(ts + L(TS_DICT)), PHI_ROOT_THREAD, tid, 0);
+	add_root(b, RD(ts + L(TS_CUREXC_TYPE)), PHI_ROOT_THREAD, tid, 1);
+	add_root(b, RD(ts + L(TS_CUREXC_VALUE)), PHI_ROOT_THREAD, tid, 2);
+	add_root(b, RD(ts + L(TS_CUREXC_TB)), PHI_ROOT_THREAD, tid, 3);
+	add_root(b, RD(exc + L(ERRSTACK_TYPE)), PHI_ROOT_THREAD, tid, 4);
+	add_root(b, RD(exc + L(ERRSTACK_VALUE)), PHI_ROOT_THREAD, tid, 5);
+	add_root(b, RD(exc + L(ERRSTACK_TB)), PHI_ROOT_THREAD, tid, 6);
+	add_root(b, RD(ts + L(TS_ASYNC_EXC)), PHI_ROOT_THREAD, tid, 7);
 }
 
 static void all_thread_roots(struct builder *b, const struct phi_interp *in)
@@ -315,7 +318,7 @@ static void all_thread_roots(struct builder *b, const struct phi_interp *in)
 	/* A linked list in the target: bounded, whatever it says. */
 	for (int n = 0; ts && n < PHI_MAX_THREADS; n++) {
 		thread_roots(b, ts);
-		ts = phi_image_word(b->img, ts + L(TS_NEXT));
+		ts = RD(ts + L(TS_NEXT));
 		if (ts == in->tstate_head)
 			break;
 	}
@@ -333,7 +336,7 @@ static void global_roots(struct builder *b)
 		add_root(b, sym[singletons[i]], PHI_ROOT_SINGLETON, 0,
 			 (uint32_t)i);
 	if (sym[PHI_S_INTERNED]) {
-		uint64_t dict = phi_image_word(b->img, sym[PHI_S_INTERNED]);
+		uint64_t dict = RD(sym[PHI_S_INTERNED]);
 
 		add_root(b, dict, PHI_ROOT_INTERNED, 0, 0);
 		b->interned = dict ? phi_graph_find(&b->h->g, dict) : PHI_NONE;
@@ -384,14 +387,14 @@ static void gc_chain(struct builder *b, uint64_t p)
 			return;
 		if (add_object(b, obj) == PHI_NONE)
 			b->h->stats.bad_refs++;
-		p = phi_image_word(b->img, p + L(GCHEAD_NEXT));
+		p = RD(p + L(GCHEAD_NEXT));
 	}
 }
 
 static void gc_from_heads(struct builder *b)
 {
 	for (size_t k = 0; k < b->nheads; k++)
-		gc_chain(b, phi_image_word(b->img, b->heads[k] + L(GCHEAD_NEXT)));
+		gc_chain(b, RD(b->heads[k] + L(GCHEAD_NEXT)));
 }
 
 /* The successors of tracked nodes gc_cursor .. end - 1: up to a batch of
@@ -413,7 +416,7 @@ static void gc_successors(struct builder *b, uint32_t end)
 					   g->addr[j + LOOKAHEAD] + next_off, 1);
 		if (!(g->flags[j] & PHI_NODE_TRACKED))
 			continue;
-		p = phi_image_word(b->img, g->addr[j] + next_off);
+		p = RD(g->addr[j] + next_off);
 		if (p && !is_head(b, p))
 			batch[nb++] = (struct pending_ref){
 				p + (uint64_t)L(GCHEAD_SIZE), 0, PEND_REF
