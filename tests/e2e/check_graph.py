@@ -4,7 +4,7 @@ target.  Shared by tests/e2e/graph.sh and tests/e2e/builds.sh.
 
 Usage: check_graph.py MODE TRUTH.json DUMP.jsonl DOC.json
 
-MODE is one group of checks:
+MODE is one group of checks, or "all" for the four in turn:
   dump       valid UTF-8 JSON lines, unique addresses, closed under refs;
   truth      every truth object (and every unreachable one) with the same
              type, size and tracking, and every truth referent among its
@@ -30,10 +30,11 @@ def mismatch(text):
 
 
 def finish(summary):
+    """The group's summary; its status (1 on any mismatch)."""
     print(summary)
     if len(bad) > LIMIT:
         print("... and %d more mismatches" % (len(bad) - LIMIT))
-    sys.exit(1 if bad else 0)
+    return 1 if bad else 0
 
 
 ADDR = re.compile(r"0x[0-9a-f]+\Z")
@@ -106,8 +107,7 @@ def pct(n, d):
     return "%.2f%% (%d/%d)" % (100.0 * n / d if d else 100.0, n, d)
 
 
-if mode == "dump":
-    lines = load_dump(True)
+def check_dump(lines):
     nrefs = dangling = 0
     for a, o in lines.items():
         for key in ("refs", "weak_refs"):
@@ -117,12 +117,11 @@ if mode == "dump":
                     dangling += 1
                     mismatch("%s (%s): %s %s is not an object of the dump"
                              % (a, o.get("type"), key, r))
-    finish("%d objects, %d lines not valid UTF-8 JSON objects, %d mismatches "
+    return finish("%d objects, %d lines not valid UTF-8 JSON objects, %d mismatches "
            "in all; %d refs, %d not in the dump"
            % (len(lines), invalid[0], len(bad), nrefs, dangling))
 
-elif mode == "truth":
-    lines = load_dump(False)
+def check_truth(lines):
     objs = truth["objects"]
     found = same_type = same_size = same_tracked = 0
     nrefs = refs_found = 0
@@ -191,12 +190,11 @@ elif mode == "truth":
     print("size equal      %s" % pct(same_size, n))
     print("tracked equal   %s" % pct(same_tracked, n))
     print("refs found      %s" % pct(refs_found, nrefs))
-    finish("%d truth objects, dump of %d objects; %d refs of %d opaque "
+    return finish("%d truth objects, dump of %d objects; %d refs of %d opaque "
            "objects of %s not checked" % (n, len(lines), exempt_refs, exempt,
                                           " ".join(sorted(OPAQUE_OK))))
 
-elif mode == "histogram":
-    lines = load_dump(False)
+def check_histogram(lines):
     doc = json.load(open(doc_path, encoding="utf-8"))
     agg = {}
     total = tracked = 0
@@ -241,11 +239,10 @@ elif mode == "histogram":
         if got != (want["count"], want["size"]):
             mismatch("types %r: (count, size) %r, truth (%d, %d)"
                      % (name, got, want["count"], want["size"]))
-    finish("%d objects, %d bytes, %d types; %d classes of the fixture "
+    return finish("%d objects, %d bytes, %d types; %d classes of the fixture "
            "compared" % (len(lines), total, len(types), len(own)))
 
-elif mode == "values":
-    lines = load_dump(False)
+def check_values(lines):
     vals = truth["values"]
     for a, want in sorted(vals.items()):
         d = lines.get(a)
@@ -254,7 +251,22 @@ elif mode == "values":
         elif d.get("value") != want:
             mismatch("%s (%s): value %r, expected %r"
                      % (a, d["type"], d.get("value"), want))
-    finish("%d planted values checked" % len(vals))
+    return finish("%d planted values checked" % len(vals))
 
-else:
+
+# mode: (group, whether the dump is loaded with every line checked)
+GROUPS = {"dump": (check_dump, True), "truth": (check_truth, False),
+          "histogram": (check_histogram, False),
+          "values": (check_values, False)}
+if mode == "all":
+    # Every group on one load of the files, each under a header line.
+    loaded = load_dump(True)
+    status = 0
+    for name in ("dump", "truth", "histogram", "values"):
+        print("== %s" % name)
+        del bad[:]
+        status |= GROUPS[name][0](loaded)
+    sys.exit(status)
+if mode not in GROUPS:
     sys.exit("unknown mode %r" % mode)
+sys.exit(GROUPS[mode][0](load_dump(GROUPS[mode][1])))
