@@ -220,7 +220,8 @@ def main():
         if width == 0 and in_sec(a, ".bss"):
             got = a
             break
-    ref.setdefault("version", ref.get("version.0"))
+    if ref:
+        ref.setdefault("version", ref.get("version.0"))
     report("version", "first lea into .bss in Py_GetVersion", got)
 
     # _PyExc_BaseException: PyExc_BaseException points to it.
