@@ -468,6 +468,12 @@ static int analyse_and_report(const struct options *o, struct run *r,
 		rc = o->json ? phi_report_json(stdout, &r->rep, err) :
 			       phi_report_text(stdout, &r->rep, err);
 	}
+	/* The report is out, but it must not pass for a whole one. */
+	if (rc == 0 && phi_report_gaps(&r->rep))
+		rc = phi_error_set(err, PHI_E_INCOMPLETE, "the report is "
+				   "incomplete: %zu parts are missing (listed "
+				   "under INCOMPLETE, or 'incomplete' in the "
+				   "JSON)", phi_report_gaps(&r->rep));
 	phi_analysis_release(&an);
 	phi_heap_release(&heap);
 	return rc;

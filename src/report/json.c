@@ -290,6 +290,56 @@ static void audit_json(yajl_gen g, const struct phi_report *r)
 	yajl_gen_map_close(g);
 }
 
+static void gaps_json(yajl_gen g, const struct phi_gaps *gaps)
+{
+	for (size_t i = 0; i < gaps->n; i++) {
+		const struct phi_gap *p = &gaps->v[i];
+
+		yajl_gen_map_open(g);
+		phi_json_key(g, "what");
+		phi_json_string(g, p->what);
+		phi_json_key(g, "why");
+		phi_json_string(g, p->why);
+		phi_json_key(g, "objects");
+		if (p->objects < 0)
+			yajl_gen_null(g);
+		else
+			yajl_gen_integer(g, p->objects);
+		phi_json_key(g, "bytes");
+		if (p->bytes < 0)
+			yajl_gen_null(g);
+		else
+			yajl_gen_integer(g, p->bytes);
+		yajl_gen_map_close(g);
+	}
+}
+
+/* "complete" and the list of what is missing ("incomplete"). */
+static void completeness_json(yajl_gen g, const struct phi_report *r)
+{
+	const struct phi_gaps *all[] = {
+		&r->capture->gaps, &r->python->gaps,
+		r->heap ? &r->heap->gaps : NULL,
+	};
+	size_t n = 0, dropped = 0;
+
+	for (size_t i = 0; i < 3; i++)
+		if (all[i]) {
+			n += phi_gaps_count(all[i]);
+			dropped += all[i]->dropped;
+		}
+	phi_json_key(g, "complete");
+	yajl_gen_bool(g, n == 0);
+	phi_json_key(g, "incomplete");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < 3; i++)
+		if (all[i])
+			gaps_json(g, all[i]);
+	yajl_gen_array_close(g);
+	if (dropped)
+		uint_field(g, "incomplete_dropped", dropped);
+}
+
 static void target_json(yajl_gen g, const struct phi_report *r)
 {
 	const struct phi_python *py = r->python;
@@ -341,6 +391,7 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	yajl_gen_map_open(g);
 	target_json(g, r);
+	completeness_json(g, r);
 	timings_json(g, r);
 	if (r->heap)
 		heap_json(g, r->heap);

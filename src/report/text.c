@@ -33,11 +33,6 @@ static void print_header(FILE *out, const struct phi_report *r)
 		fprintf(out, "  not paused          --no-freeze, %.1f MiB "
 			"copied while running\n",
 			(double)r->capture->img.bytes / (1 << 20));
-	if (r->capture->img.nskipped)
-		fprintf(out, "  WARNING             %" PRIu64 " mappings of %.1f "
-			"GiB not copied: each is larger than the memory limit "
-			"(--max-memory)\n", r->capture->img.nskipped,
-			(double)r->capture->img.skipped / (1 << 30));
 	if (r->capture->status_unknown)
 		fprintf(out, "  WARNING             whether the target was "
 			"stopped for the whole copy is unknown: figures may be "
@@ -48,6 +43,26 @@ static void print_header(FILE *out, const struct phi_report *r)
 			"inconsistencies below)\n");
 	fprintf(out, "  interpreters        %zu (main at 0x%" PRIx64 ")\n",
 		r->runtime->ninterps, r->runtime->interp_main);
+}
+
+static void print_gaps(FILE *out, const struct phi_gaps *g)
+{
+	for (size_t i = 0; i < g->n; i++)
+		fprintf(out, "  INCOMPLETE          %s: %s\n", g->v[i].what,
+			g->v[i].why);
+	if (g->dropped)
+		fprintf(out, "  INCOMPLETE          and %zu more gaps\n",
+			g->dropped);
+}
+
+/* Every gap of the run, right under the header: the first thing a
+ * reader must know about the figures below. */
+static void print_all_gaps(FILE *out, const struct phi_report *r)
+{
+	print_gaps(out, &r->capture->gaps);
+	print_gaps(out, &r->python->gaps);
+	if (r->heap)
+		print_gaps(out, &r->heap->gaps);
 }
 
 static void print_small_ints(FILE *out, const struct phi_small_ints *s,
@@ -246,6 +261,7 @@ int phi_report_text(FILE *out, const struct phi_report *r,
 		    struct phi_error *err)
 {
 	print_header(out, r);
+	print_all_gaps(out, r);
 	if (r->heap)
 		print_heap(out, r->heap, r->top);
 	if (r->analysis) {

@@ -32,6 +32,19 @@ void phi_source_close(struct phi_source *s)
 	memset(s, 0, sizeof(*s));
 }
 
+void phi_capture_note_gaps(struct phi_capture *cap)
+{
+	const struct phi_image *img = &cap->img;
+
+	if (img->nskipped)
+		phi_gap_add(&cap->gaps, "mappings not copied", -1,
+			    (int64_t)img->skipped, "%llu mappings of %.1f MiB "
+			    "are each larger than the memory limit: objects in "
+			    "them and references into them are missing (raise "
+			    "--max-memory)", (unsigned long long)img->nskipped,
+			    (double)img->skipped / (1 << 20));
+}
+
 void phi_capture_release(struct phi_capture *cap)
 {
 	phi_image_release(&cap->img);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "pyheapinspect/base/error.h"
+#include "pyheapinspect/base/gaps.h"
 #include "pyheapinspect/source/proc/perm.h"
 
 /* A pid no process can have: above the largest pid_max (2^22). */
@@ -82,10 +83,41 @@ static void test_exit_statuses(void **state)
 	assert_int_equal(phi_error_exit_status(PHI_E_NO_DEBUGINFO), 13);
 	assert_int_equal(phi_error_exit_status(PHI_E_TIMEOUT), 14);
 	assert_int_equal(phi_error_exit_status(PHI_E_NOT_FOUND), 15);
-	assert_int_equal(PHI_E__COUNT, 16);
+	assert_int_equal(phi_error_exit_status(PHI_E_INCOMPLETE), 16);
+	assert_int_equal(PHI_E__COUNT, 17);
 	/* Out of range: an internal error. */
 	assert_int_equal(phi_error_exit_status(PHI_E__COUNT), 1);
 	assert_int_equal(phi_error_exit_status((enum phi_errcode)-1), 1);
+}
+
+/* Gaps: kept with their cost and reason, counted past the bound, never
+ * allocating. */
+static void test_gaps(void **state)
+{
+	static struct phi_gaps g;
+	char why[400];
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	assert_int_equal(phi_gaps_count(&g), 0);
+	phi_gap_add(&g, "deque_type", 9443, 41808, "not in %s", ".dynsym");
+	assert_int_equal(phi_gaps_count(&g), 1);
+	assert_string_equal(g.v[0].what, "deque_type");
+	assert_string_equal(g.v[0].why, "not in .dynsym");
+	assert_int_equal(g.v[0].objects, 9443);
+	assert_int_equal(g.v[0].bytes, 41808);
+	/* A long reason is cut, still terminated. */
+	memset(why, 'y', sizeof(why) - 1);
+	why[sizeof(why) - 1] = '\0';
+	phi_gap_add(&g, "long", -1, -1, "%s", why);
+	assert_int_equal(strlen(g.v[1].why), sizeof(g.v[1].why) - 1);
+	assert_int_equal(g.v[1].objects, -1);
+	for (int i = 2; i < PHI_MAX_GAPS + 5; i++)
+		phi_gap_add(&g, "more", -1, -1, "gap %d", i);
+	assert_int_equal(g.n, PHI_MAX_GAPS);
+	assert_int_equal(g.dropped, 5);
+	assert_int_equal(phi_gaps_count(&g), PHI_MAX_GAPS + 5);
+	assert_string_equal(g.v[PHI_MAX_GAPS - 1].why, "gap 31");
 }
 
 static void test_error_text(void **state)
@@ -355,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_error_set),
 		cmocka_unit_test(test_error_set_truncates),
 		cmocka_unit_test(test_exit_statuses),
+		cmocka_unit_test(test_gaps),
 		cmocka_unit_test(test_error_text),
 		cmocka_unit_test(test_errno_mapping),
 		cmocka_unit_test(test_errno_permission),

@@ -25,7 +25,8 @@
 	X(IO, 12, "input/output error")                                     \
 	X(NO_DEBUGINFO, 13, "no debug information")                         \
 	X(TIMEOUT, 14, "timed out")                                         \
-	X(NOT_FOUND, 15, "object not found")
+	X(NOT_FOUND, 15, "object not found")                               \
+	X(INCOMPLETE, 16, "report incomplete")
 
 enum phi_errcode {
 #define PHI_ERR_ENUM(name, status, text) PHI_E_##name,

@@ -97,6 +97,7 @@ struct phi_heap {
 	struct phi_root *roots;
 	size_t nroots, roots_cap;
 	struct phi_heap_stats stats;
+	struct phi_gaps gaps;  /* what the decoding could not do */
 	double build_ms;
 	/* What the heap was decoded from: the questions below go to
 	 * py->ops, which reads img. */

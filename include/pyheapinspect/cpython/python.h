@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "pyheapinspect/base/error.h"
+#include "pyheapinspect/base/gaps.h"
 #include "pyheapinspect/base/record.h"
 #include "pyheapinspect/source/image.h"
 #include "pyheapinspect/source/source.h"
@@ -43,6 +44,8 @@ struct phi_python {
 	char layout_path[PATH_MAX]; /* the file whose DWARF was used */
 	unsigned layout_missing;    /* fields DWARF lacked (built-in kept) */
 	double layout_ms;           /* time the resolution took */
+	struct phi_gaps gaps;       /* what the description lacks (symbols
+				     * a stripped build does not have...) */
 	void *impl;                 /* the version's own state */
 };
 

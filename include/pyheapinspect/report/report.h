@@ -10,6 +10,7 @@
 
 #include "pyheapinspect/analysis/analysis.h"
 #include "pyheapinspect/base/error.h"
+#include "pyheapinspect/base/gaps.h"
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/python.h"
 #include "pyheapinspect/source/source.h"
@@ -33,5 +34,14 @@ struct phi_report {
 	double t0;            /* when the run began (CLOCK_MONOTONIC ms) */
 	double total_ms;      /* from t0 to the report */
 };
+
+/* Gaps of the whole run (capture, interpreter, heap): a report with
+ * any is incomplete. */
+static inline size_t phi_report_gaps(const struct phi_report *r)
+{
+	return phi_gaps_count(&r->capture->gaps) +
+	       phi_gaps_count(&r->python->gaps) +
+	       (r->heap ? phi_gaps_count(&r->heap->gaps) : 0);
+}
 
 #endif

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include "pyheapinspect/base/error.h"
+#include "pyheapinspect/base/gaps.h"
 #include "pyheapinspect/base/record.h"
 #include "pyheapinspect/source/image.h"
 #include "pyheapinspect/source/maps.h"
@@ -47,9 +48,14 @@ struct phi_capture {
 			      * not record frozen, consistent, threads,
 			      * the times nor the image's counters: they
 			      * are all 0 and say nothing */
+	struct phi_gaps gaps; /* memory the image lacks */
 };
 
 void phi_capture_release(struct phi_capture *cap);
+
+/* Record in cap->gaps what the image's counters say is missing (the
+ * mappings too large to copy); every capture calls it at its end. */
+void phi_capture_note_gaps(struct phi_capture *cap);
 
 struct phi_source;
 

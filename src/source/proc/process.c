@@ -137,7 +137,11 @@ static int proc_capture(struct phi_source *s,
 			const struct phi_capture_opts *o,
 			struct phi_capture *cap, struct phi_error *err)
 {
-	return phi_capture_run(s->pid, reader_of(s), &s->maps, o, cap, err);
+	int rc = phi_capture_run(s->pid, reader_of(s), &s->maps, o, cap, err);
+
+	if (rc == 0)
+		phi_capture_note_gaps(cap);
+	return rc;
 }
 
 static void proc_close(struct phi_source *s)

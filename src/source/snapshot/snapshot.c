@@ -774,6 +774,7 @@ static int snap_capture(struct phi_source *s,
 	memset(&sv->cap, 0, sizeof(sv->cap));
 	phi_image_init(&sv->cap.img);
 	sv->taken = true;
+	phi_capture_note_gaps(cap);
 	return 0;
 }
 
