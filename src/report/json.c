@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "pyheapinspect/analysis/histogram.h"
+#include "pyheapinspect/report/footprint.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/json.h"
 
@@ -393,6 +394,7 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 	target_json(g, r);
 	completeness_json(g, r);
 	timings_json(g, r);
+	phi_footprint_json(g, r);
 	if (r->heap)
 		heap_json(g, r->heap);
 	if (r->analysis) {

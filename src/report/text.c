@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pyheapinspect/analysis/histogram.h"
+#include "pyheapinspect/report/footprint.h"
 
 #include "pyheapinspect/report/text.h"
 
@@ -43,6 +44,7 @@ static void print_header(FILE *out, const struct phi_report *r)
 			"inconsistencies below)\n");
 	fprintf(out, "  interpreters        %zu (main at 0x%" PRIx64 ")\n",
 		r->runtime->ninterps, r->runtime->interp_main);
+	phi_footprint_text(out, r);
 }
 
 static void print_gaps(FILE *out, const struct phi_gaps *g)

@@ -33,6 +33,7 @@ struct phi_report {
 	double layout_wait_ms; /* of which the run waited for at the join */
 	double t0;            /* when the run began (CLOCK_MONOTONIC ms) */
 	double total_ms;      /* from t0 to the report */
+	const char *memory_from; /* where the memory budget came from */
 };
 
 /* Gaps of the whole run (capture, interpreter, heap): a report with

@@ -14,6 +14,7 @@
 
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/cpython/310/decode.h"
+#include "pyheapinspect/cpython/310/estimate.h"
 #include "pyheapinspect/cpython/310/py310.h"
 #include "pyheapinspect/cpython/310/types.h"
 #include "pyheapinspect/cpython/310/walk.h"
@@ -527,7 +528,9 @@ int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
 	double t0 = phi_now_ms();
 	int rc;
 
-	rc = phi_graph_init(&h->g, (size_t)(img->bytes / 128), err);
+	rc = phi_graph_init(&h->g, (size_t)phi310_estimate_objects(img,
+								   b.lay),
+			    err);
 	if (rc == 0)
 		rc = phi_types_init(&h->types, img, h->py, err);
 	if (rc < 0)

@@ -1,23 +1,57 @@
-/* Copying a live process's memory into an image with as few syscalls as
- * possible: every wanted mapping cut into 1 MiB iovecs, read in one
- * batch (or in pieces when there is a deadline). */
+/* Copying a live process's memory into an image: the pages it uses, not
+ * the address space it reserved.
+ *
+ * The plan: every wanted mapping gives runs of pages to read.  An ELF
+ * object's mappings (and its .bss) are read whole: they are small, and
+ * their pages hold static objects and type names whether or not the
+ * target ever touched them.  Every other mapping gives only its resident
+ * or swapped pages (pages.h), so an idle thread's 8 MiB stack costs the
+ * few pages it used, and a page the target never touched reads as absent
+ * in the image (no object can be there).  Swapped pages are read too:
+ * process_vm_readv faults them back in, which is the one cost the copy
+ * puts on the target (docs/performance.md).
+ *
+ * When the runs do not fit the memory budget, the interiors of the
+ * longest are left out (a large object's header and its neighbours at
+ * either end are kept) until they fill three quarters of it, and what is
+ * left out is recorded as holes: references into them are counted, and
+ * the report says what is missing.
+ *
+ * The buffers: runs closer together than SPAN_GAP share one mapping of
+ * their span's length, in which only the runs are faulted in (the rest
+ * is address space, never touched).  A buffer is aligned like the
+ * target's addresses modulo 2 MiB, and 2 MiB windows that a run covers
+ * whole are advised into huge pages.  With `reuse` (the warm copy taken
+ * while the target ran), a span that has not changed takes the old
+ * buffer over, and one that has gets the old pages moved into its new
+ * buffer with mremap, so that the frozen copy faults in only pages that
+ * are new since the warm one. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/budget.h"
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/source/proc/copy.h"
 
-/* Chunk of one iovec: a hole (a file mapping past EOF) costs at most this
- * much of the mapping, and 1024 of them make one syscall. */
-#define CHUNK (1u << 20)
+/* One iovec at most: a hole (a file mapping past EOF) costs at most this
+ * much of a run, and 1024 of them make one syscall. */
+#define CHUNK ((uint64_t)1 << 20)
 /* Chunks read between two looks at the clock when there is a deadline:
  * 16 MiB, a few milliseconds. */
 #define DEADLINE_PIECE 16
+#define PAGE ((uint64_t)4096)
+#define HUGE ((uint64_t)2 << 20)
+/* Runs closer than this share one buffer. */
+#define SPAN_GAP HUGE
+/* What a cut keeps at each end of a run. */
+#define KEEP ((uint64_t)1 << 20)
+/* An unnamed mapping right after an ELF object's last file mapping is
+ * its .bss, read whole up to this size. */
+#define BSS_MAX ((uint64_t)64 << 20)
 
-struct region {
-	uint64_t start, end;
-};
+enum policy { SKIP, WHOLE, RESIDENT };
 
 static bool wanted(const struct phi_map *m)
 {
@@ -29,83 +63,317 @@ static bool wanted(const struct phi_map *m)
 	       strncmp(m->path, "[anon", 5) == 0;
 }
 
-/* Keep each run of fully read chunks of one mapping as a segment; the
- * buffer is handed to the first one (a mapping read whole is the common
- * case) and the rest are copied out of it. */
-static int keep_runs(struct phi_image *img, unsigned char *buf,
-		     struct phi_iov *iov, size_t nchunks,
-		     struct phi_error *err)
+static int cmp_u64(const void *a, const void *b)
 {
-	bool handed = false;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The inodes of files mapped executable somewhere: ELF objects. */
+struct elf_set {
+	uint64_t *v;
+	size_t n;
+};
+
+static int elf_set_build(struct elf_set *s, const struct phi_maps *maps)
+{
+	s->n = 0;
+	s->v = malloc((maps->n ? maps->n : 1) * sizeof(*s->v));
+	if (!s->v)
+		return -1;
+	for (size_t i = 0; i < maps->n; i++)
+		if ((maps->v[i].perms & PHI_MAP_X) &&
+		    phi_map_is_file(&maps->v[i]) && maps->v[i].inode)
+			s->v[s->n++] = maps->v[i].inode;
+	qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
+	return 0;
+}
+
+static bool is_elf(const struct elf_set *s, const struct phi_map *m)
+{
+	return phi_map_is_file(m) && m->inode &&
+	       bsearch(&m->inode, s->v, s->n, sizeof(*s->v), cmp_u64);
+}
+
+static enum policy policy_of(const struct phi_maps *maps, size_t i,
+			     const struct elf_set *elf,
+			     const struct phi_pages *pg)
+{
+	const struct phi_map *m = &maps->v[i], *prev = i ? &maps->v[i - 1] :
+							  NULL;
+
+	if (!wanted(m))
+		return SKIP;
+	if (!pg || pg->mode == PHI_PAGES_NONE || is_elf(elf, m))
+		return WHOLE;
+	if (!m->path[0] && prev && prev->end == m->start &&
+	    is_elf(elf, prev) && m->end - m->start <= BSS_MAX)
+		return WHOLE;
+	return RESIDENT;
+}
+
+/* Every run of every wanted mapping, in address order. */
+static int plan(const struct phi_maps *maps, struct phi_pages *pg,
+		struct phi_runs *runs, struct phi_copy_stats *st,
+		struct phi_image *img, struct phi_error *err)
+{
+	struct elf_set elf;
 	int rc = 0;
 
-	for (size_t i = 0; i < nchunks && rc == 0;) {
-		size_t j = i, len = 0;
+	if (elf_set_build(&elf, maps) < 0)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	for (size_t i = 0; i < maps->n && rc == 0; i++) {
+		const struct phi_map *m = &maps->v[i];
+		enum policy p = policy_of(maps, i, &elf, pg);
+		uint64_t len = m->end - m->start;
+		int r = -2;
 
-		/* A run ends after a short chunk (it keeps what it got). */
-		while (j < nchunks) {
-			bool full = iov[j].got == iov[j].len;
-
-			len += iov[j].got;
-			img->unreadable += iov[j].len - iov[j].got;
-			j++;
-			if (!full)
-				break;
+		if (p == SKIP)
+			continue;
+		st->mapped += len;
+		if (p == RESIDENT)
+			r = phi_pages_find(pg, m->start, m->end, runs,
+					   &st->swapped);
+		if (r == -2 && p == RESIDENT && len > PHI_PAGES_READ_MAX) {
+			/* Too large to scan page by page, and far too large
+			 * to copy whole (a sanitizer's shadow). */
+			img->skipped += len;
+			img->nskipped++;
+			rc = phi_image_add_hole(img, m->start, m->end, err);
+			continue;
 		}
-		if (len) {
-			bool first = (i == 0 && !handed);
-
-			rc = first ? phi_image_adopt(img, iov[i].addr,
-						     iov[i].buf, len, err) :
-				     phi_image_add(img, iov[i].addr, iov[i].buf,
-						   len, true, err);
-			handed |= first && rc == 0;
+		if (r == -2) {
+			st->whole += len;
+			r = phi_runs_push(runs, m->start, m->end);
 		}
-		i = j;
+		if (r < 0)
+			rc = phi_error_set(err, PHI_E_NO_MEMORY,
+					   "out of memory listing the pages "
+					   "of process");
 	}
-	if (!handed)
-		phi_big_free(buf);
+	free(elf.v);
 	return rc;
 }
 
-/* The buffer of reuse's segment for exactly region r, now ours. */
-static unsigned char *take_buffer(struct phi_image *reuse,
-				  const struct region *r)
+static uint64_t runs_bytes(const struct phi_run *v, size_t n)
 {
-	return reuse ? phi_image_take(reuse, r->start, r->end) : NULL;
+	uint64_t t = 0;
+
+	for (size_t i = 0; i < n; i++)
+		t += v[i].end - v[i].start;
+	return t;
 }
 
-/* Wanted mappings merged where one ends where the next begins: a static
- * object can straddle two mappings (libpython's .data and its .bss), and
- * one buffer for both keeps it readable in one piece. */
-static size_t merge_regions(const struct phi_maps *maps, uint64_t max_bytes,
-			    struct phi_image *img, struct region *out)
+/* Run indices by length, longest first. */
+static int by_length(const void *a, const void *b, void *ctx)
 {
-	size_t n = 0;
+	const struct phi_run *v = ctx;
+	const struct phi_run *x = &v[*(const size_t *)a];
+	const struct phi_run *y = &v[*(const size_t *)b];
+	uint64_t lx = x->end - x->start, ly = y->end - y->start;
 
-	for (size_t i = 0; i < maps->n; i++) {
-		const struct phi_map *m = &maps->v[i];
+	if (lx != ly)
+		return lx > ly ? -1 : 1;
+	return x->start < y->start ? -1 : 1;
+}
 
-		if (!wanted(m))
-			continue;
-		if (max_bytes && m->end - m->start > max_bytes) {
-			img->skipped += m->end - m->start;
-			img->nskipped++;
+/* What is cut out of run i: [cs, ce); whole runs have cs == start. */
+struct cut {
+	uint64_t cs, ce;
+};
+
+/* Leave out the interiors of the longest runs, then whole runs, until
+ * the rest is at most `target` bytes; rebuild runs without them and
+ * record the holes. */
+static int cut_to(struct phi_runs *runs, uint64_t target,
+		  struct phi_image *img, struct phi_error *err)
+{
+	size_t n = runs->n, *order = malloc((n ? n : 1) * sizeof(*order));
+	struct cut *cut = calloc(n ? n : 1, sizeof(*cut));
+	uint64_t total = runs_bytes(runs->v, n);
+	struct phi_runs out = { 0 };
+	int rc = 0;
+
+	if (!order || !cut) {
+		rc = phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+		goto done;
+	}
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof(*order), by_length, runs->v);
+	for (size_t k = 0; k < n && total > target; k++) {
+		struct phi_run *r = &runs->v[order[k]];
+
+		if (r->end - r->start <= 2 * KEEP + PAGE)
+			break;
+		cut[order[k]] = (struct cut){ r->start + KEEP, r->end - KEEP };
+		total -= r->end - r->start - 2 * KEEP;
+	}
+	for (size_t k = 0; k < n && total > target; k++) {
+		struct phi_run *r = &runs->v[order[k]];
+		struct cut *c = &cut[order[k]];
+
+		total -= c->ce ? 2 * KEEP : r->end - r->start;
+		*c = (struct cut){ r->start, r->end };
+	}
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct phi_run *r = &runs->v[i];
+		const struct cut *c = &cut[i];
+
+		if (!c->ce) {
+			rc = phi_runs_push(&out, r->start, r->end);
 			continue;
 		}
-		if (n && out[n - 1].end == m->start)
-			out[n - 1].end = m->end;
-		else
-			out[n++] = (struct region){ m->start, m->end };
+		img->skipped += c->ce - c->cs;
+		img->nskipped++;
+		if (phi_runs_push(&out, r->start, c->cs) < 0 ||
+		    phi_runs_push(&out, c->ce, r->end) < 0)
+			rc = -1;
+		if (rc == 0)
+			rc = phi_image_add_hole(img, c->cs, c->ce, err);
 	}
-	return n;
+	if (rc == -1)
+		rc = phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	if (rc == 0) {
+		phi_runs_release(runs);
+		*runs = out;
+		out = (struct phi_runs){ 0 };
+	}
+done:
+	phi_runs_release(&out);
+	free(order);
+	free(cut);
+	return rc;
+}
+
+/* A mapping for [start, end) whose data is congruent to start modulo
+ * 2 MiB, so that the target's huge-page windows are ours too.  Address
+ * space only: nothing is touched here, and nothing is reserved. */
+static int new_backing(struct phi_backing *b, uint64_t start, uint64_t end)
+{
+	size_t len = (size_t)(end - start), map_len = len + HUGE;
+	uintptr_t base, off;
+	void *m;
+
+	memset(b, 0, sizeof(*b));
+	m = mmap(NULL, map_len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	base = (uintptr_t)m;
+	off = (uintptr_t)((start % HUGE + HUGE - base % HUGE) % HUGE);
+	*b = (struct phi_backing){ .start = start, .end = end,
+				   .data = (unsigned char *)(base + off),
+				   .map = m, .map_len = map_len };
+	return 0;
+}
+
+static unsigned char *local(const struct phi_backing *b, uint64_t addr)
+{
+	return b->data + (addr - b->start);
+}
+
+/* Move what the old buffer holds of [lo, hi) into b, in pieces that
+ * never cross a 2 MiB boundary (the old mapping may be split there by
+ * the huge-page advice, and mremap moves within one mapping only).
+ * Stops at the first failure: those pages are faulted in afresh. */
+static void move_pages(struct phi_backing *b, const struct phi_backing *old,
+		       uint64_t lo, uint64_t hi)
+{
+	for (uint64_t a = lo; a < hi;) {
+		uint64_t next = (a / HUGE + 1) * HUGE, n;
+
+		if (next > hi)
+			next = hi;
+		n = next - a;
+		if (mremap(local(old, a), n, n, MREMAP_MAYMOVE | MREMAP_FIXED,
+			   local(b, a)) == MAP_FAILED)
+			return;
+		a = next;
+	}
+}
+
+/* The old buffers that overlap [start, end): one that is exactly it is
+ * taken over; the others have their overlapping pages moved into b.
+ * Either way their bytes go back to the budget (b takes its own). */
+static void reuse_pages(struct phi_backing *b, uint64_t start, uint64_t end,
+			struct phi_image *reuse)
+{
+	for (size_t i = 0; reuse && i < reuse->nback; i++) {
+		struct phi_backing *old = &reuse->back[i];
+		uint64_t lo, hi;
+
+		if (!old->map || old->end <= start || old->start >= end)
+			continue;
+		phi_budget_give(old->taken);
+		old->taken = 0;
+		if (old->start == start && old->end == end && !b->map) {
+			*b = *old;
+			memset(old, 0, sizeof(*old));
+			return;
+		}
+		if (!b->map && new_backing(b, start, end) < 0)
+			return;
+		lo = old->start > start ? old->start : start;
+		hi = old->end < end ? old->end : end;
+		move_pages(b, old, lo, hi);
+	}
+}
+
+/* Huge pages for the 2 MiB windows that one run covers whole. */
+static void advise_huge(const struct phi_backing *b, const struct phi_run *r)
+{
+	uint64_t lo = (r->start + HUGE - 1) / HUGE * HUGE;
+	uint64_t hi = r->end / HUGE * HUGE;
+
+	if (hi > lo)
+		madvise(local(b, lo), (size_t)(hi - lo), MADV_HUGEPAGE);
+}
+
+/* The buffer of span [runs[0], runs[n-1]]: reused, or new; its runs
+ * advised and faulted in (but those the old copy held already: their
+ * pages were moved or taken over), and taken from the budget. */
+static int span_backing(struct phi_backing *b, const struct phi_run *runs,
+			size_t n, struct phi_image *reuse,
+			struct phi_error *err)
+{
+	uint64_t start = runs[0].start, end = runs[n - 1].end;
+	uint64_t bytes = runs_bytes(runs, n);
+	bool thp = phi_big_thp();
+
+	memset(b, 0, sizeof(*b));
+	reuse_pages(b, start, end, reuse);
+	if (!b->map && new_backing(b, start, end) < 0)
+		return phi_error_set(err, PHI_E_NO_MEMORY,
+				     "out of address space for a %llu-byte "
+				     "copy", (unsigned long long)(end - start));
+	if (!phi_budget_take(bytes)) {
+		phi_backing_free(b);
+		return phi_error_set(err, PHI_E_NO_MEMORY,
+				     "out of memory copying %llu bytes of "
+				     "the target (memory budget)",
+				     (unsigned long long)bytes);
+	}
+	b->taken = bytes;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t len = runs[i].end - runs[i].start;
+
+		if (reuse && phi_image_ptr(reuse, runs[i].start, (size_t)len))
+			continue;
+		if (thp)
+			advise_huge(b, &runs[i]);
+		/* Faulted in before the copy: a fault per page during the
+		 * copy would be most of its time. */
+		phi_big_populate(local(b, runs[i].start), (size_t)len);
+	}
+	return 0;
 }
 
 /* All chunks in one batched read, or, with a deadline, in pieces with
  * the clock checked between them. */
 static int read_chunks(struct phi_reader *r, struct phi_iov *iov, size_t n,
-		       const struct phi_copy_opts *o,
-		       struct phi_error *err)
+		       const struct phi_copy_opts *o, struct phi_error *err)
 {
 	bool fired = false;
 
@@ -126,77 +394,140 @@ static int read_chunks(struct phi_reader *r, struct phi_iov *iov, size_t n,
 	return 0;
 }
 
+static size_t chunks_of(const struct phi_run *r)
+{
+	return (size_t)((r->end - r->start + CHUNK - 1) / CHUNK);
+}
+
+/* Keep each run of fully read chunks as a segment (a short chunk ends a
+ * segment with what it got). */
+static int keep_run(struct phi_image *img, const struct phi_iov *iov,
+		    size_t nchunks, struct phi_error *err)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < nchunks && rc == 0;) {
+		size_t j = i, len = 0;
+
+		while (j < nchunks) {
+			bool full = iov[j].got == iov[j].len;
+
+			len += iov[j].got;
+			img->unreadable += iov[j].len - iov[j].got;
+			j++;
+			if (!full)
+				break;
+		}
+		if (len)
+			rc = phi_image_add(img, iov[i].addr, iov[i].buf, len,
+					   false, err);
+		i = j;
+	}
+	return rc;
+}
+
+/* Bytes the budget holds for reuse's buffers: they come back as the
+ * new copy takes them over. */
+static uint64_t reuse_taken(const struct phi_image *reuse)
+{
+	uint64_t t = 0;
+
+	for (size_t i = 0; reuse && i < reuse->nback; i++)
+		t += reuse->back[i].taken;
+	return t;
+}
+
+/* The buffers of every span, then every chunk of every run in one
+ * batched read. */
+static int copy_runs(struct phi_image *img, struct phi_reader *r,
+		     const struct phi_runs *runs,
+		     const struct phi_copy_opts *o, struct phi_error *err)
+{
+	size_t nchunks = 0, k = 0;
+	struct phi_iov *iov;
+	int rc = 0;
+
+	for (size_t i = 0; i < runs->n; i++)
+		nchunks += chunks_of(&runs->v[i]);
+	iov = phi_big_calloc(nchunks ? nchunks : 1, sizeof(*iov));
+	if (!iov)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	for (size_t i = 0; i < runs->n && rc == 0;) {
+		size_t j = i + 1;
+		struct phi_backing b;
+
+		while (j < runs->n &&
+		       runs->v[j].start - runs->v[j - 1].end <= SPAN_GAP)
+			j++;
+		rc = span_backing(&b, &runs->v[i], j - i, o->reuse, err);
+		if (rc == 0) {
+			rc = phi_image_add_backing(img, &b, err);
+			if (rc < 0)
+				phi_backing_free(&b);
+		}
+		for (; i < j && rc == 0; i++) {
+			const struct phi_run *run = &runs->v[i];
+
+			for (uint64_t a = run->start; a < run->end;
+			     a += CHUNK, k++) {
+				iov[k].addr = a;
+				iov[k].buf = local(&b, a);
+				iov[k].len = (size_t)(run->end - a < CHUNK ?
+						      run->end - a : CHUNK);
+			}
+		}
+	}
+	if (rc == 0) {
+		uint64_t before = r->syscalls;
+
+		rc = read_chunks(r, iov, nchunks, o, err);
+		img->syscalls += r->syscalls - before;
+	}
+	k = 0;
+	for (size_t i = 0; i < runs->n && rc == 0; i++) {
+		size_t n = chunks_of(&runs->v[i]);
+
+		rc = keep_run(img, iov + k, n, err);
+		k += n;
+	}
+	phi_big_free(iov);
+	return rc;
+}
+
 int phi_copy_process(struct phi_image *img, struct phi_reader *r,
 		     const struct phi_maps *maps, const struct phi_copy_opts *o,
 		     struct phi_error *err)
 {
-	uint64_t max_bytes = o->max_bytes;
-	struct phi_image *reuse = o->reuse;
-	uint64_t total = 0, before = r->syscalls;
-	size_t nchunks = 0, k = 0, nreg;
-	struct region *reg = calloc(maps->n ? maps->n : 1, sizeof(*reg));
-	struct phi_iov *iov = NULL;
-	unsigned char **bufs = NULL;
-	int rc = 0;
+	struct phi_copy_stats local_stats = { 0 };
+	struct phi_copy_stats *st = o->stats ? o->stats : &local_stats;
+	struct phi_runs runs = { 0 };
+	uint64_t avail, total;
+	int rc;
 
-	if (!reg)
-		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
-	nreg = merge_regions(maps, max_bytes, img, reg);
-	for (size_t i = 0; i < nreg; i++) {
-		total += reg[i].end - reg[i].start;
-		nchunks += (reg[i].end - reg[i].start + CHUNK - 1) / CHUNK;
-	}
-	if (max_bytes && total > max_bytes) {
-		rc = phi_error_set(err, PHI_E_NO_MEMORY,
-				   "copying the target needs %llu MiB, more "
-				   "than the --max-memory limit of %llu MiB",
-				   (unsigned long long)(total >> 20),
-				   (unsigned long long)(max_bytes >> 20));
-		goto out;
-	}
-	iov = calloc(nchunks ? nchunks : 1, sizeof(*iov));
-	bufs = calloc(nreg ? nreg : 1, sizeof(*bufs));
-	if (!iov || !bufs) {
-		rc = phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
-		goto out;
-	}
-	/* Every chunk of every region, then one batched read. */
-	for (size_t i = 0; i < nreg; i++) {
-		size_t len = (size_t)(reg[i].end - reg[i].start);
-
-		bufs[i] = take_buffer(reuse, &reg[i]);
-		/* Faulted in before the copy, in huge pages: a fault per 4
-		 * KiB page during the copy would be most of its time. */
-		if (!bufs[i])
-			bufs[i] = phi_big_alloc_now(len);
-		if (!bufs[i]) {
+	memset(st, 0, sizeof(*st));
+	rc = plan(maps, o->pages, &runs, st, img, err);
+	total = runs_bytes(runs.v, runs.n);
+	st->planned = total;
+	/* What the budget has left, with what the old copy holds (it is
+	 * handed over), and the caller's own cap. */
+	avail = phi_budget_left();
+	if (avail != PHI_BUDGET_NONE)
+		avail += reuse_taken(o->reuse);
+	if (o->max_bytes && o->max_bytes < avail)
+		avail = o->max_bytes;
+	if (rc == 0 && total > avail) {
+		if (o->refuse_cut)
 			rc = phi_error_set(err, PHI_E_NO_MEMORY,
-					   "out of memory copying a %zu-byte "
-					   "mapping", len);
-			goto out;
-		}
-		for (size_t off = 0; off < len; off += CHUNK, k++) {
-			iov[k].addr = reg[i].start + off;
-			iov[k].buf = bufs[i] + off;
-			iov[k].len = len - off < CHUNK ? len - off : CHUNK;
-		}
+					   "copying the target needs %llu MiB, "
+					   "more than the memory budget "
+					   "leaves (%llu MiB)",
+					   (unsigned long long)(total >> 20),
+					   (unsigned long long)(avail >> 20));
+		else
+			rc = cut_to(&runs, avail / 4 * 3, img, err);
 	}
-	rc = read_chunks(r, iov, nchunks, o, err);
-	img->syscalls += r->syscalls - before;
-	k = 0;
-	for (size_t i = 0; i < nreg && rc == 0; i++) {
-		size_t n = (size_t)((reg[i].end - reg[i].start + CHUNK - 1) /
-				    CHUNK);
-
-		rc = keep_runs(img, bufs[i], iov + k, n, err);
-		bufs[i] = NULL;
-		k += n;
-	}
-out:
-	for (size_t i = 0; bufs && i < nreg; i++)
-		phi_big_free(bufs[i]);
-	free(bufs);
-	free(iov);
-	free(reg);
+	if (rc == 0)
+		rc = copy_runs(img, r, &runs, o, err);
+	phi_runs_release(&runs);
 	return rc;
 }
