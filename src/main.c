@@ -134,7 +134,7 @@ static int fail(const struct phi_error *err, const struct options *o)
 			"(%s) was reached: %.1f MiB in use by the tool's "
 			"arrays, %.1f MiB more asked for, %.1f MiB fixed; "
 			"raise --max-memory\n", mib(o->max_memory),
-			o->memory_from, mib(phi_budget_used()),
+			o->memory_from, mib(phi_budget_refused_used()),
 			mib(phi_budget_refused_bytes()),
 			mib(phi_budget_fixed()));
 	return phi_error_exit_status(err->code);
@@ -658,6 +658,19 @@ static int acquire_saved(const struct options *o, struct run *r,
 	return rc;
 }
 
+static int budget_failure(const struct run *r, struct phi_error *err)
+{
+	char was[sizeof(err->msg)];
+
+	snprintf(was, sizeof(was), "%s", err->msg);
+	return phi_error_set(err, PHI_E_NO_MEMORY, "%.300s, after %.1f MiB "
+			     "of the target's memory were left out of the "
+			     "copy for lack of memory budget (%.0f MiB, %s): "
+			     "raise --max-memory", was,
+			     mib(r->cap.img.skipped), mib(r->o->max_memory),
+			     r->o->memory_from);
+}
+
 static int run(const struct options *o, struct phi_error *err)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -687,6 +700,11 @@ static int run(const struct options *o, struct phi_error *err)
 		r->rep.top = o->top;
 		rc = analyse_and_report(o, r, err);
 	}
+	/* A failure after a copy cut short by the budget is most likely
+	 * its consequence (a structure in memory not copied). */
+	if (rc < 0 && rc != -PHI_E_NO_MEMORY && rc != -PHI_E_INCOMPLETE &&
+	    r->cap.img.nskipped)
+		rc = budget_failure(r, err);
 	phi_capture_release(&r->cap);
 	phi_python_close(&r->py);
 	phi_source_close(&r->src);

@@ -17,7 +17,7 @@
 
 static uint64_t limit = PHI_BUDGET_NONE;
 static uint64_t fixed;
-static _Atomic uint64_t used, peak, refusals, refused_bytes;
+static _Atomic uint64_t used, peak, refusals, refused_bytes, refused_used;
 
 /* "VmRSS:" or "VmHWM:" of /proc/self/status, in bytes. */
 static uint64_t status_kb(const char *key)
@@ -51,6 +51,7 @@ bool phi_budget_init(uint64_t lim)
 	atomic_store(&peak, 0);
 	atomic_store(&refusals, 0);
 	atomic_store(&refused_bytes, 0);
+	atomic_store(&refused_used, 0);
 	return lim == PHI_BUDGET_NONE || lim > fixed;
 }
 
@@ -70,7 +71,8 @@ static uint64_t allowance(void)
 	       limit > fixed ? limit - fixed : 0;
 }
 
-static void refused(uint64_t bytes)
+/* The largest refusal, and what was in use then. */
+static void refused(uint64_t bytes, uint64_t in_use)
 {
 	uint64_t r = atomic_load(&refused_bytes);
 
@@ -78,6 +80,8 @@ static void refused(uint64_t bytes)
 	while (bytes > r &&
 	       !atomic_compare_exchange_weak(&refused_bytes, &r, bytes))
 		;
+	if (bytes >= r)
+		atomic_store(&refused_used, in_use);
 }
 
 bool phi_budget_take(uint64_t bytes)
@@ -86,7 +90,7 @@ bool phi_budget_take(uint64_t bytes)
 
 	do {
 		if (bytes > cap || cur > cap - bytes) {
-			refused(bytes);
+			refused(bytes, cur);
 			return false;
 		}
 		next = cur + bytes;
@@ -134,6 +138,11 @@ uint64_t phi_budget_refusals(void)
 uint64_t phi_budget_refused_bytes(void)
 {
 	return atomic_load(&refused_bytes);
+}
+
+uint64_t phi_budget_refused_used(void)
+{
+	return atomic_load(&refused_used);
 }
 
 /* The default limit. */

@@ -93,6 +93,73 @@ assert_running "$TARGET_PID"
 kill -9 "$TARGET_PID"
 pass "an endless GC collection is reported with exit 14"
 
+# A thread that never stops (in a frozen cgroup, as one in
+# uninterruptible sleep would be): the attach gives up at --max-pause,
+# which counts from the first PTRACE_SEIZE; every thread is detached at
+# once (checked while the tool still runs, after its capture: the kernel
+# detaches the straggler when the freezing thread exits); the target is
+# read while it runs, and the report says so; thawed, the thread runs
+# on.
+rm -f "$WORK/fz.json"
+start_target "$PYTHON310" "$FIXTURES/footprint_heap.py" threads 2 "$WORK/fz.json" "$WORK/fz.beat"
+wait_file "$WORK/fz.json"
+tid=$("$PYTHON310" -c 'import json,sys; print(json.load(open(sys.argv[1]))["heartbeat_tid"])' "$WORK/fz.json")
+fzdir=
+v1=$(mount_of cgroup freezer)
+v2=$(mount_of cgroup2)
+if [ -n "$v1" ] && mkdir "$v1/phi-safety-$$" 2>/dev/null; then
+	fzdir=$v1/phi-safety-$$
+	echo "$tid" >"$fzdir/tasks"
+	echo FROZEN >"$fzdir/freezer.state"
+	thaw() { echo THAWED >"$fzdir/freezer.state"; }
+	frozen() { grep -q '^FROZEN' "$fzdir/freezer.state"; }
+elif [ -n "$v2" ] && mkdir "$v2$(sed -n 's/^0:://p' /proc/self/cgroup)/phi-safety-$$" 2>/dev/null; then
+	fzdir=$v2$(sed -n 's/^0:://p' /proc/self/cgroup)/phi-safety-$$
+	echo "$TARGET_PID" >"$fzdir/cgroup.procs"
+	echo 1 >"$fzdir/cgroup.freeze"
+	thaw() { echo 0 >"$fzdir/cgroup.freeze"; }
+	frozen() { grep -q '^frozen 1' "$fzdir/cgroup.events"; }
+else
+	fail "no freezer cgroup can be created here (cgroup v1 freezer or v2, as root)"
+fi
+i=0
+until frozen; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && fail "the cgroup never froze"
+	sleep 0.01
+done
+PYHEAPINSPECT_TEST_HOLD_AFTER_MS=3000 "$PHI_TOOL" -p "$TARGET_PID" --json --top 1 --max-pause 300 -v >"$WORK/out.json" 2>"$WORK/err" &
+tool=$!
+i=0
+until grep -q "not frozen:" "$WORK/err"; do
+	i=$((i + 1))
+	[ $i -gt 500 ] && { thaw; fail "the tool never gave up the attach: $(cat "$WORK/err")"; }
+	sleep 0.01
+done
+for st in /proc/"$TARGET_PID"/task/*/status; do
+	grep -q "TracerPid:[[:space:]]*0" "$st" || { thaw; fail "a thread is still traced after the attach gave up: $st"; }
+done
+thaw
+set +e
+wait "$tool"
+RC=$?
+set -e
+rmdir "$fzdir" 2>/dev/null || true
+[ "$RC" -eq 0 ] || fail "attach past --max-pause: exit $RC: $(cat "$WORK/err")"
+assert_running "$TARGET_PID" "$WORK/fz.beat"
+"$PYTHON310" - "$WORK/out.json" <<'PY' || fail "attach past --max-pause: report"
+import json, sys
+d = json.load(open(sys.argv[1]))
+f = d["footprint"]
+assert not d["frozen"] and not d["consistent"], (d["frozen"], d["consistent"])
+assert f["stragglers"] >= 1, f
+assert "did not stop within 300 ms" in f["freeze_note"], f
+assert d["pause_ms"] < 300 + 200, d["pause_ms"]
+print("stopped for %.1f ms, %d straggler(s): %s" % (d["pause_ms"], f["stragglers"], f["freeze_note"]))
+PY
+kill -9 "$TARGET_PID"
+pass "a thread that never stops: attach bounded by --max-pause, all detached, read while running"
+
 # Hostile memory: absurd sizes, wild pointers, a type pointer to garbage.
 # Bounded time, a result, and the inconsistencies counted.
 rm -f "$WORK/ready"

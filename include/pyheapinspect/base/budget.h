@@ -62,9 +62,11 @@ uint64_t phi_budget_left(void);
 /* Bytes taken now, and at most so far. */
 uint64_t phi_budget_used(void);
 uint64_t phi_budget_peak(void);
-/* Requests refused, and the size of the largest. */
+/* Requests refused, the size of the largest, and the bytes taken when
+ * it was refused. */
 uint64_t phi_budget_refusals(void);
 uint64_t phi_budget_refused_bytes(void);
+uint64_t phi_budget_refused_used(void);
 
 /* The tool's peak resident memory so far (VmHWM), 0 if unknown. */
 uint64_t phi_budget_peak_rss(void);

@@ -201,7 +201,10 @@ static void flush_refs(struct builder *b)
 		}
 		n = add_object(b, r->addr);
 		if (n == PHI_NONE) {
-			b->h->stats.bad_refs++;
+			if (phi_image_in_hole(b->img, r->addr))
+				b->h->stats.missing_refs++;
+			else
+				b->h->stats.bad_refs++;
 			continue;
 		}
 		/* The interned dict's references are not counted (CPython

@@ -112,6 +112,8 @@ static void frozen_copy(struct job *j)
 
 	j->rc = phi_freeze(&fz, j->pid, attach_ms, &j->err);
 	if (j->rc < 0) {
+		/* The threads that did stop were stopped this long. */
+		j->cap->pause_ms = fz.pause_ms;
 		j->cap->stragglers = fz.stragglers;
 		phi_freeze_release(&fz);
 		return;

@@ -96,26 +96,36 @@ static bool is_elf(const struct elf_set *s, const struct phi_map *m)
 	       bsearch(&m->inode, s->v, s->n, sizeof(*s->v), cmp_u64);
 }
 
-static enum policy policy_of(const struct phi_maps *maps, size_t i,
-			     const struct elf_set *elf,
-			     const struct phi_pages *pg)
+/* A mapping of an ELF object, or its .bss (the unnamed mapping right
+ * after its last file mapping). */
+static bool elf_part(const struct phi_maps *maps, size_t i,
+		     const struct elf_set *elf)
 {
 	const struct phi_map *m = &maps->v[i], *prev = i ? &maps->v[i - 1] :
 							  NULL;
 
-	if (!wanted(m))
+	return is_elf(elf, m) ||
+	       (!m->path[0] && prev && prev->end == m->start &&
+		is_elf(elf, prev) && m->end - m->start <= BSS_MAX);
+}
+
+static enum policy policy_of(const struct phi_maps *maps, size_t i,
+			     const struct elf_set *elf,
+			     const struct phi_pages *pg)
+{
+	if (!wanted(&maps->v[i]))
 		return SKIP;
-	if (!pg || pg->mode == PHI_PAGES_NONE || is_elf(elf, m))
-		return WHOLE;
-	if (!m->path[0] && prev && prev->end == m->start &&
-	    is_elf(elf, prev) && m->end - m->start <= BSS_MAX)
+	if (!pg || pg->mode == PHI_PAGES_NONE || elf_part(maps, i, elf))
 		return WHOLE;
 	return RESIDENT;
 }
 
-/* Every run of every wanted mapping, in address order. */
+/* Every run of every wanted mapping, in address order; the ELF objects'
+ * mappings also in *pinned: the cut never touches them (the runtime's
+ * state is there); [heap] and [stack] in *late: cut last. */
 static int plan(const struct phi_maps *maps, struct phi_pages *pg,
-		struct phi_runs *runs, struct phi_copy_stats *st,
+		struct phi_runs *runs, struct phi_runs *pinned,
+		struct phi_runs *late, struct phi_copy_stats *st,
 		struct phi_image *img, struct phi_error *err)
 {
 	struct elf_set elf;
@@ -132,7 +142,10 @@ static int plan(const struct phi_maps *maps, struct phi_pages *pg,
 		if (p == SKIP)
 			continue;
 		st->mapped += len;
-		if (p == RESIDENT)
+		if (m->path[0] == '[' && m->path[1] != 'a' &&
+		    phi_runs_push(late, m->start, m->end) < 0)
+			r = -1;
+		if (p == RESIDENT && r == -2)
 			r = phi_pages_find(pg, m->start, m->end, runs,
 					   &st->swapped);
 		if (r == -2 && p == RESIDENT && len > PHI_PAGES_READ_MAX) {
@@ -146,6 +159,8 @@ static int plan(const struct phi_maps *maps, struct phi_pages *pg,
 		if (r == -2) {
 			st->whole += len;
 			r = phi_runs_push(runs, m->start, m->end);
+			if (r == 0 && elf_part(maps, i, &elf))
+				r = phi_runs_push(pinned, m->start, m->end);
 		}
 		if (r < 0)
 			rc = phi_error_set(err, PHI_E_NO_MEMORY,
@@ -178,6 +193,23 @@ static int by_length(const void *a, const void *b, void *ctx)
 	return x->start < y->start ? -1 : 1;
 }
 
+/* Whether r overlaps a pinned run. */
+static bool is_pinned(const struct phi_runs *pinned, const struct phi_run *r)
+{
+	size_t lo = 0, hi = pinned->n;
+
+	/* First pinned run that ends after r starts. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pinned->v[mid].end <= r->start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < pinned->n && pinned->v[lo].start < r->end;
+}
+
 /* What is cut out of run i: [cs, ce); whole runs have cs == start. */
 struct cut {
 	uint64_t cs, ce;
@@ -186,7 +218,50 @@ struct cut {
 /* Leave out the interiors of the longest runs, then whole runs, until
  * the rest is at most `target` bytes; rebuild runs without them and
  * record the holes. */
-static int cut_to(struct phi_runs *runs, uint64_t target,
+static bool spared(const struct phi_runs *pinned,
+		   const struct phi_runs *late, const struct phi_run *r)
+{
+	return is_pinned(pinned, r) || (late && is_pinned(late, r));
+}
+
+/* The interiors of the longest runs, longest first. */
+static void cut_interiors(const struct phi_run *v, const size_t *order,
+			  struct cut *cut, size_t n, uint64_t *total,
+			  uint64_t target, const struct phi_runs *pinned,
+			  const struct phi_runs *late)
+{
+	for (size_t k = 0; k < n && *total > target; k++) {
+		const struct phi_run *r = &v[order[k]];
+
+		if (r->end - r->start <= 2 * KEEP + PAGE)
+			break;
+		if (cut[order[k]].ce || spared(pinned, late, r))
+			continue;
+		cut[order[k]] = (struct cut){ r->start + KEEP, r->end - KEEP };
+		*total -= r->end - r->start - 2 * KEEP;
+	}
+}
+
+/* Then whole runs, longest first. */
+static void cut_whole(const struct phi_run *v, const size_t *order,
+		      struct cut *cut, size_t n, uint64_t *total,
+		      uint64_t target, const struct phi_runs *pinned,
+		      const struct phi_runs *late)
+{
+	for (size_t k = 0; k < n && *total > target; k++) {
+		const struct phi_run *r = &v[order[k]];
+		struct cut *c = &cut[order[k]];
+
+		if ((c->cs == r->start && c->ce == r->end) ||
+		    spared(pinned, late, r))
+			continue;
+		*total -= c->ce ? 2 * KEEP : r->end - r->start;
+		*c = (struct cut){ r->start, r->end };
+	}
+}
+
+static int cut_to(struct phi_runs *runs, const struct phi_runs *pinned,
+		  const struct phi_runs *late, uint64_t target,
 		  struct phi_image *img, struct phi_error *err)
 {
 	size_t n = runs->n, *order = malloc((n ? n : 1) * sizeof(*order));
@@ -202,20 +277,15 @@ static int cut_to(struct phi_runs *runs, uint64_t target,
 	for (size_t i = 0; i < n; i++)
 		order[i] = i;
 	qsort_r(order, n, sizeof(*order), by_length, runs->v);
-	for (size_t k = 0; k < n && total > target; k++) {
-		struct phi_run *r = &runs->v[order[k]];
+	/* The interpreter's own structures (the interpreter and thread
+	 * states, malloc'd early) are in [heap]: it goes last. */
+	for (int level = 0; level < 2; level++) {
+		const struct phi_runs *spare = level ? NULL : late;
 
-		if (r->end - r->start <= 2 * KEEP + PAGE)
-			break;
-		cut[order[k]] = (struct cut){ r->start + KEEP, r->end - KEEP };
-		total -= r->end - r->start - 2 * KEEP;
-	}
-	for (size_t k = 0; k < n && total > target; k++) {
-		struct phi_run *r = &runs->v[order[k]];
-		struct cut *c = &cut[order[k]];
-
-		total -= c->ce ? 2 * KEEP : r->end - r->start;
-		*c = (struct cut){ r->start, r->end };
+		cut_interiors(runs->v, order, cut, n, &total, target, pinned,
+			      spare);
+		cut_whole(runs->v, order, cut, n, &total, target, pinned,
+			  spare);
 	}
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		const struct phi_run *r = &runs->v[i];
@@ -500,12 +570,12 @@ int phi_copy_process(struct phi_image *img, struct phi_reader *r,
 {
 	struct phi_copy_stats local_stats = { 0 };
 	struct phi_copy_stats *st = o->stats ? o->stats : &local_stats;
-	struct phi_runs runs = { 0 };
+	struct phi_runs runs = { 0 }, pinned = { 0 }, late = { 0 };
 	uint64_t avail, total;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	rc = plan(maps, o->pages, &runs, st, img, err);
+	rc = plan(maps, o->pages, &runs, &pinned, &late, st, img, err);
 	total = runs_bytes(runs.v, runs.n);
 	st->planned = total;
 	/* What the budget has left, with what the old copy holds (it is
@@ -524,10 +594,13 @@ int phi_copy_process(struct phi_image *img, struct phi_reader *r,
 					   (unsigned long long)(total >> 20),
 					   (unsigned long long)(avail >> 20));
 		else
-			rc = cut_to(&runs, avail / 4 * 3, img, err);
+			rc = cut_to(&runs, &pinned, &late, avail / 2, img,
+				    err);
 	}
 	if (rc == 0)
 		rc = copy_runs(img, r, &runs, o, err);
 	phi_runs_release(&runs);
+	phi_runs_release(&pinned);
+	phi_runs_release(&late);
 	return rc;
 }
