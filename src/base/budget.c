@@ -361,4 +361,9 @@ void phi_budget_default(struct phi_budget_default *d, const char *root)
 		d->cgroup[0] = '\0';
 	}
 	d->limit = base / 4 * 3;
+	/* A cgroup at its limit leaves nothing: a limit of one byte, which
+	 * nothing fits, and not 0, which would mean no limit at all. */
+	if (!d->limit && (d->mem_available ||
+			  d->cgroup_headroom != PHI_BUDGET_NONE))
+		d->limit = 1;
 }

@@ -2,7 +2,10 @@
  * segments added in any order (borrowed or copied) stay sorted;
  * phi_image_ptr/avail at segment edges, across adjacent segments, in gaps
  * and near the top of the address space; refused overlaps; the typed
- * readers; a snapshot of this process and its --max-memory refusal; and
+ * readers; a snapshot of this process and its --max-memory refusal; a
+ * copy of its resident pages only (through each way of finding them: an
+ * untouched page reads as absent, not as zeros), taken again over the
+ * first with a page touched since, and cut to a budget (holes); and
  * phi_read/phi_readv on unmapped addresses. */
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,6 +23,7 @@
 #include "pyheapinspect/source/proc/capture.h"
 #include "pyheapinspect/source/image.h"
 #include "pyheapinspect/source/proc/copy.h"
+#include "pyheapinspect/source/proc/pages.h"
 #include "pyheapinspect/source/proc/process.h"
 #include "pyheapinspect/source/maps.h"
 #include "pyheapinspect/source/proc/reader.h"
@@ -367,6 +371,164 @@ static void test_snapshot_self(void **state)
 	munmap(anon, 4096);
 }
 
+#define PG 4096
+#define NPAGES 64
+
+/* The segment of the image holding addr: [*start, *end). */
+static bool segment_at(const struct phi_image *img, uint64_t addr,
+		       uint64_t *start, uint64_t *end)
+{
+	size_t avail = phi_image_avail(img, addr);
+
+	for (size_t i = 0; avail && i < img->n; i++)
+		if (img->seg[i].start <= addr && addr < img->seg[i].end) {
+			*start = img->seg[i].start;
+			*end = img->seg[i].end;
+			return true;
+		}
+	return false;
+}
+
+static void copy_resident(const char *mode)
+{
+	struct phi_reader r;
+	struct phi_maps maps;
+	struct phi_error err = { 0 };
+	struct phi_image img, again;
+	struct phi_pages pg;
+	struct phi_copy_stats st;
+	/* 64 pages with 4 MiB of inaccessible address space either side:
+	 * their runs share a buffer with no other mapping's. */
+	unsigned char *res = mmap(NULL, NPAGES * PG + (8 << 20), PROT_NONE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *m = res + (4 << 20);
+	uint64_t base = (uint64_t)(uintptr_t)m, s0, e0;
+	const unsigned char *p;
+	volatile unsigned char sink;
+
+	assert_true(res != MAP_FAILED);
+	assert_int_equal(mprotect(m, NPAGES * PG, PROT_READ | PROT_WRITE), 0);
+	/* Written: pages 0, 5 and 6.  Read only (the zero page): 9. */
+	m[0] = 0xa0;
+	m[5 * PG] = 0xa5;
+	m[6 * PG + 7] = 0xa6;
+	sink = m[9 * PG];
+	(void)sink;
+	setenv("PYHEAPINSPECT_TEST_PAGEMAP", mode, 1);
+	phi_pages_open(&pg, getpid());
+	unsetenv("PYHEAPINSPECT_TEST_PAGEMAP");
+	assert_int_not_equal(pg.mode, PHI_PAGES_NONE);
+	phi_reader_init(&r, getpid());
+	assert_int_equal(phi_maps_read(getpid(), &maps, &err), 0);
+	phi_image_init(&img);
+	assert_int_equal(phi_copy_process(&img, &r, &maps,
+					  &(struct phi_copy_opts){
+						  .pages = &pg, .stats = &st },
+					  &err), 0);
+	p = phi_image_ptr(&img, base, 1);
+	assert_non_null(p);
+	assert_int_equal(*p, 0xa0);
+	/* Untouched, or only read: absent, not zero. */
+	assert_null(phi_image_ptr(&img, base + PG, 1));
+	assert_null(phi_image_ptr(&img, base + 9 * PG, 1));
+	assert_null(phi_image_ptr(&img, base + 63 * PG, 1));
+	/* Pages 5 and 6: one segment. */
+	p = phi_image_ptr(&img, base + 5 * PG, 2 * PG);
+	assert_non_null(p);
+	assert_int_equal(p[0], 0xa5);
+	assert_int_equal(p[PG + 7], 0xa6);
+	assert_true(segment_at(&img, base + 5 * PG, &s0, &e0));
+	assert_int_equal(s0, base + 5 * PG);
+	assert_int_equal(e0, base + 7 * PG);
+	assert_true(st.mapped >= NPAGES * PG);
+	assert_true(st.planned < st.mapped);
+
+	/* Pages 1 and 7 touched since, page 5 changed: a second copy over
+	 * the first sees them all (the span grew: the first's pages are
+	 * moved into a new buffer). */
+	m[PG] = 0xb1;
+	m[5 * PG] = 0xb5;
+	m[7 * PG] = 0xb7;
+	phi_image_init(&again);
+	assert_int_equal(phi_copy_process(&again, &r, &maps,
+					  &(struct phi_copy_opts){
+						  .pages = &pg, .reuse = &img },
+					  &err), 0);
+	phi_image_release(&img);
+	p = phi_image_ptr(&again, base, 2 * PG);
+	assert_non_null(p);
+	assert_int_equal(p[0], 0xa0);
+	assert_int_equal(p[PG], 0xb1);
+	p = phi_image_ptr(&again, base + 5 * PG, 1);
+	assert_non_null(p);
+	assert_int_equal(*p, 0xb5);
+	p = phi_image_ptr(&again, base + 7 * PG, 1);
+	assert_non_null(p);
+	assert_int_equal(*p, 0xb7);
+	assert_null(phi_image_ptr(&again, base + 2 * PG, 1));
+	phi_image_release(&again);
+
+	phi_maps_release(&maps);
+	phi_reader_close(&r);
+	phi_pages_close(&pg);
+	munmap(res, NPAGES * PG + (8 << 20));
+}
+
+static void test_copy_resident_scan(void **state)
+{
+	(void)state;
+	copy_resident("scan");
+}
+
+static void test_copy_resident_read(void **state)
+{
+	(void)state;
+	copy_resident("read");
+}
+
+/* More pages than the cap: the interior of the longest run is left out
+ * (a hole), its ends kept. */
+static void test_copy_cut(void **state)
+{
+	const size_t len = 16 << 20;
+	struct phi_reader r;
+	struct phi_maps maps;
+	struct phi_error err = { 0 };
+	struct phi_image img;
+	struct phi_pages pg;
+	struct phi_copy_stats st;
+	unsigned char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t base = (uint64_t)(uintptr_t)m;
+
+	(void)state;
+	assert_true(m != MAP_FAILED);
+	memset(m, 0x5a, len);
+	phi_pages_open(&pg, getpid());
+	phi_reader_init(&r, getpid());
+	assert_int_equal(phi_maps_read(getpid(), &maps, &err), 0);
+	phi_image_init(&img);
+	/* Whatever else this process holds, a 16 MiB run must go. */
+	assert_int_equal(phi_copy_process(&img, &r, &maps,
+					  &(struct phi_copy_opts){
+						  .pages = &pg, .stats = &st,
+						  .max_bytes = 12 << 20 },
+					  &err), 0);
+	assert_true(img.bytes <= 6 << 20);
+	assert_true(img.nskipped >= 1);
+	assert_true(phi_image_in_hole(&img, base + len / 2));
+	assert_null(phi_image_ptr(&img, base + len / 2, 1));
+	/* Its first and last pages are kept. */
+	assert_non_null(phi_image_ptr(&img, base, 1));
+	assert_non_null(phi_image_ptr(&img, base + len - 1, 1));
+	assert_false(phi_image_in_hole(&img, base));
+	phi_image_release(&img);
+	phi_maps_release(&maps);
+	phi_reader_close(&r);
+	phi_pages_close(&pg);
+	munmap(m, len);
+}
+
 static void test_read_unmapped(void **state)
 {
 	struct phi_reader r;
@@ -453,6 +615,9 @@ int main(void)
 		cmocka_unit_test(test_avail),
 		cmocka_unit_test(test_typed_reads),
 		cmocka_unit_test(test_snapshot_self),
+		cmocka_unit_test(test_copy_resident_scan),
+		cmocka_unit_test(test_copy_resident_read),
+		cmocka_unit_test(test_copy_cut),
 		cmocka_unit_test(test_read_unmapped),
 		cmocka_unit_test(test_readv_middle_unmapped),
 		cmocka_unit_test(test_readv_partial),

@@ -30,7 +30,8 @@
 
 /* Where the default came from. */
 struct phi_budget_default {
-	uint64_t limit;           /* 3/4 of the smaller figure; 0: unknown */
+	uint64_t limit;           /* 3/4 of the smaller figure (at least 1
+				   * when one is known); 0: unknown */
 	uint64_t mem_available;   /* 0: /proc/meminfo does not say */
 	uint64_t cgroup_headroom; /* PHI_BUDGET_NONE: no cgroup limit */
 	char cgroup[192];         /* the level whose headroom is smallest */
