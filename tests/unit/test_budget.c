@@ -221,8 +221,12 @@ static void test_accounting(void **state)
 	phi_budget_give(1 << 30);
 	/* Room for 8 MiB beyond what the process holds now. */
 	assert_false(phi_budget_init(0));
+	/* The fixed part is measured again by each init: under a
+	 * sanitizer it moves by a few pages between two calls. */
 	assert_true(phi_budget_init(phi_budget_fixed() + 8 * MIB));
-	assert_int_equal(phi_budget_left(), 8 * MIB);
+	assert_int_equal(phi_budget_left(),
+			 phi_budget_limit() - phi_budget_fixed());
+	assert_true(phi_budget_left() >= 7 * MIB);
 	assert_true(phi_budget_take(5 * MIB));
 	assert_false(phi_budget_take(4 * MIB));
 	assert_int_equal(phi_budget_refusals(), 1);
