@@ -15,6 +15,8 @@
  * SIGTSTP, SIGTTIN and SIGTTOU are blocked in both threads until the
  * thaw: Ctrl-Z stops the tool once the target runs again. */
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -147,6 +149,13 @@ static void frozen_copy(struct job *j)
 static void *frozen_thread(void *arg)
 {
 	sigset_t set;
+
+	/* The target waits while this thread runs: on a busy machine it
+	 * must not wait for the CPU as well.  The highest nice value of
+	 * the fair scheduler, not a real-time class (that could starve the
+	 * machine); without CAP_SYS_NICE the call fails and nothing
+	 * changes. */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), -20);
 
 	/* The thaw-and-die handlers run here while the target is stopped
 	 * (the stop signals stay blocked). */
