@@ -41,6 +41,7 @@ void phi_image_release(struct phi_image *img)
 	free(img->seg);
 	free(img->back);
 	free(img->holes);
+	free(img->filled);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -235,4 +236,50 @@ unsigned char *phi_image_take(struct phi_image *img, uint64_t start,
 		return NULL;
 	s->owned = false;
 	return s->data;
+}
+
+int phi_image_add_filled(struct phi_image *img, uint64_t start,
+			 uint64_t end, struct phi_error *err)
+{
+	struct phi_hole *last = img->nfilled ? &img->filled[img->nfilled - 1] :
+					       NULL;
+
+	if (end <= start)
+		return 0;
+	if (last && start < last->end)
+		return phi_error_set(err, PHI_E_INTERNAL,
+				     "filled ranges out of order");
+	if (last && start == last->end) {
+		last->end = end;
+		return 0;
+	}
+	if (img->nfilled == img->filled_cap) {
+		size_t ncap = img->filled_cap ? img->filled_cap * 2 : 64;
+		struct phi_hole *nf = realloc(img->filled, ncap * sizeof(*nf));
+
+		if (!nf)
+			return phi_error_set(err, PHI_E_NO_MEMORY,
+					     "out of memory");
+		img->filled = nf;
+		img->filled_cap = ncap;
+	}
+	img->filled[img->nfilled++] = (struct phi_hole){ start, end };
+	return 0;
+}
+
+bool phi_image_filled(const struct phi_image *img, uint64_t start,
+		      uint64_t end)
+{
+	size_t lo = 0, hi = img->nfilled;
+
+	/* First range whose start is > start. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (img->filled[mid].start <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && end <= img->filled[lo - 1].end;
 }

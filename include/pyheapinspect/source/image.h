@@ -45,6 +45,10 @@ struct phi_image {
 	size_t nback, back_cap;
 	struct phi_hole *holes;  /* sorted, non-overlapping */
 	size_t nholes, holes_cap;
+	/* Ranges whose local pages are faulted in, read or not (the copy's
+	 * own bookkeeping, for a copy that reuses this one). */
+	struct phi_hole *filled;
+	size_t nfilled, filled_cap;
 	uint64_t bytes;          /* total copied */
 	uint64_t unreadable;     /* bytes of listed mappings not readable */
 	uint64_t skipped;        /* bytes of mappings larger than the memory
@@ -87,6 +91,13 @@ int phi_image_add_hole(struct phi_image *img, uint64_t start, uint64_t end,
 /* Whether addr lies in a hole: memory the target has but the image was
  * not allowed to copy. */
 bool phi_image_in_hole(const struct phi_image *img, uint64_t addr);
+
+/* Record [start, end) as faulted in (in address order), and ask whether
+ * a range is within one such record. */
+int phi_image_add_filled(struct phi_image *img, uint64_t start,
+			 uint64_t end, struct phi_error *err);
+bool phi_image_filled(const struct phi_image *img, uint64_t start,
+		      uint64_t end);
 
 /* Local address of [addr, addr+len) or NULL when not wholly covered. */
 const void *phi_image_ptr(const struct phi_image *img, uint64_t addr,

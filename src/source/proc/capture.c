@@ -201,7 +201,7 @@ static int warm_copy(struct phi_reader *r, const struct phi_maps *maps,
 	for (int n = 0; rc == 0 && ask == 1 && n <= MAX_REWARM; n++) {
 		struct phi_image prev = *warm;
 		struct phi_copy_opts so = { .max_bytes = o->max_bytes,
-					    .pages = pg,
+					    .pages = pg, .prepare = true,
 					    .reuse = n ? &prev : NULL };
 
 		phi_image_init(warm);
@@ -235,8 +235,9 @@ int phi_capture_run(pid_t pid, struct phi_reader *r, struct phi_maps *maps,
 		phi_pages_close(&pg);
 		return exited_if_gone(rc, pid, err);
 	}
-	/* A first copy while the target runs faults in the pages on both
-	 * sides, so that the frozen copy below is a plain memory copy. */
+	/* While the target runs, the buffers are made and faulted in (and
+	 * what the caller looks at before the freeze read), so that the
+	 * frozen copy below is a plain memory copy. */
 	rc = warm_copy(r, maps, o, &pg, &warm, cap, err);
 	if (rc < 0) {
 		phi_image_release(&warm);

@@ -26,6 +26,8 @@
  * buffer over, and one that has gets the old pages moved into its new
  * buffer with mremap, so that the frozen copy faults in only pages that
  * are new since the warm one. */
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -45,6 +47,8 @@
 #define HUGE ((uint64_t)2 << 20)
 /* Runs closer than this share one buffer. */
 #define SPAN_GAP HUGE
+/* Faulting in and reading: on two threads from this many bytes. */
+#define PARALLEL_MIN ((uint64_t)64 << 20)
 /* What a cut keeps at each end of a run. */
 #define KEEP ((uint64_t)1 << 20)
 /* An unnamed mapping right after an ELF object's last file mapping is
@@ -401,11 +405,41 @@ static void advise_huge(const struct phi_backing *b, const struct phi_run *r)
 		madvise(local(b, lo), (size_t)(hi - lo), MADV_HUGEPAGE);
 }
 
+/* Local ranges to fault in, faulted in together (on two threads when
+ * there is much). */
+struct fill {
+	unsigned char *p;
+	size_t len;
+};
+
+struct fills {
+	struct fill *v;
+	size_t n, cap;
+	uint64_t bytes;
+};
+
+static int push_fill(struct fills *f, unsigned char *p, size_t len)
+{
+	if (f->n == f->cap) {
+		size_t ncap = f->cap ? f->cap * 2 : 256;
+		struct fill *v = phi_big_realloc(f->v, ncap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		f->v = v;
+		f->cap = ncap;
+	}
+	f->v[f->n++] = (struct fill){ p, len };
+	f->bytes += len;
+	return 0;
+}
+
 /* The buffer of span [runs[0], runs[n-1]]: reused, or new; its runs
- * advised and faulted in (but those the old copy held already: their
- * pages were moved or taken over), and taken from the budget. */
+ * advised into huge pages and queued to be faulted in (but those the
+ * old copy had faulted in already: their pages were moved or taken
+ * over), and taken from the budget. */
 static int span_backing(struct phi_backing *b, const struct phi_run *runs,
-			size_t n, struct phi_image *reuse,
+			size_t n, struct phi_image *reuse, struct fills *fills,
 			struct phi_error *err)
 {
 	uint64_t start = runs[0].start, end = runs[n - 1].end;
@@ -429,23 +463,97 @@ static int span_backing(struct phi_backing *b, const struct phi_run *runs,
 	for (size_t i = 0; i < n; i++) {
 		uint64_t len = runs[i].end - runs[i].start;
 
-		if (reuse && phi_image_ptr(reuse, runs[i].start, (size_t)len))
+		if (reuse && phi_image_filled(reuse, runs[i].start,
+					      runs[i].end))
 			continue;
 		if (thp)
 			advise_huge(b, &runs[i]);
 		/* Faulted in before the copy: a fault per page during the
 		 * copy would be most of its time. */
-		phi_big_populate(local(b, runs[i].start), (size_t)len);
+		if (push_fill(fills, local(b, runs[i].start), (size_t)len) < 0)
+			return phi_error_set(err, PHI_E_NO_MEMORY,
+					     "out of memory");
 	}
 	return 0;
 }
 
-/* All chunks in one batched read, or, with a deadline, in pieces with
- * the clock checked between them. */
-static int read_chunks(struct phi_reader *r, struct phi_iov *iov, size_t n,
-		       const struct phi_copy_opts *o, struct phi_error *err)
+/* Work split between this thread and a helper: the first `mid` items
+ * here, the rest there (every signal blocked in it: the handlers that
+ * thaw the target must run on the freezing thread).  Inline when no
+ * thread can be created. */
+struct halves {
+	void (*fn)(void *arg, size_t from, size_t to);
+	void *arg;
+	size_t mid, n;
+};
+
+static void *second_half(void *arg)
 {
-	bool fired = false;
+	struct halves *h = arg;
+
+	h->fn(h->arg, h->mid, h->n);
+	return NULL;
+}
+
+static void run_halves(struct halves *h)
+{
+	sigset_t all, old;
+	pthread_t th;
+	bool helper;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	helper = pthread_create(&th, NULL, second_half, h) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	h->fn(h->arg, 0, h->mid);
+	if (helper)
+		pthread_join(th, NULL);
+	else
+		h->fn(h->arg, h->mid, h->n);
+}
+
+static void fill_range(void *arg, size_t from, size_t to)
+{
+	const struct fills *f = arg;
+
+	for (size_t i = from; i < to; i++)
+		phi_big_populate(f->v[i].p, f->v[i].len);
+}
+
+/* Where the items' bytes are halved. */
+static size_t half_point(const struct fills *f)
+{
+	uint64_t acc = 0;
+	size_t i = 0;
+
+	while (i < f->n && acc < f->bytes / 2)
+		acc += f->v[i++].len;
+	return i;
+}
+
+/* Fault the queued ranges in: on both CPUs when there is much (on the
+ * VMs the tool runs on, the first touch of fresh memory is most of the
+ * cost of a large copy, and it is done per CPU). */
+static void fill_all(const struct fills *f)
+{
+	struct halves h = { fill_range, (void *)f, 0, f->n };
+
+	if (f->bytes < PARALLEL_MIN) {
+		fill_range((void *)f, 0, f->n);
+		return;
+	}
+	h.mid = half_point(f);
+	run_halves(&h);
+}
+
+/* All chunks in one batched read, or, with a deadline, in pieces with
+ * the clock checked between them (by the calling thread: it is the one
+ * that may thaw). */
+static int read_pieces(struct phi_reader *r, struct phi_iov *iov, size_t n,
+		       const struct phi_copy_opts *o, bool may_thaw,
+		       struct phi_error *err)
+{
+	bool fired = !may_thaw;
 
 	if (!o->deadline_ms)
 		return phi_readv(r, iov, n, err);
@@ -461,6 +569,52 @@ static int read_chunks(struct phi_reader *r, struct phi_iov *iov, size_t n,
 		if (rc < 0)
 			return rc;
 	}
+	return 0;
+}
+
+/* The second half of a read, by a helper with a reader of its own. */
+struct read_job {
+	struct phi_reader *r, helper;
+	struct phi_iov *iov;
+	const struct phi_copy_opts *o;
+	int rc[2];
+	struct phi_error err[2];
+};
+
+static void read_range(void *arg, size_t from, size_t to)
+{
+	struct read_job *j = arg;
+	int h = from != 0;
+
+	j->rc[h] = read_pieces(h ? &j->helper : j->r, j->iov + from,
+			       to - from, j->o, !h, &j->err[h]);
+}
+
+static int read_chunks(struct phi_reader *r, struct phi_iov *iov, size_t n,
+		       uint64_t bytes, const struct phi_copy_opts *o,
+		       struct phi_error *err)
+{
+	struct read_job j = { .r = r, .iov = iov, .o = o };
+	struct halves h = { read_range, &j, n / 2, n };
+	uint64_t acc = 0;
+
+	/* Both CPUs copy when there is much (most chunks are 1 MiB:
+	 * halved by bytes, near enough). */
+	if (bytes < PARALLEL_MIN || n < 2)
+		return read_pieces(r, iov, n, o, true, err);
+	for (h.mid = 0; h.mid < n && acc < bytes / 2; h.mid++)
+		acc += iov[h.mid].len;
+	phi_reader_init(&j.helper, r->pid);
+	j.helper.no_vm_readv = r->no_vm_readv;
+	run_halves(&h);
+	r->syscalls += j.helper.syscalls;
+	r->bytes += j.helper.bytes;
+	phi_reader_close(&j.helper);
+	for (int k = 0; k < 2; k++)
+		if (j.rc[k] < 0) {
+			*err = j.err[k];
+			return j.rc[k];
+		}
 	return 0;
 }
 
@@ -507,13 +661,25 @@ static uint64_t reuse_taken(const struct phi_image *reuse)
 	return t;
 }
 
-/* The buffers of every span, then every chunk of every run in one
- * batched read. */
+/* Whether run r is read by a copy that only prepares (the warm copy):
+ * what the caller looks at before the freeze (the ELF objects' data, the
+ * brk heap), the rest only faulted in. */
+static bool read_now(const struct phi_run *r, const struct phi_copy_opts *o,
+		     const struct phi_runs *pinned, const struct phi_runs *late)
+{
+	return !o->prepare || spared(pinned, late, r);
+}
+
+/* The buffers of every span, then every chunk of every run to read in
+ * one batched read. */
 static int copy_runs(struct phi_image *img, struct phi_reader *r,
-		     const struct phi_runs *runs,
+		     const struct phi_runs *runs, const struct phi_runs *pinned,
+		     const struct phi_runs *late,
 		     const struct phi_copy_opts *o, struct phi_error *err)
 {
 	size_t nchunks = 0, k = 0;
+	uint64_t bytes = 0;
+	struct fills fills = { 0 };
 	struct phi_iov *iov;
 	int rc = 0;
 
@@ -529,7 +695,8 @@ static int copy_runs(struct phi_image *img, struct phi_reader *r,
 		while (j < runs->n &&
 		       runs->v[j].start - runs->v[j - 1].end <= SPAN_GAP)
 			j++;
-		rc = span_backing(&b, &runs->v[i], j - i, o->reuse, err);
+		rc = span_backing(&b, &runs->v[i], j - i, o->reuse, &fills,
+				  err);
 		if (rc == 0) {
 			rc = phi_image_add_backing(img, &b, err);
 			if (rc < 0)
@@ -538,6 +705,11 @@ static int copy_runs(struct phi_image *img, struct phi_reader *r,
 		for (; i < j && rc == 0; i++) {
 			const struct phi_run *run = &runs->v[i];
 
+			rc = phi_image_add_filled(img, run->start, run->end,
+						  err);
+			if (!read_now(run, o, pinned, late))
+				continue;
+			bytes += run->end - run->start;
 			for (uint64_t a = run->start; a < run->end;
 			     a += CHUNK, k++) {
 				iov[k].addr = a;
@@ -550,16 +722,20 @@ static int copy_runs(struct phi_image *img, struct phi_reader *r,
 	if (rc == 0) {
 		uint64_t before = r->syscalls;
 
-		rc = read_chunks(r, iov, nchunks, o, err);
+		fill_all(&fills);
+		rc = read_chunks(r, iov, k, bytes, o, err);
 		img->syscalls += r->syscalls - before;
 	}
 	k = 0;
 	for (size_t i = 0; i < runs->n && rc == 0; i++) {
 		size_t n = chunks_of(&runs->v[i]);
 
+		if (!read_now(&runs->v[i], o, pinned, late))
+			continue;
 		rc = keep_run(img, iov + k, n, err);
 		k += n;
 	}
+	phi_big_free(fills.v);
 	phi_big_free(iov);
 	return rc;
 }
@@ -597,8 +773,20 @@ int phi_copy_process(struct phi_image *img, struct phi_reader *r,
 			rc = cut_to(&runs, &pinned, &late, avail / 2, img,
 				    err);
 	}
-	if (rc == 0)
-		rc = copy_runs(img, r, &runs, o, err);
+	/* Pages that are not resident (swapped out, or whole mappings of
+	 * unknown residency) fault in on the target's side when read: that
+	 * belongs before the freeze, so a warm copy then reads them all. */
+	if (o->prepare && (st->swapped || !o->pages ||
+			   o->pages->mode == PHI_PAGES_NONE)) {
+		struct phi_copy_opts all = *o;
+
+		all.prepare = false;
+		if (rc == 0)
+			rc = copy_runs(img, r, &runs, &pinned, &late, &all,
+				       err);
+	} else if (rc == 0) {
+		rc = copy_runs(img, r, &runs, &pinned, &late, o, err);
+	}
 	phi_runs_release(&runs);
 	phi_runs_release(&pinned);
 	phi_runs_release(&late);

@@ -33,6 +33,14 @@ struct phi_copy_opts {
 	 * the same pages (may be NULL): it must be released after this
 	 * copy, and not read. */
 	struct phi_image *reuse;
+	/* Only prepare: every buffer made and faulted in, but only the
+	 * ELF objects' data and the brk heap read (what a caller looks at
+	 * before a freeze: the interpreter's state), unless pages must be
+	 * faulted in on the target's side (swapped out, or whole mappings
+	 * of unknown residency), which are all read then.  The copy that
+	 * reuses it is then a plain memory copy, and the target's memory is
+	 * not copied twice. */
+	bool prepare;
 	/* With a deadline (CLOCK_MONOTONIC ms, 0 = none) the copy goes in
 	 * pieces, and on_deadline(ctx) is called once, between two pieces,
 	 * when the deadline has passed; the copy then goes on. */
