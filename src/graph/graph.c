@@ -171,6 +171,20 @@ int phi_graph_push_edge_grow(struct phi_graph *g, uint32_t target)
 void phi_graph_finish(struct phi_graph *g)
 {
 	g->edge_start[g->n] = (uint32_t)g->nedges;
+	/* The arrays grew by a quarter at a time: give the unused tail
+	 * back before the analyses add their scratch (mremap only drops
+	 * pages; the arrays do not move). */
+	if (g->n && g->n < g->cap && grow_nodes(g, g->n) < 0)
+		return; /* they keep their capacity: nothing is lost */
+	if (g->nedges && g->nedges < g->edge_cap) {
+		uint32_t *e = phi_big_realloc(g->edges,
+					      g->nedges * sizeof(*e));
+
+		if (e) {
+			g->edges = e;
+			g->edge_cap = g->nedges;
+		}
+	}
 }
 
 uint64_t phi_graph_memory(const struct phi_graph *g)
