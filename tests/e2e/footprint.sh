@@ -45,7 +45,7 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024, rc)
 # peak_within LIMIT_BYTES WHAT: the last peak_run's peak is at most LIMIT.
 peak_within() {
 	if [ -n "${PHI_SANITIZED:-}" ]; then
-		echo "$2: peak RSS $((PEAK / 1024)) KiB not held to the limit: a $PHI_SANITIZED sanitizer build"
+		echo "$2: peak RSS $((PEAK / 1024)) KiB not held to the limit in a build with -fsanitize=$PHI_SANITIZED"
 		return 0
 	fi
 	[ "$PEAK" -le "$1" ] || fail "$2: peak RSS $PEAK above the limit $1"
@@ -199,7 +199,7 @@ pass "a cgroup too small for the tool: exit 11, the cgroup named"
 # 200 MiB, less than the bytes object alone: the copy is cut to the
 # budget and the cgroup's limit is never reached.
 if [ -n "${PHI_SANITIZED:-}" ]; then
-	echo "the 200 MiB cgroup run is not made: a $PHI_SANITIZED sanitizer build's shadow memory is outside the budget"
+	echo "the 200 MiB cgroup run is not made in a build with -fsanitize=$PHI_SANITIZED: its shadow memory is outside the budget"
 	exit 0
 fi
 in_cgroup $((200 * MIB)) "$WORK/cg.json" "$WORK/err" -p "$TARGET_PID" --json --top 1 -v
