@@ -67,7 +67,7 @@ static void note_stats(struct phi_capture *cap, const struct phi_pages *pg,
 		 pg->why);
 	cap->mapped = st->mapped;
 	cap->resident = st->planned;
-	cap->swapped = st->swapped;
+	cap->swapped += st->swapped;
 }
 
 /* One copy while the target runs (--no-freeze, or a freeze that could
@@ -200,12 +200,17 @@ static int warm_copy(struct phi_reader *r, const struct phi_maps *maps,
 	phi_image_init(warm);
 	for (int n = 0; rc == 0 && ask == 1 && n <= MAX_REWARM; n++) {
 		struct phi_image prev = *warm;
+		struct phi_copy_stats st;
 		struct phi_copy_opts so = { .max_bytes = o->max_bytes,
 					    .pages = pg, .prepare = true,
-					    .reuse = n ? &prev : NULL };
+					    .reuse = n ? &prev : NULL,
+					    .stats = &st };
 
 		phi_image_init(warm);
 		rc = phi_copy_process(warm, r, maps, &so, err);
+		/* Swapped out then, read back in (so not by the frozen
+		 * copy). */
+		cap->swapped += st.swapped;
 		if (n)
 			phi_image_release(&prev);
 		cap->warm_ms = phi_now_ms() - t0;
