@@ -36,8 +36,10 @@
 /* The interned dict of a bare 3.10 holds thousands of strs; a smaller
  * dict of the same shape is not it. */
 #define MIN_INTERNED 64
-/* Dicts pointed to by the object's data that are checked, at most. */
+/* Dicts pointed to by the object's data that are checked, at most, and
+ * their entries: the interned dict of a big service has a few 10^5. */
 #define MAX_DICTS 4096
+#define MAX_DICT_ENTRIES (1 << 24)
 
 struct ctx {
 	struct phi_python *py;
@@ -300,12 +302,14 @@ struct interned_scan {
 	int64_t used;
 	int others;         /* other dicts of the same shape */
 	size_t checked;
+	int64_t entries;    /* entries looked at, in all */
 	uint64_t last;      /* the last dict checked and refused */
 };
 
 /* Is d the interned dict: combined, every entry an interned exact str
  * that is its own value? */
-static bool interned_shape(const struct ctx *c, uint64_t d, int64_t *used)
+static bool interned_shape(const struct ctx *c, struct interned_scan *is,
+			   uint64_t d, int64_t *used)
 {
 	uint64_t str_type = sym(c, PHI_S_UNICODE_TYPE);
 	struct phi_dict dd;
@@ -315,6 +319,8 @@ static bool interned_shape(const struct ctx *c, uint64_t d, int64_t *used)
 	    dd.used < MIN_INTERNED)
 		return false;
 	for (int64_t i = 0; i < dd.dk_nentries; i++) {
+		if (++is->entries > MAX_DICT_ENTRIES)
+			return false;
 		struct phi_str s;
 		uint64_t k, v;
 
@@ -344,9 +350,9 @@ static bool interned_piece(struct ctx *c, uint64_t addr,
 		if (!w || (w & 7) || w == is->dict || w == is->last ||
 		    word(c, w + L(OB_TYPE)) != dict_type)
 			continue;
-		if (++is->checked > MAX_DICTS)
+		if (++is->checked > MAX_DICTS || is->entries > MAX_DICT_ENTRIES)
 			return false;
-		if (!interned_shape(c, w, &used)) {
+		if (!interned_shape(c, is, w, &used)) {
 			is->last = w;
 			continue;
 		}
@@ -369,7 +375,9 @@ static void find_interned(struct ctx *c)
 	if (!sym(c, PHI_S_DICT_TYPE) || !sym(c, PHI_S_UNICODE_TYPE))
 		return;
 	each_object_piece(c, PF_W, PF_W, interned_piece, &is);
-	if (!is.dict || is.others || is.checked > MAX_DICTS)
+	/* not found, ambiguous, or not all looked at: a gap, not a guess */
+	if (!is.dict || is.others || is.checked > MAX_DICTS ||
+	    is.entries > MAX_DICT_ENTRIES)
 		return;
 	snprintf(how, sizeof(how), "the one word of the data pointing to a "
 		 "dict of %lld interned strs", (long long)is.used);
