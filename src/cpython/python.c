@@ -268,12 +268,12 @@ static int verify_object(struct phi_python *py, struct phi_source *src,
 	file_id(py->open_path, disk, sizeof(disk));
 	return phi_error_set(err, file_rc == 1 ? PHI_E_PERMISSION :
 			     PHI_E_CORRUPT, "'%s' mapped by process %d was %s "
-			     "since it was mapped (maps: %02x:%02x %llu, build-id "
-			     "%s; on disk: %s, build-id %s): its symbols "
-			     "would be another build's.  Only /proc/%d/"
+			     "since it was mapped (maps: %02x:%02x %llu, "
+			     "build-id %s; on disk: %s, build-id %s): its "
+			     "symbols would be another build's.  Only /proc/%d/"
 			     "map_files can read the mapped file, with root or "
-			     "CAP_CHECKPOINT_RESTORE: run pyheapinspect as root "
-			     "(or with that capability), or restart the "
+			     "CAP_CHECKPOINT_RESTORE: run pyheapinspect as "
+			     "root (or with that capability), or restart the "
 			     "process", m->path, (int)src->pid,
 			     file_rc == 1 ? "replaced on disk" :
 					    "modified in place",

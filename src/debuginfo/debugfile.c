@@ -172,7 +172,8 @@ static bool matches(struct ctx *c, struct phi_elf *e, int fd,
 	if (how == PHI_DEBUG_BY_LINK) {
 		struct stat st;
 
-		if (fstat(fd, &st) == 0 && (uint64_t)st.st_size > MAX_CRC_BYTES) {
+		if (fstat(fd, &st) == 0 &&
+		    (uint64_t)st.st_size > MAX_CRC_BYTES) {
 			refuse(c, shown, "it is too large to check (%lld "
 			       "bytes)", (long long)st.st_size);
 			return false;

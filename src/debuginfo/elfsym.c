@@ -208,7 +208,8 @@ bool phi_notes_build_id(const void *notes, size_t len, char *hex,
 bool phi_elf_build_id(struct phi_elf *e, char *hex, size_t cap)
 {
 	Elf *elf = e->elf;
-	size_t nph;
+	const char *img;
+	size_t nph, flen;
 
 	for (Elf_Scn *s = NULL; (s = elf_nextscn(elf, s)) != NULL;) {
 		GElf_Shdr sh;
@@ -222,15 +223,14 @@ bool phi_elf_build_id(struct phi_elf *e, char *hex, size_t cap)
 			return true;
 	}
 	/* sstrip and the like leave no section headers: the segments. */
-	if (elf_getphdrnum(elf, &nph) != 0)
+	img = elf_rawfile(elf, &flen);
+	if (!img || elf_getphdrnum(elf, &nph) != 0)
 		return false;
 	for (size_t i = 0; i < nph; i++) {
 		GElf_Phdr ph;
-		size_t flen;
-		const char *img = elf_rawfile(elf, &flen);
 
 		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE ||
-		    !img || ph.p_offset > flen || ph.p_filesz > flen - ph.p_offset)
+		    ph.p_offset > flen || ph.p_filesz > flen - ph.p_offset)
 			continue;
 		if (phi_notes_build_id(img + ph.p_offset, ph.p_filesz, hex,
 				       cap))
