@@ -28,7 +28,10 @@
 #   static-debuglink  the static executable stripped, its debug file next
 #                     to it by .gnu_debuglink
 #   static-buildid    stripped static, its debug file only in
-#                     --debug-dir DIR/.build-id/xx/rest.debug
+#                     --debug-dir DIR/.build-id/xx/rest.debug; and the
+#                     tool again without it (built-in table, statics
+#                     found in memory): the whole heap equals the DWARF
+#                     run's, object for object
 #   mismatch-link     stripped, 3.9's debug info under its debuglink name:
 #                     refused with a one-line warning naming it, layouts
 #                     from the built-in table, still equal to the truth,
@@ -143,8 +146,10 @@ check_case() {
 # run_case CASE TOOL_ARGS...: the tool on the running target, then the
 # checks and the exit status; kills the target.  Sets RC and CASE_EQUAL.
 # With EXPECT_GAP set, the report must list that gap (the JSON's
-# "incomplete") and no other, and exit with 16.
+# "incomplete") and no other, and exit with 16.  With AFTER_RUN set, that
+# function runs (with the case's name) before the target is killed.
 EXPECT_GAP=
+AFTER_RUN=
 run_case() {
 	d="$WORK/$1"
 	c=$1
@@ -183,6 +188,7 @@ PY
 	elif [ "$CASE_EQUAL" = yes ] && [ "$RC" -ne "$want_rc" ]; then
 		bad "$c" "exit status $RC with a report equal to the truth (expected $want_rc): $(head -c 600 "$d/err")"
 	fi
+	[ -z "$AFTER_RUN" ] || "$AFTER_RUN" "$c"
 	if kill -0 "$TARGET_PID" 2>/dev/null; then
 		assert_running "$TARGET_PID" "$d/beat"
 		kill -9 "$TARGET_PID" 2>/dev/null || true
@@ -326,8 +332,50 @@ expect_named static-debuglink "debug file '$BUILDS/static-debuglink/bin/python3.
 case_done static-debuglink
 
 id=$PHI_BUILD_STATIC_ID
+# same_heap CASE: the tool again on CASE's target, without the debug file
+# (the built-in table, the statics found in memory): the whole heap, not
+# only the truth's part, equals the DWARF run's object for object (type,
+# size, tracking, value, references), but for the heartbeat thread,
+# whose counter (an int) and frame move between the two captures.
+same_heap() {
+	d="$WORK/$1"
+	run_tool "$d/builtin.json" "$d/builtin.err" -p "$TARGET_PID" --json \
+		--dump "$d/builtin.jsonl"
+	"$PYTHON310" - "$d/dump.jsonl" "$d/builtin.jsonl" "$d/out.json" \
+		"$d/builtin.json" <<'PY' || bad "$1" "the run without the debug file differs from the DWARF run (above; exit $RC)"
+import json, sys
+def load(p):
+    with open(p, encoding="utf-8") as f:
+        return {o["address"]: o for o in map(json.loads, f)}
+a, b = load(sys.argv[1]), load(sys.argv[2])
+src = [json.load(open(p, encoding="utf-8"))["layout_source"] for p in sys.argv[3:5]]
+only = sorted((x, (a.get(x) or b.get(x))["type"]) for x in set(a) ^ set(b))
+diff = []
+for x in set(a) & set(b):
+    p, q = a[x], b[x]
+    for k in ("type", "size", "gc_tracked", "opaque", "value", "refs",
+              "weak_refs"):
+        if p.get(k) != q.get(k) and not (
+                (p["type"], k) in (("int", "value"), ("frame", "refs"))):
+            diff.append("%s (%s): %s %.80r / %.80r" % (x, p["type"], k,
+                                                       p.get(k), q.get(k)))
+churn = [o for o in only if o[1] != "int"]
+print("  same heap: %d objects with DWARF, %d without; %d only in one "
+      "(heartbeat ints), %d fields differ; layouts %s / %s"
+      % (len(a), len(b), len(only), len(diff), src[0], src[1]))
+for line in (diff + ["only in one: %s %s" % o for o in churn])[:10]:
+    print("  mismatch:", line)
+sys.exit(0 if src == ["dwarf", "builtin"] and len(only) <= 4 and not churn
+         and not diff else 1)
+PY
+	[ "$RC" -eq 0 ] ||
+		bad "$1" "without the debug file the tool exited $RC: $(head -c 600 "$d/builtin.err")"
+}
+
 start_case static-buildid "$BUILDS/static-stripped/bin/python3.10"
+AFTER_RUN=same_heap
 run_case static-buildid -v --debug-dir "$BUILDS/debug" || true
+AFTER_RUN=
 expect_layout static-buildid dwarf
 expect_named static-buildid "debug file '$BUILDS/debug/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-).debug' on the host, matched by build-id $id"
 case_done static-buildid
