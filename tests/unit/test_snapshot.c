@@ -31,7 +31,7 @@
  * Python (PHI_E_VERSION at import); description values out of range, a
  * layout value among them (refused at import naming the field); bad
  * lengths (names over 255 bytes, texts over 4096, counts over 65536
- * entries, NUL bytes); impossible capture status fields;
+ * entries, empty names, NUL bytes); impossible capture status fields;
  * empty, unsorted, overlapping or wrapping segments; trailing data; the
  * --max-memory cap; files that are not snapshots; a file that does not
  * exist; a full disk (/dev/full); an image out of order given to save.
@@ -1787,6 +1787,31 @@ static void test_bad_description(void **state)
 	}
 }
 
+/* More layout fields missing from DWARF than there are fields: no
+ * resolution could have said so (the format 1 and 2 loader refused it;
+ * the import must too). */
+static void test_bad_missing_count(void **state)
+{
+	(void)state;
+	for (uint32_t v = 1; v <= 3; v++) {
+		struct hdr h = good_hdr(v);
+
+		h.missing = PHI_L__COUNT;
+		{
+			static struct loaded l;
+			struct buf b = { 0 };
+
+			hdr_file(&h, &b);
+			raw_load_ok(&b, 0, &l);
+			assert_int_equal(l.py.layout_missing, PHI_L__COUNT);
+			loaded_release(&l);
+			free(b.p);
+		}
+		h.missing = PHI_L__COUNT + 1;
+		header_import_fails(&h, PHI_E_CORRUPT, "layout.missing");
+	}
+}
+
 #define TP_FLAGS_NAME "layout:_typeobject.tp_flags"
 
 /* Format 3: a layout value out of range is refused at import, naming
@@ -2046,6 +2071,17 @@ static void test_v3_bad_lengths(void **state)
 		   "truncated");
 	v3_refused(&h, desc_text_count, PHI_RECORD_MAX_ENTRIES, false,
 		   "truncated");
+}
+
+/* Format 3: an empty name is a corrupt file, like any other bad name
+ * (not an internal error). */
+static void test_v3_empty_name(void **state)
+{
+	struct hdr h = good_hdr(3);
+
+	(void)state;
+	v3_open_fails(&h, desc_num_name, 0, NULL);
+	v3_open_fails(&h, desc_text_name, 0, NULL);
 }
 
 /* Status fields of a format 2 or 3 file that no capture could have
@@ -2372,8 +2408,10 @@ int main(void)
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_bad_legacy),
 		cmocka_unit_test(test_bad_description),
+		cmocka_unit_test(test_bad_missing_count),
 		cmocka_unit_test(test_v3_layout_values),
 		cmocka_unit_test(test_v3_bad_lengths),
+		cmocka_unit_test(test_v3_empty_name),
 		cmocka_unit_test(test_bad_status),
 		cmocka_unit_test(test_bad_segments),
 		cmocka_unit_test(test_not_snapshots),
