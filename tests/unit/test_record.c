@@ -231,7 +231,7 @@ static void test_entry_bound(void **state)
 	assert_true(err.msg[0] != '\0');
 	assert_int_equal(r.nnum, PHI_RECORD_MAX_ENTRIES);
 	assert_false(phi_record_num(&r, "one more", &(int64_t){ 0 }));
-	bound_name(name, 12345);
+	bound_name(name, PHI_RECORD_MAX_ENTRIES / 3);
 	set_num_ok(&r, name, -7);
 	assert_int_equal(num(&r, name), -7);
 	bound_name(name, PHI_RECORD_MAX_ENTRIES - 1);

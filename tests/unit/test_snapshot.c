@@ -633,7 +633,7 @@ static void expect_hdr_values(const struct hdr *h, const struct loaded *l)
 	assert_int_equal(st->layout.source, h->source);
 	assert_int_equal(st->layout.missing, h->missing);
 	assert_string_equal(st->layout.dwarf_path, h->dwarf);
-	assert_true(st->imported);
+	assert_null(st->job); /* imported: no layouts to resolve */
 	for (int i = 0; i < PHI_L__COUNT; i++) {
 		int pos = legacy ? legacy_layout_pos(i) : i;
 		int64_t want = pos < 0 ? builtin.v[i] :
@@ -845,7 +845,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(l.py.layout_missing, 3);
 	assert_string_equal(l.py.layout_path, py.layout_path);
 	assert_true(l.py.layout_ms == 0);
-	assert_true(st2->imported);
+	assert_null(st2->job);
 	assert_int_equal(st2->layout.source, PHI_LAYOUT_DWARF);
 	assert_int_equal(st2->layout.missing, 3);
 	assert_string_equal(st2->layout.dwarf_path, py.layout_path);
