@@ -558,8 +558,17 @@ static int acquire_saved(const struct options *o, struct run *r,
 {
 	int rc = phi_snapshot_open(&r->src, o->snapshot, o->max_memory, err);
 
-	if (rc == 0)
+	if (rc == 0) {
 		rc = phi_python_import(&r->py, &r->src.record, err);
+		/* Its message is about the description: say whose. */
+		if (rc < 0) {
+			char msg[sizeof(err->msg)];
+
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			phi_error_set(err, err->code, "snapshot '%.200s': %.300s",
+				      o->snapshot, msg);
+		}
+	}
 	if (rc == 0)
 		rc = phi_source_capture(&r->src, &o->capture, &r->cap, err);
 	if (rc == 0)

@@ -491,6 +491,11 @@ int phi310_import(struct phi_python *py, const struct phi_record *rec,
 	struct phi310 *s;
 	int rc = check_legacy(rec, err);
 
+	if (rc == 0 && py->layout_missing > PHI_L__COUNT)
+		rc = phi_error_set(err, PHI_E_CORRUPT, "the saved description "
+				   "of the interpreter is corrupt: layout.missing "
+				   "is %u, more than the %d layout fields",
+				   py->layout_missing, PHI_L__COUNT);
 	if (rc == 0)
 		rc = alloc_state(py, false, err);
 	if (rc < 0)

@@ -459,6 +459,22 @@ static int rd_set_text(struct rd *r, struct phi_record *rec,
 	return rc < 0 && !r->rc ? (r->rc = rc) : r->rc;
 }
 
+/* A name of the description: not empty (a record refuses it, and the
+ * error must be the file's). */
+static int rd_name(struct rd *r, char **out, const char *what)
+{
+	char msg[64];
+
+	if (rd_dup(r, PHI_RECORD_MAX_NAME, out, what))
+		return r->rc;
+	if (**out)
+		return 0;
+	free(*out);
+	*out = NULL;
+	snprintf(msg, sizeof(msg), "%s is empty", what);
+	return rd_corrupt(r, msg);
+}
+
 /* Format 3's description: named numbers, then named texts. */
 static int rd_record(struct rd *r, struct phi_record *rec)
 {
@@ -468,7 +484,7 @@ static int rd_record(struct rd *r, struct phi_record *rec)
 	if (!r->rc && n > PHI_RECORD_MAX_ENTRIES)
 		return rd_corrupt(r, "too many numbers in the description");
 	for (uint32_t i = 0; i < n && !r->rc; i++) {
-		if (rd_dup(r, PHI_RECORD_MAX_NAME, &name, "a number's name"))
+		if (rd_name(r, &name, "a number's name"))
 			break;
 		rd_set_num(r, rec, name, (int64_t)rd_u64(r));
 		free(name);
@@ -477,7 +493,7 @@ static int rd_record(struct rd *r, struct phi_record *rec)
 	if (!r->rc && n > PHI_RECORD_MAX_ENTRIES)
 		return rd_corrupt(r, "too many texts in the description");
 	for (uint32_t i = 0; i < n && !r->rc; i++) {
-		if (rd_dup(r, PHI_RECORD_MAX_NAME, &name, "a text's name"))
+		if (rd_name(r, &name, "a text's name"))
 			break;
 		if (rd_dup(r, PHI_RECORD_MAX_TEXT, &text, "a text")) {
 			free(name);
