@@ -46,6 +46,9 @@ struct phi_python {
 	double layout_ms;           /* time the resolution took */
 	struct phi_gaps gaps;       /* what the description lacks (symbols
 				     * a stripped build does not have...) */
+	struct phi_gaps notes;      /* what the user should know but costs
+				     * nothing (a debug file refused while
+				     * the built-in table stands in) */
 	void *impl;                 /* the version's own state */
 
 	/* Where symbols and debug files come from (issue 11).  The caller

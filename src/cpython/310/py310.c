@@ -282,13 +282,13 @@ static void note_refused(struct phi_python *py,
 		py->ndebug_refused++;
 		if (job->found)
 			continue;
-		phi_gap_add(&py->gaps, "debug file refused", -1, -1,
+		phi_gap_add(&py->notes, "debug file refused", -1, -1,
 			    "'%s'%s: %s; layouts from the built-in table "
 			    "instead (install this build's debug file)",
 			    r->shown, in, r->why);
 	}
 	if (df->refused_dropped && !job->found)
-		phi_gap_add(&py->gaps, "debug files refused", -1, -1,
+		phi_gap_add(&py->notes, "debug files refused", -1, -1,
 			    "%zu more debug files do not match the object",
 			    df->refused_dropped);
 }
@@ -325,7 +325,7 @@ static void take_debug_file(struct phi_python *py,
 			 sizeof(py->symbols_note) - strlen(py->symbols_note),
 			 ", then .symtab of the debug file (%zu symbols)", n);
 	if (job->dwarf_error[0])
-		phi_gap_add(&py->gaps, "debug file DWARF", -1, -1, "'%s'%s "
+		phi_gap_add(&py->notes, "debug file DWARF", -1, -1, "'%s'%s "
 			    "matches the object but its DWARF cannot be read "
 			    "(%s): layouts from the built-in table", df->shown,
 			    in, job->dwarf_error);
