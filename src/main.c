@@ -13,6 +13,7 @@
 #include "config.h"
 #include "pyheapinspect/analysis/analysis.h"
 #include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/python.h"
 #include "pyheapinspect/report/dump.h"
@@ -118,6 +119,7 @@ static void usage(FILE *out)
 
 static int fail(const struct phi_error *err)
 {
+	phi_progress_end();
 	fprintf(stderr, "pyheapinspect: %s\n", err->msg);
 	return phi_error_exit_status(err->code);
 }
@@ -271,28 +273,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return -1;
 }
 
-static double progress_t0;
-static bool progress_shown;
-
-/* On a terminal only, and only for work that takes over a second. */
-static void progress(uint64_t done, uint64_t seen)
+/* The decoder's progress: objects decoded of those found so far. */
+static void decode_progress(uint64_t done, uint64_t seen)
 {
-	if (phi_now_ms() - progress_t0 < 1000)
-		return;
-	fprintf(stderr, "\rpyheapinspect: %" PRIu64 " objects decoded, %"
-		PRIu64 " found...", done, seen);
-	progress_shown = true;
-}
-
-static void progress_end(void)
-{
-	if (progress_shown)
-		fprintf(stderr, "\r\033[K");
-	progress_shown = false;
+	phi_progress_update(done, seen);
 }
 
 static void verbose_target(const struct phi_python *py)
 {
+	phi_progress_end();
 	fprintf(stderr, "pyheapinspect: interpreter in '%s' (opened as '%s'), "
 		"load bias 0x%" PRIx64 "\n", py->object_path, py->open_path,
 		py->bias);
@@ -376,9 +365,11 @@ static int capture_settled(struct run *r, const struct options *o,
 						err);
 		if (rc < 0 || !collecting(&r->rt))
 			return rc;
-		if (o->verbose)
+		if (o->verbose) {
+			phi_progress_end();
 			fprintf(stderr, "pyheapinspect: process %d is inside a "
 				"GC collection, retrying\n", (int)r->src.pid);
+		}
 		phi_capture_release(&r->cap);
 		if (attempt == GC_RETRIES)
 			return phi_error_set(err, PHI_E_TIMEOUT,
@@ -399,7 +390,10 @@ static int write_dump(const struct options *o, const struct phi_heap *h,
 	if (!f)
 		return phi_error_set(err, PHI_E_IO, "cannot create '%s': %s",
 				     o->dump, strerror(errno));
+	phi_progress_begin("writing the dump", PHI_PROGRESS_COUNT,
+			   "objects");
 	rc = phi_dump_jsonl(f, h, err);
+	phi_progress_end();
 	if (f != stdout && fclose(f) != 0 && rc == 0)
 		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
 				   o->dump, strerror(errno));
@@ -435,7 +429,7 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	memset(&heap, 0, sizeof(heap));
 	opts.top = o->top;
 	opts.dups_key = random_key();
-	hopts.progress = isatty(STDERR_FILENO) ? progress : NULL;
+	hopts.progress = phi_progress_enabled() ? decode_progress : NULL;
 	/* What is left after the image, at the documented ~150 bytes per
 	 * object for the graph and the analyses (--max-memory, or the
 	 * default share of the host's available memory). */
@@ -445,9 +439,9 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	rc = phi_python_small_ints(&r->py, img, &r->rt, &si, err);
 	if (rc < 0)
 		return rc;
-	progress_t0 = phi_now_ms();
+	phi_progress_begin("decoding objects", PHI_PROGRESS_COUNT, "found");
 	rc = phi_heap_build(&heap, &r->py, img, &r->rt, &hopts, err);
-	progress_end();
+	phi_progress_end();
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: %" PRIu64 " objects, %" PRIu64
 			" edges decoded in %.1f ms; graph uses %.1f MiB\n",
@@ -455,6 +449,7 @@ static int analyse_and_report(const struct options *o, struct run *r,
 			(double)phi_graph_memory(&heap.g) / (1 << 20));
 	if (rc == 0)
 		rc = phi_analysis_run(&an, &heap, &opts, err);
+	phi_progress_end();
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: analyses took %.1f ms\n",
 			an.ms);
@@ -487,9 +482,11 @@ static int save_snapshot(const struct options *o, struct run *r,
 
 	phi_record_init(&rec);
 	rc = phi_python_export(&r->py, &rec, err);
+	phi_progress_begin("saving the snapshot", PHI_PROGRESS_BYTES, NULL);
 	if (rc == 0)
 		rc = phi_snapshot_save(o->save_snapshot, r->src.pid, &rec,
 				       &r->cap, err);
+	phi_progress_end();
 	phi_record_release(&rec);
 	return rc;
 }
@@ -507,6 +504,7 @@ static int acquire_live(const struct options *o, struct run *r,
 		return rc;
 	phi_python_layout_start(&r->py);
 	rc = capture_settled(r, o, err);
+	phi_progress_end();
 	if (rc < 0)
 		return rc;
 	if (o->verbose)
@@ -521,7 +519,11 @@ static int acquire_live(const struct options *o, struct run *r,
 static int acquire_saved(const struct options *o, struct run *r,
 			 struct phi_error *err)
 {
-	int rc = phi_snapshot_open(&r->src, o->snapshot, o->max_memory, err);
+	int rc;
+
+	phi_progress_begin("reading the snapshot", PHI_PROGRESS_BYTES, NULL);
+	rc = phi_snapshot_open(&r->src, o->snapshot, o->max_memory, err);
+	phi_progress_end();
 
 	if (rc == 0) {
 		rc = phi_python_import(&r->py, &r->src.record, err);
@@ -580,6 +582,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	phi_freeze_install_signal_handlers();
+	phi_progress_start(isatty(STDERR_FILENO));
 	rc = run(&o, &err) < 0 ? fail(&err) : 0;
 	free(o.objects);
 	free(o.exprs);

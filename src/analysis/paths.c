@@ -10,6 +10,7 @@
 
 #include "pyheapinspect/analysis/paths.h"
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/progress.h"
 
 /* Which roots explain an object best: module state first (a module
  * global reads better than the frame that happens to run the module),
@@ -37,6 +38,9 @@ static size_t bfs(const struct phi_graph *g, uint32_t *parent,
 {
 	while (head < tail) {
 		uint32_t u = queue[head++];
+
+		if ((head & 0xffff) == 0)
+			phi_progress_update(head, g->n);
 
 		for (uint64_t e = g->edge_start[u]; e < g->edge_start[u + 1];
 		     e++) {
