@@ -12,11 +12,15 @@
 
 #include "config.h"
 #include "pyheapinspect/analysis/analysis.h"
+#include "pyheapinspect/analysis/domtree.h"
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/report/dot.h"
 #include "pyheapinspect/report/dump.h"
+#include "pyheapinspect/report/folded.h"
+#include "pyheapinspect/report/html.h"
 #include "pyheapinspect/report/json.h"
 #include "pyheapinspect/report/text.h"
 #include "pyheapinspect/source/proc/freeze.h"
@@ -38,6 +42,7 @@ struct options {
 	bool small_ints;
 	size_t top;
 	const char *dump;
+	const char *html, *folded, *dot; /* the pictures */
 	const char **objects, **exprs;
 	uint64_t max_memory;
 	const char *snapshot;      /* analyse a saved snapshot, not a pid */
@@ -49,7 +54,7 @@ struct options {
 enum {
 	OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP, OPT_OBJECT,
 	OPT_EXPR, OPT_SUSPECT, OPT_MAX_PAUSE, OPT_NO_FREEZE, OPT_MAX_MEMORY,
-	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT,
+	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT, OPT_HTML, OPT_FOLDED, OPT_DOT,
 };
 
 static const struct option long_options[] = {
@@ -66,6 +71,9 @@ static const struct option long_options[] = {
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 	{ "save-snapshot", required_argument, NULL, OPT_SAVE_SNAPSHOT },
+	{ "html", required_argument, NULL, OPT_HTML },
+	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "dot", required_argument, NULL, OPT_DOT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -85,6 +93,13 @@ static void usage(FILE *out)
 		"(default 20)\n"
 		"      --dump FILE   write every object as JSON Lines "
 		"(- for stdout)\n"
+		"      --html FILE   write the report as one self-contained "
+		"web page\n"
+		"      --folded FILE write folded stacks of retained size "
+		"(flame graphs)\n"
+		"      --dot FILE    write the paths and dominators of the "
+		"--expr/--object\n"
+		"                    objects as a Graphviz graph\n"
 		"      --object ADDR name an object by address (repeatable)\n"
 		"      --expr EXPR   name an object as MODULE:NAME[.ATTR|[KEY]]..."
 		"\n                    (repeatable): deep and retained size, "
@@ -205,6 +220,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_DUMP:
 			o->dump = optarg;
 			break;
+		case OPT_HTML:
+			o->html = optarg;
+			break;
+		case OPT_FOLDED:
+			o->folded = optarg;
+			break;
+		case OPT_DOT:
+			o->dot = optarg;
+			break;
 		case OPT_OBJECT:
 			o->objects[o->analysis.nobjects++] = optarg;
 			break;
@@ -270,6 +294,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (o->dump && strcmp(o->dump, "-") == 0 && o->json)
 		return usage_error("--dump - and --json both want stdout",
 				   NULL);
+	if (o->dot && !o->analysis.nobjects && !o->analysis.nexprs)
+		return usage_error("--dot draws the objects named with --expr "
+				   "or --object: name one", NULL);
 	return -1;
 }
 
@@ -400,6 +427,59 @@ static int write_dump(const struct options *o, const struct phi_heap *h,
 	return rc;
 }
 
+typedef int (*picture_fn)(FILE *out, const struct phi_report *r,
+			  const struct phi_domtree *t, struct phi_error *err);
+
+/* One of the pictures into path, created anew. */
+static int write_picture(const char *path, const char *what, picture_fn fn,
+			 const struct phi_report *rep,
+			 const struct phi_domtree *t, struct phi_error *err)
+{
+	FILE *f = fopen(path, "we");
+	int rc;
+
+	if (!f)
+		return phi_error_set(err, PHI_E_IO, "cannot create '%s': %s",
+				     path, strerror(errno));
+	phi_progress_begin(what, PHI_PROGRESS_COUNT, "lines");
+	rc = fn(f, rep, t, err);
+	phi_progress_end();
+	if (fclose(f) != 0 && rc == 0)
+		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
+				   path, strerror(errno));
+	return rc;
+}
+
+/* --html, --folded, --dot: the dominator tree's child lists, built once
+ * for all three. */
+static int write_pictures(const struct options *o, const struct phi_report *rep,
+			  struct phi_error *err)
+{
+	struct phi_domtree t;
+	int rc;
+
+	if (!o->html && !o->folded && !o->dot)
+		return 0;
+	phi_progress_begin("building the dominator tree", PHI_PROGRESS_COUNT,
+			   NULL);
+	rc = phi_domtree_build(&t, &rep->analysis->retained.dom,
+			       rep->heap->g.n, err);
+	phi_progress_end();
+	if (rc < 0)
+		return rc;
+	if (o->html)
+		rc = write_picture(o->html, "writing the HTML report",
+				   phi_report_html, rep, &t, err);
+	if (rc == 0 && o->folded)
+		rc = write_picture(o->folded, "writing the folded stacks",
+				   phi_report_folded, rep, &t, err);
+	if (rc == 0 && o->dot)
+		rc = write_picture(o->dot, "writing the DOT graph",
+				   phi_report_dot, rep, &t, err);
+	phi_domtree_release(&t);
+	return rc;
+}
+
 /* A key for the duplicates' hash that the target cannot guess. */
 static uint64_t random_key(void)
 {
@@ -455,10 +535,12 @@ static int analyse_and_report(const struct options *o, struct run *r,
 			an.ms);
 	if (rc == 0 && o->dump)
 		rc = write_dump(o, &heap, err);
+	r->rep.small_ints = &si;
+	r->rep.heap = &heap;
+	r->rep.analysis = &an;
+	if (rc == 0)
+		rc = write_pictures(o, &r->rep, err);
 	if (rc == 0) {
-		r->rep.small_ints = &si;
-		r->rep.heap = &heap;
-		r->rep.analysis = &an;
 		r->rep.total_ms = phi_now_ms() - r->rep.t0;
 		rc = o->json ? phi_report_json(stdout, &r->rep, err) :
 			       phi_report_text(stdout, &r->rep, err);
@@ -507,6 +589,7 @@ static int acquire_live(const struct options *o, struct run *r,
 	phi_progress_end();
 	if (rc < 0)
 		return rc;
+	r->rep.captured_at = time(NULL);
 	if (o->verbose)
 		fprintf(stderr, "pyheapinspect: paused %.2f ms (copy %.2f ms), "
 			"copied %" PRIu64 " bytes in %" PRIu64 " syscalls\n",
@@ -524,6 +607,7 @@ static int acquire_saved(const struct options *o, struct run *r,
 	phi_progress_begin("reading the snapshot", PHI_PROGRESS_BYTES, NULL);
 	rc = phi_snapshot_open(&r->src, o->snapshot, o->max_memory, err);
 	phi_progress_end();
+	r->rep.from_snapshot = true;
 
 	if (rc == 0) {
 		rc = phi_python_import(&r->py, &r->src.record, err);

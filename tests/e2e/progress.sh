@@ -3,7 +3,7 @@
 # (util-linux), which gives it a terminal, on the demo heap:
 # - on the terminal (PYHEAPINSPECT_TEST_PROGRESS=1 drops the one-second
 #   delay, as a small heap is done sooner): a line per stage (copy,
-#   decode, analyses, dump), each drawn over the last (a
+#   decode, analyses, dump, HTML report), each drawn over the last (a
 #   carriage return first, an erase-to-the-end-of-line last), how far
 #   each is against the heap's own figures (the copy ends at 100%, the
 #   dump counts the objects the JSON report found), the line erased at
@@ -33,7 +33,7 @@ on_tty() {
 }
 
 export PYHEAPINSPECT_TEST_PROGRESS=1
-on_tty "$WORK/tty.out" "'$PHI_TOOL' -p $PID --json --dump '$WORK/d.jsonl' >'$WORK/r.json'"
+on_tty "$WORK/tty.out" "'$PHI_TOOL' -p $PID --json --dump '$WORK/d.jsonl' --html '$WORK/r.html' >'$WORK/r.json'"
 [ "$RC" -eq 0 ] || fail "tool exited $RC on a terminal: $(tr '\r' '\n' <"$WORK/tty.out" | tail -n 3)"
 "$PYTHON310" - "$WORK/tty.out" "$WORK/r.json" <<'PY' || fail "the progress lines are wrong"
 import json, re, sys
@@ -57,7 +57,8 @@ check(all(len(l) <= 79 and l.startswith("pyheapinspect: ") for l in lines),
       "every line is under 80 columns and says who writes it")
 for stage in ("copying memory", "decoding objects", "analysing: referrers",
               "analysing: dominators", "analysing: paths to roots",
-              "analysing: duplicates", "writing the dump"):
+              "analysing: duplicates", "writing the dump",
+              "writing the HTML report"):
     check(any(stage in l for l in lines), "stage shown: " + stage)
 copy = [l for l in lines if "copying memory" in l and "%" in l]
 check(bool(copy) and copy[-1].endswith("(100%)"),
@@ -80,12 +81,12 @@ PY
 pass "on a terminal: every stage drawn in place, with how far it is, and erased"
 
 unset PYHEAPINSPECT_TEST_PROGRESS
-on_tty "$WORK/held.out" "PYHEAPINSPECT_TEST_HOLD_MS=1200 '$PHI_TOOL' -p $PID --dump '$WORK/d0.jsonl' >/dev/null"
+on_tty "$WORK/held.out" "PYHEAPINSPECT_TEST_HOLD_MS=1200 '$PHI_TOOL' -p $PID --html '$WORK/r2.html' >/dev/null"
 [ "$RC" -eq 0 ] || fail "tool exited $RC on a terminal (held)"
 grep -q "decoding objects" "$WORK/held.out" ||
 	fail "a run past one second shows no progress: $(cat -v "$WORK/held.out" | head -c 300)"
-grep -q "writing the dump" "$WORK/held.out" ||
-	fail "a run past one second does not show the dump being written"
+grep -q "writing the HTML report" "$WORK/held.out" ||
+	fail "a run past one second does not show the HTML report being written"
 if grep -q "copying memory" "$WORK/held.out"; then
 	fail "the copy, within the first second, was shown"
 fi
@@ -94,7 +95,8 @@ pass "without the test variable: shown once the run has lasted a second"
 for v in "" 1; do
 	set +e
 	PYHEAPINSPECT_TEST_PROGRESS=$v "$PHI_TOOL" -p "$PID" --json \
-		--dump "$WORK/d2.jsonl" >"$WORK/r3.json" 2>"$WORK/r3.err"
+		--dump "$WORK/d2.jsonl" --html "$WORK/r3.html" \
+		>"$WORK/r3.json" 2>"$WORK/r3.err"
 	rc=$?
 	set -e
 	[ "$rc" -eq 0 ] || fail "tool exited $rc without a terminal"
@@ -102,9 +104,9 @@ for v in "" 1; do
 		fail "without a terminal, stderr got: $(cat -v "$WORK/r3.err" | head -c 200)"
 	# stderr into a pipe, the report thrown away.
 	{ PYHEAPINSPECT_TEST_PROGRESS=$v "$PHI_TOOL" -p "$PID" \
-		--dump "$WORK/r4.jsonl" 2>&1 >/dev/null; } | cat >"$WORK/pipe.out"
+		--html "$WORK/r4.html" 2>&1 >/dev/null; } | cat >"$WORK/pipe.out"
 	[ -s "$WORK/pipe.out" ] &&
 		fail "into a pipe, stderr got: $(cat -v "$WORK/pipe.out" | head -c 200)"
-	[ -s "$WORK/r4.jsonl" ] || fail "no dump written with stderr into a pipe"
+	[ -s "$WORK/r4.html" ] || fail "no page written with stderr into a pipe"
 done
 pass "without a terminal (a file, a pipe): no progress, the test variable set or not"
