@@ -44,6 +44,8 @@ struct options {
 	const char *dump;
 	const char *html, *folded, *dot; /* the pictures */
 	const char **objects, **exprs;
+	const char **debug_dirs;   /* --debug-dir, in order */
+	size_t ndebug_dirs;
 	uint64_t max_memory;
 	const char *snapshot;      /* analyse a saved snapshot, not a pid */
 	const char *save_snapshot; /* and/or save the capture */
@@ -54,7 +56,8 @@ struct options {
 enum {
 	OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP, OPT_OBJECT,
 	OPT_EXPR, OPT_SUSPECT, OPT_MAX_PAUSE, OPT_NO_FREEZE, OPT_MAX_MEMORY,
-	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT, OPT_HTML, OPT_FOLDED, OPT_DOT,
+	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT, OPT_DEBUG_DIR, OPT_HTML, OPT_FOLDED,
+	OPT_DOT,
 };
 
 static const struct option long_options[] = {
@@ -71,6 +74,7 @@ static const struct option long_options[] = {
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 	{ "save-snapshot", required_argument, NULL, OPT_SAVE_SNAPSHOT },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
 	{ "html", required_argument, NULL, OPT_HTML },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
 	{ "dot", required_argument, NULL, OPT_DOT },
@@ -122,6 +126,11 @@ static void usage(FILE *out)
 		"      --snapshot FILE\n"
 		"                    analyse a saved snapshot instead of a "
 		"process\n"
+		"      --debug-dir DIR\n"
+		"                    also look for separate debug files in DIR "
+		"(repeatable):\n"
+		"                    DIR/.build-id/xx/rest.debug, or by "
+		"debuglink name\n"
 		"      --small-ints  list the small-int cache (-5..256)\n"
 		"  -v, --verbose     say where symbols and layouts came from\n"
 		"  -h, --help        show this help\n"
@@ -195,7 +204,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	/* At most one --object or --expr per argument. */
 	o->objects = calloc((size_t)argc, sizeof(char *));
 	o->exprs = calloc((size_t)argc, sizeof(char *));
-	if (!o->objects || !o->exprs) {
+	o->debug_dirs = calloc((size_t)argc, sizeof(char *));
+	if (!o->objects || !o->exprs || !o->debug_dirs) {
 		fprintf(stderr, "pyheapinspect: out of memory\n");
 		return phi_error_exit_status(PHI_E_NO_MEMORY);
 	}
@@ -257,6 +267,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_SAVE_SNAPSHOT:
 			o->save_snapshot = optarg;
 			break;
+		case OPT_DEBUG_DIR:
+			o->debug_dirs[o->ndebug_dirs++] = optarg;
+			break;
 		case OPT_SUSPECT:
 			if (!parse_long(optarg, 0, 100, &v))
 				return usage_error("invalid --suspect-share "
@@ -306,12 +319,29 @@ static void decode_progress(uint64_t done, uint64_t seen)
 	phi_progress_update(done, seen);
 }
 
+/* The debug files refused: a warning each when none was used (each is a
+ * gap of the report too), a -v line when another one was. */
+static void report_debug_files(const struct phi_python *py, bool verbose)
+{
+	bool used = py->debug_path[0] != '\0';
+
+	if (py->ndebug_refused)
+		phi_progress_end();
+	for (size_t i = 0; i < py->ndebug_refused; i++)
+		if (!used || verbose)
+			fprintf(stderr, "pyheapinspect: %s%s\n",
+				used ? "" : "warning: ", py->debug_refused[i]);
+	if (verbose && used)
+		fprintf(stderr, "pyheapinspect: debug file '%s' %s\n",
+			py->debug_path, py->debug_note);
+}
+
 static void verbose_target(const struct phi_python *py)
 {
 	phi_progress_end();
-	fprintf(stderr, "pyheapinspect: interpreter in '%s' (opened as '%s'), "
-		"load bias 0x%" PRIx64 "\n", py->object_path, py->open_path,
-		py->bias);
+	fprintf(stderr, "pyheapinspect: interpreter in '%s' (opened as '%s': "
+		"%s), load bias 0x%" PRIx64 "\n", py->object_path,
+		py->open_path, py->object_note, py->bias);
 	fprintf(stderr, "pyheapinspect: _PyRuntime at 0x%" PRIx64
 		", version '%s'\n", py->runtime, py->version.text);
 	if (py->layout_source == PHI_LAYOUT_DWARF)
@@ -368,6 +398,7 @@ static int await_layout(struct run *r, const struct options *o,
 		return rc;
 	if (o->verbose)
 		verbose_target(&r->py);
+	report_debug_files(&r->py, o->verbose);
 	return capture_rc;
 }
 
@@ -584,12 +615,19 @@ static int acquire_live(const struct options *o, struct run *r,
 		rc = phi_python_locate(&r->py, &r->src, err);
 	if (rc < 0)
 		return rc;
+	r->py.debug_dirs = o->debug_dirs;
+	r->py.ndebug_dirs = o->ndebug_dirs;
 	phi_python_layout_start(&r->py);
 	rc = capture_settled(r, o, err);
 	phi_progress_end();
+	if (rc == 0)
+		rc = phi_python_statics(&r->py, &r->cap.img, &r->rt, err);
 	if (rc < 0)
 		return rc;
 	r->rep.captured_at = time(NULL);
+	if (o->verbose)
+		fprintf(stderr, "pyheapinspect: symbols from %s\n",
+			r->py.symbols_note);
 	if (o->verbose)
 		fprintf(stderr, "pyheapinspect: paused %.2f ms (copy %.2f ms), "
 			"copied %" PRIu64 " bytes in %" PRIu64 " syscalls\n",
@@ -624,6 +662,8 @@ static int acquire_saved(const struct options *o, struct run *r,
 		rc = phi_source_capture(&r->src, &o->capture, &r->cap, err);
 	if (rc == 0)
 		rc = phi_python_runtime(&r->py, &r->cap.img, &r->rt, err);
+	if (rc == 0)
+		rc = phi_python_statics(&r->py, &r->cap.img, &r->rt, err);
 	return rc;
 }
 
@@ -663,6 +703,7 @@ int main(int argc, char **argv)
 	if (rc >= 0) {
 		free(o.objects);
 		free(o.exprs);
+		free(o.debug_dirs);
 		return rc;
 	}
 	phi_freeze_install_signal_handlers();
@@ -670,5 +711,6 @@ int main(int argc, char **argv)
 	rc = run(&o, &err) < 0 ? fail(&err) : 0;
 	free(o.objects);
 	free(o.exprs);
+	free(o.debug_dirs);
 	return rc;
 }
