@@ -13,10 +13,15 @@
 #include "config.h"
 #include "pyheapinspect/analysis/analysis.h"
 #include "pyheapinspect/base/budget.h"
+#include "pyheapinspect/analysis/domtree.h"
 #include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/report/dot.h"
 #include "pyheapinspect/report/dump.h"
+#include "pyheapinspect/report/folded.h"
+#include "pyheapinspect/report/html.h"
 #include "pyheapinspect/report/json.h"
 #include "pyheapinspect/report/text.h"
 #include "pyheapinspect/source/proc/freeze.h"
@@ -39,7 +44,10 @@ struct options {
 	bool small_ints;
 	size_t top;
 	const char *dump;
+	const char *html, *folded, *dot; /* the pictures */
 	const char **objects, **exprs;
+	const char **debug_dirs;   /* --debug-dir, in order */
+	size_t ndebug_dirs;
 	uint64_t max_memory;       /* the memory budget (0: none) */
 	char memory_from[320];     /* where it came from, for messages */
 	int test_hold_after_ms;    /* tests only: sleep after the capture */
@@ -52,7 +60,8 @@ struct options {
 enum {
 	OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP, OPT_OBJECT,
 	OPT_EXPR, OPT_SUSPECT, OPT_MAX_PAUSE, OPT_NO_FREEZE, OPT_MAX_MEMORY,
-	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT,
+	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT, OPT_DEBUG_DIR, OPT_HTML, OPT_FOLDED,
+	OPT_DOT,
 };
 
 static const struct option long_options[] = {
@@ -69,6 +78,10 @@ static const struct option long_options[] = {
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 	{ "save-snapshot", required_argument, NULL, OPT_SAVE_SNAPSHOT },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "html", required_argument, NULL, OPT_HTML },
+	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "dot", required_argument, NULL, OPT_DOT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -88,6 +101,13 @@ static void usage(FILE *out)
 		"(default 20)\n"
 		"      --dump FILE   write every object as JSON Lines "
 		"(- for stdout)\n"
+		"      --html FILE   write the report as one self-contained "
+		"web page\n"
+		"      --folded FILE write folded stacks of retained size "
+		"(flame graphs)\n"
+		"      --dot FILE    write the paths and dominators of the "
+		"--expr/--object\n"
+		"                    objects as a Graphviz graph\n"
 		"      --object ADDR name an object by address (repeatable)\n"
 		"      --expr EXPR   name an object as MODULE:NAME[.ATTR|[KEY]]..."
 		"\n                    (repeatable): deep and retained size, "
@@ -113,6 +133,11 @@ static void usage(FILE *out)
 		"      --snapshot FILE\n"
 		"                    analyse a saved snapshot instead of a "
 		"process\n"
+		"      --debug-dir DIR\n"
+		"                    also look for separate debug files in DIR "
+		"(repeatable):\n"
+		"                    DIR/.build-id/xx/rest.debug, or by "
+		"debuglink name\n"
 		"      --small-ints  list the small-int cache (-5..256)\n"
 		"  -v, --verbose     say where symbols and layouts came from\n"
 		"  -h, --help        show this help\n"
@@ -131,6 +156,7 @@ static double mib(uint64_t bytes)
 
 static int fail(const struct phi_error *err, const struct options *o)
 {
+	phi_progress_end();
 	fprintf(stderr, "pyheapinspect: %s\n", err->msg);
 	/* Out of memory because the budget said no: say which budget. */
 	if (err->code == PHI_E_NO_MEMORY && phi_budget_refusals())
@@ -234,7 +260,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	/* At most one --object or --expr per argument. */
 	o->objects = calloc((size_t)argc, sizeof(char *));
 	o->exprs = calloc((size_t)argc, sizeof(char *));
-	if (!o->objects || !o->exprs) {
+	o->debug_dirs = calloc((size_t)argc, sizeof(char *));
+	if (!o->objects || !o->exprs || !o->debug_dirs) {
 		fprintf(stderr, "pyheapinspect: out of memory\n");
 		return phi_error_exit_status(PHI_E_NO_MEMORY);
 	}
@@ -259,6 +286,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_DUMP:
 			o->dump = optarg;
+			break;
+		case OPT_HTML:
+			o->html = optarg;
+			break;
+		case OPT_FOLDED:
+			o->folded = optarg;
+			break;
+		case OPT_DOT:
+			o->dot = optarg;
 			break;
 		case OPT_OBJECT:
 			o->objects[o->analysis.nobjects++] = optarg;
@@ -286,6 +322,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SAVE_SNAPSHOT:
 			o->save_snapshot = optarg;
+			break;
+		case OPT_DEBUG_DIR:
+			o->debug_dirs[o->ndebug_dirs++] = optarg;
 			break;
 		case OPT_SUSPECT:
 			if (!parse_long(optarg, 0, 100, &v))
@@ -320,34 +359,41 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (o->dump && strcmp(o->dump, "-") == 0 && o->json)
 		return usage_error("--dump - and --json both want stdout",
 				   NULL);
+	if (o->dot && !o->analysis.nobjects && !o->analysis.nexprs)
+		return usage_error("--dot draws the objects named with --expr "
+				   "or --object: name one", NULL);
 	return set_budget(o);
 }
 
-static double progress_t0;
-static bool progress_shown;
-
-/* On a terminal only, and only for work that takes over a second. */
-static void progress(uint64_t done, uint64_t seen)
+/* The decoder's progress: objects decoded of those found so far. */
+static void decode_progress(uint64_t done, uint64_t seen)
 {
-	if (phi_now_ms() - progress_t0 < 1000)
-		return;
-	fprintf(stderr, "\rpyheapinspect: %" PRIu64 " objects decoded, %"
-		PRIu64 " found...", done, seen);
-	progress_shown = true;
+	phi_progress_update(done, seen);
 }
 
-static void progress_end(void)
+/* The debug files refused: a warning each when none was used (each is a
+ * gap of the report too), a -v line when another one was. */
+static void report_debug_files(const struct phi_python *py, bool verbose)
 {
-	if (progress_shown)
-		fprintf(stderr, "\r\033[K");
-	progress_shown = false;
+	bool used = py->debug_path[0] != '\0';
+
+	if (py->ndebug_refused)
+		phi_progress_end();
+	for (size_t i = 0; i < py->ndebug_refused; i++)
+		if (!used || verbose)
+			fprintf(stderr, "pyheapinspect: %s%s\n",
+				used ? "" : "warning: ", py->debug_refused[i]);
+	if (verbose && used)
+		fprintf(stderr, "pyheapinspect: debug file '%s' %s\n",
+			py->debug_path, py->debug_note);
 }
 
 static void verbose_target(const struct phi_python *py)
 {
-	fprintf(stderr, "pyheapinspect: interpreter in '%s' (opened as '%s'), "
-		"load bias 0x%" PRIx64 "\n", py->object_path, py->open_path,
-		py->bias);
+	phi_progress_end();
+	fprintf(stderr, "pyheapinspect: interpreter in '%s' (opened as '%s': "
+		"%s), load bias 0x%" PRIx64 "\n", py->object_path,
+		py->open_path, py->object_note, py->bias);
 	fprintf(stderr, "pyheapinspect: _PyRuntime at 0x%" PRIx64
 		", version '%s'\n", py->runtime, py->version.text);
 	if (py->layout_source == PHI_LAYOUT_DWARF)
@@ -421,6 +467,8 @@ static int join_layout(struct run *r, struct phi_error *err)
 	r->rep.layout_ms = r->py.layout_ms;
 	if (rc == 0 && r->o->verbose)
 		verbose_target(&r->py);
+	if (rc == 0)
+		report_debug_files(&r->py, r->o->verbose);
 	return rc;
 }
 
@@ -433,9 +481,11 @@ static int wait_gc(struct run *r, const struct phi_runtime *rt,
 	struct timespec pause = { 0, GC_POLL_MS * 1000000L };
 	double t0 = phi_now_ms();
 
-	if (r->o->verbose)
+	if (r->o->verbose) {
+		phi_progress_end();
 		fprintf(stderr, "pyheapinspect: process %d is inside a GC "
 			"collection: waiting for its end\n", (int)r->src.pid);
+	}
 	for (;;) {
 		bool busy = false;
 
@@ -532,10 +582,66 @@ static int write_dump(const struct options *o, const struct phi_heap *h,
 	if (!f)
 		return phi_error_set(err, PHI_E_IO, "cannot create '%s': %s",
 				     o->dump, strerror(errno));
+	phi_progress_begin("writing the dump", PHI_PROGRESS_COUNT,
+			   "objects");
 	rc = phi_dump_jsonl(f, h, err);
+	phi_progress_end();
 	if (f != stdout && fclose(f) != 0 && rc == 0)
 		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
 				   o->dump, strerror(errno));
+	return rc;
+}
+
+typedef int (*picture_fn)(FILE *out, const struct phi_report *r,
+			  const struct phi_domtree *t, struct phi_error *err);
+
+/* One of the pictures into path, created anew. */
+static int write_picture(const char *path, const char *what, picture_fn fn,
+			 const struct phi_report *rep,
+			 const struct phi_domtree *t, struct phi_error *err)
+{
+	FILE *f = fopen(path, "we");
+	int rc;
+
+	if (!f)
+		return phi_error_set(err, PHI_E_IO, "cannot create '%s': %s",
+				     path, strerror(errno));
+	phi_progress_begin(what, PHI_PROGRESS_COUNT, "lines");
+	rc = fn(f, rep, t, err);
+	phi_progress_end();
+	if (fclose(f) != 0 && rc == 0)
+		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
+				   path, strerror(errno));
+	return rc;
+}
+
+/* --html, --folded, --dot: the dominator tree's child lists, built once
+ * for all three. */
+static int write_pictures(const struct options *o, const struct phi_report *rep,
+			  struct phi_error *err)
+{
+	struct phi_domtree t;
+	int rc;
+
+	if (!o->html && !o->folded && !o->dot)
+		return 0;
+	phi_progress_begin("building the dominator tree", PHI_PROGRESS_COUNT,
+			   NULL);
+	rc = phi_domtree_build(&t, &rep->analysis->retained.dom,
+			       rep->heap->g.n, err);
+	phi_progress_end();
+	if (rc < 0)
+		return rc;
+	if (o->html)
+		rc = write_picture(o->html, "writing the HTML report",
+				   phi_report_html, rep, &t, err);
+	if (rc == 0 && o->folded)
+		rc = write_picture(o->folded, "writing the folded stacks",
+				   phi_report_folded, rep, &t, err);
+	if (rc == 0 && o->dot)
+		rc = write_picture(o->dot, "writing the DOT graph",
+				   phi_report_dot, rep, &t, err);
+	phi_domtree_release(&t);
 	return rc;
 }
 
@@ -568,15 +674,15 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	memset(&heap, 0, sizeof(heap));
 	opts.top = o->top;
 	opts.dups_key = random_key();
-	hopts.progress = isatty(STDERR_FILENO) ? progress : NULL;
+	hopts.progress = phi_progress_enabled() ? decode_progress : NULL;
 	/* The graph and the analyses are bounded by the memory budget
 	 * (base/budget.h): an allocation past it fails. */
 	rc = phi_python_small_ints(&r->py, img, &r->rt, &si, err);
 	if (rc < 0)
 		return rc;
-	progress_t0 = phi_now_ms();
+	phi_progress_begin("decoding objects", PHI_PROGRESS_COUNT, "found");
 	rc = phi_heap_build(&heap, &r->py, img, &r->rt, &hopts, err);
-	progress_end();
+	phi_progress_end();
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: %" PRIu64 " objects, %" PRIu64
 			" edges decoded in %.1f ms; graph uses %.1f MiB\n",
@@ -584,15 +690,18 @@ static int analyse_and_report(const struct options *o, struct run *r,
 			(double)phi_graph_memory(&heap.g) / (1 << 20));
 	if (rc == 0)
 		rc = phi_analysis_run(&an, &heap, &opts, err);
+	phi_progress_end();
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: analyses took %.1f ms\n",
 			an.ms);
 	if (rc == 0 && o->dump)
 		rc = write_dump(o, &heap, err);
+	r->rep.small_ints = &si;
+	r->rep.heap = &heap;
+	r->rep.analysis = &an;
+	if (rc == 0)
+		rc = write_pictures(o, &r->rep, err);
 	if (rc == 0) {
-		r->rep.small_ints = &si;
-		r->rep.heap = &heap;
-		r->rep.analysis = &an;
 		r->rep.total_ms = phi_now_ms() - r->rep.t0;
 		rc = o->json ? phi_report_json(stdout, &r->rep, err) :
 			       phi_report_text(stdout, &r->rep, err);
@@ -620,9 +729,11 @@ static int save_snapshot(const struct options *o, struct run *r,
 
 	phi_record_init(&rec);
 	rc = phi_python_export(&r->py, &rec, err);
+	phi_progress_begin("saving the snapshot", PHI_PROGRESS_BYTES, NULL);
 	if (rc == 0)
 		rc = phi_snapshot_save(o->save_snapshot, r->src.pid, &rec,
 				       &r->cap, err);
+	phi_progress_end();
 	phi_record_release(&rec);
 	return rc;
 }
@@ -638,10 +749,19 @@ static int acquire_live(const struct options *o, struct run *r,
 		rc = phi_python_locate(&r->py, &r->src, err);
 	if (rc < 0)
 		return rc;
+	r->py.debug_dirs = o->debug_dirs;
+	r->py.ndebug_dirs = o->ndebug_dirs;
 	phi_python_layout_start(&r->py);
 	rc = capture_settled(r, o, err);
+	phi_progress_end();
+	if (rc == 0)
+		rc = phi_python_statics(&r->py, &r->cap.img, &r->rt, err);
 	if (rc < 0)
 		return rc;
+	r->rep.captured_at = time(NULL);
+	if (o->verbose)
+		fprintf(stderr, "pyheapinspect: symbols from %s\n",
+			r->py.symbols_note);
 	if (o->verbose)
 		verbose_capture(&r->cap);
 	return 0;
@@ -651,14 +771,30 @@ static int acquire_live(const struct options *o, struct run *r,
 static int acquire_saved(const struct options *o, struct run *r,
 			 struct phi_error *err)
 {
-	int rc = phi_snapshot_open(&r->src, o->snapshot, o->max_memory, err);
+	int rc;
 
-	if (rc == 0)
+	phi_progress_begin("reading the snapshot", PHI_PROGRESS_BYTES, NULL);
+	rc = phi_snapshot_open(&r->src, o->snapshot, o->max_memory, err);
+	phi_progress_end();
+	r->rep.from_snapshot = true;
+
+	if (rc == 0) {
 		rc = phi_python_import(&r->py, &r->src.record, err);
+		/* Its message is about the description: say whose. */
+		if (rc < 0) {
+			char msg[sizeof(err->msg)];
+
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			phi_error_set(err, err->code, "snapshot '%.200s': %.300s",
+				      o->snapshot, msg);
+		}
+	}
 	if (rc == 0)
 		rc = phi_source_capture(&r->src, &o->capture, &r->cap, err);
 	if (rc == 0)
 		rc = phi_python_runtime(&r->py, &r->cap.img, &r->rt, err);
+	if (rc == 0)
+		rc = phi_python_statics(&r->py, &r->cap.img, &r->rt, err);
 	return rc;
 }
 
@@ -725,9 +861,11 @@ int main(int argc, char **argv)
 	if (rc >= 0) {
 		free(o.objects);
 		free(o.exprs);
+		free(o.debug_dirs);
 		return rc;
 	}
 	phi_freeze_install_signal_handlers();
+	phi_progress_start(isatty(STDERR_FILENO));
 	if (o.verbose)
 		fprintf(stderr, "pyheapinspect: memory budget %.0f MiB (%s), "
 			"of which %.1f MiB fixed\n", mib(o.max_memory),
@@ -736,5 +874,6 @@ int main(int argc, char **argv)
 	rc = run(&o, &err) < 0 ? fail(&err, &o) : 0;
 	free(o.objects);
 	free(o.exprs);
+	free(o.debug_dirs);
 	return rc;
 }

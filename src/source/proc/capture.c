@@ -23,6 +23,7 @@
 #include <time.h>
 
 #include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/source/proc/capture.h"
 #include "pyheapinspect/source/proc/copy.h"
 #include "pyheapinspect/source/proc/freeze.h"
@@ -79,10 +80,15 @@ static int copy_running(struct phi_reader *r, const struct phi_maps *maps,
 {
 	struct phi_copy_stats st;
 	struct phi_copy_opts so = { .max_bytes = o->max_bytes, .pages = pg,
-				    .reuse = reuse, .stats = &st };
+				    .reuse = reuse, .stats = &st,
+				    .progress = true };
 	double t0 = phi_now_ms();
-	int rc = phi_copy_process(&cap->img, r, maps, &so, err);
+	int rc;
 
+	phi_progress_begin("copying memory (not frozen)", PHI_PROGRESS_BYTES,
+			   NULL);
+	rc = phi_copy_process(&cap->img, r, maps, &so, err);
+	phi_progress_end();
 	cap->copy_ms = phi_now_ms() - t0;
 	note_stats(cap, pg, &st);
 	return rc;
@@ -204,10 +210,15 @@ static int warm_copy(struct phi_reader *r, const struct phi_maps *maps,
 		struct phi_copy_opts so = { .max_bytes = o->max_bytes,
 					    .pages = pg, .prepare = true,
 					    .reuse = n ? &prev : NULL,
-					    .stats = &st };
+					    .stats = &st, .progress = true };
 
 		phi_image_init(warm);
+		phi_progress_begin("copying memory (warm copy)",
+				   PHI_PROGRESS_BYTES, NULL);
 		rc = phi_copy_process(warm, r, maps, &so, err);
+		/* The line is erased before the freeze: nothing is written
+		 * to the terminal while the target is stopped. */
+		phi_progress_end();
 		/* Swapped out then, read back in (so not by the frozen
 		 * copy). */
 		cap->swapped += st.swapped;

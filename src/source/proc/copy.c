@@ -35,6 +35,7 @@
 #include "pyheapinspect/base/bigmem.h"
 #include "pyheapinspect/base/budget.h"
 #include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/source/proc/copy.h"
 
 /* One iovec at most: a hole (a file mapping past EOF) costs at most this
@@ -43,6 +44,8 @@
 /* Chunks read between two looks at the clock when there is a deadline:
  * 16 MiB, a few milliseconds. */
 #define DEADLINE_PIECE 16
+/* Chunks read between two progress reports: 64 MiB. */
+#define PROGRESS_PIECE 64
 #define PAGE ((uint64_t)4096)
 #define HUGE ((uint64_t)2 << 20)
 /* Runs closer than this share one buffer. */
@@ -416,6 +419,7 @@ struct fills {
 	struct fill *v;
 	size_t n, cap;
 	uint64_t bytes;
+	bool progress;   /* the calling thread reports its half */
 };
 
 static int push_fill(struct fills *f, unsigned char *p, size_t len)
@@ -515,9 +519,17 @@ static void run_halves(struct halves *h)
 static void fill_range(void *arg, size_t from, size_t to)
 {
 	const struct fills *f = arg;
+	uint64_t done = 0, total = 0;
+	bool progress = f->progress && from == 0;
 
-	for (size_t i = from; i < to; i++)
+	for (size_t i = from; progress && i < to; i++)
+		total += f->v[i].len;
+	for (size_t i = from; i < to; i++) {
 		phi_big_populate(f->v[i].p, f->v[i].len);
+		done += f->v[i].len;
+		if (progress)
+			phi_progress_update(done, total);
+	}
 }
 
 /* Where the items' bytes are halved. */
@@ -553,21 +565,33 @@ static int read_pieces(struct phi_reader *r, struct phi_iov *iov, size_t n,
 		       const struct phi_copy_opts *o, bool may_thaw,
 		       struct phi_error *err)
 {
-	bool fired = !may_thaw;
+	bool fired = !may_thaw, progress = o->progress && may_thaw;
+	size_t piece = o->deadline_ms ? DEADLINE_PIECE : PROGRESS_PIECE;
+	uint64_t done = 0, total = 0;
 
-	if (!o->deadline_ms)
+	/* The progress line is the calling thread's (its half: the other
+	 * goes as fast). */
+	if (!o->deadline_ms && !progress)
 		return phi_readv(r, iov, n, err);
-	for (size_t i = 0; i < n; i += DEADLINE_PIECE) {
-		size_t k = n - i < DEADLINE_PIECE ? n - i : DEADLINE_PIECE;
+	for (size_t i = 0; i < n; i++)
+		total += iov[i].len;
+	for (size_t i = 0; i < n; i += piece) {
+		size_t k = n - i < piece ? n - i : piece;
 		int rc;
 
-		if (!fired && phi_now_ms() > o->deadline_ms && o->on_deadline) {
+		if (o->deadline_ms && !fired && phi_now_ms() > o->deadline_ms &&
+		    o->on_deadline) {
 			o->on_deadline(o->ctx);
 			fired = true;
 		}
 		rc = phi_readv(r, iov + i, k, err);
 		if (rc < 0)
 			return rc;
+		if (progress) {
+			for (size_t j = i; j < i + k; j++)
+				done += iov[j].len;
+			phi_progress_update(done, total);
+		}
 	}
 	return 0;
 }
@@ -679,7 +703,7 @@ static int copy_runs(struct phi_image *img, struct phi_reader *r,
 {
 	size_t nchunks = 0, k = 0;
 	uint64_t bytes = 0;
-	struct fills fills = { 0 };
+	struct fills fills = { .progress = o->progress };
 	struct phi_iov *iov;
 	int rc = 0;
 

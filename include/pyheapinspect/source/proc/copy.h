@@ -48,6 +48,9 @@ struct phi_copy_opts {
 	void (*on_deadline)(void *ctx);
 	void *ctx;
 	struct phi_copy_stats *stats; /* filled when not NULL */
+	/* Report the bytes copied to base/progress.h, reading in pieces
+	 * (never while the target is frozen: a terminal may block). */
+	bool progress;
 };
 
 int phi_copy_process(struct phi_image *img, struct phi_reader *r,
