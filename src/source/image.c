@@ -223,21 +223,6 @@ int phi_image_adopt(struct phi_image *img, uint64_t start, void *data,
 	return rc;
 }
 
-unsigned char *phi_image_take(struct phi_image *img, uint64_t start,
-			      uint64_t end)
-{
-	size_t at = find_index(img, start);
-	struct phi_segment *s;
-
-	if (at == 0)
-		return NULL;
-	s = &img->seg[at - 1];
-	if (s->start != start || s->end != end || !s->owned)
-		return NULL;
-	s->owned = false;
-	return s->data;
-}
-
 int phi_image_add_filled(struct phi_image *img, uint64_t start,
 			 uint64_t end, struct phi_error *err)
 {

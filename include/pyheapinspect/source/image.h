@@ -70,11 +70,6 @@ int phi_image_add(struct phi_image *img, uint64_t start, const void *data,
 int phi_image_adopt(struct phi_image *img, uint64_t start, void *data,
 		    size_t len, struct phi_error *err);
 
-/* The buffer of the owned segment that is exactly [start, end), handed
- * to the caller (the image no longer frees it), or NULL. */
-unsigned char *phi_image_take(struct phi_image *img, uint64_t start,
-			      uint64_t end);
-
 /* Hand a backing over to the image, which frees it (and gives its bytes
  * back to the budget) on release. */
 int phi_image_add_backing(struct phi_image *img, const struct phi_backing *b,
