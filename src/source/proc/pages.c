@@ -95,6 +95,11 @@ void phi_pages_close(struct phi_pages *pg)
 
 int phi_runs_push(struct phi_runs *out, uint64_t start, uint64_t end)
 {
+	/* Runs only go up: a range that starts inside the last one (the
+	 * scan, resumed where the kernel stopped, may report again the end
+	 * of a region it had cut short) is clipped to what is new. */
+	if (out->n && start < out->v[out->n - 1].end)
+		start = out->v[out->n - 1].end;
 	if (end <= start)
 		return 0;
 	if (out->n && out->v[out->n - 1].end == start) {

@@ -59,8 +59,9 @@ void phi_pages_close(struct phi_pages *pg);
 int phi_pages_find(struct phi_pages *pg, uint64_t start, uint64_t end,
 		   struct phi_runs *out, uint64_t *swapped);
 
-/* Append [start, end) to out (merged with its last run when adjacent);
- * -1 when out of memory. */
+/* Append [start, end) to out (merged with its last run when adjacent,
+ * clipped to what lies past it: runs only go up); -1 when out of
+ * memory. */
 int phi_runs_push(struct phi_runs *out, uint64_t start, uint64_t end);
 void phi_runs_release(struct phi_runs *r);
 
