@@ -541,6 +541,27 @@ static void test_copy_cut(void **state)
 	munmap(res, len + 2 * PG);
 }
 
+/* Runs only go up: adjacent ones merge, one that starts inside the
+ * last is clipped, one wholly inside it is dropped. */
+static void test_runs_push(void **state)
+{
+	struct phi_runs r = { 0 };
+
+	(void)state;
+	assert_int_equal(phi_runs_push(&r, 0x1000, 0x3000), 0);
+	assert_int_equal(phi_runs_push(&r, 0x3000, 0x4000), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.v[0].end, 0x4000);
+	assert_int_equal(phi_runs_push(&r, 0x2000, 0x6000), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.v[0].end, 0x6000);
+	assert_int_equal(phi_runs_push(&r, 0x2000, 0x5000), 0);
+	assert_int_equal(phi_runs_push(&r, 0x8000, 0x9000), 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.v[1].start, 0x8000);
+	phi_runs_release(&r);
+}
+
 static void test_read_unmapped(void **state)
 {
 	struct phi_reader r;
@@ -630,6 +651,7 @@ int main(void)
 		cmocka_unit_test(test_copy_resident_scan),
 		cmocka_unit_test(test_copy_resident_read),
 		cmocka_unit_test(test_copy_cut),
+		cmocka_unit_test(test_runs_push),
 		cmocka_unit_test(test_read_unmapped),
 		cmocka_unit_test(test_readv_middle_unmapped),
 		cmocka_unit_test(test_readv_partial),
