@@ -539,7 +539,8 @@ def measure_scenario(name, args, python, work):
         "objects": objects,
         "runs": len(runs),
         "bytes_copied": med(r["bytes_copied"] for r in runs),
-        "mapped_bytes": med(r["footprint"]["mapped_bytes"] for r in runs),
+        "mapped_bytes": med((r["footprint"] or {}).get("mapped_bytes")
+                            for r in runs),
         "pause_ms": med(r["timings"]["pause_ms"] for r in runs),
         "copy_ms": med(r["timings"]["copy_ms"] for r in runs),
         "wall_ms": med(r["wall_ms"] for r in runs),
@@ -574,7 +575,8 @@ def print_scenarios(scen, out):
             continue
         w("%-12s %7d %9s %10s %10s %10s %9s %9.0f %8s  %s\n" % (
             s["name"], s["threads"], "{:,}".format(int(s["objects"])),
-            mib(s["mapped_bytes"]), mib(s["target_rss"]),
+            mib(s["mapped_bytes"]) if s["mapped_bytes"] is not None
+            else "?", mib(s["target_rss"]),
             mib(s["bytes_copied"]), mib(s["peak_rss"]),
             s["peak_beyond_target_rss_per_object"], ms(s["pause_ms"]),
             " ".join("%s %s" % (k, verdict(v))
