@@ -9,6 +9,7 @@
 
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/cpython/310/py310.h"
+#include "pyheapinspect/debuginfo/dwarf.h"
 
 static const char *const symbol_names[PHI_S__COUNT] = {
 #define PHI_SYM_NAME(id, name) [PHI_S_##id] = name,
@@ -31,6 +32,12 @@ struct phi_layout_job {
 	struct phi_error err;
 	int rc;
 	double ms;                 /* time the resolution itself took */
+	/* tracemalloc's statics, when .symtab lacks them: from the DWARF
+	 * the layouts came from (link-time addresses). */
+	bool want_tm;
+	uint64_t tm_addr[PHI_TM_NSTATICS];
+	bool tm_found[PHI_TM_NSTATICS];
+	char tm_why[200];
 };
 
 #include "legacy.inc"
@@ -46,6 +53,16 @@ const char *phi_symbol_name(enum phi_sym_id id)
 static struct phi310 *state(struct phi_python *py)
 {
 	return py->impl;
+}
+
+/* tracemalloc's tables can be read: every static but the lock (which
+ * only tells a torn state) has an address. */
+static bool tm_statics_found(const struct phi310 *s)
+{
+	for (int i = PHI_TM_FIRST_STATIC; i <= PHI_TM_LAST_STATIC; i++)
+		if (i != PHI_S_TM_TABLES_LOCK && !s->sym[i])
+			return false;
+	return true;
 }
 
 /* The state, and the built-in layouts until others are resolved; with
@@ -77,6 +94,8 @@ int phi310_open(struct phi_python *py, struct phi_elf *elf,
 	phi_elf_lookup(elf, q, PHI_S__COUNT);
 	for (int i = 0; i < PHI_S__COUNT; i++)
 		state(py)->sym[i] = q[i].found ? q[i].value + py->bias : 0;
+	if (tm_statics_found(state(py)))
+		state(py)->tm_syms = PHI_TM_SYMS_SYMTAB;
 	return 0;
 }
 
@@ -92,11 +111,56 @@ void phi310_close(struct phi_python *py)
 
 /* ---- layouts in a thread ---------------------------------------------- */
 
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* tracemalloc's statics from the DWARF that gave the layouts (a build
+ * without .symtab): the file-level variables of its compile unit. */
+static void resolve_tm_statics(struct phi_layout_job *job)
+{
+	struct phi_dwarf_var v[PHI_TM_NSTATICS];
+	struct phi_error err = { 0 };
+	int rc;
+
+	if (job->layout.source != PHI_LAYOUT_DWARF) {
+		snprintf(job->tm_why, sizeof(job->tm_why), "'%.120s' has neither "
+			 ".symtab nor DWARF for Modules/_tracemalloc.c",
+			 base_name(job->path));
+		return;
+	}
+	for (int i = 0; i < PHI_TM_NSTATICS; i++)
+		v[i] = (struct phi_dwarf_var){
+			.name = symbol_names[PHI_TM_FIRST_STATIC + i] };
+	rc = phi_dwarf_variables(job->layout.dwarf_path,
+				 "Modules/_tracemalloc.c", v, PHI_TM_NSTATICS,
+				 &err);
+	if (rc < 0) {
+		snprintf(job->tm_why, sizeof(job->tm_why), "%.199s", err.msg);
+		return;
+	}
+	for (int i = 0; i < PHI_TM_NSTATICS; i++) {
+		job->tm_addr[i] = v[i].addr;
+		job->tm_found[i] = v[i].found;
+		if (!v[i].found && !job->tm_why[0] &&
+		    PHI_TM_FIRST_STATIC + i != PHI_S_TM_TABLES_LOCK)
+			snprintf(job->tm_why, sizeof(job->tm_why), "no "
+				 ".symtab, and the DWARF in '%.100s' locates no "
+				 "%s", base_name(job->layout.dwarf_path),
+				 v[i].name);
+	}
+}
+
 static void resolve_job(struct phi_layout_job *job)
 {
 	double t0 = phi_now_ms();
 
 	job->rc = phi_layout_resolve(&job->layout, job->path, &job->err);
+	if (job->rc == 0 && job->want_tm)
+		resolve_tm_statics(job);
 	job->ms = phi_now_ms() - t0;
 	job->done = true;
 }
@@ -116,6 +180,8 @@ void phi310_layout_start(struct phi_python *py)
 		return; /* imported: nothing to resolve */
 	memset(job, 0, sizeof(*job));
 	snprintf(job->path, sizeof(job->path), "%s", py->open_path);
+	job->want_tm = state(py)->sym[PHI_S_TM_CONFIG] &&
+		       state(py)->tm_syms == PHI_TM_SYMS_NONE;
 	/* The thread starts with every signal blocked, so that SIGINT,
 	 * SIGTERM... reach the main thread: only the thread that seized
 	 * the target may detach from it (freeze.c's handlers). */
@@ -147,6 +213,21 @@ static void describe_layout(struct phi_python *py)
 		 lay->dwarf_path);
 }
 
+static void install_tm_statics(struct phi_python *py,
+			       const struct phi_layout_job *job)
+{
+	struct phi310 *s = state(py);
+
+	for (int i = 0; i < PHI_TM_NSTATICS; i++)
+		if (job->tm_found[i])
+			s->sym[PHI_TM_FIRST_STATIC + i] =
+				job->tm_addr[i] + py->bias;
+	if (tm_statics_found(s))
+		s->tm_syms = PHI_TM_SYMS_DWARF;
+	else
+		snprintf(s->tm_why, sizeof(s->tm_why), "%.199s", job->tm_why);
+}
+
 int phi310_layout_join(struct phi_python *py, struct phi_error *err)
 {
 	struct phi_layout_job *job = state(py)->job;
@@ -164,6 +245,8 @@ int phi310_layout_join(struct phi_python *py, struct phi_error *err)
 	}
 	state(py)->layout = job->layout;
 	describe_layout(py);
+	if (job->want_tm)
+		install_tm_statics(py, job);
 	return 0;
 }
 
@@ -282,5 +365,10 @@ int phi310_import(struct phi_python *py, const struct phi_record *rec,
 		 py->layout_path);
 	if (!py->runtime)
 		py->runtime = s->sym[PHI_S_RUNTIME];
+	if (tm_statics_found(s))
+		s->tm_syms = PHI_TM_SYMS_SNAPSHOT;
+	else
+		snprintf(s->tm_why, sizeof(s->tm_why), "the snapshot holds no "
+			 "address of tracemalloc's tables");
 	return import_layout(s, rec, err);
 }

@@ -222,7 +222,28 @@
 	X(ODICT_SIZE, "PyODictObject", NULL, 112) \
 	X(ODICT_FIRST, "PyODictObject", "od_first", 48) \
 	X(ODICT_FAST_NODES_SIZE, "PyODictObject", "od_fast_nodes_size", 72) \
-	X(ODICT_INST_DICT, "PyODictObject", "od_inst_dict", 96)
+	X(ODICT_INST_DICT, "PyODictObject", "od_inst_dict", 96) \
+	X(TMCFG_INITIALIZED, "_PyTraceMalloc_Config", "initialized", 0) \
+	X(TMCFG_TRACING, "_PyTraceMalloc_Config", "tracing", 4) \
+	X(TMCFG_MAX_NFRAME, "_PyTraceMalloc_Config", "max_nframe", 8) \
+	X(TMHT_NENTRIES, "_Py_hashtable_t", "nentries", 0) \
+	X(TMHT_NBUCKETS, "_Py_hashtable_t", "nbuckets", 8) \
+	X(TMHT_BUCKETS, "_Py_hashtable_t", "buckets", 16) \
+	X(TMENT_SIZE, "_Py_hashtable_entry_t", NULL, 32) \
+	X(TMENT_NEXT, "_Py_hashtable_entry_t", "_Py_slist_item", 0) \
+	X(TMENT_KEY_HASH, "_Py_hashtable_entry_t", "key_hash", 8) \
+	X(TMENT_KEY, "_Py_hashtable_entry_t", "key", 16) \
+	X(TMENT_VALUE, "_Py_hashtable_entry_t", "value", 24) \
+	X(TMTRACE_SIZE, "trace_t", NULL, 16) \
+	X(TMTRACE_BYTES, "trace_t", "size", 0) \
+	X(TMTRACE_TRACEBACK, "trace_t", "traceback", 8) \
+	X(TMTB_HASH, "traceback_t", "hash", 0) \
+	X(TMTB_NFRAME, "traceback_t", "nframe", 8) \
+	X(TMTB_TOTAL_NFRAME, "traceback_t", "total_nframe", 10) \
+	X(TMTB_FRAMES, "traceback_t", "frames", 12) \
+	X(TMFRAME_SIZE, "frame_t", NULL, 12) \
+	X(TMFRAME_FILENAME, "frame_t", "filename", 0) \
+	X(TMFRAME_LINENO, "frame_t", "lineno", 8)
 
 enum phi_layout_id {
 #define PHI_LAYOUT_ENUM(id, type, member, builtin) PHI_L_##id,
@@ -250,6 +271,9 @@ enum phi_layout_id {
 #define PHI_DEQUE_BLOCKLEN 64
 #define PHI_DEQUE_BLOCK_DATA 8
 #define PHI_DEQUE_BLOCK_RIGHTLINK (8 + 8 * PHI_DEQUE_BLOCKLEN)
+/* tracemalloc (Modules/_tracemalloc.c): MAX_NFRAME, HASHTABLE_MIN_SIZE. */
+#define PHI_TM_MAX_NFRAME 65535
+#define PHI_TM_HASHTABLE_MIN 16
 
 struct phi_layout {
 	int64_t v[PHI_L__COUNT];

@@ -17,7 +17,9 @@
 
 /* X(id, symbol name).  All are optional at lookup; callers check the ones
  * they need.  The statics (interned, arenas, version) are only in
- * .symtab. */
+ * .symtab.  tracemalloc's statics (TM_*, but the exported TM_CONFIG) are
+ * in .symtab or, without it, in the DWARF of Modules/_tracemalloc.c: the
+ * layout thread reads them there (py310.c). */
 #define PHI_SYMBOLS(X)                                                     \
 	X(RUNTIME, "_PyRuntime")                                           \
 	X(GETVERSION, "Py_GetVersion")                                     \
@@ -78,7 +80,17 @@
 	X(NONE_TYPE, "_PyNone_Type")                                       \
 	X(NOTIMPL_TYPE, "_PyNotImplemented_Type")                          \
 	X(ELLIPSIS_TYPE, "PyEllipsis_Type")                                \
-	X(SUBTYPE_DEALLOC, "subtype_dealloc")
+	X(SUBTYPE_DEALLOC, "subtype_dealloc")                              \
+	X(TM_CONFIG, "_Py_tracemalloc_config")                             \
+	X(TM_TRACES, "tracemalloc_traces")                                 \
+	X(TM_DOMAINS, "tracemalloc_domains")                               \
+	X(TM_TRACEBACKS, "tracemalloc_tracebacks")                         \
+	X(TM_FILENAMES, "tracemalloc_filenames")                           \
+	X(TM_TRACED, "tracemalloc_traced_memory")                          \
+	X(TM_PEAK, "tracemalloc_peak_traced_memory")                       \
+	X(TM_EMPTY_TRACEBACK, "tracemalloc_empty_traceback")               \
+	X(TM_UNKNOWN_FILENAME, "unknown_filename")                         \
+	X(TM_TABLES_LOCK, "tables_lock")
 
 enum phi_sym_id {
 #define PHI_SYM_ENUM(id, name) PHI_S_##id,
@@ -90,11 +102,26 @@ enum phi_sym_id {
 /* The thread resolving the layouts (py310.c). */
 struct phi_layout_job;
 
+/* Where tracemalloc's statics were found (tracemalloc.c says so). */
+enum phi_tm_symbols {
+	PHI_TM_SYMS_NONE,     /* not found: tm_why says why */
+	PHI_TM_SYMS_SYMTAB,
+	PHI_TM_SYMS_DWARF,
+	PHI_TM_SYMS_SNAPSHOT, /* imported with the snapshot's symbols */
+};
+
 struct phi310 {
 	uint64_t sym[PHI_S__COUNT]; /* runtime addresses, 0 when absent */
 	struct phi_layout layout;
 	struct phi_layout_job *job; /* NULL after an import */
+	enum phi_tm_symbols tm_syms;
+	char tm_why[200];           /* when PHI_TM_SYMS_NONE */
 };
+
+/* tracemalloc's statics, the exported config aside. */
+#define PHI_TM_FIRST_STATIC PHI_S_TM_TRACES
+#define PHI_TM_LAST_STATIC PHI_S_TM_TABLES_LOCK
+#define PHI_TM_NSTATICS (PHI_TM_LAST_STATIC - PHI_TM_FIRST_STATIC + 1)
 
 static inline const struct phi310 *phi310(const struct phi_python *py)
 {
