@@ -16,6 +16,7 @@
 #include "pyheapinspect/base/record.h"
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/cpython/traces.h"
 #include "pyheapinspect/debuginfo/elfsym.h"
 #include "pyheapinspect/source/image.h"
 
@@ -65,6 +66,10 @@ struct phi_cpython_ops {
 			   uint32_t child, char *buf, size_t len);
 	int (*resolve)(const struct phi_heap *h, const char *expr,
 		       uint32_t *node, struct phi_error *err);
+	/* tracemalloc's traces from the image, joined with h's objects
+	 * (cpython/traces.h).  May be NULL: the version reads none. */
+	int (*traces)(const struct phi_heap *h, struct phi_traces *out,
+		      struct phi_error *err);
 	int (*valcmp_open)(struct phi_valcmp *vc, struct phi_error *err);
 	void (*valcmp_close)(struct phi_valcmp *vc);
 	uint32_t (*valcmp_class)(const struct phi_valcmp *vc, uint32_t node);
