@@ -70,11 +70,34 @@ static int measure_named(struct phi_analysis *a, const struct phi_heap *h,
 	return rc;
 }
 
+/* Allocation sites, and the retained set of every named object and
+ * leak suspect by site. */
+static int sites(struct phi_analysis *a, const struct phi_heap *h,
+		 const struct phi_analysis_opts *o, struct phi_error *err)
+{
+	uint32_t *named = calloc(a->nnamed + 1, sizeof(*named));
+	struct phi_sites_opts so = {
+		.by_traceback = o->sites_by_traceback, .named = named,
+		.nnamed = a->nnamed, .suspects = a->retained.top,
+		.nsuspects = a->retained.nsuspects, .top = o->top,
+	};
+	int rc;
+
+	if (!named)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	for (size_t i = 0; i < a->nnamed; i++)
+		named[i] = a->named[i].node;
+	rc = phi_sites_compute(&a->sites, h, o->traces, &a->retained.dom,
+			       &so, err);
+	free(named);
+	return rc;
+}
+
 /* The analyses in the order that picks the error reported when several
  * fail: the one the sequential order would have met first. */
 enum step {
 	S_NAMES, S_INDEG, S_SHARING, S_AUDIT, S_RETAINED, S_PATHS, S_DUPS,
-	S_MEASURE, S_NONE
+	S_MEASURE, S_SITES, S_NONE
 };
 
 struct chain {
@@ -120,8 +143,9 @@ static void graph_chain(struct chain *c)
 	    ok(c, S_RETAINED, phi_retained(h, a->indeg, o->top,
 					   o->suspect_share, &a->retained,
 					   &c->err)) &&
-	    ok(c, S_PATHS, phi_paths_build(&a->paths, h, a->indeg, &c->err)))
-		ok(c, S_MEASURE, measure_named(a, h, &c->err));
+	    ok(c, S_PATHS, phi_paths_build(&a->paths, h, a->indeg, &c->err)) &&
+	    ok(c, S_MEASURE, measure_named(a, h, &c->err)))
+		ok(c, S_SITES, sites(a, h, o, &c->err));
 }
 
 /* With every signal blocked, so that they reach the main thread, where
@@ -177,5 +201,6 @@ void phi_analysis_release(struct phi_analysis *a)
 	phi_retained_release(&a->retained);
 	phi_dups_release(&a->dups);
 	phi_paths_release(&a->paths);
+	phi_sites_release(&a->sites);
 	memset(a, 0, sizeof(*a));
 }

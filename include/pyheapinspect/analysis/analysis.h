@@ -11,6 +11,7 @@
 #include "pyheapinspect/analysis/paths.h"
 #include "pyheapinspect/analysis/referrers.h"
 #include "pyheapinspect/analysis/retained.h"
+#include "pyheapinspect/analysis/sites.h"
 #include "pyheapinspect/base/error.h"
 #include "pyheapinspect/cpython/heap.h"
 
@@ -32,6 +33,8 @@ struct phi_analysis_opts {
 	double suspect_share;       /* leak suspects retain more than this */
 	uint64_t dups_key;          /* the duplicates' hash key (random per
 				     * run) */
+	const struct phi_traces *traces; /* tracemalloc's, or NULL */
+	bool sites_by_traceback;    /* statistics("traceback") too */
 };
 
 struct phi_analysis {
@@ -43,6 +46,7 @@ struct phi_analysis {
 	struct phi_retained retained;
 	struct phi_dups dups;
 	struct phi_paths paths;
+	struct phi_sites sites;     /* allocation sites (tracemalloc) */
 	double ms;
 };
 
