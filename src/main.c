@@ -15,6 +15,7 @@
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/cpython/traces.h"
 #include "pyheapinspect/report/dump.h"
 #include "pyheapinspect/report/json.h"
 #include "pyheapinspect/report/text.h"
@@ -35,6 +36,7 @@ struct options {
 	bool json;
 	bool verbose;
 	bool small_ints;
+	int sites;                 /* --sites: 1 by line, 2 by traceback */
 	size_t top;
 	const char *dump;
 	const char **objects, **exprs;
@@ -48,7 +50,7 @@ struct options {
 enum {
 	OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP, OPT_OBJECT,
 	OPT_EXPR, OPT_SUSPECT, OPT_MAX_PAUSE, OPT_NO_FREEZE, OPT_MAX_MEMORY,
-	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT,
+	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT, OPT_SITES,
 };
 
 static const struct option long_options[] = {
@@ -65,6 +67,7 @@ static const struct option long_options[] = {
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 	{ "save-snapshot", required_argument, NULL, OPT_SAVE_SNAPSHOT },
+	{ "sites", optional_argument, NULL, OPT_SITES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -107,6 +110,10 @@ static void usage(FILE *out)
 		"                    analyse a saved snapshot instead of a "
 		"process\n"
 		"      --small-ints  list the small-int cache (-5..256)\n"
+		"      --sites[=lineno|traceback]\n"
+		"                    allocation sites from the target's "
+		"tracemalloc, by line\n"
+		"                    (the default) or by traceback\n"
 		"  -v, --verbose     say where symbols and layouts came from\n"
 		"  -h, --help        show this help\n"
 		"  -V, --version     show the version\n\n"
@@ -242,6 +249,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SMALL_INTS:
 			o->small_ints = true;
+			break;
+		case OPT_SITES:
+			if (!optarg || strcmp(optarg, "lineno") == 0)
+				o->sites = 1;
+			else if (strcmp(optarg, "traceback") == 0)
+				o->sites = 2;
+			else
+				return usage_error("invalid --sites (lineno "
+						   "or traceback)", optarg);
 			break;
 		case 'v':
 			o->verbose = true;
@@ -391,7 +407,7 @@ static int capture_settled(struct run *r, const struct options *o,
 }
 
 static int write_dump(const struct options *o, const struct phi_heap *h,
-		      struct phi_error *err)
+		      const struct phi_traces *t, struct phi_error *err)
 {
 	FILE *f = strcmp(o->dump, "-") == 0 ? stdout : fopen(o->dump, "we");
 	int rc;
@@ -399,7 +415,7 @@ static int write_dump(const struct options *o, const struct phi_heap *h,
 	if (!f)
 		return phi_error_set(err, PHI_E_IO, "cannot create '%s': %s",
 				     o->dump, strerror(errno));
-	rc = phi_dump_jsonl(f, h, err);
+	rc = phi_dump_jsonl(f, h, t, err);
 	if (f != stdout && fclose(f) != 0 && rc == 0)
 		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
 				   o->dump, strerror(errno));
@@ -420,11 +436,35 @@ static uint64_t random_key(void)
 	return k;
 }
 
+/* tracemalloc's traces.  Not tracing is no gap: the report says so in
+ * one line.  Tracing but unreadable is one when --sites asked for them
+ * (and a note otherwise). */
+static int read_traces(const struct options *o, struct phi_heap *h,
+		       struct phi_traces *t, struct phi_error *err)
+{
+	int rc = phi_heap_traces(h, t, err);
+
+	if (rc < 0)
+		return rc;
+	if (o->verbose && t->state == PHI_TRACES_READ)
+		fprintf(stderr, "pyheapinspect: tracemalloc: %zu traces, %zu "
+			"tracebacks read in %.1f ms (tables found in %s)\n",
+			t->n, t->ntb, t->ms, t->symbols);
+	else if (o->verbose)
+		fprintf(stderr, "pyheapinspect: tracemalloc: %s\n", t->note);
+	if (o->sites && (t->state == PHI_TRACES_UNAVAILABLE ||
+			 t->state == PHI_TRACES_BROKEN || t->torn))
+		phi_gap_add(&h->gaps, "allocation sites", -1, -1, "%s",
+			    t->note);
+	return 0;
+}
+
 static int analyse_and_report(const struct options *o, struct run *r,
 			      struct phi_error *err)
 {
 	struct phi_small_ints si;
 	struct phi_heap heap;
+	struct phi_traces traces = { 0 };
 	struct phi_analysis an;
 	struct phi_analysis_opts opts = o->analysis;
 	struct phi_heap_opts hopts = { 0 };
@@ -454,16 +494,22 @@ static int analyse_and_report(const struct options *o, struct run *r,
 			heap.stats.objects, heap.g.nedges, heap.build_ms,
 			(double)phi_graph_memory(&heap.g) / (1 << 20));
 	if (rc == 0)
+		rc = read_traces(o, &heap, &traces, err);
+	opts.traces = &traces;
+	opts.sites_by_traceback = o->sites == 2;
+	if (rc == 0)
 		rc = phi_analysis_run(&an, &heap, &opts, err);
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: analyses took %.1f ms\n",
 			an.ms);
 	if (rc == 0 && o->dump)
-		rc = write_dump(o, &heap, err);
+		rc = write_dump(o, &heap, &traces, err);
 	if (rc == 0) {
 		r->rep.small_ints = &si;
 		r->rep.heap = &heap;
 		r->rep.analysis = &an;
+		r->rep.traces = &traces;
+		r->rep.sites = o->sites;
 		r->rep.total_ms = phi_now_ms() - r->rep.t0;
 		rc = o->json ? phi_report_json(stdout, &r->rep, err) :
 			       phi_report_text(stdout, &r->rep, err);
@@ -475,6 +521,7 @@ static int analyse_and_report(const struct options *o, struct run *r,
 				   "under INCOMPLETE, or 'incomplete' in the "
 				   "JSON)", phi_report_gaps(&r->rep));
 	phi_analysis_release(&an);
+	phi_traces_release(&traces);
 	phi_heap_release(&heap);
 	return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "pyheapinspect/analysis/histogram.h"
 
+#include "pyheapinspect/report/sites.h"
 #include "pyheapinspect/report/text.h"
 
 static void print_header(FILE *out, const struct phi_report *r)
@@ -184,6 +185,7 @@ static void print_named(FILE *out, const struct phi_report *r)
 			human(n->retained, b1, sizeof(b1)));
 		fprintf(out, "  alive through %s\n",
 			n->path[0] ? n->path : "(no path from a root)");
+		phi_sites_named_text(out, r, i);
 	}
 }
 
@@ -271,6 +273,7 @@ int phi_report_text(FILE *out, const struct phi_report *r,
 		print_dups(out, r);
 		print_audit(out, r);
 	}
+	phi_sites_text(out, r);
 	if (r->small_ints)
 		print_small_ints(out, r->small_ints, r->list_small_ints);
 	if (fflush(out) != 0 || ferror(out))

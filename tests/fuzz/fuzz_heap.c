@@ -157,7 +157,7 @@ static void run_pipeline(const struct phi_image *img)
 		rc = phi_analysis_run(&an, &heap, &opts, &err);
 	}
 	have_an = rc == 0;
-	phi_dump_jsonl(g_null, &heap, &err);
+	phi_dump_jsonl(g_null, &heap, NULL, &err);
 	if (have_si && have_an) {
 		memset(&rep, 0, sizeof(rep));
 		rep.pid = g_src.pid;
