@@ -203,16 +203,16 @@ static void print_state(FILE *out, const struct phi_report *r)
 	char b1[32], b2[32];
 
 	if (t->state != PHI_TRACES_READ) {
-		fprintf(out, "\n%s: %s\n", t->state == PHI_TRACES_UNAVAILABLE ||
-			t->state == PHI_TRACES_BROKEN ?
-			"allocation sites unavailable" : "tracemalloc",
+		fprintf(out, "\nallocation sites: %s: %s\n",
+			t->state == PHI_TRACES_UNAVAILABLE ||
+			t->state == PHI_TRACES_BROKEN ? "unavailable" : "none",
 			t->note);
 		return;
 	}
-	fprintf(out, "\ntracemalloc: tracing, %zu traces, traced memory %s "
-		"(peak %s), traceback limit %d%s\n", t->n,
+	fprintf(out, "\nallocation sites: tracemalloc is tracing, %zu traces, "
+		"traced memory %s (peak %s), traceback limit %d%s\n", t->n,
 		human(t->traced, b1, sizeof(b1)), human(t->peak, b2, sizeof(b2)),
-		t->max_nframe, r->sites ? "" : "; --sites for allocation sites");
+		t->max_nframe, r->sites ? "" : "; --sites lists them");
 	if (t->torn)
 		fprintf(out, "  WARNING             %s\n", t->note);
 }

@@ -126,12 +126,8 @@ static void resolve_tm_statics(struct phi_layout_job *job)
 	struct phi_error err = { 0 };
 	int rc;
 
-	if (job->layout.source != PHI_LAYOUT_DWARF) {
-		snprintf(job->tm_why, sizeof(job->tm_why), "'%.120s' has neither "
-			 ".symtab nor DWARF for Modules/_tracemalloc.c",
-			 base_name(job->path));
-		return;
-	}
+	if (job->layout.source != PHI_LAYOUT_DWARF)
+		return; /* install_tm_statics says why */
 	for (int i = 0; i < PHI_TM_NSTATICS; i++)
 		v[i] = (struct phi_dwarf_var){
 			.name = symbol_names[PHI_TM_FIRST_STATIC + i] };
@@ -224,6 +220,10 @@ static void install_tm_statics(struct phi_python *py,
 				job->tm_addr[i] + py->bias;
 	if (tm_statics_found(s))
 		s->tm_syms = PHI_TM_SYMS_DWARF;
+	else if (job->layout.source != PHI_LAYOUT_DWARF)
+		snprintf(s->tm_why, sizeof(s->tm_why), "'%.120s' has neither "
+			 ".symtab nor DWARF for Modules/_tracemalloc.c",
+			 base_name(py->object_path));
 	else
 		snprintf(s->tm_why, sizeof(s->tm_why), "%.199s", job->tm_why);
 }
