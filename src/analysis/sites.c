@@ -340,10 +340,10 @@ static int split(struct splitter *sp, uint32_t node,
 	/* A tree: every node is pushed once, so n slots suffice. */
 	while (depth) {
 		uint32_t v = sp->stack[--depth];
+		uint32_t end = sp->child_start[v + 1];
 
 		count_node(sp, x, v);
-		for (uint32_t c = sp->child_start[v]; c < sp->child_start[v + 1];
-		     c++)
+		for (uint32_t c = sp->child_start[v]; c < end; c++)
 			sp->stack[depth++] = sp->children[c];
 	}
 	x->lines = sp->ntouched;

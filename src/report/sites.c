@@ -211,8 +211,9 @@ static void print_state(FILE *out, const struct phi_report *r)
 	}
 	fprintf(out, "\nallocation sites: tracemalloc is tracing, %zu traces, "
 		"traced memory %s (peak %s), traceback limit %d%s\n", t->n,
-		human(t->traced, b1, sizeof(b1)), human(t->peak, b2, sizeof(b2)),
-		t->max_nframe, r->sites ? "" : "; --sites lists them");
+		human(t->traced, b1, sizeof(b1)),
+		human(t->peak, b2, sizeof(b2)), t->max_nframe,
+		r->sites ? "" : "; --sites lists them");
 	if (t->torn)
 		fprintf(out, "  WARNING             %s\n", t->note);
 }

@@ -144,8 +144,8 @@ static void resolve_tm_statics(struct phi_layout_job *job)
 		if (!v[i].found && !job->tm_why[0] &&
 		    PHI_TM_FIRST_STATIC + i != PHI_S_TM_TABLES_LOCK)
 			snprintf(job->tm_why, sizeof(job->tm_why), "no "
-				 ".symtab, and the DWARF in '%.100s' locates no "
-				 "%s", base_name(job->layout.dwarf_path),
+				 ".symtab, and the DWARF in '%.100s' locates "
+				 "no %s", base_name(job->layout.dwarf_path),
 				 v[i].name);
 	}
 }
@@ -367,6 +367,10 @@ int phi310_import(struct phi_python *py, const struct phi_record *rec,
 		py->runtime = s->sym[PHI_S_RUNTIME];
 	if (tm_statics_found(s))
 		s->tm_syms = PHI_TM_SYMS_SNAPSHOT;
+	else if (!s->sym[PHI_S_TM_CONFIG])
+		snprintf(s->tm_why, sizeof(s->tm_why), "the snapshot holds no "
+			 "address of tracemalloc's state (saved by a "
+			 "pyheapinspect that did not read it)");
 	else
 		snprintf(s->tm_why, sizeof(s->tm_why), "the snapshot holds no "
 			 "address of tracemalloc's tables");

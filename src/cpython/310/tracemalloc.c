@@ -721,10 +721,11 @@ static int owned_blocks(struct joiner *j, uint32_t node,
 	case PHI_K_SET:
 	case PHI_K_FROZENSET:
 		p = phi_image_word(img, addr + L(SET_TABLE));
-		return p == addr + L(SET_SMALLTABLE) ? 1 : add_block(j, node, p);
+		return p == addr + L(SET_SMALLTABLE) ? 1
+						      : add_block(j, node, p);
 	case PHI_K_BYTEARRAY:
-		return add_block(j, node,
-				 phi_image_word(img, addr + L(BYTEARRAY_BYTES)));
+		p = phi_image_word(img, addr + L(BYTEARRAY_BYTES));
+		return add_block(j, node, p);
 	case PHI_K_TYPE:
 		/* A class owns the keys its instances' split dicts share. */
 		if (!(phi_image_word(img, addr + L(TP_FLAGS)) &
@@ -858,8 +859,9 @@ static int read_state(struct reader *r)
 	t->symbols = symbols_name(r->s->tm_syms);
 	if (!r->s->sym[PHI_S_TM_CONFIG]) {
 		t->state = PHI_TRACES_ABSENT;
-		snprintf(t->note, sizeof(t->note), "the interpreter exports "
-			 "no _Py_tracemalloc_config");
+		snprintf(t->note, sizeof(t->note), "%s", r->s->tm_why[0] ?
+			 r->s->tm_why : "the interpreter exports no "
+			 "_Py_tracemalloc_config");
 		return 0;
 	}
 	t->state = PHI_TRACES_BROKEN;
