@@ -120,8 +120,10 @@ for v in off stopped; do
 	stop
 done
 
-# Builds without .symtab, made from the CPython under test (cached).
-BUILDS=${PHI_BUILDS_DIR:-$(dirname "$(dirname "$PHI_TOOL")")/tests/builds/out}
+# Builds without .symtab, made from the CPython under test: in $WORK (a
+# couple of seconds) unless PHI_BUILDS_DIR names a cache, so that the
+# build tree keeps nothing (make distcheck).
+BUILDS=${PHI_BUILDS_DIR:-$WORK/builds}
 sh "$PHI_SRCDIR/tests/builds/make-builds.sh" "$BUILDS" >"$WORK/builds.out" 2>&1 ||
 	fail "make-builds.sh: $(cat "$WORK/builds.out")"
 for b in shared-debuglink shared-stripped; do
