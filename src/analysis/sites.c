@@ -47,7 +47,7 @@ static int cmp_line_rows(const void *a, const void *b)
 
 struct keyed {
 	uint64_t key;   /* file << 32 | lineno */
-	uint32_t trace;
+	uint32_t tb;
 };
 
 static int cmp_keyed(const void *a, const void *b)
@@ -56,74 +56,92 @@ static int cmp_keyed(const void *a, const void *b)
 
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
-	return x->trace < y->trace ? -1 : x->trace > y->trace;
+	return x->tb < y->tb ? -1 : x->tb > y->tb;
 }
 
+static const struct phi_site *cmp_rows_base;
+
+static int cmp_row_index(const void *a, const void *b)
+{
+	return cmp_line_rows(&cmp_rows_base[*(const uint32_t *)a],
+			     &cmp_rows_base[*(const uint32_t *)b]);
+}
+
+/* Rows sorted as statistics() sorts them, rows nobody traced dropped,
+ * and row[] (old row -> new, PHI_NONE if dropped) remapped. */
+static int sort_rows(struct phi_site *rows, size_t *n, uint32_t *row,
+		     size_t nrow)
+{
+	uint32_t *order = calloc(*n + 1, sizeof(*order));
+	uint32_t *inv = calloc(*n + 1, sizeof(*inv));
+	struct phi_site *copy = calloc(*n + 1, sizeof(*copy));
+	size_t m = 0;
+
+	if (!order || !inv || !copy) {
+		free(order);
+		free(inv);
+		free(copy);
+		return -1;
+	}
+	for (size_t i = 0; i < *n; i++) {
+		inv[i] = PHI_NONE;
+		if (rows[i].count)
+			order[m++] = (uint32_t)i;
+	}
+	cmp_rows_base = rows;
+	qsort(order, m, sizeof(*order), cmp_row_index);
+	memcpy(copy, rows, *n * sizeof(*rows));
+	for (size_t j = 0; j < m; j++) {
+		rows[j] = copy[order[j]];
+		inv[order[j]] = (uint32_t)j;
+	}
+	for (size_t i = 0; i < nrow; i++)
+		row[i] = row[i] == PHI_NONE ? PHI_NONE : inv[row[i]];
+	*n = m;
+	free(order);
+	free(inv);
+	free(copy);
+	return 0;
+}
+
+/* A line's row is its tracebacks' (there are far fewer tracebacks than
+ * traces): tb_row[] maps each to the row of its most recent frame. */
 static int by_lineno(struct phi_sites *s, const struct phi_traces *t,
 		     struct phi_error *err)
 {
-	struct keyed *k = phi_big_calloc(t->n ? t->n : 1, sizeof(*k));
+	struct keyed *k = calloc(t->ntb + 1, sizeof(*k));
 	size_t n = 0;
 
-	s->site_of = phi_big_calloc(t->n ? t->n : 1, sizeof(*s->site_of));
-	s->lineno = phi_big_calloc(t->n ? t->n : 1, sizeof(*s->lineno));
-	if (!k || !s->site_of || !s->lineno) {
-		phi_big_free(k);
+	s->tb_row = phi_big_calloc(t->ntb + 1, sizeof(*s->tb_row));
+	s->lineno = phi_big_calloc(t->ntb + 1, sizeof(*s->lineno));
+	if (!k || !s->tb_row || !s->lineno) {
+		free(k);
 		return oom(err);
 	}
-	for (size_t i = 0; i < t->n; i++) {
-		unsigned nf;
-		const struct phi_trace_frame *f = phi_trace_frames(t, i, &nf);
+	for (size_t i = 0; i < t->ntb; i++) {
+		const struct phi_trace_frame *f = &t->frames[t->tb[i].frame];
 
 		k[i] = (struct keyed){ (uint64_t)f->file << 32 | f->lineno,
 				       (uint32_t)i };
 	}
-	qsort(k, t->n, sizeof(*k), cmp_keyed);
-	for (size_t i = 0; i < t->n; i++) {
+	qsort(k, t->ntb, sizeof(*k), cmp_keyed);
+	for (size_t i = 0; i < t->ntb; i++) {
 		if (!n || k[i].key != line_key(&s->lineno[n - 1]))
 			s->lineno[n++] = (struct phi_site){
 				(uint32_t)(k[i].key >> 32), (uint32_t)k[i].key,
-				t->v[k[i].trace].traceback, 0, 0 };
-		s->lineno[n - 1].size += t->v[k[i].trace].size;
-		s->lineno[n - 1].count++;
+				k[i].tb, 0, 0 };
+		s->tb_row[k[i].tb] = (uint32_t)(n - 1);
+	}
+	free(k);
+	for (size_t i = 0; i < t->n; i++) {
+		struct phi_site *row = &s->lineno[s->tb_row[t->v[i].traceback]];
+
+		row->size += t->v[i].size;
+		row->count++;
 	}
 	s->nlineno = n;
-	qsort(s->lineno, n, sizeof(*s->lineno), cmp_line_rows);
-	phi_big_free(k);
-	return 0;
-}
-
-/* site_of[]: rows are sorted, so find each trace's row by its key. */
-static int map_sites(struct phi_sites *s, const struct phi_traces *t,
-		     struct phi_error *err)
-{
-	struct keyed *rows = phi_big_calloc(s->nlineno ? s->nlineno : 1,
-					    sizeof(*rows));
-
-	if (!rows)
-		return oom(err);
-	for (size_t i = 0; i < s->nlineno; i++)
-		rows[i] = (struct keyed){ line_key(&s->lineno[i]),
-					  (uint32_t)i };
-	qsort(rows, s->nlineno, sizeof(*rows), cmp_keyed);
-	for (size_t i = 0; i < t->n; i++) {
-		unsigned nf;
-		const struct phi_trace_frame *f = phi_trace_frames(t, i, &nf);
-		uint64_t key = (uint64_t)f->file << 32 | f->lineno;
-		size_t lo = 0, hi = s->nlineno;
-
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (rows[mid].key < key)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		s->site_of[i] = rows[lo].trace;
-	}
-	phi_big_free(rows);
-	return 0;
+	return sort_rows(s->lineno, &s->nlineno, s->tb_row, t->ntb) < 0 ?
+		       oom(err) : 0;
 }
 
 /* ---- statistics("traceback") ------------------------------------------ */
@@ -262,7 +280,7 @@ static int tree(struct splitter *sp, const struct phi_dominators *dom,
 static void count_block(struct splitter *sp, struct phi_site_split *x,
 			uint32_t trace)
 {
-	uint32_t row = sp->s->site_of[trace];
+	uint32_t row = sp->s->tb_row[sp->t->v[trace].traceback];
 
 	if (!sp->acc_count[row])
 		sp->touched[sp->ntouched++] = row;
@@ -404,8 +422,6 @@ int phi_sites_compute(struct phi_sites *s, const struct phi_heap *h,
 		return 0;
 	s->t = t;
 	rc = by_lineno(s, t, err);
-	if (rc == 0)
-		rc = map_sites(s, t, err);
 	if (rc == 0 && o->by_traceback)
 		rc = by_traceback(s, t, err);
 	if (rc == 0 && t->nnodes == h->g.n)
@@ -423,7 +439,7 @@ void phi_sites_release(struct phi_sites *s)
 	free(s->suspects);
 	phi_big_free(s->lineno);
 	phi_big_free(s->traceback);
-	phi_big_free(s->site_of);
+	phi_big_free(s->tb_row);
 	free(s->growth);
 	memset(s, 0, sizeof(*s));
 }

@@ -377,7 +377,7 @@ static void test_read(void **state)
 	assert_int_equal(s.ntraceback, 4);
 	assert_int_equal(t.tb[s.traceback[0].tb].nframe, 2);
 	assert_int_equal(s.traceback[0].size, 130);
-	assert_int_equal(s.site_of[t.node_trace[0]], 0);
+	assert_int_equal(s.tb_row[t.v[t.node_trace[0]].traceback], 0);
 	phi_sites_release(&s);
 	phi_traces_release(&t);
 	teardown_target();

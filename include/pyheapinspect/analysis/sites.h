@@ -58,7 +58,8 @@ struct phi_sites {
 	size_t nlineno;
 	struct phi_site *traceback;  /* every traceback, when asked */
 	size_t ntraceback;
-	uint32_t *site_of;           /* per trace: its row in lineno[] */
+	uint32_t *tb_row;            /* per traceback (t->tb): the row of
+				      * its most recent frame in lineno[] */
 	struct phi_site_split *named;    /* one per named object */
 	size_t nnamed;
 	struct phi_site_split *suspects; /* one per leak suspect */

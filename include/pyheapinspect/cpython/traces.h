@@ -72,7 +72,8 @@ struct phi_traces {
 	uint64_t traced, peak;   /* get_traced_memory() */
 	bool torn;               /* read, but the tables were being updated
 				  * at the freeze (the figures may be off) */
-	/* The traces of every domain, sorted by (domain, ptr). */
+	/* The traces of every domain: domain 0's first, then each other
+	 * domain's, in the order of the target's tables. */
 	struct phi_trace *v;
 	size_t n;
 	size_t ndomain0;         /* v[0 .. ndomain0) are domain 0's */

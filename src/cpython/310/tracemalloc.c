@@ -61,6 +61,8 @@ struct reader {
 	uint64_t entries_left;  /* table entries the image can hold */
 	uint64_t data_left;     /* bytes of frames and names it can hold */
 	uint64_t sum;           /* of every trace's size */
+	uint64_t *slot;         /* domain 0's blocks by address */
+	uint64_t mask;
 	size_t cap_v, cap_tb, cap_frames, cap_files;
 	char why[200];          /* the first validation failure */
 };
@@ -518,7 +520,20 @@ static int read_traces(struct reader *r, uint64_t table, uint32_t domain)
 
 	snprintf(what, sizeof(what), "traces of domain %u", domain);
 	rc = table_open(r, table, what, &tb);
-	return rc > 0 ? table_walk(r, &tb, what, visit_trace, &domain) : rc;
+	if (rc <= 0)
+		return rc;
+	/* Room for them all at once (the count is bounded by the image:
+	 * table_open checked it). */
+	if (r->cap_v < r->t->n + tb.nentries) {
+		void *v = phi_big_realloc(r->t->v, (r->t->n + tb.nentries) *
+					  sizeof(*r->t->v));
+
+		if (!v)
+			return -1;
+		r->t->v = v;
+		r->cap_v = r->t->n + tb.nentries;
+	}
+	return table_walk(r, &tb, what, visit_trace, &domain);
 }
 
 static int visit_domain(struct reader *r, uint64_t key, uint64_t value,
@@ -532,13 +547,40 @@ static int visit_domain(struct reader *r, uint64_t key, uint64_t value,
 	return read_traces(r, value, (uint32_t)key);
 }
 
-static int cmp_trace(const void *a, const void *b)
+/* Domain 0's blocks by address, for the objects' lookups: open
+ * addressing; a slot holds index + 1 in its low half and 32 bits of the
+ * address's hash above, so that a probe rarely reads a trace it does not
+ * want.  A block traced twice is refused (another domain's duplicates
+ * would only count twice). */
+static uint64_t slot_tag(uint64_t hash)
 {
-	const struct phi_trace *x = a, *y = b;
+	return hash >> 32 << 32;
+}
 
-	if (x->domain != y->domain)
-		return x->domain < y->domain ? -1 : 1;
-	return x->ptr < y->ptr ? -1 : x->ptr > y->ptr;
+static int index_domain0(struct reader *r)
+{
+	const struct phi_traces *t = r->t;
+	uint64_t size = 16;
+
+	while (size < 2 * (uint64_t)t->ndomain0)
+		size *= 2;
+	r->slot = phi_big_calloc(size, sizeof(*r->slot));
+	if (!r->slot)
+		return -1;
+	r->mask = size - 1;
+	for (size_t i = 0; i < t->ndomain0; i++) {
+		uint64_t hash = phi_addr_hash(t->v[i].ptr);
+		uint64_t h = hash & r->mask;
+
+		while (r->slot[h]) {
+			if (t->v[(uint32_t)r->slot[h] - 1].ptr == t->v[i].ptr)
+				return bad(r, "block 0x%llx is traced twice "
+					   "in domain 0", X64(t->v[i].ptr));
+			h = (h + 1) & r->mask;
+		}
+		r->slot[h] = (i + 1) | slot_tag(hash);
+	}
+	return 1;
 }
 
 static int read_all_traces(struct reader *r)
@@ -553,6 +595,9 @@ static int read_all_traces(struct reader *r)
 	rc = read_traces(r, table, 0);
 	if (rc <= 0)
 		return rc;
+	t->ndomain0 = t->n;
+	if (t->n >= PHI_NONE)
+		return bad(r, "%zu traces: more than this tool indexes", t->n);
 	if (!rd64(r, r->s->sym[PHI_S_TM_DOMAINS], &table))
 		return bad(r, "tracemalloc_domains is not in the copied "
 			   "memory");
@@ -562,16 +607,9 @@ static int read_all_traces(struct reader *r)
 				NULL);
 	if (rc <= 0)
 		return rc;
-	qsort(t->v, t->n, sizeof(*t->v), cmp_trace);
-	for (size_t i = 0; i < t->n; i++) {
-		if (i && t->v[i].domain == t->v[i - 1].domain &&
-		    t->v[i].ptr == t->v[i - 1].ptr)
-			return bad(r, "block 0x%llx is traced twice in domain "
-				   "%u", X64(t->v[i].ptr), t->v[i].domain);
-		if (t->v[i].domain == 0)
-			t->ndomain0 = i + 1;
-	}
-	return 1;
+	if (t->n >= PHI_NONE)
+		return bad(r, "%zu traces: more than this tool indexes", t->n);
+	return index_domain0(r);
 }
 
 /* ---- filenames in code-point order ------------------------------------ */
@@ -637,21 +675,31 @@ static int sort_files(struct phi_traces *t)
 /* ---- the join with the heap ------------------------------------------- */
 
 /* The domain 0 trace of the block at ptr, or PHI_NONE. */
-static uint32_t find_trace(const struct phi_traces *t, uint64_t ptr)
+static uint32_t find_trace(const struct reader *r, uint64_t ptr)
 {
-	size_t lo = 0, hi = t->ndomain0;
+	uint64_t hash = phi_addr_hash(ptr), h = hash & r->mask;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
+	for (; r->slot[h]; h = (h + 1) & r->mask) {
+		uint32_t i = (uint32_t)r->slot[h] - 1;
 
-		if (t->v[mid].ptr == ptr)
-			return (uint32_t)mid;
-		if (t->v[mid].ptr < ptr)
-			lo = mid + 1;
-		else
-			hi = mid;
+		if (slot_tag(r->slot[h]) == slot_tag(hash) &&
+		    r->t->v[i].ptr == ptr)
+			return i;
 	}
 	return PHI_NONE;
+}
+
+/* The block of node i: its address, less the GC header for a type with
+ * Py_TPFLAGS_HAVE_GC (as _tracemalloc._get_object_traceback computes it
+ * in 3.10); 0 when its type is not known. */
+static uint64_t node_key(const struct reader *r, uint32_t i)
+{
+	const struct phi_heap *h = r->h;
+
+	if (h->g.type[i] >= h->types.n)
+		return 0;
+	return phi_heap_type(h, i)->has_gc ? h->g.addr[i] - L(GCHEAD_SIZE)
+					   : h->g.addr[i];
 }
 
 struct joiner {
@@ -662,7 +710,7 @@ struct joiner {
 static int add_block(struct joiner *j, uint32_t node, uint64_t ptr)
 {
 	struct phi_traces *t = j->r->t;
-	uint32_t tr = ptr ? find_trace(t, ptr) : PHI_NONE;
+	uint32_t tr = ptr ? find_trace(j->r, ptr) : PHI_NONE;
 
 	if (tr == PHI_NONE)
 		return 1;
@@ -740,9 +788,10 @@ static int owned_blocks(struct joiner *j, uint32_t node,
 	}
 }
 
-/* Each node's own block: the object's address, less the GC header for
- * a type with Py_TPFLAGS_HAVE_GC (as _tracemalloc._get_object_traceback
- * computes it in 3.10). */
+/* Nodes ahead whose slot is prefetched: the lookups are cache misses. */
+#define JOIN_AHEAD 8
+
+/* Each node's own block (node_key), and the blocks it owns. */
 static int join(struct reader *r)
 {
 	const struct phi_heap *h = r->h;
@@ -756,16 +805,15 @@ static int join(struct reader *r)
 	if (!t->node_trace)
 		return -1;
 	for (uint32_t i = 0; i < h->g.n && rc > 0; i++) {
-		const struct phi_type *ty;
-		uint64_t addr = h->g.addr[i];
+		uint64_t key = node_key(r, i);
 
-		t->node_trace[i] = PHI_NONE;
-		if (h->g.type[i] >= h->types.n)
-			continue;
-		ty = phi_heap_type(h, i);
-		t->node_trace[i] = find_trace(
-			t, ty->has_gc ? addr - L(GCHEAD_SIZE) : addr);
-		rc = owned_blocks(&j, i, ty, addr);
+		if (i + JOIN_AHEAD < h->g.n)
+			__builtin_prefetch(&r->slot[phi_addr_hash(node_key(
+				r, i + JOIN_AHEAD)) & r->mask]);
+		t->node_trace[i] = key ? find_trace(r, key) : PHI_NONE;
+		if (key)
+			rc = owned_blocks(&j, i, phi_heap_type(h, i),
+					  h->g.addr[i]);
 	}
 	return rc;
 }
@@ -945,6 +993,7 @@ int phi310_traces(const struct phi_heap *h, struct phi_traces *out,
 	free(r.tbs.index);
 	phi_big_free(r.files.key);
 	phi_big_free(r.tbs.key);
+	phi_big_free(r.slot);
 	if (rc < 0) {
 		phi_traces_release(out);
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory "
