@@ -442,14 +442,22 @@ static uint64_t random_key(void)
 static int read_traces(const struct options *o, struct phi_heap *h,
 		       struct phi_traces *t, struct phi_error *err)
 {
-	int rc = phi_heap_traces(h, t, err);
+	/* Only the one line when nothing asks for the traces themselves. */
+	bool summary = !o->json && !o->sites && !o->dump &&
+		       !o->analysis.nobjects && !o->analysis.nexprs;
+	int rc = phi_heap_traces(h, summary, t, err);
 
 	if (rc < 0)
 		return rc;
-	if (o->verbose && t->state == PHI_TRACES_READ)
-		fprintf(stderr, "pyheapinspect: tracemalloc: %zu traces, %zu "
-			"tracebacks read in %.1f ms (tables found in %s)\n",
-			t->n, t->ntb, t->ms, t->symbols);
+	if (o->verbose && t->state == PHI_TRACES_READ && t->summary)
+		fprintf(stderr, "pyheapinspect: tracemalloc: %" PRIu64
+			" traces counted, none read (nothing asks for them; "
+			"tables found in %s)\n", t->ntraces, t->symbols);
+	else if (o->verbose && t->state == PHI_TRACES_READ)
+		fprintf(stderr, "pyheapinspect: tracemalloc: %" PRIu64
+			" traces, %zu tracebacks read in %.1f ms (tables "
+			"found in %s)\n", t->ntraces, t->ntb, t->ms,
+			t->symbols);
 	else if (o->verbose)
 		fprintf(stderr, "pyheapinspect: tracemalloc: %s\n", t->note);
 	if (o->sites && (t->state == PHI_TRACES_UNAVAILABLE ||

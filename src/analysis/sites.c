@@ -418,7 +418,7 @@ int phi_sites_compute(struct phi_sites *s, const struct phi_heap *h,
 	int rc;
 
 	memset(s, 0, sizeof(*s));
-	if (!t || t->state != PHI_TRACES_READ)
+	if (!t || t->state != PHI_TRACES_READ || t->summary)
 		return 0;
 	s->t = t;
 	rc = by_lineno(s, t, err);

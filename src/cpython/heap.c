@@ -74,8 +74,8 @@ int phi_heap_resolve_address(const struct phi_heap *h, const char *text,
 	return 0;
 }
 
-int phi_heap_traces(const struct phi_heap *h, struct phi_traces *out,
-		    struct phi_error *err)
+int phi_heap_traces(const struct phi_heap *h, bool summary,
+		    struct phi_traces *out, struct phi_error *err)
 {
 	if (!h->py->ops->traces) {
 		memset(out, 0, sizeof(*out));
@@ -85,7 +85,7 @@ int phi_heap_traces(const struct phi_heap *h, struct phi_traces *out,
 			 h->py->ops->name);
 		return 0;
 	}
-	return h->py->ops->traces(h, out, err);
+	return h->py->ops->traces(h, summary, out, err);
 }
 
 void phi_traces_release(struct phi_traces *t)

@@ -178,7 +178,8 @@ int phi_dump_jsonl(FILE *out, const struct phi_heap *h,
 	struct tb_table tt = { .t = t };
 	size_t b = 0;
 
-	if (t && (t->state != PHI_TRACES_READ || t->nnodes != h->g.n))
+	if (t && (t->state != PHI_TRACES_READ || t->summary ||
+		  t->nnodes != h->g.n))
 		tt.t = NULL;
 	if (tt.t) {
 		tt.id = malloc((t->ntb + 1) * sizeof(*tt.id));

@@ -210,7 +210,8 @@ static void print_state(FILE *out, const struct phi_report *r)
 		return;
 	}
 	fprintf(out, "\nallocation sites: tracemalloc is tracing, %zu traces, "
-		"traced memory %s (peak %s), traceback limit %d%s\n", t->n,
+		"traced memory %s (peak %s), traceback limit %d%s\n",
+		(size_t)t->ntraces,
 		human(t->traced, b1, sizeof(b1)),
 		human(t->peak, b2, sizeof(b2)), t->max_nframe,
 		r->sites ? "" : "; --sites lists them");
@@ -367,8 +368,9 @@ static void state_json(yajl_gen g, const struct phi_traces *t)
 		uint_field(g, "traceback_limit", (uint64_t)t->max_nframe);
 		uint_field(g, "traced_memory", t->traced);
 		uint_field(g, "peak_traced_memory", t->peak);
-		uint_field(g, "traces", t->n);
-		uint_field(g, "tracebacks", t->ntb);
+		uint_field(g, "traces", t->ntraces);
+		if (!t->summary)
+			uint_field(g, "tracebacks", t->ntb);
 		phi_json_key(g, "torn");
 		yajl_gen_bool(g, t->torn);
 		phi_json_key(g, "tables_from");

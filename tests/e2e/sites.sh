@@ -84,6 +84,16 @@ traced() {
 }
 
 traced start5 "$PYTHON310" "$FIX" @ 5
+# Without --sites (nor --json, --dump, a named object): one line, from the
+# tables' counts alone.
+tool "$WORK/plain.txt"
+n=$("$PYTHON310" -c 'import json, sys
+print(json.load(open(sys.argv[1]))["snapshot_traces"])' "$WORK/start5.json")
+grep -q "^allocation sites: tracemalloc is tracing, $n traces, .*; --sites lists them\$" "$WORK/plain.txt" ||
+	fail "start5: no line with the $n traces: $(grep '^allocation' "$WORK/plain.txt")"
+[ "$(grep -c '^allocation sites' "$WORK/plain.txt")" -eq 1 ] ||
+	fail "start5: more than one line of allocation sites without --sites"
+pass "start5: without --sites, one line with the number of traces"
 tool "$WORK/tb.json" --json --sites=traceback
 check tracebacks "$WORK/start5.json" "$WORK/tb.json"
 pass "start5: statistics('traceback') equal the target's"

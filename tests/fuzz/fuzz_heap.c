@@ -147,7 +147,7 @@ static void run_pipeline(const struct phi_image *img)
 		phi_heap_resolve(&heap, g_exprs[i], &node, &err);
 	}
 	/* tracemalloc's traces, when the base target traced */
-	phi_heap_traces(&heap, &traces, &err);
+	phi_heap_traces(&heap, false, &traces, &err);
 	memset(&opts, 0, sizeof(opts));
 	opts.traces = &traces;
 	opts.sites_by_traceback = true;

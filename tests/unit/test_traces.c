@@ -289,7 +289,7 @@ static void read_ok(struct phi_traces *t)
 {
 	struct phi_error err = { 0 };
 
-	assert_int_equal(phi310_traces(&heap, t, &err), 0);
+	assert_int_equal(phi310_traces(&heap, false, t, &err), 0);
 }
 
 /* The list's block is B: the graph's address of node 1 is B + 16 (its
@@ -335,6 +335,8 @@ static void test_read(void **state)
 	assert_int_equal(t.traced, 297);
 	assert_int_equal(t.peak, 4000);
 	assert_int_equal(t.n, 6);
+	assert_int_equal(t.ntraces, 6);
+	assert_false(t.summary);
 	assert_int_equal(t.ndomain0, 5);
 	assert_int_equal(t.v[5].domain, 7);
 	assert_int_equal(t.v[5].ptr, P.d);
@@ -571,6 +573,25 @@ static void test_torn(void **state)
 
 /* Growth, as Snapshot.compare_to(old, "lineno") gives it: now minus
  * then by (filename, line), lines only in one capture included. */
+/* The summary: the counts only, nothing decoded. */
+static void test_summary(void **state)
+{
+	struct phi_traces t;
+	struct phi_error err = { 0 };
+
+	(void)state;
+	setup_target();
+	assert_int_equal(phi310_traces(&heap, true, &t, &err), 0);
+	assert_int_equal(t.state, PHI_TRACES_READ);
+	assert_true(t.summary);
+	assert_int_equal(t.ntraces, 6);
+	assert_int_equal(t.traced, 297);
+	assert_int_equal(t.n, 0);
+	assert_null(t.node_trace);
+	phi_traces_release(&t);
+	teardown_target();
+}
+
 static void test_compare(void **state)
 {
 	struct phi_traces now, then;
@@ -657,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_not_tracing),
 		cmocka_unit_test(test_unavailable),
 		cmocka_unit_test(test_torn),
+		cmocka_unit_test(test_summary),
 		cmocka_unit_test(test_compare),
 	};
 

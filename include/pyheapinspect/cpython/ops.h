@@ -67,9 +67,10 @@ struct phi_cpython_ops {
 	int (*resolve)(const struct phi_heap *h, const char *expr,
 		       uint32_t *node, struct phi_error *err);
 	/* tracemalloc's traces from the image, joined with h's objects
-	 * (cpython/traces.h).  May be NULL: the version reads none. */
-	int (*traces)(const struct phi_heap *h, struct phi_traces *out,
-		      struct phi_error *err);
+	 * (cpython/traces.h); with summary, only its state, traced memory
+	 * and number of traces.  May be NULL: the version reads none. */
+	int (*traces)(const struct phi_heap *h, bool summary,
+		      struct phi_traces *out, struct phi_error *err);
 	int (*valcmp_open)(struct phi_valcmp *vc, struct phi_error *err);
 	void (*valcmp_close)(struct phi_valcmp *vc);
 	uint32_t (*valcmp_class)(const struct phi_valcmp *vc, uint32_t node);

@@ -72,6 +72,9 @@ struct phi_traces {
 	uint64_t traced, peak;   /* get_traced_memory() */
 	bool torn;               /* read, but the tables were being updated
 				  * at the freeze (the figures may be off) */
+	bool summary;            /* READ, but only the figures above and
+				  * ntraces: v, tb... are empty */
+	uint64_t ntraces;        /* traces of every domain */
 	/* The traces of every domain: domain 0's first, then each other
 	 * domain's, in the order of the target's tables. */
 	struct phi_trace *v;
@@ -98,11 +101,13 @@ struct phi_traces {
 };
 
 /* Read tracemalloc's state from the image h was decoded from and join
- * it with h's objects.  A target that does not trace, or whose tables
- * cannot be found or fail validation, is no error: out->state and
- * out->note say so.  Errors are for the tool itself (out of memory). */
-int phi_heap_traces(const struct phi_heap *h, struct phi_traces *out,
-		    struct phi_error *err);
+ * it with h's objects; with summary, read only what the one line about
+ * it says (state, traced memory, number of traces): out->summary, and
+ * no traces.  A target that does not trace, or whose tables cannot be
+ * found or fail validation, is no error: out->state and out->note say
+ * so.  Errors are for the tool itself (out of memory). */
+int phi_heap_traces(const struct phi_heap *h, bool summary,
+		    struct phi_traces *out, struct phi_error *err);
 void phi_traces_release(struct phi_traces *t);
 
 /* The frames of trace i, most recent call first. */

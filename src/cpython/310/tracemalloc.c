@@ -62,6 +62,7 @@ struct reader {
 	uint64_t data_left;     /* bytes of frames and names it can hold */
 	uint64_t sum;           /* of every trace's size */
 	uint64_t *slot;         /* domain 0's blocks by address */
+	bool summary;           /* count the traces, read none */
 	uint64_t mask;
 	size_t cap_v, cap_tb, cap_frames, cap_files;
 	char why[200];          /* the first validation failure */
@@ -856,7 +857,7 @@ static void check_torn(struct reader *r)
 	uint64_t lock = 0;
 	uint32_t value;
 
-	if (r->sum != t->traced) {
+	if (!t->summary && r->sum != t->traced) {
 		t->torn = true;
 		snprintf(t->note, sizeof(t->note), "the traces add up to %llu "
 			 "bytes, not the traced memory %llu: the tables were "
@@ -880,6 +881,51 @@ static const char *symbols_name(enum phi_tm_symbols s)
 	case PHI_TM_SYMS_SNAPSHOT: return "snapshot";
 	default: return "";
 	}
+}
+
+/* The summary: the tables' counts, each table checked as table_open
+ * checks it, no entry read. */
+static int count_domain(struct reader *r, uint64_t key, uint64_t value,
+			uint64_t hash, void *ctx)
+{
+	struct table tb;
+	int rc;
+
+	(void)ctx;
+	if (key == 0 || key > UINT32_MAX || hash != key)
+		return bad(r, "tracemalloc_domains: domain %llu with hash "
+			   "0x%llx", X64(key), X64(hash));
+	rc = table_open(r, value, "traces of a domain", &tb);
+	if (rc > 0)
+		r->t->ntraces += tb.nentries;
+	return rc;
+}
+
+static int count_traces(struct reader *r)
+{
+	struct phi_traces *t = r->t;
+	struct table tb;
+	uint64_t traces, domains;
+	int rc;
+
+	if (!rd64(r, r->s->sym[PHI_S_TM_TRACES], &traces) ||
+	    !rd64(r, r->s->sym[PHI_S_TM_DOMAINS], &domains))
+		return bad(r, "tracemalloc's tables are not in the copied "
+			   "memory");
+	rc = table_open(r, traces, "tracemalloc_traces", &tb);
+	if (rc <= 0)
+		return rc;
+	t->ntraces = tb.nentries;
+	rc = table_open(r, domains, "tracemalloc_domains", &tb);
+	if (rc > 0)
+		rc = table_walk(r, &tb, "tracemalloc_domains", count_domain,
+				NULL);
+	if (rc > 0) {
+		t->state = PHI_TRACES_READ;
+		t->summary = true;
+		check_torn(r);
+	}
+	return rc;
 }
 
 /* Entry and frame records must fit the sizes read for them. */
@@ -941,6 +987,8 @@ static int read_state(struct reader *r)
 	if (!rd64(r, r->s->sym[PHI_S_TM_TRACED], &t->traced) ||
 	    !rd64(r, r->s->sym[PHI_S_TM_PEAK], &t->peak))
 		return bad(r, "the traced memory is not in the copied memory");
+	if (r->summary)
+		return count_traces(r);
 	rc = read_set(r, PHI_S_TM_FILENAMES, visit_filename, &r->files);
 	if (rc > 0)
 		rc = read_set(r, PHI_S_TM_TRACEBACKS, visit_traceback,
@@ -955,6 +1003,7 @@ static int read_state(struct reader *r)
 		rc = join(r);
 	if (rc > 0) {
 		t->state = PHI_TRACES_READ;
+		t->ntraces = t->n;
 		check_torn(r);
 	}
 	return rc;
@@ -977,12 +1026,13 @@ static void drop_traces(struct phi_traces *t)
 	*t = keep;
 }
 
-int phi310_traces(const struct phi_heap *h, struct phi_traces *out,
-		  struct phi_error *err)
+int phi310_traces(const struct phi_heap *h, bool summary,
+		  struct phi_traces *out, struct phi_error *err)
 {
 	struct reader r = {
 		.h = h, .img = h->img, .lay = phi310_layout(h->py),
 		.s = phi310(h->py), .t = out, .unknown_file = PHI_NONE,
+		.summary = summary,
 	};
 	double t0 = phi_now_ms();
 	int rc;

@@ -8,7 +8,7 @@
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/traces.h"
 
-int phi310_traces(const struct phi_heap *h, struct phi_traces *out,
-		  struct phi_error *err);
+int phi310_traces(const struct phi_heap *h, bool summary,
+		  struct phi_traces *out, struct phi_error *err);
 
 #endif
