@@ -12,11 +12,16 @@
 
 #include "config.h"
 #include "pyheapinspect/analysis/analysis.h"
+#include "pyheapinspect/analysis/domtree.h"
 #include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/python.h"
 #include "pyheapinspect/cpython/traces.h"
+#include "pyheapinspect/report/dot.h"
 #include "pyheapinspect/report/dump.h"
+#include "pyheapinspect/report/folded.h"
+#include "pyheapinspect/report/html.h"
 #include "pyheapinspect/report/json.h"
 #include "pyheapinspect/report/text.h"
 #include "pyheapinspect/source/proc/freeze.h"
@@ -39,7 +44,10 @@ struct options {
 	int sites;                 /* --sites: 1 by line, 2 by traceback */
 	size_t top;
 	const char *dump;
+	const char *html, *folded, *dot; /* the pictures */
 	const char **objects, **exprs;
+	const char **debug_dirs;   /* --debug-dir, in order */
+	size_t ndebug_dirs;
 	uint64_t max_memory;
 	const char *snapshot;      /* analyse a saved snapshot, not a pid */
 	const char *save_snapshot; /* and/or save the capture */
@@ -50,7 +58,8 @@ struct options {
 enum {
 	OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP, OPT_OBJECT,
 	OPT_EXPR, OPT_SUSPECT, OPT_MAX_PAUSE, OPT_NO_FREEZE, OPT_MAX_MEMORY,
-	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT, OPT_SITES,
+	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT, OPT_DEBUG_DIR, OPT_HTML, OPT_FOLDED,
+	OPT_DOT, OPT_SITES,
 };
 
 static const struct option long_options[] = {
@@ -67,6 +76,10 @@ static const struct option long_options[] = {
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 	{ "save-snapshot", required_argument, NULL, OPT_SAVE_SNAPSHOT },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "html", required_argument, NULL, OPT_HTML },
+	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "dot", required_argument, NULL, OPT_DOT },
 	{ "sites", optional_argument, NULL, OPT_SITES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -87,6 +100,13 @@ static void usage(FILE *out)
 		"(default 20)\n"
 		"      --dump FILE   write every object as JSON Lines "
 		"(- for stdout)\n"
+		"      --html FILE   write the report as one self-contained "
+		"web page\n"
+		"      --folded FILE write folded stacks of retained size "
+		"(flame graphs)\n"
+		"      --dot FILE    write the paths and dominators of the "
+		"--expr/--object\n"
+		"                    objects as a Graphviz graph\n"
 		"      --object ADDR name an object by address (repeatable)\n"
 		"      --expr EXPR   name an object as MODULE:NAME[.ATTR|[KEY]]..."
 		"\n                    (repeatable): deep and retained size, "
@@ -109,6 +129,11 @@ static void usage(FILE *out)
 		"      --snapshot FILE\n"
 		"                    analyse a saved snapshot instead of a "
 		"process\n"
+		"      --debug-dir DIR\n"
+		"                    also look for separate debug files in DIR "
+		"(repeatable):\n"
+		"                    DIR/.build-id/xx/rest.debug, or by "
+		"debuglink name\n"
 		"      --small-ints  list the small-int cache (-5..256)\n"
 		"      --sites[=lineno|traceback]\n"
 		"                    allocation sites from the target's "
@@ -125,6 +150,7 @@ static void usage(FILE *out)
 
 static int fail(const struct phi_error *err)
 {
+	phi_progress_end();
 	fprintf(stderr, "pyheapinspect: %s\n", err->msg);
 	return phi_error_exit_status(err->code);
 }
@@ -185,7 +211,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	/* At most one --object or --expr per argument. */
 	o->objects = calloc((size_t)argc, sizeof(char *));
 	o->exprs = calloc((size_t)argc, sizeof(char *));
-	if (!o->objects || !o->exprs) {
+	o->debug_dirs = calloc((size_t)argc, sizeof(char *));
+	if (!o->objects || !o->exprs || !o->debug_dirs) {
 		fprintf(stderr, "pyheapinspect: out of memory\n");
 		return phi_error_exit_status(PHI_E_NO_MEMORY);
 	}
@@ -209,6 +236,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_DUMP:
 			o->dump = optarg;
+			break;
+		case OPT_HTML:
+			o->html = optarg;
+			break;
+		case OPT_FOLDED:
+			o->folded = optarg;
+			break;
+		case OPT_DOT:
+			o->dot = optarg;
 			break;
 		case OPT_OBJECT:
 			o->objects[o->analysis.nobjects++] = optarg;
@@ -237,6 +273,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SAVE_SNAPSHOT:
 			o->save_snapshot = optarg;
+			break;
+		case OPT_DEBUG_DIR:
+			o->debug_dirs[o->ndebug_dirs++] = optarg;
 			break;
 		case OPT_SUSPECT:
 			if (!parse_long(optarg, 0, 100, &v))
@@ -284,34 +323,41 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (o->dump && strcmp(o->dump, "-") == 0 && o->json)
 		return usage_error("--dump - and --json both want stdout",
 				   NULL);
+	if (o->dot && !o->analysis.nobjects && !o->analysis.nexprs)
+		return usage_error("--dot draws the objects named with --expr "
+				   "or --object: name one", NULL);
 	return -1;
 }
 
-static double progress_t0;
-static bool progress_shown;
-
-/* On a terminal only, and only for work that takes over a second. */
-static void progress(uint64_t done, uint64_t seen)
+/* The decoder's progress: objects decoded of those found so far. */
+static void decode_progress(uint64_t done, uint64_t seen)
 {
-	if (phi_now_ms() - progress_t0 < 1000)
-		return;
-	fprintf(stderr, "\rpyheapinspect: %" PRIu64 " objects decoded, %"
-		PRIu64 " found...", done, seen);
-	progress_shown = true;
+	phi_progress_update(done, seen);
 }
 
-static void progress_end(void)
+/* The debug files refused: a warning each when none was used (each is a
+ * gap of the report too), a -v line when another one was. */
+static void report_debug_files(const struct phi_python *py, bool verbose)
 {
-	if (progress_shown)
-		fprintf(stderr, "\r\033[K");
-	progress_shown = false;
+	bool used = py->debug_path[0] != '\0';
+
+	if (py->ndebug_refused)
+		phi_progress_end();
+	for (size_t i = 0; i < py->ndebug_refused; i++)
+		if (!used || verbose)
+			fprintf(stderr, "pyheapinspect: %s%s\n",
+				used ? "" : "warning: ", py->debug_refused[i]);
+	if (verbose && used)
+		fprintf(stderr, "pyheapinspect: debug file '%s' %s\n",
+			py->debug_path, py->debug_note);
 }
 
 static void verbose_target(const struct phi_python *py)
 {
-	fprintf(stderr, "pyheapinspect: interpreter in '%s' (opened as '%s'), "
-		"load bias 0x%" PRIx64 "\n", py->object_path, py->open_path,
-		py->bias);
+	phi_progress_end();
+	fprintf(stderr, "pyheapinspect: interpreter in '%s' (opened as '%s': "
+		"%s), load bias 0x%" PRIx64 "\n", py->object_path,
+		py->open_path, py->object_note, py->bias);
 	fprintf(stderr, "pyheapinspect: _PyRuntime at 0x%" PRIx64
 		", version '%s'\n", py->runtime, py->version.text);
 	if (py->layout_source == PHI_LAYOUT_DWARF)
@@ -368,6 +414,7 @@ static int await_layout(struct run *r, const struct options *o,
 		return rc;
 	if (o->verbose)
 		verbose_target(&r->py);
+	report_debug_files(&r->py, o->verbose);
 	return capture_rc;
 }
 
@@ -392,9 +439,11 @@ static int capture_settled(struct run *r, const struct options *o,
 						err);
 		if (rc < 0 || !collecting(&r->rt))
 			return rc;
-		if (o->verbose)
+		if (o->verbose) {
+			phi_progress_end();
 			fprintf(stderr, "pyheapinspect: process %d is inside a "
 				"GC collection, retrying\n", (int)r->src.pid);
+		}
 		phi_capture_release(&r->cap);
 		if (attempt == GC_RETRIES)
 			return phi_error_set(err, PHI_E_TIMEOUT,
@@ -415,10 +464,66 @@ static int write_dump(const struct options *o, const struct phi_heap *h,
 	if (!f)
 		return phi_error_set(err, PHI_E_IO, "cannot create '%s': %s",
 				     o->dump, strerror(errno));
+	phi_progress_begin("writing the dump", PHI_PROGRESS_COUNT,
+			   "objects");
 	rc = phi_dump_jsonl(f, h, t, err);
+	phi_progress_end();
 	if (f != stdout && fclose(f) != 0 && rc == 0)
 		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
 				   o->dump, strerror(errno));
+	return rc;
+}
+
+typedef int (*picture_fn)(FILE *out, const struct phi_report *r,
+			  const struct phi_domtree *t, struct phi_error *err);
+
+/* One of the pictures into path, created anew. */
+static int write_picture(const char *path, const char *what, picture_fn fn,
+			 const struct phi_report *rep,
+			 const struct phi_domtree *t, struct phi_error *err)
+{
+	FILE *f = fopen(path, "we");
+	int rc;
+
+	if (!f)
+		return phi_error_set(err, PHI_E_IO, "cannot create '%s': %s",
+				     path, strerror(errno));
+	phi_progress_begin(what, PHI_PROGRESS_COUNT, "lines");
+	rc = fn(f, rep, t, err);
+	phi_progress_end();
+	if (fclose(f) != 0 && rc == 0)
+		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
+				   path, strerror(errno));
+	return rc;
+}
+
+/* --html, --folded, --dot: the dominator tree's child lists, built once
+ * for all three. */
+static int write_pictures(const struct options *o, const struct phi_report *rep,
+			  struct phi_error *err)
+{
+	struct phi_domtree t;
+	int rc;
+
+	if (!o->html && !o->folded && !o->dot)
+		return 0;
+	phi_progress_begin("building the dominator tree", PHI_PROGRESS_COUNT,
+			   NULL);
+	rc = phi_domtree_build(&t, &rep->analysis->retained.dom,
+			       rep->heap->g.n, err);
+	phi_progress_end();
+	if (rc < 0)
+		return rc;
+	if (o->html)
+		rc = write_picture(o->html, "writing the HTML report",
+				   phi_report_html, rep, &t, err);
+	if (rc == 0 && o->folded)
+		rc = write_picture(o->folded, "writing the folded stacks",
+				   phi_report_folded, rep, &t, err);
+	if (rc == 0 && o->dot)
+		rc = write_picture(o->dot, "writing the DOT graph",
+				   phi_report_dot, rep, &t, err);
+	phi_domtree_release(&t);
 	return rc;
 }
 
@@ -437,10 +542,11 @@ static uint64_t random_key(void)
 }
 
 /* tracemalloc's traces.  Not tracing is no gap: the report says so in
- * one line.  Tracing but unreadable is one when --sites asked for them
- * (and a note otherwise). */
-static int read_traces(const struct options *o, struct phi_heap *h,
-		       struct phi_traces *t, struct phi_error *err)
+ * one line.  Tracing but unreadable (or torn) is a gap when --sites asked
+ * for them, a note otherwise. */
+static int read_traces(const struct options *o, struct phi_python *py,
+		       struct phi_heap *h, struct phi_traces *t,
+		       struct phi_error *err)
 {
 	/* Only the one line when nothing asks for the traces themselves. */
 	bool summary = !o->json && !o->sites && !o->dump &&
@@ -460,10 +566,11 @@ static int read_traces(const struct options *o, struct phi_heap *h,
 			t->symbols);
 	else if (o->verbose)
 		fprintf(stderr, "pyheapinspect: tracemalloc: %s\n", t->note);
-	if (o->sites && (t->state == PHI_TRACES_UNAVAILABLE ||
-			 t->state == PHI_TRACES_BROKEN || t->torn))
-		phi_gap_add(&h->gaps, "allocation sites", -1, -1, "%s",
-			    t->note);
+	if (t->state == PHI_TRACES_UNAVAILABLE ||
+	    t->state == PHI_TRACES_BROKEN || t->torn)
+		phi_gap_add(o->sites ? &h->gaps : &py->notes,
+			    "allocation sites", -1, -1, "%s%s", t->torn ?
+			    "approximate: " : "unavailable: ", t->note);
 	return 0;
 }
 
@@ -483,7 +590,7 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	memset(&heap, 0, sizeof(heap));
 	opts.top = o->top;
 	opts.dups_key = random_key();
-	hopts.progress = isatty(STDERR_FILENO) ? progress : NULL;
+	hopts.progress = phi_progress_enabled() ? decode_progress : NULL;
 	/* What is left after the image, at the documented ~150 bytes per
 	 * object for the graph and the analyses (--max-memory, or the
 	 * default share of the host's available memory). */
@@ -493,31 +600,34 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	rc = phi_python_small_ints(&r->py, img, &r->rt, &si, err);
 	if (rc < 0)
 		return rc;
-	progress_t0 = phi_now_ms();
+	phi_progress_begin("decoding objects", PHI_PROGRESS_COUNT, "found");
 	rc = phi_heap_build(&heap, &r->py, img, &r->rt, &hopts, err);
-	progress_end();
+	phi_progress_end();
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: %" PRIu64 " objects, %" PRIu64
 			" edges decoded in %.1f ms; graph uses %.1f MiB\n",
 			heap.stats.objects, heap.g.nedges, heap.build_ms,
 			(double)phi_graph_memory(&heap.g) / (1 << 20));
 	if (rc == 0)
-		rc = read_traces(o, &heap, &traces, err);
+		rc = read_traces(o, &r->py, &heap, &traces, err);
 	opts.traces = &traces;
 	opts.sites_by_traceback = o->sites == 2;
 	if (rc == 0)
 		rc = phi_analysis_run(&an, &heap, &opts, err);
+	phi_progress_end();
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: analyses took %.1f ms\n",
 			an.ms);
 	if (rc == 0 && o->dump)
 		rc = write_dump(o, &heap, &traces, err);
+	r->rep.small_ints = &si;
+	r->rep.heap = &heap;
+	r->rep.analysis = &an;
+	r->rep.traces = &traces;
+	r->rep.sites = o->sites;
+	if (rc == 0)
+		rc = write_pictures(o, &r->rep, err);
 	if (rc == 0) {
-		r->rep.small_ints = &si;
-		r->rep.heap = &heap;
-		r->rep.analysis = &an;
-		r->rep.traces = &traces;
-		r->rep.sites = o->sites;
 		r->rep.total_ms = phi_now_ms() - r->rep.t0;
 		rc = o->json ? phi_report_json(stdout, &r->rep, err) :
 			       phi_report_text(stdout, &r->rep, err);
@@ -542,9 +652,11 @@ static int save_snapshot(const struct options *o, struct run *r,
 
 	phi_record_init(&rec);
 	rc = phi_python_export(&r->py, &rec, err);
+	phi_progress_begin("saving the snapshot", PHI_PROGRESS_BYTES, NULL);
 	if (rc == 0)
 		rc = phi_snapshot_save(o->save_snapshot, r->src.pid, &rec,
 				       &r->cap, err);
+	phi_progress_end();
 	phi_record_release(&rec);
 	return rc;
 }
@@ -560,10 +672,19 @@ static int acquire_live(const struct options *o, struct run *r,
 		rc = phi_python_locate(&r->py, &r->src, err);
 	if (rc < 0)
 		return rc;
+	r->py.debug_dirs = o->debug_dirs;
+	r->py.ndebug_dirs = o->ndebug_dirs;
 	phi_python_layout_start(&r->py);
 	rc = capture_settled(r, o, err);
+	phi_progress_end();
+	if (rc == 0)
+		rc = phi_python_statics(&r->py, &r->cap.img, &r->rt, err);
 	if (rc < 0)
 		return rc;
+	r->rep.captured_at = time(NULL);
+	if (o->verbose)
+		fprintf(stderr, "pyheapinspect: symbols from %s\n",
+			r->py.symbols_note);
 	if (o->verbose)
 		fprintf(stderr, "pyheapinspect: paused %.2f ms (copy %.2f ms), "
 			"copied %" PRIu64 " bytes in %" PRIu64 " syscalls\n",
@@ -576,7 +697,12 @@ static int acquire_live(const struct options *o, struct run *r,
 static int acquire_saved(const struct options *o, struct run *r,
 			 struct phi_error *err)
 {
-	int rc = phi_snapshot_open(&r->src, o->snapshot, o->max_memory, err);
+	int rc;
+
+	phi_progress_begin("reading the snapshot", PHI_PROGRESS_BYTES, NULL);
+	rc = phi_snapshot_open(&r->src, o->snapshot, o->max_memory, err);
+	phi_progress_end();
+	r->rep.from_snapshot = true;
 
 	if (rc == 0) {
 		rc = phi_python_import(&r->py, &r->src.record, err);
@@ -593,6 +719,8 @@ static int acquire_saved(const struct options *o, struct run *r,
 		rc = phi_source_capture(&r->src, &o->capture, &r->cap, err);
 	if (rc == 0)
 		rc = phi_python_runtime(&r->py, &r->cap.img, &r->rt, err);
+	if (rc == 0)
+		rc = phi_python_statics(&r->py, &r->cap.img, &r->rt, err);
 	return rc;
 }
 
@@ -632,11 +760,14 @@ int main(int argc, char **argv)
 	if (rc >= 0) {
 		free(o.objects);
 		free(o.exprs);
+		free(o.debug_dirs);
 		return rc;
 	}
 	phi_freeze_install_signal_handlers();
+	phi_progress_start(isatty(STDERR_FILENO));
 	rc = run(&o, &err) < 0 ? fail(&err) : 0;
 	free(o.objects);
 	free(o.exprs);
+	free(o.debug_dirs);
 	return rc;
 }

@@ -17,6 +17,7 @@
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/analysis/analysis.h"
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/progress.h"
 
 static int resolve_named(struct phi_analysis *a, const struct phi_heap *h,
 			 const struct phi_analysis_opts *o,
@@ -128,24 +129,45 @@ static void *dups_chain(void *arg)
 	return NULL;
 }
 
-/* Everything but the duplicates, in dependency order. */
+/* Everything but the duplicates, in dependency order; each step named
+ * on the progress line (this is the main thread). */
 static void graph_chain(struct chain *c)
 {
 	struct phi_analysis *a = c->a;
 	const struct phi_heap *h = c->h;
 	const struct phi_analysis_opts *o = c->o;
 
-	if (ok(c, S_INDEG, phi_indegree(&h->g, &a->indeg, &c->err)) &&
-	    ok(c, S_SHARING, phi_sharing(h, a->indeg, o->top, &a->sharing,
-					 &c->err)) &&
-	    ok(c, S_AUDIT, phi_audit(h, a->indeg, o->top, &a->audit,
-				     &c->err)) &&
-	    ok(c, S_RETAINED, phi_retained(h, a->indeg, o->top,
-					   o->suspect_share, &a->retained,
-					   &c->err)) &&
-	    ok(c, S_PATHS, phi_paths_build(&a->paths, h, a->indeg, &c->err)) &&
-	    ok(c, S_MEASURE, measure_named(a, h, &c->err)))
-		ok(c, S_SITES, sites(a, h, o, &c->err));
+	phi_progress_begin("analysing: referrers", PHI_PROGRESS_COUNT, NULL);
+	if (!ok(c, S_INDEG, phi_indegree(&h->g, &a->indeg, &c->err)))
+		return;
+	phi_progress_begin("analysing: sharing", PHI_PROGRESS_COUNT, NULL);
+	if (!ok(c, S_SHARING, phi_sharing(h, a->indeg, o->top, &a->sharing,
+					  &c->err)))
+		return;
+	phi_progress_begin("analysing: refcount audit", PHI_PROGRESS_COUNT,
+			   NULL);
+	if (!ok(c, S_AUDIT, phi_audit(h, a->indeg, o->top, &a->audit,
+				      &c->err)))
+		return;
+	/* Counted in steps: a search, then a pass, over every object. */
+	phi_progress_begin("analysing: dominators", PHI_PROGRESS_COUNT,
+			   "steps");
+	if (!ok(c, S_RETAINED, phi_retained(h, a->indeg, o->top,
+					    o->suspect_share, &a->retained,
+					    &c->err)))
+		return;
+	phi_progress_begin("analysing: paths to roots", PHI_PROGRESS_COUNT,
+			   "objects");
+	if (!ok(c, S_PATHS, phi_paths_build(&a->paths, h, a->indeg,
+					    &c->err)))
+		return;
+	phi_progress_begin("analysing: named objects", PHI_PROGRESS_COUNT,
+			   NULL);
+	if (!ok(c, S_MEASURE, measure_named(a, h, &c->err)))
+		return;
+	phi_progress_begin("analysing: allocation sites", PHI_PROGRESS_COUNT,
+			   NULL);
+	ok(c, S_SITES, sites(a, h, o, &c->err));
 }
 
 /* With every signal blocked, so that they reach the main thread, where
@@ -178,10 +200,12 @@ int phi_analysis_run(struct phi_analysis *a, const struct phi_heap *h,
 		goto out;
 	threaded = start_thread(&th, &dc);
 	graph_chain(&gc);
+	phi_progress_begin("analysing: duplicates", PHI_PROGRESS_COUNT, NULL);
 	if (threaded)
 		pthread_join(th, NULL);
 	else
 		dups_chain(&dc);
+	phi_progress_end();
 out:
 	a->ms = phi_now_ms() - t0;
 	if (gc.failed == S_NONE && dc.failed == S_NONE)

@@ -41,6 +41,7 @@
 
 #include "pyheapinspect/analysis/dominators.h"
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/progress.h"
 
 #define VROOT 1u /* preorder number of the virtual root */
 /* In dom: "same idom as this vertex", resolved by the last pass.  Free
@@ -92,6 +93,9 @@ static uint32_t visit(struct dom_work *w, uint32_t t, uint32_t p)
 
 	w->dfnum[t] = x;
 	w->vertex[x] = t;
+	/* The progress line: the search is the first half of the work. */
+	if ((x & 0xffff) == 0)
+		phi_progress_update(x, 2 * (uint64_t)w->n);
 	w->lt[x].best = p;
 	w->rstart[x] = w->g->edge_start[t];
 	return x;
@@ -318,6 +322,9 @@ static void lengauer_tarjan(struct dom_work *w)
 		uint32_t p = lt[i].best, s;
 
 		drain_bucket(w, i);
+		if ((i & 0xffff) == 0)
+			phi_progress_update((uint64_t)w->n + nv - i,
+					    2 * (uint64_t)w->n);
 		s = semidominator(w, i);
 		w->dom[i] = lt[s].anc; /* into s's bucket */
 		lt[s].anc = i;

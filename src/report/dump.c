@@ -7,6 +7,7 @@
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
+#include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/report/dump.h"
 #include "pyheapinspect/report/jsonout.h"
 
@@ -198,6 +199,8 @@ int phi_dump_jsonl(FILE *out, const struct phi_heap *h,
 		yajl_gen_reset(g, "\n");
 		if (ferror(out))
 			break;
+		if (((i + 1) & 0xffff) == 0)
+			phi_progress_update(i + 1, h->g.n);
 	}
 	yajl_gen_free(g);
 	free(tt.id);

@@ -340,6 +340,10 @@ static void completeness_json(yajl_gen g, const struct phi_report *r)
 	yajl_gen_array_close(g);
 	if (dropped)
 		uint_field(g, "incomplete_dropped", dropped);
+	phi_json_key(g, "notes");
+	yajl_gen_array_open(g);
+	gaps_json(g, &r->python->notes);
+	yajl_gen_array_close(g);
 }
 
 static void target_json(yajl_gen g, const struct phi_report *r)

@@ -196,17 +196,19 @@ void phi_sites_named_text(FILE *out, const struct phi_report *r, size_t i)
 	print_split(out, r, &s->named[i], SPLIT_ROWS_TEXT);
 }
 
-/* The one line said whether or not --sites was given. */
+/* The one line said whether or not --sites was given.  When the
+ * traces could not be read, main made it a note or, with --sites, a gap
+ * (the NOTE or INCOMPLETE line under the header). */
 static void print_state(FILE *out, const struct phi_report *r)
 {
 	const struct phi_traces *t = r->traces;
 	char b1[32], b2[32];
 
+	if (t->state == PHI_TRACES_UNAVAILABLE ||
+	    t->state == PHI_TRACES_BROKEN)
+		return;
 	if (t->state != PHI_TRACES_READ) {
-		fprintf(out, "\nallocation sites: %s: %s\n",
-			t->state == PHI_TRACES_UNAVAILABLE ||
-			t->state == PHI_TRACES_BROKEN ? "unavailable" : "none",
-			t->note);
+		fprintf(out, "\nallocation sites: none: %s\n", t->note);
 		return;
 	}
 	fprintf(out, "\nallocation sites: tracemalloc is tracing, %zu traces, "
@@ -215,8 +217,6 @@ static void print_state(FILE *out, const struct phi_report *r)
 		human(t->traced, b1, sizeof(b1)),
 		human(t->peak, b2, sizeof(b2)), t->max_nframe,
 		r->sites ? "" : "; --sites lists them");
-	if (t->torn)
-		fprintf(out, "  WARNING             %s\n", t->note);
 }
 
 static void print_suspects(FILE *out, const struct phi_report *r,

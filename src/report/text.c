@@ -57,9 +57,14 @@ static void print_gaps(FILE *out, const struct phi_gaps *g)
 }
 
 /* Every gap of the run, right under the header: the first thing a
- * reader must know about the figures below. */
+ * reader must know about the figures below; then the notes. */
 static void print_all_gaps(FILE *out, const struct phi_report *r)
 {
+	const struct phi_gaps *notes = &r->python->notes;
+
+	for (size_t i = 0; i < notes->n; i++)
+		fprintf(out, "  NOTE                %s: %s\n", notes->v[i].what,
+			notes->v[i].why);
 	print_gaps(out, &r->capture->gaps);
 	print_gaps(out, &r->python->gaps);
 	if (r->heap)

@@ -106,7 +106,7 @@ def worst():
                               "size_delta": -BIG}] * S.MAX_GROWTH,
                    "paths": [{"path": s(S.CAP_PATH), "before": BIG,
                               "after": BIG, "delta": -BIG}] * S.MAX_GROWTH},
-        "notes": [s(S.CAP_PATH)] * 4,
+        "notes": [s(S.CAP_PATH)] * 8,
     }
 
 

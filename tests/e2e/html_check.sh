@@ -13,7 +13,11 @@
 set -eu
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-CHROMIUM=${CHROMIUM:-chromium}
+# Debian's package: chromium on PATH, else where it installs it.
+if [ -z "${CHROMIUM:-}" ]; then
+	CHROMIUM=chromium
+	command -v chromium >/dev/null 2>&1 || CHROMIUM=/usr/bin/chromium
+fi
 WIDTH=1280
 
 die() {

@@ -13,11 +13,14 @@
 #   env5      PYTHONTRACEMALLOC=5 (tracing from start-up)
 #   off       never started: a one-line note, exit 0, even with --sites
 #   stopped   started then stopped: the same
-#   dwarf     libpython without .symtab, its debug file found by
-#             .gnu_debuglink (tests/builds/make-builds.sh): the tables
-#             from DWARF, everything equal
-#   stripped  libpython without .symtab nor DWARF: one line saying why
-#             sites are unavailable; a gap (exit 16) only with --sites
+#   debuglink libpython without .symtab, its debug file (with one) found
+#             by .gnu_debuglink (tests/builds/make-builds.sh): the tables
+#             from the debug file's .symtab, everything equal
+#   dwarf     the same but the debug file has no .symtab either, only
+#             DWARF: the tables from DWARF, everything equal
+#   stripped  libpython without .symtab nor DWARF: one NOTE line saying
+#             why sites are unavailable, exit 0; with --sites that line
+#             is a gap (INCOMPLETE, exit 16)
 . "$PHI_SRCDIR/tests/e2e/lib.sh"
 set -e
 need_python310
@@ -130,6 +133,7 @@ for v in off stopped; do
 	stop
 done
 
+[ -n "${PHI_LIBPYTHON:-}" ] || fail "no libpython of the CPython under test (PHI_LIBPYTHON)"
 # Builds without .symtab, made from the CPython under test: in $WORK (a
 # couple of seconds) unless PHI_BUILDS_DIR names a cache, so that the
 # build tree keeps nothing (make distcheck).
@@ -141,20 +145,49 @@ for b in shared-debuglink shared-stripped; do
 		fail "$b: its libpython has a .symtab"
 done
 
-traced dwarf "$BUILDS/shared-debuglink/bin/python3.10" "$FIX" @ 5
-"$PYTHON310" -c 'import json, sys
-sys.exit(json.load(open(sys.argv[1]))["tracemalloc"]["tables_from"] != "dwarf")' \
-	"$WORK/dwarf.out.json" || fail "dwarf: the tables were not found in DWARF"
-pass "dwarf: the tables found in the DWARF of the debug file"
+# tables_from VARIANT WANT: where the tool found tracemalloc's tables.
+tables_from() {
+	"$PYTHON310" -c 'import json, sys
+sys.exit(json.load(open(sys.argv[1]))["tracemalloc"]["tables_from"] != sys.argv[2])' \
+		"$WORK/$1.out.json" "$2" ||
+		fail "$1: the tables were not found in $2"
+}
+
+traced debuglink "$BUILDS/shared-debuglink/bin/python3.10" "$FIX" @ 5
+tables_from debuglink symtab
+pass "debuglink: the tables found in the debug file's .symtab"
 stop
 
+# A debug file with DWARF and no .symtab (objcopy --only-keep-debug keeps
+# .symtab: --strip-all after it drops it), linked by .gnu_debuglink from
+# the stripped library.
+D="$WORK/dwarfonly"
+cp -R "$BUILDS/shared-stripped" "$D"
+objcopy --only-keep-debug "$PHI_LIBPYTHON" "$WORK/full.debug"
+objcopy --strip-all --keep-section='.debug_*' "$WORK/full.debug" \
+	"$D/lib/libpython3.10.so.1.0.debug"
+rm -f "$WORK/full.debug"
+(cd "$D/lib" && objcopy --add-gnu-debuglink=libpython3.10.so.1.0.debug \
+	libpython3.10.so.1.0)
+! readelf -S -W "$D/lib/libpython3.10.so.1.0.debug" | grep -q ' \.symtab ' ||
+	fail "dwarf: the debug file still has a .symtab"
+traced dwarf "$D/bin/python3.10" "$FIX" @ 5
+grep -q "$D/lib/libpython3.10.so.1.0" "/proc/$TARGET_PID/maps" ||
+	fail "dwarf: the target does not map the stripped library"
+tables_from dwarf dwarf
+pass "dwarf: the tables found in the DWARF of a debug file without .symtab"
+stop
+
+UNAVAILABLE="allocation sites: unavailable: tracemalloc is tracing, but 'libpython3.10.so.1.0' has neither .symtab nor DWARF for Modules/_tracemalloc.c"
 start stripped "$BUILDS/shared-stripped/bin/python3.10" "$FIX" @ 5
 tool "$WORK/stripped.txt"
-grep -q "^allocation sites: unavailable: tracemalloc is tracing, but 'libpython3.10.so.1.0' has neither .symtab nor DWARF" "$WORK/stripped.txt" ||
-	fail "stripped: no line saying why sites are unavailable: $(grep allocation "$WORK/stripped.txt")"
+grep -q "^  NOTE  *$UNAVAILABLE\$" "$WORK/stripped.txt" ||
+	fail "stripped: no note saying why sites are unavailable: $(grep -i 'allocation' "$WORK/stripped.txt")"
+[ "$(grep -c 'allocation sites' "$WORK/stripped.txt")" -eq 1 ] ||
+	fail "stripped: more than one line about allocation sites"
 run_tool "$WORK/stripped2.txt" "$WORK/err" -p "$TARGET_PID" --sites
 [ "$RC" -eq 16 ] || fail "stripped: --sites exited $RC, not 16 (incomplete)"
-grep -q "INCOMPLETE *allocation sites: tracemalloc is tracing, but" "$WORK/stripped2.txt" ||
-	fail "stripped: --sites lists no gap"
-pass "stripped: unavailable, said in one line; a gap with --sites"
+grep -q "^  INCOMPLETE  *$UNAVAILABLE\$" "$WORK/stripped2.txt" ||
+	fail "stripped: --sites lists no gap: $(grep -i 'allocation' "$WORK/stripped2.txt")"
+pass "stripped: unavailable, said in one note (exit 0); a gap with --sites"
 stop

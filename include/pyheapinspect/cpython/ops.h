@@ -46,6 +46,10 @@ struct phi_cpython_ops {
 	int (*runtime)(const struct phi_python *py,
 		       const struct phi_image *img, struct phi_runtime *rt,
 		       struct phi_error *err);
+	/* Statics the symbol tables lacked, found in the image (see
+	 * phi_python_statics).  May be NULL. */
+	int (*statics)(struct phi_python *py, const struct phi_image *img,
+		       const struct phi_runtime *rt, struct phi_error *err);
 	int (*small_ints)(const struct phi_python *py,
 			  const struct phi_image *img,
 			  const struct phi_runtime *rt,

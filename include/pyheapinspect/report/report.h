@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "pyheapinspect/analysis/analysis.h"
 #include "pyheapinspect/base/error.h"
@@ -36,6 +37,9 @@ struct phi_report {
 	double layout_wait_ms; /* of which the run waited for at the join */
 	double t0;            /* when the run began (CLOCK_MONOTONIC ms) */
 	double total_ms;      /* from t0 to the report */
+	time_t captured_at;   /* wall clock of the capture, 0 if unknown
+			       * (a snapshot does not record it) */
+	bool from_snapshot;   /* the capture was loaded from a snapshot */
 };
 
 /* Gaps of the whole run (capture, interpreter, heap): a report with

@@ -68,8 +68,15 @@ struct phi_source_ops {
 		    size_t len, struct phi_error *err);
 	/* A path through which the file mapped by m can be opened now
 	 * (for a live process: /proc/PID/map_files/..., else its root's
-	 * view of the path); -PHI_E_NOT_FOUND when the source has no files
-	 * (a snapshot keeps what was read from them). */
+	 * view of the path).  0 when it is the mapped file (map_files, or
+	 * the same device and inode as the mapping); 1 when a file is at
+	 * the mapped path but its device or inode differ from the
+	 * mapping's (replaced since, or an overlay filesystem that shows
+	 * others): the caller must compare its contents (the build-id)
+	 * with the mapped memory before trusting it.  -PHI_E_NOT_FOUND
+	 * (or _PERMISSION) with a message saying what to do when there is
+	 * no such file (deleted, or a snapshot, which keeps what was read
+	 * from its files). */
 	int (*file)(struct phi_source *s, const struct phi_map *m,
 		    char *path, size_t len, struct phi_error *err);
 	/* Copy the target's memory into cap->img (cap is initialised
@@ -85,6 +92,9 @@ struct phi_source {
 	pid_t pid;               /* the process (a snapshot: the one it was
 				  * taken from) */
 	struct phi_maps maps;    /* empty for a snapshot */
+	char root[64];           /* the target's root directory, to look
+				  * for its files ("/proc/PID/root"); ""
+				  * when the source has no files */
 	/* A snapshot's saved description of the interpreter (the CPython
 	 * layer wrote it); empty for a live process. */
 	struct phi_record record;

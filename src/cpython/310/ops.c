@@ -4,6 +4,7 @@
 #include "pyheapinspect/cpython/310/py310.h"
 #include "pyheapinspect/cpython/310/runtime.h"
 #include "pyheapinspect/cpython/310/smallints.h"
+#include "pyheapinspect/cpython/310/statics.h"
 #include "pyheapinspect/cpython/310/steps.h"
 #include "pyheapinspect/cpython/310/tracemalloc.h"
 #include "pyheapinspect/cpython/310/valcmp.h"
@@ -22,6 +23,7 @@ const struct phi_cpython_ops phi_cpython310_ops = {
 	.export = phi310_export,
 	.import = phi310_import,
 	.runtime = phi310_runtime,
+	.statics = phi310_statics,
 	.small_ints = phi310_small_ints,
 	.heap_build = phi310_heap_build,
 	.heap_release = phi310_heap_release,

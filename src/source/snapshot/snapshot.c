@@ -50,6 +50,7 @@
 #include <zlib.h>
 
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/source/snapshot/snapshot.h"
 #include "pyheapinspect/source/source.h"
 
@@ -79,6 +80,7 @@ struct wr {
 	const char *path;
 	struct phi_error *err;
 	int rc;
+	uint64_t done, total;   /* segment bytes, for the progress line */
 };
 
 static void wr_fail(struct wr *w)
@@ -107,6 +109,20 @@ static void wr_bytes(struct wr *w, const void *p, uint64_t len)
 			wr_fail(w);
 		b += piece;
 		len -= piece;
+	}
+}
+
+/* A segment's bytes, with the progress line told after each piece. */
+static void wr_data(struct wr *w, const unsigned char *b, uint64_t len)
+{
+	while (!w->rc && len) {
+		uint64_t piece = len > MAX_PIECE ? MAX_PIECE : len;
+
+		wr_bytes(w, b, piece);
+		b += piece;
+		len -= piece;
+		w->done += piece;
+		phi_progress_update(w->done, w->total);
 	}
 }
 
@@ -192,7 +208,7 @@ static void wr_segments(struct wr *w, const struct phi_image *img,
 				len = MAX_RECORD;
 			wr_u64(w, s->start + off);
 			wr_u64(w, len);
-			wr_bytes(w, s->data + off, len);
+			wr_data(w, s->data + off, len);
 		}
 	}
 }
@@ -214,6 +230,7 @@ int phi_snapshot_save(const char *path, pid_t pid,
 			return phi_error_set(err, PHI_E_INTERNAL,
 					     "image segments out of order");
 		records += (s->end - s->start + MAX_RECORD - 1) / MAX_RECORD;
+		w.total += s->end - s->start;
 	}
 	/* Level 1: twice as fast as the default for 10% more bytes; the
 	 * tool waits for it after the target has been thawed. */
@@ -249,6 +266,7 @@ struct rd {
 	const char *path;
 	struct phi_error *err;
 	int rc;
+	uint64_t file_size;     /* for the progress line */
 };
 
 static int rd_corrupt(struct rd *r, const char *what)
@@ -663,6 +681,7 @@ static int rd_append(struct rd *r, struct pending *p, uint64_t len)
 		}
 		if (rd_bytes(r, p->data + p->len, (size_t)piece))
 			return r->rc;
+		phi_progress_update((uint64_t)gzoffset(r->gz), r->file_size);
 		p->len += piece;
 		len -= piece;
 		piece *= 2;
@@ -816,7 +835,10 @@ static int load(const char *path, uint64_t max_bytes, struct phi_source *s,
 		struct phi_capture *cap, struct phi_error *err)
 {
 	struct rd r = { .path = path, .err = err };
+	struct stat st;
 
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		r.file_size = (uint64_t)st.st_size;
 	errno = 0;
 	r.gz = gzopen(path, "rbe");
 	if (!r.gz)

@@ -16,10 +16,13 @@
 #include "pyheapinspect/debuginfo/elfsym.h"
 
 /* X(id, symbol name).  All are optional at lookup; callers check the ones
- * they need.  The statics (interned, arenas, version) are only in
- * .symtab.  tracemalloc's statics (TM_*, but the exported TM_CONFIG) are
- * in .symtab or, without it, in the DWARF of Modules/_tracemalloc.c: the
- * layout thread reads them there (py310.c). */
+ * they need.  The statics (version, interned, arenas, maxarenas,
+ * _PyExc_BaseException, deque_type, defdict_type, subtype_dealloc) are
+ * only in .symtab: a stripped build has them in a debug file or not at
+ * all, and statics.c finds those the decoders need in memory.
+ * tracemalloc's statics (TM_*, but the exported TM_CONFIG) are in .symtab
+ * or, without it, in the DWARF of Modules/_tracemalloc.c: the layout
+ * thread reads them there (py310.c). */
 #define PHI_SYMBOLS(X)                                                     \
 	X(RUNTIME, "_PyRuntime")                                           \
 	X(GETVERSION, "Py_GetVersion")                                     \
@@ -81,6 +84,7 @@
 	X(NOTIMPL_TYPE, "_PyNotImplemented_Type")                          \
 	X(ELLIPSIS_TYPE, "PyEllipsis_Type")                                \
 	X(SUBTYPE_DEALLOC, "subtype_dealloc")                              \
+	X(BASEEXC_PTR, "PyExc_BaseException")                              \
 	X(TM_CONFIG, "_Py_tracemalloc_config")                             \
 	X(TM_TRACES, "tracemalloc_traces")                                 \
 	X(TM_DOMAINS, "tracemalloc_domains")                               \
@@ -102,6 +106,9 @@ enum phi_sym_id {
 /* The thread resolving the layouts (py310.c). */
 struct phi_layout_job;
 
+/* The object's PT_LOAD segments, at most (libpython has 4). */
+#define PHI_MAX_SEGMENTS 8
+
 /* Where tracemalloc's statics were found (tracemalloc.c says so). */
 enum phi_tm_symbols {
 	PHI_TM_SYMS_NONE,     /* not found: tm_why says why */
@@ -114,6 +121,10 @@ struct phi310 {
 	uint64_t sym[PHI_S__COUNT]; /* runtime addresses, 0 when absent */
 	struct phi_layout layout;
 	struct phi_layout_job *job; /* NULL after an import */
+	/* The object's segments, at their runtime addresses (the bias
+	 * added): where its statics can be (statics.c). */
+	struct phi_elf_segment seg[PHI_MAX_SEGMENTS];
+	size_t nseg;
 	enum phi_tm_symbols tm_syms;
 	char tm_why[200];           /* when PHI_TM_SYMS_NONE */
 };
