@@ -17,6 +17,7 @@
 #include "pyheapinspect/cpython/python.h"
 #include "pyheapinspect/report/dump.h"
 #include "pyheapinspect/report/json.h"
+#include "pyheapinspect/report/memory.h"
 #include "pyheapinspect/report/text.h"
 #include "pyheapinspect/source/proc/freeze.h"
 #include "pyheapinspect/source/proc/process.h"
@@ -35,6 +36,7 @@ struct options {
 	bool json;
 	bool verbose;
 	bool small_ints;
+	bool mallocstats;          /* print _debugmallocstats' text only */
 	size_t top;
 	const char *dump;
 	const char **objects, **exprs;
@@ -48,13 +50,14 @@ struct options {
 enum {
 	OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP, OPT_OBJECT,
 	OPT_EXPR, OPT_SUSPECT, OPT_MAX_PAUSE, OPT_NO_FREEZE, OPT_MAX_MEMORY,
-	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT,
+	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT, OPT_MALLOCSTATS,
 };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "small-ints", no_argument, NULL, OPT_SMALL_INTS },
+	{ "mallocstats", no_argument, NULL, OPT_MALLOCSTATS },
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "dump", required_argument, NULL, OPT_DUMP },
 	{ "object", required_argument, NULL, OPT_OBJECT },
@@ -107,6 +110,10 @@ static void usage(FILE *out)
 		"                    analyse a saved snapshot instead of a "
 		"process\n"
 		"      --small-ints  list the small-int cache (-5..256)\n"
+		"      --mallocstats print what sys._debugmallocstats() would "
+		"print inside\n"
+		"                    the target (pymalloc even under "
+		"tracemalloc), only that\n"
 		"  -v, --verbose     say where symbols and layouts came from\n"
 		"  -h, --help        show this help\n"
 		"  -V, --version     show the version\n\n"
@@ -242,6 +249,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SMALL_INTS:
 			o->small_ints = true;
+			break;
+		case OPT_MALLOCSTATS:
+			o->mallocstats = true;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -479,6 +489,36 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	return rc;
 }
 
+static void gaps_to_stderr(const struct phi_gaps *g, size_t *n)
+{
+	for (size_t i = 0; i < g->n; i++)
+		fprintf(stderr, "pyheapinspect: INCOMPLETE: %s: %s\n",
+			g->v[i].what, g->v[i].why);
+	*n += phi_gaps_count(g);
+}
+
+/* --mallocstats: the text alone on stdout, what it lacks on stderr. */
+static int mallocstats(struct run *r, struct phi_error *err)
+{
+	struct phi_pymemory m;
+	size_t ngaps = 0;
+	int rc = phi_python_memory(&r->py, &r->cap.img, &r->rt, &m, err);
+
+	if (rc == 0)
+		rc = phi_report_mallocstats(stdout, &m, err);
+	if (rc == 0) {
+		gaps_to_stderr(&r->cap.gaps, &ngaps);
+		gaps_to_stderr(&r->py.gaps, &ngaps);
+		gaps_to_stderr(&m.gaps, &ngaps);
+		if (ngaps)
+			rc = phi_error_set(err, PHI_E_INCOMPLETE, "the "
+					   "statistics are incomplete: %zu "
+					   "parts are missing", ngaps);
+	}
+	phi_pymemory_release(&m);
+	return rc;
+}
+
 static int save_snapshot(const struct options *o, struct run *r,
 			 struct phi_error *err)
 {
@@ -559,7 +599,8 @@ static int run(const struct options *o, struct phi_error *err)
 		r->rep.runtime = &r->rt;
 		r->rep.list_small_ints = o->small_ints;
 		r->rep.top = o->top;
-		rc = analyse_and_report(o, r, err);
+		rc = o->mallocstats ? mallocstats(r, err) :
+				      analyse_and_report(o, r, err);
 	}
 	phi_capture_release(&r->cap);
 	phi_python_close(&r->py);

@@ -16,8 +16,8 @@
 #include "pyheapinspect/debuginfo/elfsym.h"
 
 /* X(id, symbol name).  All are optional at lookup; callers check the ones
- * they need.  The statics (interned, arenas, version) are only in
- * .symtab. */
+ * they need.  The statics (interned, arenas, version, obmalloc's counters
+ * and the allocator tables) are only in .symtab. */
 #define PHI_SYMBOLS(X)                                                     \
 	X(RUNTIME, "_PyRuntime")                                           \
 	X(GETVERSION, "Py_GetVersion")                                     \
@@ -78,7 +78,18 @@
 	X(NONE_TYPE, "_PyNone_Type")                                       \
 	X(NOTIMPL_TYPE, "_PyNotImplemented_Type")                          \
 	X(ELLIPSIS_TYPE, "PyEllipsis_Type")                                \
-	X(SUBTYPE_DEALLOC, "subtype_dealloc")
+	X(SUBTYPE_DEALLOC, "subtype_dealloc")                              \
+	X(NTIMES_ARENA, "ntimes_arena_allocated")                          \
+	X(NARENAS_HIGHWATER, "narenas_highwater")                          \
+	X(NARENAS_CURRENT, "narenas_currently_allocated")                  \
+	X(MAP_ROOT, "arena_map_root")                                      \
+	X(MAP_MID_COUNT, "arena_map_mid_count")                            \
+	X(MAP_BOT_COUNT, "arena_map_bot_count")                            \
+	X(TRACEMALLOC_CONFIG, "_Py_tracemalloc_config")                    \
+	X(OBJ_ALLOCATOR, "_PyObject")                                      \
+	X(MEM_DEBUG, "_PyMem_Debug")                                       \
+	X(OBJECT_MALLOC, "_PyObject_Malloc")                               \
+	X(DEBUG_MALLOC, "_PyMem_DebugMalloc")
 
 enum phi_sym_id {
 #define PHI_SYM_ENUM(id, name) PHI_S_##id,
