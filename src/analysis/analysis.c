@@ -118,8 +118,8 @@ static void graph_chain(struct chain *c)
 	    ok(c, S_AUDIT, phi_audit(h, a->indeg, o->top, &a->audit,
 				     &c->err)) &&
 	    ok(c, S_RETAINED, phi_retained(h, a->indeg, o->top,
-					   o->suspect_share, &a->retained,
-					   &c->err)) &&
+					   o->suspect_share, o->retained_sizes,
+					   &a->retained, &c->err)) &&
 	    ok(c, S_PATHS, phi_paths_build(&a->paths, h, a->indeg, &c->err)))
 		ok(c, S_MEASURE, measure_named(a, h, &c->err));
 }

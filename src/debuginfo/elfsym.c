@@ -153,3 +153,20 @@ int phi_elf_load_bias(struct phi_elf *e, uint64_t map_start,
 			     "no PT_LOAD segment covers file offset 0x%llx",
 			     (unsigned long long)map_offset);
 }
+
+int phi_elf_load_end(struct phi_elf *e, uint64_t *end)
+{
+	size_t nph;
+
+	*end = 0;
+	if (elf_getphdrnum(e->elf, &nph) != 0)
+		return -1;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e->elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+		    ph.p_vaddr + ph.p_memsz > *end)
+			*end = ph.p_vaddr + ph.p_memsz;
+	}
+	return *end ? 0 : -1;
+}

@@ -11,6 +11,7 @@
 #include "pyheapinspect/analysis/histogram.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/json.h"
+#include "pyheapinspect/report/memory.h"
 
 static void small_ints_json(yajl_gen g, const struct phi_small_ints *s)
 {
@@ -392,6 +393,7 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 	yajl_gen_map_open(g);
 	target_json(g, r);
 	completeness_json(g, r);
+	phi_report_memory_json(g, r);
 	timings_json(g, r);
 	if (r->heap)
 		heap_json(g, r->heap);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pyheapinspect/analysis/histogram.h"
+#include "pyheapinspect/report/memory.h"
 
 #include "pyheapinspect/report/text.h"
 
@@ -262,6 +263,7 @@ int phi_report_text(FILE *out, const struct phi_report *r,
 {
 	print_header(out, r);
 	print_all_gaps(out, r);
+	phi_report_memory_text(out, r);
 	if (r->heap)
 		print_heap(out, r->heap, r->top);
 	if (r->analysis) {

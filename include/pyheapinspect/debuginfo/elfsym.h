@@ -38,4 +38,8 @@ int phi_elf_load_bias(struct phi_elf *e, uint64_t map_start,
 		      uint64_t map_offset, uint64_t *bias,
 		      struct phi_error *err);
 
+/* The end of the last PT_LOAD in memory (p_vaddr + p_memsz, not
+ * relocated): where the object's .bss ends.  -1 without PT_LOAD. */
+int phi_elf_load_end(struct phi_elf *e, uint64_t *end);
+
 #endif
