@@ -10,8 +10,9 @@ set -eu
 pkgs="build-essential autoconf automake pkg-config libelf-dev libdwarf-dev
 libyajl-dev zlib1g-dev binutils"
 # cmocka: unit tests; strace, util-linux: end-to-end tests; clang and its
-# runtime: the fuzzer (libFuzzer) and ThreadSanitizer builds.
-test_pkgs="libcmocka-dev strace util-linux clang libclang-rt-14-dev"
+# runtime: the fuzzer (libFuzzer) and ThreadSanitizer builds; libc6-dbg:
+# glibc's malloc state read with its debug info (tests/e2e/memory.sh).
+test_pkgs="libcmocka-dev strace util-linux clang libclang-rt-14-dev libc6-dbg"
 if [ "${1:-}" = --test ]; then
 	pkgs="$pkgs $test_pkgs"
 fi
