@@ -7,6 +7,7 @@
  * pages do not add up to its smaps Rss (pages shared with a forked
  * process, or no pagemap) gives the difference to its largest class, so
  * that the classes add up to the sum of smaps' Rss. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -261,15 +262,30 @@ int phi_memory_run(struct phi_memory *m, const struct phi_heap *h,
 	if (rc < 0)
 		return rc;
 	live(m, h, a, allocated);
+	if (allocated) {
+		m->type_allocated = calloc(h->types.n ? h->types.n : 1,
+					   sizeof(*m->type_allocated));
+		if (!m->type_allocated)
+			return phi_error_set(err, PHI_E_NO_MEMORY,
+					     "out of memory");
+		for (uint32_t i = 0; i < h->g.n; i++)
+			if (h->g.type[i] < h->types.n)
+				m->type_allocated[h->g.type[i]] += allocated[i];
+	}
 	for (size_t i = 0; py && py->free_lists.present &&
 			   i < py->free_lists.n; i++)
 		m->free_list_bytes += py->free_lists.v[i].bytes;
-	if (!rss) {
-		phi_gap_add(&m->gaps, "resident memory", -1, -1,
-			    "smaps is read from a frozen live process only "
-			    "(not with --no-freeze, not kept in a snapshot): "
-			    "no breakdown of the resident memory");
-		return 0;
+	if (!rss || (mal && mal->no_mappings)) {
+		/* What only the live process gives: a note, not a gap (the
+		 * figures the report has are whole). */
+		snprintf(m->note, sizeof(m->note), "%s", mal && mal->no_mappings ?
+			 "from a snapshot: the resident memory (smaps), "
+			 "glibc's arenas, the thread stacks and the ELF "
+			 "objects are read from the live process only" :
+			 "the resident memory (smaps) is read when the target "
+			 "is frozen only (not with --no-freeze)");
+		if (!rss)
+			return 0;
 	}
 	return classes(m, rss, py, mal, err);
 }
@@ -277,5 +293,6 @@ int phi_memory_run(struct phi_memory *m, const struct phi_heap *h,
 void phi_memory_release(struct phi_memory *m)
 {
 	phi_garbage_release(&m->garbage);
+	free(m->type_allocated);
 	memset(m, 0, sizeof(*m));
 }

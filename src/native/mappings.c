@@ -318,10 +318,7 @@ int phi_native_read(struct phi_malloc *m, struct phi_source *src,
 
 	memset(m, 0, sizeof(*m));
 	if (!src->maps.n) {
-		phi_gap_add(&m->gaps, "native memory", -1, -1, "the source "
-			    "has no mappings (a snapshot): glibc's arenas, "
-			    "thread stacks and ELF objects need the live "
-			    "process");
+		m->no_mappings = true; /* a snapshot: a note, not a gap */
 		return 0;
 	}
 	rc = phi_native_glibc(m, src, img, err);

@@ -285,8 +285,9 @@ void phi_report_memory_text(FILE *out, const struct phi_report *r)
 	if (m->rss)
 		text_rss(out, m);
 	else
-		fprintf(out, "\nmemory: resident size not read (a snapshot, or "
-			"--no-freeze)\n");
+		fprintf(out, "\nmemory:\n");
+	if (m->note[0])
+		fprintf(out, "  note: %s\n", m->note);
 	text_inside(out, m);
 	text_malloc(out, m);
 	if (m->py)
@@ -567,6 +568,11 @@ void phi_report_memory_json(yajl_gen g, const struct phi_report *r)
 		return;
 	phi_json_key(g, "memory");
 	yajl_gen_map_open(g);
+	phi_json_key(g, "note");
+	if (m->note[0])
+		phi_json_string(g, m->note);
+	else
+		yajl_gen_null(g);
 	json_rss(g, m);
 	phi_json_key(g, "objects");
 	yajl_gen_map_open(g);

@@ -47,7 +47,11 @@ struct phi_memory {
 	struct phi_garbage garbage;
 	const struct phi_pymemory *py;
 	const struct phi_malloc *malloc;
+	/* Allocated bytes of each type's instances (by type index), for
+	 * the histogram; NULL when not known. */
+	uint64_t *type_allocated;
 	uint64_t free_list_bytes;
+	char note[256];           /* what this source cannot give, if any */
 	struct phi_gaps gaps;
 };
 

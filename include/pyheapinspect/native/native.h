@@ -66,6 +66,8 @@ struct phi_malloc {
 	struct phi_native_ranges stacks;  /* thread stacks */
 	struct phi_native_ranges elf;     /* ELF objects and their .bss */
 	uint64_t threads;                 /* struct pthread found */
+	bool no_mappings;                 /* the source has none (a
+					   * snapshot): nothing was read */
 	struct phi_gaps gaps;
 };
 
