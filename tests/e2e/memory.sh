@@ -8,7 +8,12 @@
 #   - memory.gc: gc.isenabled(), get_threshold(), get_count(),
 #     len(get_objects(i)), get_freeze_count();
 #   - memory.malloc (libc6-dbg is installed by scripts/setup.sh --test):
-#     mallinfo2() and malloc_stats()' text, exactly;
+#     mallinfo2() and malloc_stats()' text, exactly; and the same without
+#     the debug file (PYHEAPINSPECT_TEST_NO_LIBC_DEBUG), from the built-in
+#     glibc 2.36 layouts;
+#   - from a snapshot saved by that run: the same garbage, GC state and
+#     pymalloc figures, and a note (not a gap) that the resident memory
+#     and glibc's arenas need the live process;
 #   - memory.pymalloc and memory.free_lists: the figures of
 #     sys._debugmallocstats() and the free lists planted by construction;
 #   - memory.rss: VmRSS at the freeze (the target is still, so /proc read
@@ -157,8 +162,37 @@ for mode in plain --tracemalloc; do
 	check_malloc_target "$truth" "$WORK/doc$mode.json" \
 		"$WORK/dump$mode.jsonl" "$(vmrss "$TARGET_PID")" "$mode" ||
 		fail "$mode: the memory section is not the target's"
+	PYHEAPINSPECT_TEST_NO_LIBC_DEBUG=1 run_tool "$WORK/nodebug$mode.json" \
+		"$WORK/err$mode" -p "$TARGET_PID" --json --top 1 \
+		--save-snapshot "$WORK/snap$mode.gz"
+	[ "$RC" -eq 0 ] || fail "$mode: no debug file: exit $RC: $(cat "$WORK/err$mode")"
 	kill "$TARGET_PID"
-	pass "$mode: garbage, gc, malloc, pymalloc, free lists and RSS are the target's"
+	run_tool "$WORK/snap$mode.json" "$WORK/err$mode" --snapshot \
+		"$WORK/snap$mode.gz" --json
+	[ "$RC" -eq 0 ] || fail "$mode: --snapshot: exit $RC: $(cat "$WORK/err$mode")"
+	"$PYTHON310" - "$truth" "$WORK/doc$mode.json" "$WORK/nodebug$mode.json" \
+		"$WORK/snap$mode.json" <<'PY' || fail "$mode: without the debug file or from the snapshot"
+import json, sys
+t = json.load(open(sys.argv[1]))["measured"]
+live, nodebug, snap = (json.load(open(p))["memory"] for p in sys.argv[2:5])
+bad = []
+mal = nodebug["malloc"]
+if not mal or mal["method"] != "builtin-2.36" or \
+        mal["mallinfo2"] != t["mallinfo2"] or \
+        mal["malloc_stats"] != t["malloc_stats"]:
+    bad.append("without libc's debug file: %r" % (mal and mal["method"]))
+if snap["rss"] is not None or snap["malloc"] is not None or \
+        "snapshot" not in (snap["note"] or ""):
+    bad.append("snapshot: rss %r, malloc %r, note %r" %
+               (snap["rss"], snap["malloc"], snap["note"]))
+for k in ("garbage", "gc", "pymalloc", "free_lists", "objects"):
+    if snap[k] != live[k]:
+        bad.append("snapshot: %s differs" % k)
+for b in bad:
+    print("mismatch:", b)
+sys.exit(1 if bad else 0)
+PY
+	pass "$mode: garbage, gc, malloc, pymalloc, free lists and RSS are the target's (also without libc's debug file, and from a snapshot)"
 done
 
 start_target "$PYTHON310" "$FIXTURES/demo_service.py" "$WORK/ready"
