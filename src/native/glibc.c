@@ -173,6 +173,7 @@ static int walk_arenas(struct glibc *g, struct phi_error *err)
 	uint32_t u32 = 0;
 
 	m->mmapped_mem = rd(g, g->mp + F(MP_MMAPPED_MEM), &ok);
+	m->sbrk_base = rd(g, g->mp + F(MP_SBRK_BASE), &ok);
 	m->max_mmapped_mem = rd(g, g->mp + F(MP_MAX_MMAPPED_MEM), &ok);
 	ok = ok && phi_image_u32(g->img, g->mp + F(MP_N_MMAPS), &u32);
 	m->n_mmaps = (uint32_t)(int32_t)u32;
@@ -226,8 +227,8 @@ static int from_debug(struct glibc *g, const char *path, uint64_t bias,
 		      struct phi_error *err)
 {
 	struct phi_dwarf_query q[GL__COUNT];
-	struct phi_sym_query s[2] = { { .name = "main_arena" },
-				      { .name = "mp_" } };
+	struct phi_sym_query s[3] = { { .name = "main_arena" },
+				      { .name = "mp_" }, { .name = "tcache" } };
 	struct phi_elf e;
 	struct phi_error e2 = { 0 };
 	int rc;
@@ -244,12 +245,14 @@ static int from_debug(struct glibc *g, const char *path, uint64_t bias,
 			g->lay[i] = q[i].value;
 	if (phi_elf_open(&e, g->m->debug_file, &e2) < 0)
 		return 1;
-	phi_elf_lookup(&e, s, 2);
+	phi_elf_lookup(&e, s, 3);
 	phi_elf_close(&e);
 	if (!s[0].found || !s[1].found)
 		return 1;
 	g->main_arena = s[0].value + bias;
 	g->mp = s[1].value + bias;
+	g->m->tcache_tls = (int64_t)s[2].value;
+	g->m->tcache_tls_known = s[2].found;
 	(void)err;
 	return 0;
 }
@@ -300,6 +303,9 @@ int phi_native_glibc(struct phi_malloc *m, struct phi_source *src,
 		return 0;
 	}
 	rc = phi_elf_load_bias(&e, lm->start, lm->offset, &bias, err);
+	m->libc_bias = bias;
+	m->libc_start = lm->start;
+	m->libc_offset = lm->offset;
 	phi_elf_close(&e);
 	if (rc < 0) {
 		phi_error_clear(err);

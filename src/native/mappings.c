@@ -132,15 +132,95 @@ static int stacks(struct phi_malloc *m, const struct phi_source *src,
 				continue;
 			memcpy(&base, p + off + sb, 8);
 			memcpy(&size, p + off + sbs, 8);
-			if (!base || base > a || a >= base + size ||
-			    size > (1ULL << 32))
+			/* The main thread's has no stack block ([stack]). */
+			if (base && (base > a || a >= base + size ||
+				     size > (1ULL << 32)))
 				continue;
 			m->threads++;
-			if (phi_native_range_add(&m->stacks, base, base + size) < 0)
+			if (phi_native_range_add(&m->tps, a, a + 1) < 0 ||
+			    (base && phi_native_range_add(&m->stacks, base,
+							  base + size) < 0))
 				return -1;
 		}
 	}
 	return 0;
+}
+
+/* ---- the threads' tcaches ------------------------------------------- */
+
+#define MAX_SLOTS 256
+#define TCACHE_BINS 64
+#define TCACHE_STRUCT 0x290
+
+/* The tcache of the thread whose pointer is tp, through the GOT slot's
+ * tp-relative offset; 0 when it is not a tcache_perthread_struct (a
+ * malloc chunk of 0x290 bytes). */
+static uint64_t tcache_of(const struct phi_image *img, uint64_t tp,
+			  int64_t off)
+{
+	uint64_t tc = phi_image_word(img, tp + (uint64_t)off), size = 0;
+
+	if (!tc || (tc & 15) || !phi_image_u64(img, tc - 8, &size) ||
+	    (size & ~7ULL) != TCACHE_STRUCT)
+		return 0;
+	return tc;
+}
+
+static void count_tcache(struct phi_malloc *m, const struct phi_image *img,
+			 uint64_t tc)
+{
+	const uint16_t *c = phi_image_ptr(img, tc, 2 * TCACHE_BINS);
+
+	for (int i = 0; c && i < TCACHE_BINS; i++) {
+		uint16_t n;
+
+		memcpy(&n, c + i, 2);
+		m->tcache_chunks += n;
+		m->tcache_bytes += (uint64_t)n * (32 + 16 * (uint64_t)i);
+	}
+}
+
+/* libc reaches `tcache` through a TPOFF64 GOT slot: with the debug file
+ * the slot of its TLS offset, else the slot whose variable holds the main
+ * thread's tcache (the first chunk of [heap], malloc.c tcache_init). */
+static void tcaches(struct phi_malloc *m, struct phi_source *src,
+		    const struct phi_image *img)
+{
+	uint64_t slot[MAX_SLOTS];
+	int64_t addend[MAX_SLOTS], off = 0;
+	struct phi_error err = { 0 };
+	char path[PATH_MAX];
+	struct phi_map lm = { .start = m->libc_start, .offset = m->libc_offset,
+			      .path = m->libc };
+	struct phi_elf e;
+	size_t n;
+	bool found = false;
+
+	if (m->method == PHI_MALLOC_NONE || !m->tps.n ||
+	    phi_source_file(src, &lm, path, sizeof(path), &err) < 0 ||
+	    phi_elf_open(&e, path, &err) < 0)
+		return;
+	n = phi_elf_tpoff_slots(&e, slot, addend, MAX_SLOTS);
+	phi_elf_close(&e);
+	for (size_t i = 0; i < n && !found; i++) {
+		if (m->tcache_tls_known && addend[i] != m->tcache_tls)
+			continue;
+		off = (int64_t)phi_image_word(img, slot[i] + m->libc_bias);
+		for (size_t k = 0; k < m->tps.n && !found; k++)
+			found = m->tcache_tls_known ?
+					tcache_of(img, m->tps.v[k].start, off) != 0 :
+					tcache_of(img, m->tps.v[k].start, off) ==
+						m->sbrk_base + 16;
+	}
+	if (!found)
+		return;
+	m->have_tcache = true;
+	for (size_t k = 0; k < m->tps.n; k++) {
+		uint64_t tc = tcache_of(img, m->tps.v[k].start, off);
+
+		if (tc)
+			count_tcache(m, img, tc);
+	}
 }
 
 /* ---- chunks in mappings of their own -------------------------------- */
@@ -332,6 +412,7 @@ int phi_native_read(struct phi_malloc *m, struct phi_source *src,
 	if (elf_ranges(m, src, img) < 0 || stacks(m, src, img) < 0 ||
 	    mmapped(m, src, img, exclude, nexclude) < 0)
 		goto oom;
+	tcaches(m, src, img);
 	return 0;
 oom:
 	return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
@@ -344,6 +425,7 @@ void phi_native_release(struct phi_malloc *m)
 	free(m->mmapped.v);
 	free(m->stacks.v);
 	free(m->elf.v);
+	free(m->tps.v);
 	memset(m, 0, sizeof(*m));
 }
 

@@ -260,6 +260,12 @@ static void text_malloc(FILE *out, const struct phi_memory *m)
 		mal->narenas, human(mal->mi.uordblks, b2, sizeof(b2)),
 		human(mal->mi.fordblks, b3, sizeof(b3)),
 		human(mal->mi.hblkhd, b4, sizeof(b4)), mal->mi.hblks);
+	if (mal->have_tcache)
+		fprintf(out, "                     of the in use, %s in %" PRIu64
+			" chunks freed into the threads' tcaches (mallinfo2 "
+			"counts them in use)\n",
+			human(mal->tcache_bytes, b1, sizeof(b1)),
+			mal->tcache_chunks);
 }
 
 static void text_gc(FILE *out, const struct phi_gc_state *gc)
@@ -557,6 +563,8 @@ static void json_malloc(yajl_gen g, const struct phi_malloc *mal)
 	u64(g, "mmapped_chunks", mal->n_mmaps);
 	u64(g, "mmapped_bytes", mal->mmapped_mem);
 	u64(g, "threads", mal->threads);
+	opt_u64(g, "tcache_chunks", mal->have_tcache, mal->tcache_chunks);
+	opt_u64(g, "tcache_bytes", mal->have_tcache, mal->tcache_bytes);
 	yajl_gen_map_close(g);
 }
 

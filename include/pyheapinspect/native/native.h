@@ -68,6 +68,13 @@ struct phi_malloc {
 	uint64_t threads;                 /* struct pthread found */
 	bool no_mappings;                 /* the source has none (a
 					   * snapshot): nothing was read */
+	/* Internal to native/: where libc is, its sbrk_base, the TLS
+	 * offset of `tcache` (when the debug file names it), and the
+	 * thread pointers (each struct pthread's address) found. */
+	uint64_t libc_bias, libc_start, libc_offset, sbrk_base;
+	int64_t tcache_tls;
+	bool tcache_tls_known;
+	struct phi_native_ranges tps;
 	struct phi_gaps gaps;
 };
 
