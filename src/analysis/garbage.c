@@ -304,7 +304,8 @@ static void cycle_text(const struct phi_heap *h, const uint32_t *chain,
  * the smallest type name, then the lowest address. */
 static bool better_start(const struct phi_heap *h, uint32_t a, uint32_t b)
 {
-	const struct phi_type *ta = phi_heap_type(h, a), *tb = phi_heap_type(h, b);
+	const struct phi_type *ta = phi_heap_type(h, a);
+	const struct phi_type *tb = phi_heap_type(h, b);
 	bool da = ta->kind == PHI_K_DICT, db = tb->kind == PHI_K_DICT;
 	int c;
 
@@ -375,10 +376,12 @@ static int describe(struct phi_garbage *out, const struct phi_heap *h,
 	uint32_t *best = malloc((ncomp ? ncomp : 1) * sizeof(*best));
 	uint32_t *csize = calloc(ncomp ? ncomp : 1, sizeof(*csize));
 	uint32_t *owner = phi_big_calloc(n, sizeof(*owner));
-	struct cycle_work w = { .h = h, .comp = comp,
-				.parent = phi_big_calloc(n, sizeof(uint32_t)),
-				.queue = phi_big_calloc(n, sizeof(uint32_t)),
-				.seen_list = phi_big_calloc(n, sizeof(uint32_t)) };
+	struct cycle_work w = {
+		.h = h, .comp = comp,
+		.parent = phi_big_calloc(n, sizeof(uint32_t)),
+		.queue = phi_big_calloc(n, sizeof(uint32_t)),
+		.seen_list = phi_big_calloc(n, sizeof(uint32_t)),
+	};
 	struct phi_garbage_cycle **of = calloc(ncomp ? ncomp : 1, sizeof(*of));
 	struct shapes s = { 0 };
 	uint32_t chain[MAX_STEPS + 1];

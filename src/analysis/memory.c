@@ -107,7 +107,8 @@ static void classify_vma(struct phi_memory *m, const struct phi_rss *rss,
 		uint8_t c = fallback(v);
 
 		for (size_t k = 0; k < r->n; k++)
-			if (r->v[k].start <= v->start && v->start < r->v[k].end) {
+			if (r->v[k].start <= v->start &&
+			    v->start < r->v[k].end) {
 				c = r->v[k].cls;
 				break;
 			}
@@ -118,7 +119,8 @@ static void classify_vma(struct phi_memory *m, const struct phi_rss *rss,
 	}
 	memset(cls, UNCLASSIFIED, n);
 	for (size_t k = 0; k < r->n; k++) {
-		uint64_t s = r->v[k].start > v->start ? r->v[k].start : v->start;
+		uint64_t s = r->v[k].start > v->start ? r->v[k].start :
+							 v->start;
 		uint64_t e = r->v[k].end < v->end ? r->v[k].end : v->end;
 
 		for (uint64_t p = s < e ? (s - v->start) / ps : n;
@@ -278,7 +280,8 @@ int phi_memory_run(struct phi_memory *m, const struct phi_heap *h,
 	if (!rss || (mal && mal->no_mappings)) {
 		/* What only the live process gives: a note, not a gap (the
 		 * figures the report has are whole). */
-		snprintf(m->note, sizeof(m->note), "%s", mal && mal->no_mappings ?
+		snprintf(m->note, sizeof(m->note), "%s",
+			 mal && mal->no_mappings ?
 			 "from a snapshot: the resident memory (smaps), "
 			 "glibc's arenas, the thread stacks and the ELF "
 			 "objects are read from the live process only" :

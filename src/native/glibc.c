@@ -115,7 +115,8 @@ static bool arena_info(struct glibc *g, uint64_t av, struct phi_malloc_arena *a)
 		}
 	}
 	for (int i = 1; i < NBINS && ok; i++) {
-		uint64_t b = av + F(MS_BINS) + (uint64_t)(i - 1) * 16 - F(CH_FD);
+		uint64_t b = av + F(MS_BINS) + (uint64_t)(i - 1) * 16 -
+			     F(CH_FD);
 		uint64_t p = rd(g, b + F(CH_BK), &ok);
 
 		while (p != b && ok) {
@@ -209,7 +210,8 @@ static const struct phi_map *libc_map(const struct phi_source *src)
 		const struct phi_map *mp = &src->maps.v[i];
 		const char *base = strrchr(mp->path, '/');
 
-		if (mp->offset == 0 && base && strncmp(base, "/libc.so", 8) == 0)
+		if (mp->offset == 0 && base &&
+		    strncmp(base, "/libc.so", 8) == 0)
 			return mp;
 	}
 	return NULL;

@@ -84,17 +84,19 @@ static int elf_ranges(struct phi_malloc *m, struct phi_source *src,
 		if (!phi_map_is_file(f) || !elf_magic(img, f))
 			continue;
 		/* Its mappings follow in order, under the same path. */
-		for (j = i; j < maps->n && strcmp(maps->v[j].path, f->path) == 0;
-		     j++)
+		for (j = i;
+		     j < maps->n && strcmp(maps->v[j].path, f->path) == 0; j++)
 			if (phi_native_range_add(&m->elf, maps->v[j].start,
 						 maps->v[j].end) < 0)
 				return -1;
 		if (j < maps->n && is_anon(&maps->v[j]) &&
 		    maps->v[j].start == maps->v[j - 1].end &&
 		    (end = bss_end(src, f)) > maps->v[j].start) {
-			uint64_t e = end < maps->v[j].end ? end : maps->v[j].end;
+			uint64_t e = end < maps->v[j].end ? end :
+							     maps->v[j].end;
 
-			if (phi_native_range_add(&m->elf, maps->v[j].start, e) < 0)
+			if (phi_native_range_add(&m->elf, maps->v[j].start,
+						 e) < 0)
 				return -1;
 		}
 		i = j - 1;
@@ -107,7 +109,8 @@ static int elf_ranges(struct phi_malloc *m, struct phi_source *src,
 static int stacks(struct phi_malloc *m, const struct phi_source *src,
 		  const struct phi_image *img)
 {
-	int64_t sb = phi_native_pthread_field(1), sbs = phi_native_pthread_field(2);
+	int64_t sb = phi_native_pthread_field(1);
+	int64_t sbs = phi_native_pthread_field(2);
 
 	for (size_t i = 0; i < src->maps.n; i++) {
 		const struct phi_map *mp = &src->maps.v[i];
@@ -123,7 +126,8 @@ static int stacks(struct phi_malloc *m, const struct phi_source *src,
 		if (!is_anon(mp) || len > MAX_STACK_MAPPING ||
 		    !(p = phi_image_ptr(img, mp->start, len)))
 			continue;
-		for (uint64_t off = 0; off + (uint64_t)sbs + 8 <= len; off += 64) {
+		for (uint64_t off = 0; off + (uint64_t)sbs + 8 <= len;
+		     off += 64) {
 			uint64_t a = mp->start + off, w0, w2, base, size;
 
 			memcpy(&w0, p + off, 8);
@@ -206,11 +210,12 @@ static void tcaches(struct phi_malloc *m, struct phi_source *src,
 		if (m->tcache_tls_known && addend[i] != m->tcache_tls)
 			continue;
 		off = (int64_t)phi_image_word(img, slot[i] + m->libc_bias);
-		for (size_t k = 0; k < m->tps.n && !found; k++)
+		for (size_t k = 0; k < m->tps.n && !found; k++) {
+			uint64_t tc = tcache_of(img, m->tps.v[k].start, off);
+
 			found = m->tcache_tls_known ?
-					tcache_of(img, m->tps.v[k].start, off) != 0 :
-					tcache_of(img, m->tps.v[k].start, off) ==
-						m->sbrk_base + 16;
+					tc != 0 : tc == m->sbrk_base + 16;
+		}
 	}
 	if (!found)
 		return;
@@ -236,8 +241,9 @@ static bool covered(const struct phi_native_ranges *r, uint64_t a,
 	return false;
 }
 
-static bool excluded(const struct phi_malloc *m, const struct phi_native_range *x,
-		     size_t nx, uint64_t a, uint64_t *skip_to)
+static bool excluded(const struct phi_malloc *m,
+		     const struct phi_native_range *x, size_t nx, uint64_t a,
+		     uint64_t *skip_to)
 {
 	for (size_t i = 0; i < nx; i++)
 		if (x[i].start <= a && a < x[i].end) {
@@ -324,7 +330,8 @@ static bool arena_at(const struct phi_image *img, const struct phi_source *src,
 
 	for (int i = 1; i < 128; i++) {
 		uint64_t b = a + (uint64_t)bins + (uint64_t)(i - 1) * 16;
-		uint64_t fd = phi_image_word(img, b), bk = phi_image_word(img, b + 8);
+		uint64_t fd = phi_image_word(img, b);
+		uint64_t bk = phi_image_word(img, b + 8);
 
 		empty += fd == bk && fd == b - 16;
 	}
@@ -368,7 +375,8 @@ int phi_native_find_arena(const struct phi_image *img,
 			uint64_t sb = 0, t[3] = { 0 };
 			const void *p;
 
-			if (arena_at(img, src, a, bins, top, system_mem, next)) {
+			if (arena_at(img, src, a, bins, top, system_mem,
+				     next)) {
 				*main_arena = a;
 				na++;
 			}

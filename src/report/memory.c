@@ -261,9 +261,9 @@ static void text_malloc(FILE *out, const struct phi_memory *m)
 		human(mal->mi.fordblks, b3, sizeof(b3)),
 		human(mal->mi.hblkhd, b4, sizeof(b4)), mal->mi.hblks);
 	if (mal->have_tcache)
-		fprintf(out, "                     of the in use, %s in %" PRIu64
-			" chunks freed into the threads' tcaches (mallinfo2 "
-			"counts them in use)\n",
+		fprintf(out, "%21s of the in use, %s in %" PRIu64 " chunks "
+			"freed into the threads' tcaches (mallinfo2 counts "
+			"them in use)\n", "",
 			human(mal->tcache_bytes, b1, sizeof(b1)),
 			mal->tcache_chunks);
 }

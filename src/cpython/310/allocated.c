@@ -80,7 +80,8 @@ static uint64_t buffers(const struct cost_ctx *c, const struct phi_type *t,
 		n = (int64_t)word(c, addr + (uint64_t)L(SET_MASK));
 		if (p && p != addr + (uint64_t)L(SET_SMALLTABLE) && n > 0 &&
 		    n < ((int64_t)1 << 40)) {
-			*counted = (uint64_t)(n + 1) * (uint64_t)L(SETENTRY_SIZE);
+			*counted = (uint64_t)(n + 1) *
+				   (uint64_t)L(SETENTRY_SIZE);
 			cost = block_cost(c, p, *counted);
 		}
 		break;
@@ -123,7 +124,8 @@ int phi310_allocated(const struct phi_heap *h, const struct phi_pymemory *m,
 			/* Blocks of 64 items and two links, each its own
 			 * allocation: counted in the size after basicsize. */
 			uint64_t bs = PHI_DEQUE_BLOCK_RIGHTLINK + 8;
-			uint64_t base = (uint64_t)t->basicsize + (gc ? gchead : 0);
+			uint64_t base = (uint64_t)t->basicsize +
+					(gc ? gchead : 0);
 
 			if (size > base) {
 				counted = (size - base) / bs * bs;

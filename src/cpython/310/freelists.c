@@ -46,7 +46,8 @@ static uint64_t frame_bytes(const struct phi_image *img,
 			    const struct phi_layout *lay, uint64_t interp,
 			    int64_t count, bool *complete)
 {
-	uint64_t f = phi_image_word(img, interp + (uint64_t)L(IS_FRAME_FREE_LIST));
+	uint64_t f = phi_image_word(img, interp +
+					 (uint64_t)L(IS_FRAME_FREE_LIST));
 	uint64_t total = 0, n = 0;
 
 	for (; f && n < MAX_FRAMES_WALKED; n++) {
@@ -87,7 +88,8 @@ void phi310_free_lists(const struct phi_python *py,
 	};
 	/* dict keys of the smallest table (8 slots, 5 entries), kept by
 	 * dict_state: header, 8 one-byte indices, 5 entries. */
-	uint64_t keys = (uint64_t)L(DICTKEYS_SIZE) + 8 + 5 * (uint64_t)L(DKE_SIZE);
+	uint64_t keys = (uint64_t)L(DICTKEYS_SIZE) + 8 +
+			5 * (uint64_t)L(DKE_SIZE);
 	struct {
 		const char *name;
 		int64_t at;
@@ -128,8 +130,8 @@ void phi310_free_lists(const struct phi_python *py,
 			if (!complete)
 				phi_gap_add(&out->gaps, "frame free list", -1,
 					    -1, "the list does not hold the "
-					    "%lld frames it counts: their bytes "
-					    "are a lower bound",
+					    "%lld frames it counts: their "
+					    "bytes are a lower bound",
 					    (long long)e->count);
 		}
 	}

@@ -338,7 +338,8 @@ static bool array_matches(struct pm *s, uint64_t v, const struct groups *g,
 		memcpy(&ntotal, e + L(ARENA_NTOTALPOOLS), 4);
 		if (address + POOL <= g->v[i].first_pool ||
 		    address > g->v[i].first_pool ||
-		    pool_address != g->v[i].first_pool + g->v[i].carved * POOL ||
+		    pool_address != g->v[i].first_pool +
+				    g->v[i].carved * POOL ||
 		    ntotal != (address % POOL ? POOLS_PER_ARENA - 1 :
 						POOLS_PER_ARENA))
 			return false;
@@ -449,7 +450,8 @@ static bool count_nodes(struct pm *s, uint64_t root)
 		memcpy(&mid, r + i, 8);
 		if (!mid)
 			continue;
-		p = phi_image_ptr(s->img, mid, 8 * PHI_PYMALLOC_MAP_MID_ENTRIES);
+		p = phi_image_ptr(s->img, mid,
+				  8 * PHI_PYMALLOC_MAP_MID_ENTRIES);
 		if (!p)
 			return false;
 		m->map_mid++;
