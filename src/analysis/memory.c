@@ -159,6 +159,25 @@ static void classify_vma(struct phi_memory *m, const struct phi_rss *rss,
 	}
 }
 
+/* The allocators' resident memory less what their figures explain. */
+static void unexplained(struct phi_memory *m)
+{
+	const struct phi_pymalloc *pm = m->py ? &m->py->pymalloc : NULL;
+	uint64_t have = m->cls[PHI_MC_PYMALLOC].resident +
+			m->cls[PHI_MC_MALLOC_HEAP].resident +
+			m->cls[PHI_MC_MALLOC_MMAP].resident +
+			m->cls[PHI_MC_OTHER_ANON].resident;
+	uint64_t known = m->live_allocated + m->garbage.allocated;
+
+	if (pm && pm->method)
+		known += pm->available_bytes + pm->unused_pools * pm->pool_size +
+			 pm->pool_headers + pm->quantization +
+			 pm->arena_alignment;
+	if (m->malloc && m->malloc->method)
+		known += m->malloc->mi.fordblks;
+	m->unexplained = have > known ? have - known : 0;
+}
+
 static int classes(struct phi_memory *m, const struct phi_rss *rss,
 		   const struct phi_pymemory *py, const struct phi_malloc *mal,
 		   struct phi_error *err)
@@ -187,6 +206,7 @@ static int classes(struct phi_memory *m, const struct phi_rss *rss,
 	for (int c = 0; c < PHI_MC__COUNT; c++)
 		m->classified += m->cls[c].resident;
 	m->have_classes = true;
+	unexplained(m);
 	phi_big_free(cls);
 	free(r.v);
 	return 0;

@@ -245,6 +245,11 @@ static void text_inside(FILE *out, const struct phi_memory *m)
 		fprintf(out, "      %10s  %" PRIu64 " x %.200s\n",
 			human(g->cycles[i].size, b1, sizeof(b1)),
 			g->cycles[i].count, g->cycles[i].path);
+	if (m->have_classes && m->have_allocated)
+		fprintf(out, "    unexplained      %s of the allocators' and other "
+			"anonymous resident memory: native buffers, "
+			"extensions' own memory (an estimate)\n",
+			human(m->unexplained, b1, sizeof(b1)));
 }
 
 static void text_malloc(FILE *out, const struct phi_memory *m)
@@ -582,6 +587,8 @@ void phi_report_memory_json(yajl_gen g, const struct phi_report *r)
 	else
 		yajl_gen_null(g);
 	json_rss(g, m);
+	opt_u64(g, "unexplained", m->have_classes && m->have_allocated,
+		m->unexplained);
 	phi_json_key(g, "objects");
 	yajl_gen_map_open(g);
 	u64(g, "count", m->live_objects);

@@ -19,6 +19,8 @@
 #   - memory.rss: VmRSS at the freeze (the target is still, so /proc read
 #     right after the tool says what it was then), and the classes add up
 #     to it within 1%;
+#   - --retained-allocated: the 6 MiB bytearray retains its pymalloc block
+#     and its mmapped chunk, hand-computed;
 #   - the dump's `allocated`: pymalloc's 16-byte size class of every int,
 #     float and planted instance, hand-computed from its size;
 #   fixtures/demo_service.py, and fixtures/webapp_heap.py once the tree
@@ -163,6 +165,28 @@ for mode in plain --tracemalloc; do
 	check_malloc_target "$truth" "$WORK/doc$mode.json" \
 		"$WORK/dump$mode.jsonl" "$(vmrss "$TARGET_PID")" "$mode" ||
 		fail "$mode: the memory section is not the target's"
+	if [ "$mode" = plain ]; then
+		# The 6 MiB bytearray: its object in pymalloc (56 bytes, class
+		# 64) and its buffer of 6 MiB + 1 in an mmapped chunk (the
+		# request plus the size field, 16-aligned, then plus the size
+		# field again, page-aligned: glibc's sysmalloc).
+		run_tool "$WORK/big.json" "$WORK/err" -p "$TARGET_PID" --json \
+			--top 1 --expr __main__:BIG --retained-allocated
+		[ "$RC" -eq 0 ] || fail "--retained-allocated: exit $RC: $(cat "$WORK/err")"
+		"$PYTHON310" - "$truth" "$WORK/big.json" "$WORK/doc$mode.json" <<'PY' ||
+import json, sys
+t = json.load(open(sys.argv[1]))
+big = json.load(open(sys.argv[2]))["named"][0]
+plain = json.load(open(sys.argv[3]))
+n = t["constructed"]["big_block"]["size"] + 1
+chunk = (((n + 8 + 15) & ~15) + 8 + 4095) & ~4095
+want = 64 + chunk
+print("BIG: retained %d allocated bytes, hand-computed %d" %
+      (big["retained_size"], want))
+sys.exit(0 if big["retained_size"] == want else 1)
+PY
+			fail "--retained-allocated: BIG does not retain its chunk"
+	fi
 	PYHEAPINSPECT_TEST_NO_LIBC_DEBUG=1 run_tool "$WORK/nodebug$mode.json" \
 		"$WORK/err$mode" -p "$TARGET_PID" --json --top 1 \
 		--save-snapshot "$WORK/snap$mode.gz"

@@ -51,6 +51,10 @@ struct phi_memory {
 	 * the histogram; NULL when not known. */
 	uint64_t *type_allocated;
 	uint64_t free_list_bytes;
+	/* Resident anonymous memory no figure above accounts for (native
+	 * buffers, extensions' own memory, allocator overhead): an
+	 * estimate, since free pools and chunks may not all be resident. */
+	uint64_t unexplained;
 	char note[256];           /* what this source cannot give, if any */
 	struct phi_gaps gaps;
 };
