@@ -32,6 +32,8 @@ struct phi_analysis_opts {
 	double suspect_share;       /* leak suspects retain more than this */
 	uint64_t dups_key;          /* the duplicates' hash key (random per
 				     * run) */
+	const uint64_t *retained_sizes; /* per node, for the retained sizes
+					 * (NULL: sys.getsizeof) */
 };
 
 struct phi_analysis {

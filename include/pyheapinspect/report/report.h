@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "pyheapinspect/analysis/analysis.h"
+#include "pyheapinspect/analysis/memory.h"
 #include "pyheapinspect/base/error.h"
 #include "pyheapinspect/base/gaps.h"
 #include "pyheapinspect/cpython/heap.h"
@@ -27,6 +28,7 @@ struct phi_report {
 	const struct phi_small_ints *small_ints;
 	const struct phi_heap *heap;
 	const struct phi_analysis *analysis;
+	const struct phi_memory *memory; /* the memory section, or NULL */
 	bool list_small_ints; /* text: print the whole table */
 	size_t top;           /* text: rows of the type histogram */
 	double layout_ms;     /* time to resolve the layouts (in a thread,

@@ -19,7 +19,8 @@
  * they need.  The statics (version, interned, arenas, maxarenas,
  * _PyExc_BaseException, deque_type, defdict_type, subtype_dealloc) are
  * only in .symtab: a stripped build has them in a debug file or not at
- * all, and statics.c finds those the decoders need in memory. */
+ * all, and statics.c finds those the decoders need in memory; the same
+ * holds for obmalloc's counters and the allocator tables (pymalloc.c). */
 #define PHI_SYMBOLS(X)                                                     \
 	X(RUNTIME, "_PyRuntime")                                           \
 	X(GETVERSION, "Py_GetVersion")                                     \
@@ -81,7 +82,18 @@
 	X(NOTIMPL_TYPE, "_PyNotImplemented_Type")                          \
 	X(ELLIPSIS_TYPE, "PyEllipsis_Type")                                \
 	X(SUBTYPE_DEALLOC, "subtype_dealloc")                              \
-	X(BASEEXC_PTR, "PyExc_BaseException")
+	X(BASEEXC_PTR, "PyExc_BaseException")                              \
+	X(NTIMES_ARENA, "ntimes_arena_allocated")                          \
+	X(NARENAS_HIGHWATER, "narenas_highwater")                          \
+	X(NARENAS_CURRENT, "narenas_currently_allocated")                  \
+	X(MAP_ROOT, "arena_map_root")                                      \
+	X(MAP_MID_COUNT, "arena_map_mid_count")                            \
+	X(MAP_BOT_COUNT, "arena_map_bot_count")                            \
+	X(TRACEMALLOC_CONFIG, "_Py_tracemalloc_config")                    \
+	X(OBJ_ALLOCATOR, "_PyObject")                                      \
+	X(MEM_DEBUG, "_PyMem_Debug")                                       \
+	X(OBJECT_MALLOC, "_PyObject_Malloc")                               \
+	X(DEBUG_MALLOC, "_PyMem_DebugMalloc")
 
 enum phi_sym_id {
 #define PHI_SYM_ENUM(id, name) PHI_S_##id,
