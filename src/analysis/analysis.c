@@ -153,8 +153,8 @@ static void graph_chain(struct chain *c)
 	phi_progress_begin("analysing: dominators", PHI_PROGRESS_COUNT,
 			   "steps");
 	if (!ok(c, S_RETAINED, phi_retained(h, a->indeg, o->top,
-					    o->suspect_share, &a->retained,
-					    &c->err)))
+					    o->suspect_share, o->retained_sizes,
+					    &a->retained, &c->err)))
 		return;
 	phi_progress_begin("analysing: paths to roots", PHI_PROGRESS_COUNT,
 			   "objects");

@@ -7,6 +7,7 @@
 
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/cpython/memory.h"
 #include "pyheapinspect/cpython/ops.h"
 #include "pyheapinspect/cpython/traces.h"
 
@@ -141,4 +142,11 @@ void phi_valcmp_preview(const struct phi_valcmp *vc, uint32_t node,
 			char *buf, size_t cap)
 {
 	vc->h->py->ops->valcmp_preview(vc, node, buf, cap);
+}
+
+int phi_heap_allocated(const struct phi_heap *h, const struct phi_pymemory *m,
+		       const struct phi_block_sizer *sizer, uint64_t **out,
+		       struct phi_error *err)
+{
+	return h->py->ops->allocated(h, m, sizer, out, err);
 }

@@ -126,7 +126,8 @@ static void trace_fields(yajl_gen g, struct tb_table *tt, uint32_t i,
 }
 
 static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i,
-			struct tb_table *tt, size_t *b)
+			const uint64_t *allocated, struct tb_table *tt,
+			size_t *b)
 {
 	const struct phi_graph *gr = &h->g;
 	const struct phi_type *ty = &h->types.v[gr->type[i]];
@@ -141,6 +142,10 @@ static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i,
 	phi_json_string(g, ty->name);
 	phi_json_key(g, "size");
 	yajl_gen_integer(g, (long long)phi_graph_size(gr, i));
+	if (allocated) {
+		phi_json_key(g, "allocated");
+		yajl_gen_integer(g, (long long)allocated[i]);
+	}
 	phi_json_key(g, "refcount");
 	yajl_gen_integer(g, phi_graph_refcnt(gr, i));
 	phi_json_key(g, "gc_tracked");
@@ -173,7 +178,20 @@ static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i,
 }
 
 int phi_dump_jsonl(FILE *out, const struct phi_heap *h,
-		   const struct phi_traces *t, struct phi_error *err)
+		   struct phi_error *err)
+{
+	return phi_dump_jsonl_full(out, h, NULL, NULL, err);
+}
+
+int phi_dump_jsonl_allocated(FILE *out, const struct phi_heap *h,
+			     const uint64_t *allocated, struct phi_error *err)
+{
+	return phi_dump_jsonl_full(out, h, allocated, NULL, err);
+}
+
+int phi_dump_jsonl_full(FILE *out, const struct phi_heap *h,
+			const uint64_t *allocated, const struct phi_traces *t,
+			struct phi_error *err)
 {
 	yajl_gen g = phi_json_open(out, false);
 	struct tb_table tt = { .t = t };
@@ -194,7 +212,7 @@ int phi_dump_jsonl(FILE *out, const struct phi_heap *h,
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	}
 	for (uint32_t i = 0; i < h->g.n; i++) {
-		object_line(g, h, i, &tt, &b);
+		object_line(g, h, i, allocated, &tt, &b);
 		/* Ends the line and starts a new top-level value. */
 		yajl_gen_reset(g, "\n");
 		if (ferror(out))

@@ -11,6 +11,7 @@
 #include "pyheapinspect/analysis/histogram.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/json.h"
+#include "pyheapinspect/report/memory.h"
 #include "pyheapinspect/report/sites.h"
 
 static void small_ints_json(yajl_gen g, const struct phi_small_ints *s)
@@ -88,7 +89,8 @@ static void timings_json(yajl_gen g, const struct phi_report *r)
 	yajl_gen_map_close(g);
 }
 
-static void heap_json(yajl_gen g, const struct phi_heap *h)
+static void heap_json(yajl_gen g, const struct phi_heap *h,
+		      const uint64_t *alloc)
 {
 	const struct phi_heap_stats *s = &h->stats;
 	uint32_t *order;
@@ -119,6 +121,8 @@ static void heap_json(yajl_gen g, const struct phi_heap *h)
 			phi_json_string(g, t->name);
 			uint_field(g, "count", t->count);
 			uint_field(g, "size", t->size);
+			if (alloc)
+				uint_field(g, "allocated", alloc[order[k]]);
 			yajl_gen_map_close(g);
 		}
 		free(order);
@@ -398,9 +402,11 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 	yajl_gen_map_open(g);
 	target_json(g, r);
 	completeness_json(g, r);
+	phi_report_memory_json(g, r);
 	timings_json(g, r);
 	if (r->heap)
-		heap_json(g, r->heap);
+		heap_json(g, r->heap,
+			  r->memory ? r->memory->type_allocated : NULL);
 	if (r->analysis) {
 		named_json(g, r);
 		sharing_json(g, r);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pyheapinspect/analysis/histogram.h"
+#include "pyheapinspect/report/memory.h"
 
 #include "pyheapinspect/report/sites.h"
 #include "pyheapinspect/report/text.h"
@@ -115,7 +116,8 @@ static const char *human(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
-static void print_heap(FILE *out, const struct phi_heap *h, size_t top)
+static void print_heap(FILE *out, const struct phi_heap *h, size_t top,
+		       const uint64_t *alloc)
 {
 	const struct phi_heap_stats *s = &h->stats;
 	uint32_t *order;
@@ -135,16 +137,21 @@ static void print_heap(FILE *out, const struct phi_heap *h, size_t top)
 			s->bad_refs, s->bad_fields);
 	if (phi_histogram(&h->types, &order, &n) < 0)
 		return;
-	fprintf(out, "\n  %12s  %10s  %6s  %s\n", "size", "count", "share",
-		"type");
+	fprintf(out, "\n  %12s  %10s  %6s  ", "size", "count", "share");
+	if (alloc)
+		fprintf(out, "%12s  ", "allocated");
+	fprintf(out, "type\n");
 	for (size_t k = 0; k < n && k < top; k++) {
 		const struct phi_type *t = &h->types.v[order[k]];
 
-		fprintf(out, "  %12s  %10" PRIu64 "  %5.1f%%  %s\n",
+		fprintf(out, "  %12s  %10" PRIu64 "  %5.1f%%  ",
 			human(t->size, b2, sizeof(b2)), t->count,
 			s->total_size ? 100.0 * (double)t->size /
-						(double)s->total_size : 0.0,
-			t->name);
+						(double)s->total_size : 0.0);
+		if (alloc)
+			fprintf(out, "%12s  ", human(alloc[order[k]], b1,
+						     sizeof(b1)));
+		fprintf(out, "%s\n", t->name);
 	}
 	if (n > top)
 		fprintf(out, "  ... %zu more types (--top N)\n", n - top);
@@ -269,8 +276,10 @@ int phi_report_text(FILE *out, const struct phi_report *r,
 {
 	print_header(out, r);
 	print_all_gaps(out, r);
+	phi_report_memory_text(out, r);
 	if (r->heap)
-		print_heap(out, r->heap, r->top);
+		print_heap(out, r->heap, r->top,
+			   r->memory ? r->memory->type_allocated : NULL);
 	if (r->analysis) {
 		print_named(out, r);
 		print_retained(out, r);

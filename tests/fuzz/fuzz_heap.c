@@ -165,7 +165,7 @@ static void run_pipeline(const struct phi_image *img)
 		rc = phi_analysis_run(&an, &heap, &opts, &err);
 	}
 	have_an = rc == 0;
-	phi_dump_jsonl(g_null, &heap, &traces, &err);
+	phi_dump_jsonl_full(g_null, &heap, NULL, &traces, &err);
 	if (have_si && have_an) {
 		memset(&rep, 0, sizeof(rep));
 		rep.pid = g_src.pid;
@@ -525,11 +525,11 @@ static void tm_seeds(struct seeder *sd, const struct phi_python *py)
 	};
 	uint64_t t = 0;
 
-	if (!s->sym[PHI_S_TM_CONFIG] || !s->sym[PHI_S_TM_TRACES])
+	if (!s->sym[PHI_S_TRACEMALLOC_CONFIG] || !s->sym[PHI_S_TM_TRACES])
 		return;
 	for (size_t m = 0; m < NMAG; m++)
-		add_patch(sd, s->sym[PHI_S_TM_CONFIG] + TM(TMCFG_MAX_NFRAME),
-			  magnitudes[m], 4);
+		add_patch(sd, s->sym[PHI_S_TRACEMALLOC_CONFIG] +
+			  TM(TMCFG_MAX_NFRAME), magnitudes[m], 4);
 	add_patch(sd, s->sym[PHI_S_TM_TRACED], 0, 8);
 	add_patch(sd, s->sym[PHI_S_TM_EMPTY_TRACEBACK] + TM(TMTB_NFRAME),
 		  0xffff, 2);

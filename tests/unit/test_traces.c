@@ -172,7 +172,7 @@ static void plant(void)
 	brk = BASE;
 	P.cfg = alloc(12);
 	w32(P.cfg + L(TMCFG_INITIALIZED), 1);
-	w32(P.cfg + L(TMCFG_TRACING), 1);
+	w32(P.cfg + L(TRACEMALLOC_TRACING), 1);
 	w32(P.cfg + L(TMCFG_MAX_NFRAME), 5);
 	P.traces = alloc(8);
 	P.domains = alloc(8);
@@ -244,7 +244,7 @@ static void setup_target(void)
 	st.layout = lay;
 	st.tm_syms = PHI_TM_SYMS_SYMTAB;
 	st.sym[PHI_S_UNICODE_TYPE] = UNICODE_TYPE;
-	st.sym[PHI_S_TM_CONFIG] = P.cfg;
+	st.sym[PHI_S_TRACEMALLOC_CONFIG] = P.cfg;
 	st.sym[PHI_S_TM_TRACES] = P.traces;
 	st.sym[PHI_S_TM_DOMAINS] = P.domains;
 	st.sym[PHI_S_TM_TRACEBACKS] = P.tracebacks;
@@ -515,7 +515,7 @@ static void test_not_tracing(void **state)
 
 	(void)state;
 	setup_target();
-	w32(P.cfg + L(TMCFG_TRACING), 0);
+	w32(P.cfg + L(TRACEMALLOC_TRACING), 0);
 	read_ok(&t);
 	assert_int_equal(t.state, PHI_TRACES_OFF);
 	assert_non_null(strstr(t.note, "initialized=1 tracing=0: stopped"));
@@ -543,7 +543,7 @@ static void test_unavailable(void **state)
 			    "neither .symtab nor DWARF for "
 			    "Modules/_tracemalloc.c");
 	phi_traces_release(&t);
-	st.sym[PHI_S_TM_CONFIG] = 0;
+	st.sym[PHI_S_TRACEMALLOC_CONFIG] = 0;
 	read_ok(&t);
 	assert_int_equal(t.state, PHI_TRACES_ABSENT);
 	phi_traces_release(&t);

@@ -24,10 +24,11 @@ struct phi_retained {
 /* Roots: the interpreter's (heap.h) and every object whose refcount
  * exceeds its counted references (something outside the heap holds it).
  * top: the nodes retaining the most, largest first; suspects: those of
- * them retaining more than threshold of the reachable heap. */
+ * them retaining more than threshold of the reachable heap.  sizes: the
+ * size of each node to retain (NULL: sys.getsizeof). */
 int phi_retained(const struct phi_heap *h, const uint32_t *indeg,
-		 size_t top, double threshold, struct phi_retained *out,
-		 struct phi_error *err);
+		 size_t top, double threshold, const uint64_t *sizes,
+		 struct phi_retained *out, struct phi_error *err);
 void phi_retained_release(struct phi_retained *r);
 
 #endif

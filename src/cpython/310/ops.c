@@ -2,6 +2,7 @@
 #include "pyheapinspect/cpython/ops.h"
 #include "pyheapinspect/cpython/310/expr.h"
 #include "pyheapinspect/cpython/310/py310.h"
+#include "pyheapinspect/cpython/310/pymalloc.h"
 #include "pyheapinspect/cpython/310/runtime.h"
 #include "pyheapinspect/cpython/310/smallints.h"
 #include "pyheapinspect/cpython/310/statics.h"
@@ -25,8 +26,10 @@ const struct phi_cpython_ops phi_cpython310_ops = {
 	.runtime = phi310_runtime,
 	.statics = phi310_statics,
 	.small_ints = phi310_small_ints,
+	.memory = phi310_memory,
 	.heap_build = phi310_heap_build,
 	.heap_release = phi310_heap_release,
+	.allocated = phi310_allocated,
 	.preview = phi310_preview,
 	.label_root = phi310_label_root,
 	.label_step = phi310_label_step,

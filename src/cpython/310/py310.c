@@ -294,7 +294,7 @@ void phi310_layout_start(struct phi_python *py)
 	job->df.fd = -1;
 	memset(job->got, 0, sizeof(job->got));
 	job->dwarf_error[0] = '\0';
-	job->want_tm = state(py)->sym[PHI_S_TM_CONFIG] &&
+	job->want_tm = state(py)->sym[PHI_S_TRACEMALLOC_CONFIG] &&
 		       state(py)->tm_syms == PHI_TM_SYMS_NONE;
 	memset(job->tm_found, 0, sizeof(job->tm_found));
 	job->tm_dwarf = false;
@@ -632,7 +632,7 @@ int phi310_import(struct phi_python *py, const struct phi_record *rec,
 	import_segments(s, rec);
 	if (tm_statics_found(s))
 		s->tm_syms = PHI_TM_SYMS_SNAPSHOT;
-	else if (!s->sym[PHI_S_TM_CONFIG])
+	else if (!s->sym[PHI_S_TRACEMALLOC_CONFIG])
 		snprintf(s->tm_why, sizeof(s->tm_why), "the snapshot holds no "
 			 "address of tracemalloc's state (saved by a "
 			 "pyheapinspect that did not read it)");

@@ -834,11 +834,11 @@ static const char *never_why(int initialized)
 static int read_config(struct reader *r)
 {
 	struct phi_traces *t = r->t;
-	uint64_t cfg = r->s->sym[PHI_S_TM_CONFIG];
+	uint64_t cfg = r->s->sym[PHI_S_TRACEMALLOC_CONFIG];
 	uint32_t v[3];
 
 	if (!rd32(r, cfg + L(TMCFG_INITIALIZED), &v[0]) ||
-	    !rd32(r, cfg + L(TMCFG_TRACING), &v[1]) ||
+	    !rd32(r, cfg + L(TRACEMALLOC_TRACING), &v[1]) ||
 	    !rd32(r, cfg + L(TMCFG_MAX_NFRAME), &v[2]))
 		return bad(r, "_Py_tracemalloc_config is not in the copied "
 			   "memory");
@@ -951,7 +951,7 @@ static int read_state(struct reader *r)
 	int rc;
 
 	t->symbols = symbols_name(r->s->tm_syms);
-	if (!r->s->sym[PHI_S_TM_CONFIG]) {
+	if (!r->s->sym[PHI_S_TRACEMALLOC_CONFIG]) {
 		t->state = PHI_TRACES_ABSENT;
 		snprintf(t->note, sizeof(t->note), "%s", r->s->tm_why[0] ?
 			 r->s->tm_why : "the interpreter exports no "

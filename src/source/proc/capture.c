@@ -10,6 +10,7 @@
 #include "pyheapinspect/source/proc/copy.h"
 #include "pyheapinspect/source/proc/freeze.h"
 #include "pyheapinspect/source/proc/process.h"
+#include "pyheapinspect/source/proc/smaps.h"
 
 /* Once attached, "no such process" means it exited under us. */
 static int exited_if_gone(int rc, pid_t pid, struct phi_error *err)
@@ -92,6 +93,8 @@ int phi_capture_run(pid_t pid, struct phi_reader *r, struct phi_maps *maps,
 	cap->threads = fz.n;
 	cap->frozen = true;
 	hold_for_tests(o->test_hold_ms);
+	/* Before the frozen copy reads a page (see smaps.c). */
+	phi_smaps_capture(pid, &cap->rss, &cap->gaps);
 	/* The maps read before freezing may be stale by now. */
 	phi_maps_release(maps);
 	t0 = phi_now_ms();

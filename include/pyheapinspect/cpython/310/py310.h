@@ -19,10 +19,11 @@
  * they need.  The statics (version, interned, arenas, maxarenas,
  * _PyExc_BaseException, deque_type, defdict_type, subtype_dealloc) are
  * only in .symtab: a stripped build has them in a debug file or not at
- * all, and statics.c finds those the decoders need in memory.
- * tracemalloc's statics (TM_*, but the exported TM_CONFIG) are in .symtab
- * or, without it, in the DWARF of Modules/_tracemalloc.c: the layout
- * thread reads them there (py310.c). */
+ * all, and statics.c finds those the decoders need in memory; the same
+ * holds for obmalloc's counters and the allocator tables (pymalloc.c).
+ * tracemalloc's statics (TM_*) are in .symtab or, without it, in the
+ * DWARF of Modules/_tracemalloc.c: the layout thread reads them there
+ * (py310.c). */
 #define PHI_SYMBOLS(X)                                                     \
 	X(RUNTIME, "_PyRuntime")                                           \
 	X(GETVERSION, "Py_GetVersion")                                     \
@@ -85,7 +86,17 @@
 	X(ELLIPSIS_TYPE, "PyEllipsis_Type")                                \
 	X(SUBTYPE_DEALLOC, "subtype_dealloc")                              \
 	X(BASEEXC_PTR, "PyExc_BaseException")                              \
-	X(TM_CONFIG, "_Py_tracemalloc_config")                             \
+	X(NTIMES_ARENA, "ntimes_arena_allocated")                          \
+	X(NARENAS_HIGHWATER, "narenas_highwater")                          \
+	X(NARENAS_CURRENT, "narenas_currently_allocated")                  \
+	X(MAP_ROOT, "arena_map_root")                                      \
+	X(MAP_MID_COUNT, "arena_map_mid_count")                            \
+	X(MAP_BOT_COUNT, "arena_map_bot_count")                            \
+	X(TRACEMALLOC_CONFIG, "_Py_tracemalloc_config")                    \
+	X(OBJ_ALLOCATOR, "_PyObject")                                      \
+	X(MEM_DEBUG, "_PyMem_Debug")                                       \
+	X(OBJECT_MALLOC, "_PyObject_Malloc")                               \
+	X(DEBUG_MALLOC, "_PyMem_DebugMalloc")                              \
 	X(TM_TRACES, "tracemalloc_traces")                                 \
 	X(TM_DOMAINS, "tracemalloc_domains")                               \
 	X(TM_TRACEBACKS, "tracemalloc_tracebacks")                         \
