@@ -10,6 +10,7 @@
 #include "config.h"
 #include "pyheapinspect/analysis/histogram.h"
 #include "pyheapinspect/report/fill.h"
+#include "pyheapinspect/report/growth.h"
 #include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/json.h"
@@ -404,6 +405,7 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 		dups_json(g, r);
 		audit_json(g, r);
 		phi_fill_json(g, r);
+		phi_growth_json(g, r);
 	}
 	if (r->small_ints)
 		small_ints_json(g, r->small_ints);

@@ -6,6 +6,7 @@
 #include "pyheapinspect/analysis/histogram.h"
 
 #include "pyheapinspect/report/fill.h"
+#include "pyheapinspect/report/growth.h"
 #include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/text.h"
 
@@ -274,6 +275,8 @@ int phi_report_text(FILE *out, const struct phi_report *r,
 		print_dups(out, r);
 		print_audit(out, r);
 		phi_fill_text(out, r);
+		if (r->growth)
+			phi_growth_text(out, r->growth, r->top);
 	}
 	if (r->small_ints)
 		print_small_ints(out, r->small_ints, r->list_small_ints);
