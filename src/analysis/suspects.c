@@ -8,6 +8,9 @@
  * all, even down a chain of millions of objects.  Where walks end above
  * 10% of the heap there are few of them: on any path from the root the
  * retained size falls below 10% after at most seven falls under 70%.
+ * A walk down a linked structure (each node holding the next) would end
+ * at its tail; a type that comes back along a walk PHI_SUSPECT_CHAIN
+ * times marks one, and the walk names its head instead.
  *
  * The groups need, per class, the instances that no other instance of
  * the class dominates: a depth-first walk over the dominator tree
@@ -141,15 +144,67 @@ static int add_suspect(struct phi_suspects *s, size_t *cap, uint32_t node,
 	return 0;
 }
 
-/* One walk from c; the end when it is new and no anchor, else
- * PHI_NONE. */
-static uint32_t walk(uint32_t c, const struct phi_dominators *d,
-		     const uint32_t *best, uint8_t *seen,
-		     const uint8_t *anchor)
+/* Types met along one walk: how often, and their first node that is no
+ * anchor (reset after each walk, through the list of those touched). */
+struct met {
+	uint32_t *count, *first, *touched;
+	uint64_t *at;          /* the first's step in the walk */
+	size_t ntouched;
+	bool chain;            /* a type came back PHI_SUSPECT_CHAIN times */
+};
+
+static void meet(struct met *m, const struct phi_heap *h, uint32_t x,
+		 uint64_t step, bool is_anchor)
 {
-	uint32_t x = c;
+	uint32_t t = h->g.type[x];
+
+	if (m->count[t] == 0) {
+		m->touched[m->ntouched++] = t;
+		m->at[t] = UINT64_MAX;
+	}
+	if (m->at[t] == UINT64_MAX && !is_anchor) {
+		m->first[t] = x;
+		m->at[t] = step;
+	}
+	if (++m->count[t] >= PHI_SUSPECT_CHAIN)
+		m->chain = true;
+}
+
+/* The head of the chain: the earliest first node of the types that
+ * came back (nearly) PHI_SUSPECT_CHAIN times; and the reset. */
+static uint32_t chain_head(struct met *m)
+{
+	uint32_t head = PHI_NONE;
+	uint64_t best = UINT64_MAX;
+
+	for (size_t i = 0; i < m->ntouched; i++) {
+		uint32_t t = m->touched[i];
+
+		if (m->chain && m->count[t] >= PHI_SUSPECT_CHAIN - 1 &&
+		    m->at[t] < best) {
+			best = m->at[t];
+			head = m->first[t];
+		}
+		m->count[t] = 0;
+	}
+	m->ntouched = 0;
+	m->chain = false;
+	return head;
+}
+
+/* One walk from c; the end when it is new and no anchor, else
+ * PHI_NONE.  Down a chain the walk goes on to its end (so that no later
+ * walk starts inside it) but names the chain's head. */
+static uint32_t walk(uint32_t c, const struct phi_heap *h,
+		     const struct phi_dominators *d, const uint32_t *best,
+		     uint8_t *seen, const uint8_t *anchor, struct met *m)
+{
+	uint32_t x = c, head;
+	uint64_t step = 0;
+	bool merged = false;
 
 	BIT_SET(seen, x);
+	meet(m, h, x, step, BIT_GET(anchor, x));
 	for (;;) {
 		uint32_t b = best[x];
 
@@ -157,12 +212,18 @@ static uint32_t walk(uint32_t c, const struct phi_dominators *d,
 					     PHI_SUSPECT_DESCEND *
 						     (double)d->retained[x])
 			break;
-		if (BIT_GET(seen, b))
-			return PHI_NONE; /* an earlier walk's end */
+		if (BIT_GET(seen, b)) {
+			merged = true; /* an earlier walk's end */
+			break;
+		}
 		x = b;
 		BIT_SET(seen, x);
+		meet(m, h, x, ++step, BIT_GET(anchor, x));
 	}
-	return BIT_GET(anchor, x) ? PHI_NONE : x;
+	head = chain_head(m);
+	if (head != PHI_NONE)
+		return head;
+	return merged || BIT_GET(anchor, x) ? PHI_NONE : x;
 }
 
 static int by_retained(const void *a, const void *b)
@@ -194,10 +255,16 @@ static int find_accumulation_points(struct phi_suspects *s,
 	uint32_t *best = phi_big_calloc(n ? n : 1, sizeof(*best));
 	uint8_t *seen = calloc(bytes, 1), *anchor = calloc(bytes, 1);
 	uint32_t *starts = NULL;
+	size_t nt = h->types.n ? h->types.n : 1;
+	struct met m = { calloc(nt, sizeof(uint32_t)),
+			 calloc(nt, sizeof(uint32_t)),
+			 calloc(nt, sizeof(uint32_t)),
+			 calloc(nt, sizeof(uint64_t)), 0, false };
 	int rc = -1;
 
 	s->anchors = anchor;
-	if (!best || !seen || !anchor)
+	if (!best || !seen || !anchor || !m.count || !m.first ||
+	    !m.touched || !m.at)
 		goto out;
 	mark_anchors(h, anchor);
 	largest_children(d, n, best);
@@ -210,7 +277,7 @@ static int find_accumulation_points(struct phi_suspects *s,
 
 		if (BIT_GET(seen, starts[i]))
 			continue;
-		end = walk(starts[i], d, best, seen, anchor);
+		end = walk(starts[i], h, d, best, seen, anchor, &m);
 		if (end != PHI_NONE && add_suspect(s, &cap, end, starts[i], d))
 			goto out;
 	}
@@ -223,6 +290,10 @@ out:
 	phi_big_free(best);
 	free(seen);
 	free(starts);
+	free(m.count);
+	free(m.first);
+	free(m.touched);
+	free(m.at);
 	return rc;
 }
 

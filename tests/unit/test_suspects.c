@@ -2,9 +2,10 @@
  * accumulation point below a chain of single holders (modules, their
  * __dict__, an instance and its __dict__), a walk that ends on a module's
  * __dict__ (no suspect; the halves below it are), a chain of a million
- * objects (the walks cost O(n): a quadratic walk would not end), what a
- * suspect's children are, and classes whose instances together retain
- * more than the share, instances inside another instance counted once.
+ * objects (the walks cost O(n): a quadratic walk would not end) and a
+ * linked list of instances, both named by their head, what a suspect's
+ * children are, and classes whose instances together retain more than
+ * the share, instances inside another instance counted once.
  * The expected answers are worked out by hand in each test. */
 #include <stdbool.h>
 #include <stddef.h>
@@ -300,10 +301,11 @@ static void test_groups(void **state)
 
 /* A chain of a million Nodes, each 1 byte holding the next: node k
  * retains n - k; its child keeps (n-k-1)/(n-k), at least 70% while
- * n - k >= 4, so the walk from the top ends at node n - 3, retaining 3.
- * Every node above 10% starts a walk: met nodes stop them at once (or
- * this test would not end).  One group: the outermost Node, retaining
- * everything. */
+ * n - k >= 4, so the walk from the top would end at node n - 3,
+ * retaining 3; but Node comes back 16 times along it: a chain, named by
+ * its head, node 0.  Every node above 10% starts a walk: met nodes stop
+ * them at once (or this test would not end), and none starts inside the
+ * chain.  One group: the outermost Node, retaining everything. */
 static void test_chain(void **state)
 {
 	size_t n = getenv("PHI_DOM_SMALL") ? 10000 : 1000000;
@@ -339,13 +341,46 @@ static void test_chain(void **state)
 						&err), 0);
 	find(&s, &x, 0.10);
 	assert_int_equal(s.n, 1);
-	assert_int_equal(s.v[0].node, n - 3);
-	assert_int_equal(s.v[0].retained, 3);
+	assert_int_equal(s.v[0].node, 0);
+	assert_int_equal(s.v[0].retained, n);
 	assert_int_equal(s.v[0].from, 0);
 	assert_int_equal(s.candidates, n - n / 10);
 	assert_int_equal(s.ngroups, 1);
 	assert_int_equal(s.groups[0].instances, 1);
 	assert_int_equal(s.groups[0].retained, n);
+	phi_suspects_release(&s);
+	release(&x);
+}
+
+/* sys.modules (0) -> module (1) -> its __dict__ (2) -> Node 3 -> its
+ * __dict__ 4 -> Node 5 -> ... 40 Nodes with their __dict__ (3..82),
+ * each 1 byte, the last __dict__ holding a str of 1 byte (83).  The
+ * walk goes down to the str (every child keeps over 70%... until the
+ * last steps), meets dict and Node 16 times: the head is the first
+ * Node (3), before its __dict__ and after the module's __dict__ (an
+ * anchor). */
+static void test_chain_of_instances(void **state)
+{
+	enum { N = 84 };
+	uint32_t type[N], parent[N];
+	uint64_t size[N];
+	struct heap x;
+	struct phi_suspects s;
+
+	(void)state;
+	for (uint32_t i = 0; i < N; i++) {
+		size[i] = 1;
+		parent[i] = i ? i - 1 : PHI_NONE;
+		type[i] = i >= 3 && i % 2 ? T_NODE : T_DICT;
+	}
+	type[1] = T_MODULE;
+	type[83] = T_STR;
+	build(&x, N, type, size, parent, NULL, 0, PHI_ROOT_MODULES);
+	find(&s, &x, 0.10);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.v[0].node, 3);
+	assert_int_equal(s.v[0].retained, N - 3);
+	assert_int_equal(s.v[0].from, 0);
 	phi_suspects_release(&s);
 	release(&x);
 }
@@ -377,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_shared_children),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_chain),
+		cmocka_unit_test(test_chain_of_instances),
 		cmocka_unit_test(test_empty),
 	};
 

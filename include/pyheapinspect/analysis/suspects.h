@@ -3,7 +3,8 @@
  * dominator tree into the child retaining the most while that child
  * holds at least PHI_SUSPECT_DESCEND of its parent's retained size; the
  * suspect is where the walk stops, the container of many smaller
- * things.  Modules, their __dict__, sys.modules and what an
+ * things (or, down a chain of objects of one type, the chain's head).
+ * Modules, their __dict__, sys.modules and what an
  * interpreter's or a thread's state holds directly (its roots) are
  * never suspects themselves: a walk that ends on one names no suspect.
  * Suspect groups: classes whose instances together (each counted once,
@@ -23,6 +24,10 @@
 /* The walk goes on into a child retaining at least this share of its
  * parent. */
 #define PHI_SUSPECT_DESCEND 0.70
+/* A type met this often along one walk makes it a walk down a chain
+ * (a linked list, a deep tree): the suspect is the chain's head (the
+ * earliest node of a type met nearly as often), not its tail. */
+#define PHI_SUSPECT_CHAIN 16
 /* Types of a suspect's children told apart (the others are counted in
  * other_*). */
 #define PHI_SUSPECT_KID_TYPES 16
