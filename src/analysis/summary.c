@@ -18,6 +18,7 @@
 #include "pyheapinspect/analysis/histogram.h"
 #include "pyheapinspect/analysis/summary.h"
 #include "pyheapinspect/analysis/topn.h"
+#include "pyheapinspect/base/bigmem.h"
 
 /* ---- masking */
 
@@ -111,18 +112,41 @@ static void keep(struct builder *b, uint32_t pos)
 	b->node_slots[k] = pos + 1;
 }
 
-/* Steps from node to its root, or -1 past the bound. */
-static int depth(const struct phi_paths *p, uint32_t node)
+/* Steps from node to its root in the paths' tree, memoised in depth[]
+ * (steps + 1; 0 unknown, UINT32_MAX unreached): each node is walked
+ * once, so all of them cost O(n), chains of millions included.  The
+ * stack grows as needed; false when out of memory. */
+static bool depth_of(const struct phi_paths *p, uint32_t *depth,
+		     uint32_t **stack, size_t *cap, uint32_t node,
+		     uint32_t *out)
 {
-	int d = 0;
+	size_t n = 0;
+	uint32_t x = node, d;
 
-	if (p->parent[node] == PHI_NONE)
-		return -1;
-	for (uint32_t v = node; p->parent[v] != PHI_PATH_ROOT;
-	     v = p->parent[v])
-		if (++d > PHI_SUMMARY_MAX_DEPTH)
-			return -1;
-	return d;
+	while (depth[x] == 0 && p->parent[x] != PHI_PATH_ROOT &&
+	       p->parent[x] != PHI_NONE) {
+		if (n == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 1024;
+			uint32_t *ns = realloc(*stack, ncap * sizeof(*ns));
+
+			if (!ns)
+				return false;
+			*stack = ns;
+			*cap = ncap;
+		}
+		(*stack)[n++] = x;
+		x = p->parent[x];
+	}
+	if (depth[x] == 0)
+		depth[x] = p->parent[x] == PHI_PATH_ROOT ? 1 : UINT32_MAX;
+	d = depth[x];
+	while (n--) {
+		if (d != UINT32_MAX)
+			d++;
+		depth[(*stack)[n]] = d;
+	}
+	*out = depth[node];
+	return true;
 }
 
 /* The entry for masked text, added when new; PHI_NONE when out of
@@ -152,26 +176,41 @@ static uint32_t entry_for(struct builder *b, const char *text, uint32_t node)
 	return (uint32_t)(s->npaths - 1);
 }
 
+/* The largest retainers above the floor, near enough to a root for
+ * their paths to be whole; the others are counted. */
 static int choose(struct builder *b)
 {
 	const struct phi_dominators *d = &b->a->retained.dom;
 	const struct phi_graph *g = &b->h->g;
+	uint32_t *depth = phi_big_calloc(g->n ? g->n : 1, sizeof(*depth));
+	uint32_t *stack = NULL;
+	size_t cap = 0, above = 0;
 	struct phi_topn tn;
+	int rc = -1;
 
-	if (phi_topn_init(&tn, NULL, d->retained, PHI_SUMMARY_MAX_PATHS) < 0)
-		return -1;
-	for (uint32_t v = 0; v < g->n; v++)
-		if (d->idom[v] != PHI_NONE && d->retained[v] >= b->s->floor)
+	if (!depth || phi_topn_init(&tn, NULL, d->retained,
+				    PHI_SUMMARY_MAX_PATHS) < 0)
+		goto out;
+	for (uint32_t v = 0; v < g->n; v++) {
+		uint32_t dv;
+
+		if (d->idom[v] == PHI_NONE || d->retained[v] < b->s->floor)
+			continue;
+		above++;
+		if (!depth_of(&b->a->paths, depth, &stack, &cap, v, &dv)) {
+			free(tn.h);
+			goto out;
+		}
+		if (dv <= PHI_SUMMARY_MAX_DEPTH + 1)
 			phi_topn_offer(&tn, v);
+	}
 	b->nodes = phi_topn_finish(&tn, &b->nnodes);
-	if (!b->nodes)
-		return b->nnodes ? -1 : 0;
-	/* Nodes above the floor beyond the cap are counted. */
-	for (uint32_t v = 0; v < g->n; v++)
-		if (d->idom[v] != PHI_NONE && d->retained[v] >= b->s->floor)
-			b->s->paths_omitted++;
-	b->s->paths_omitted -= b->nnodes;
-	return 0;
+	b->s->paths_omitted = above - b->nnodes;
+	rc = 0;
+out:
+	phi_big_free(depth);
+	free(stack);
+	return rc;
 }
 
 static int name_entries(struct builder *b)
@@ -183,11 +222,6 @@ static int name_entries(struct builder *b)
 	for (size_t i = 0; i < b->nnodes; i++) {
 		uint32_t v = b->nodes[i], e;
 
-		b->entry_of[i] = PHI_NONE;
-		if (depth(&b->a->paths, v) < 0) {
-			s->paths_omitted++;
-			continue;
-		}
 		phi_path_text(&b->a->paths, b->h, v, path, sizeof(path));
 		phi_summary_mask(path, masked, sizeof(masked));
 		e = entry_for(b, masked, v);
