@@ -80,6 +80,8 @@ struct phi_cpython_ops {
 			   uint32_t child, char *buf, size_t len);
 	int (*resolve)(const struct phi_heap *h, const char *expr,
 		       uint32_t *node, struct phi_error *err);
+	bool (*fill)(const struct phi_heap *h, uint32_t node,
+		     struct phi_fill *out);
 	int (*valcmp_open)(struct phi_valcmp *vc, struct phi_error *err);
 	void (*valcmp_close)(struct phi_valcmp *vc);
 	uint32_t (*valcmp_class)(const struct phi_valcmp *vc, uint32_t node);

@@ -11,6 +11,7 @@
 
 #include "pyheapinspect/analysis/analysis.h"
 #include "pyheapinspect/analysis/memory.h"
+#include "pyheapinspect/analysis/growth.h"
 #include "pyheapinspect/base/error.h"
 #include "pyheapinspect/base/gaps.h"
 #include "pyheapinspect/cpython/heap.h"
@@ -29,6 +30,7 @@ struct phi_report {
 	const struct phi_heap *heap;
 	const struct phi_analysis *analysis;
 	const struct phi_memory *memory; /* the memory section, or NULL */
+	const struct phi_growth *growth; /* against --baseline, or NULL */
 	bool list_small_ints; /* text: print the whole table */
 	size_t top;           /* text: rows of the type histogram */
 	double layout_ms;     /* time to resolve the layouts (in a thread,
