@@ -23,7 +23,9 @@ point 2), this script
      (PyModuleDef.m_size and m_traverse, md_state), comparing the state
      struct's members with what gc.get_referents(module) reports before
      md_dict.
-It prints one block per type and a summary line
+Modules that are not in STATE_STRUCTS are checked as a set: their state
+struct is the first local pointer of m_traverse.  It prints one line per
+type and per module and a summary line
 "survey: N passed, N failed"; it exits 1 on any mismatch.
 
 Needs gdb and nm (binutils) and a CPython 3.10 built with debug info
@@ -1294,6 +1296,11 @@ STATE_STRUCTS = {
                                 "kqueue_queue_Type"], None),
     "zlib": ("zlibstate", ["Comptype", "Decomptype", "ZlibError"], None),
     "_blake2": ("Blake2State", ["blake2b_type", "blake2s_type"], None),
+    # These four reach their state through a macro, no local pointer.
+    "grp": ("grpmodulestate", ["StructGrpType"], None),
+    "pwd": ("pwdmodulestate", ["StructPwdType"], None),
+    "resource": ("resourcemodulestate", ["StructRUsageType"], None),
+    "termios": ("termiosmodulestate", ["TermiosError"], None),
     # OpenSSL 3 has SHAKE: EVPXOFtype is there.
     "_hashlib": ("_hashlibstate", ["EVPtype", "HMACtype", "EVPXOFtype",
                                    "constructs",
@@ -1338,6 +1345,26 @@ def module_states(maps, out):
             if not row["ok"]:
                 row["want"] = [hex(x) for x in want]
                 row["got"] = [hex(x) for x in before or []]
+        elif size > 0 and trav:
+            # Not in the table: the state struct is the type of the first
+            # local pointer of m_traverse (`X_state *state = ...`); its
+            # object pointers must be what m_traverse visits, as a set
+            # (the order is not known without reading the source).
+            tpath = maps.name(trav)[1]
+            sname, _ = fn_struct(tpath, tsym)
+            row["ok"] = None
+            if sname:
+                st = Struct(tpath, sname)
+                row["state_struct"] = sname
+                row["state_size"] = st.size
+                row["layout"] = st.layout_lines()
+                ptrs = [st.members[n][0] for n in st.order
+                        if "*" in st.members[n][2]
+                        and "(*" not in st.members[n][2]
+                        and "char" not in st.members[n][2]]
+                want = {u64(state + o) for o in ptrs} - {0}
+                row["ok"] = (want == set(before or ()) and st.size == size)
+                row["order_checked"] = False
         elif size > 0 or trav:
             row["ok"] = None        # not surveyed
         rows.append(row)
@@ -1354,12 +1381,36 @@ def check_module_structs():
     return ok, mo.layout_lines(), md.layout_lines()
 
 
+SKIP_MODULES = ("_test", "xx", "_xx", "_ctypes_test", "_tkinter",
+                "_curses", "readline", "ossaudiodev", "nis", "spwd", "crypt")
+
+
+def import_c_modules():
+    """Import every C module of the build (builtin and lib-dynload), so
+    that the survey of module states is complete."""
+    import importlib
+    import sysconfig
+    names = set(sys.builtin_module_names)
+    dyn = os.path.join(sysconfig.get_paths()["platstdlib"], "lib-dynload")
+    for f in os.listdir(dyn):
+        if f.endswith(".so"):
+            names.add(f.split(".")[0])
+    for n in sorted(names):
+        if n.startswith(SKIP_MODULES) or n in SKIP_MODULES:
+            continue
+        try:
+            importlib.import_module(n)
+        except Exception:
+            pass
+
+
 def main():
     global LIBPYTHON
     out_json = None
     if sys.argv[1:2] == ["--json"]:
         out_json = sys.argv[2]
-    maps = Maps()
+    import_c_modules()
+    maps = Maps()           # after every import: their ELF files mapped
     LIBPYTHON = maps.name(id(type))[1]
     samples, keep = make_samples()
     report = []
@@ -1407,9 +1458,11 @@ def main():
             passed += 1
         elif row.get("ok") is False:
             failed += 1
-        print("module %-22s %s m_size %4d m_traverse %-28s state %s refs %s"
+        print("module %-22s %s m_size %4d m_traverse %-28s state %s refs %s%s"
               % (row["module"], status, row["m_size"], row["m_traverse"],
-                 row.get("state_struct", "-"), row["state_refs"]))
+                 row.get("state_struct", "-"), row["state_refs"],
+                 " (as a set)" if row.get("order_checked") is False
+                 else ""))
         if row.get("ok") is False:
             print("    want %s got %s" % (row.get("want"), row.get("got")))
     if out_json:
