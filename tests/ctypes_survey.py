@@ -695,8 +695,10 @@ def make_samples():
     keep.append(mv)
     S["managedbuffer"] += [r for r in gc.get_referents(mv)]
     d = decimal.Decimal("3.14159")
+    # Exact construction keeps every digit: 500 digits need more than the
+    # 4 inline words, so the data is allocated (MPD_DATAFLAGS clear).
     S["decimal.Decimal"] += [d, decimal.Decimal(10) ** 100,
-                             decimal.Decimal(2) ** 2000]
+                             decimal.Decimal("7" * 500)]
     S["_csv.Dialect"] += [csv.get_dialect("excel")]
     sq = queue.SimpleQueue()
     sq.put("item")
@@ -1025,7 +1027,7 @@ def size_decimal(addr, t, c):
     mpd = addr + c.off("dec")
     m = c.sub["dec"]
     flags = u8(mpd + m.off("flags"))
-    if not flags & (16 | 32 | 64):      # MPD_DATAFLAGS: static, shared, const
+    if not flags & (32 | 64 | 128):     # MPD_DATAFLAGS: static, shared, const
         res += 8 * i64(mpd + m.off("alloc"))
     return res
 
@@ -1169,7 +1171,7 @@ def check_type(maps, name, objs, report):
     flags = base.__flags__
     fn, path, sname, how = traverse_struct(maps, base)
     if sname is None and SPECS.get(tname, {}).get("struct"):
-        sname, how = SPECS[tname]["struct"], "by hand (no DWARF subprogram)"
+        sname, how = SPECS[tname]["struct"], "table (tp_traverse and tp_dealloc do not name it)"
     if path is None:
         path = maps.name(u64(id(base) + TP["dealloc"]))[1]
     tp_path = maps.path_of(id(base))
