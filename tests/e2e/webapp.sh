@@ -22,14 +22,16 @@ path=$(sh "$PHI_SRCDIR/tests/webapp-path.sh" "$WORK/webapp-path") ||
 
 start_target env PYTHONPATH="$path" "$PYTHON310" \
 	"$FIXTURES/webapp_heap.py" "$WORK/truth.json"
-# The fixture measures its heap several times: allow a minute, not 20 s.
+# The fixture measures its 370,000 objects four times or so: about 25 s
+# on an idle machine, over 100 s on a loaded one.  Allow 5 minutes (it
+# lives 10).
 i=0
 while [ ! -s "$WORK/truth.json" ]; do
 	kill -0 "$TARGET_PID" 2>/dev/null ||
 		fail "webapp_heap.py exited: $(tail -5 "$WORK/target.out")"
 	i=$((i + 1))
-	[ $i -gt 1200 ] && fail "webapp_heap.py wrote no truth within 60 s"
-	sleep 0.05
+	[ $i -gt 3000 ] && fail "webapp_heap.py wrote no truth within 300 s"
+	sleep 0.1
 done
 "$PYTHON310" -c 'import json, sys; sys.exit(0 if json.load(open(sys.argv[1]))["stable"] else 1)' \
 	"$WORK/truth.json" || fail "the fixture's truth is not stable"
@@ -38,10 +40,15 @@ run_tool "$WORK/out" "$WORK/err" -p "$TARGET_PID" --dump "$WORK/dump.jsonl"
 [ "$RC" -eq 0 ] || fail "the tool exited $RC: $(cat "$WORK/err")"
 assert_running "$TARGET_PID"
 
-strict=--strict
-[ "${PHI_WEBAPP_REPORT:-0}" = 1 ] && strict=
-# shellcheck disable=SC2086
-"$PYTHON310" "$PHI_SRCDIR/tests/e2e/check_webapp.py" $strict \
+if [ "${PHI_WEBAPP_REPORT:-0}" = 1 ]; then
+	# Only the report: what the tool misses today, for issue 13.
+	"$PYTHON310" "$PHI_SRCDIR/tests/e2e/check_webapp.py" \
+		"$WORK/truth.json" "$WORK/dump.jsonl" ||
+		fail "check_webapp.py could not compare"
+	echo "web-app heap: report made, not judged (PHI_WEBAPP_REPORT=1)"
+	exit 0
+fi
+"$PYTHON310" "$PHI_SRCDIR/tests/e2e/check_webapp.py" --strict \
 	"$WORK/truth.json" "$WORK/dump.jsonl" ||
 	fail "the dump differs from the truth of the web-app heap (report above)"
 pass "web-app heap: dump equals the target's truth"
