@@ -2,11 +2,13 @@
  * and chooses exit codes. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,6 +17,8 @@
 #include "pyheapinspect/analysis/domtree.h"
 #include "pyheapinspect/analysis/memory.h"
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/analysis/growth.h"
+#include "pyheapinspect/analysis/summary.h"
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/cpython/heap.h"
@@ -25,9 +29,11 @@
 #include "pyheapinspect/report/dot.h"
 #include "pyheapinspect/report/dump.h"
 #include "pyheapinspect/report/folded.h"
+#include "pyheapinspect/report/growth.h"
 #include "pyheapinspect/report/html.h"
 #include "pyheapinspect/report/json.h"
 #include "pyheapinspect/report/memory.h"
+#include "pyheapinspect/report/summary.h"
 #include "pyheapinspect/report/text.h"
 #include "pyheapinspect/source/proc/freeze.h"
 #include "pyheapinspect/source/proc/process.h"
@@ -58,6 +64,11 @@ struct options {
 	uint64_t max_memory;
 	const char *snapshot;      /* analyse a saved snapshot, not a pid */
 	const char *save_snapshot; /* and/or save the capture */
+	const char *save_summary;  /* --save-summary */
+	const char *baseline;      /* --baseline: a summary or a snapshot */
+	struct phi_summary *base;  /* ... loaded before the run */
+	double watch_s;            /* --watch: seconds between captures */
+	long count;                /* --count: captures (0: until SIGINT) */
 	struct phi_analysis_opts analysis;
 	struct phi_capture_opts capture;
 };
@@ -66,7 +77,8 @@ enum {
 	OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP, OPT_OBJECT,
 	OPT_EXPR, OPT_SUSPECT, OPT_MAX_PAUSE, OPT_NO_FREEZE, OPT_MAX_MEMORY,
 	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT, OPT_DEBUG_DIR, OPT_HTML, OPT_FOLDED,
-	OPT_DOT, OPT_MALLOCSTATS, OPT_RETAINED_ALLOCATED, OPT_SITES,
+	OPT_DOT, OPT_MALLOCSTATS, OPT_RETAINED_ALLOCATED, OPT_SAVE_SUMMARY,
+	OPT_BASELINE, OPT_WATCH, OPT_COUNT, OPT_SITES,
 };
 
 static const struct option long_options[] = {
@@ -89,6 +101,10 @@ static const struct option long_options[] = {
 	{ "html", required_argument, NULL, OPT_HTML },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
 	{ "dot", required_argument, NULL, OPT_DOT },
+	{ "save-summary", required_argument, NULL, OPT_SAVE_SUMMARY },
+	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ "watch", required_argument, NULL, OPT_WATCH },
+	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "sites", optional_argument, NULL, OPT_SITES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -121,8 +137,9 @@ static void usage(FILE *out)
 		"\n                    (repeatable): deep and retained size, "
 		"path to a root\n"
 		"      --suspect-share PCT\n"
-		"                    leak suspects retain more than PCT%% of "
-		"the heap (10)\n"
+		"                    leak suspects are sought from objects "
+		"retaining more\n"
+		"                    than PCT%% of the heap (10)\n"
 		"      --max-pause MS\n"
 		"                    thaw the target after MS milliseconds and "
 		"finish\n"
@@ -143,6 +160,17 @@ static void usage(FILE *out)
 		"(repeatable):\n"
 		"                    DIR/.build-id/xx/rest.debug, or by "
 		"debuglink name\n"
+		"      --save-summary FILE\n"
+		"                    also save a compact summary of the "
+		"capture (JSON)\n"
+		"      --baseline FILE\n"
+		"                    compare with a summary or snapshot: what "
+		"grew\n"
+		"      --watch SECONDS [--count N]\n"
+		"                    capture again every SECONDS, one growth "
+		"line each,\n"
+		"                    the full comparison after N captures or "
+		"on Ctrl-C\n"
 		"      --small-ints  list the small-int cache (-5..256)\n"
 		"      --mallocstats print what sys._debugmallocstats() would "
 		"print inside\n"
@@ -214,6 +242,46 @@ static bool parse_long(const char *s, long min, long max, long *out)
 	errno = 0;
 	*out = strtol(s, &end, 10);
 	return !errno && *s && !*end && *out >= min && *out <= max;
+}
+
+/* --save-summary, --baseline, --watch, --count. */
+static bool growth_option(struct options *o, int c, const char *arg)
+{
+	char *end;
+	long v;
+
+	switch (c) {
+	case OPT_SAVE_SUMMARY:
+		o->save_summary = arg;
+		return true;
+	case OPT_BASELINE:
+		o->baseline = arg;
+		return true;
+	case OPT_WATCH:
+		errno = 0;
+		o->watch_s = strtod(arg, &end);
+		return !errno && end != arg && !*end && o->watch_s >= 0.1 &&
+		       o->watch_s <= 86400;
+	default:
+		if (!parse_long(arg, 1, 1000000, &v))
+			return false;
+		o->count = v;
+		return true;
+	}
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int check_growth_options(const struct options *o)
+{
+	if (o->count && !o->watch_s)
+		return usage_error("--count goes with --watch", NULL);
+	if (o->watch_s && o->snapshot)
+		return usage_error("--watch needs a live process (-p PID), "
+				   "not --snapshot", NULL);
+	if (o->watch_s && (o->dump || o->save_snapshot))
+		return usage_error("--watch does not take --dump or "
+				   "--save-snapshot", NULL);
+	return -1;
 }
 
 /* Returns -1 to go on, or an exit status. */
@@ -295,6 +363,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_DEBUG_DIR:
 			o->debug_dirs[o->ndebug_dirs++] = optarg;
 			break;
+		case OPT_SAVE_SUMMARY:
+		case OPT_BASELINE:
+		case OPT_WATCH:
+		case OPT_COUNT:
+			if (!growth_option(o, c, optarg))
+				return usage_error("invalid value", optarg);
+			break;
 		case OPT_SUSPECT:
 			if (!parse_long(optarg, 0, 100, &v))
 				return usage_error("invalid --suspect-share "
@@ -350,7 +425,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (o->dot && !o->analysis.nobjects && !o->analysis.nexprs)
 		return usage_error("--dot draws the objects named with --expr "
 				   "or --object: name one", NULL);
-	return -1;
+	return check_growth_options(o);
 }
 
 /* The decoder's progress: objects decoded of those found so far. */
@@ -409,6 +484,13 @@ struct run {
 	struct phi_capture cap;
 	struct phi_runtime rt;
 	struct phi_report rep;
+	/* The capture's summary and its growth against --baseline. */
+	bool summary_only;         /* no report: the summary is the result */
+	int64_t rss;               /* the target's VmRSS after the capture */
+	struct phi_summary summary;
+	bool have_summary;
+	struct phi_growth growth;
+	bool have_growth;
 };
 
 /* The layout thread must end before the freeze (see source.h). */
@@ -680,6 +762,86 @@ static void memory_release(struct mem_parts *mp)
 	phi_big_free(mp->allocated);
 }
 
+/* ---- Summaries and growth (--save-summary, --baseline, --watch) */
+
+/* VmRSS of the target in bytes, -1 for a snapshot or when unknown. */
+static int64_t target_rss(const struct options *o, const struct run *r)
+{
+	char path[64], line[256];
+	long long kb = -1;
+	FILE *f;
+
+	if (o->snapshot)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)r->src.pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : (int64_t)kb * 1024;
+}
+
+/* When the capture was taken: now, or a snapshot file's time. */
+static int64_t captured_at(const struct options *o)
+{
+	struct stat st;
+
+	if (o->snapshot && stat(o->snapshot, &st) == 0)
+		return (int64_t)st.st_mtime;
+	return (int64_t)time(NULL);
+}
+
+/* The summary of the capture just analysed, when anything needs it, and
+ * its growth against the baseline. */
+static int summarise(const struct options *o, struct run *r,
+		     const struct phi_heap *heap,
+		     const struct phi_analysis *an, struct phi_error *err)
+{
+	struct phi_summary_info info = { 0 };
+	char host[256] = "", ver[32];
+	int rc;
+
+	if (!o->save_summary && !o->base && !r->summary_only)
+		return 0;
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = '\0';
+	snprintf(ver, sizeof(ver), "%d.%d.%d", r->py.version.major,
+		 r->py.version.minor, r->py.version.micro);
+	info.pid = r->src.pid;
+	info.python_version = ver;
+	info.host = host;
+	info.source = o->snapshot ? "snapshot" : "process";
+	info.captured_at = captured_at(o);
+	info.rss = r->rss;
+	info.complete = phi_report_gaps(&r->rep) == 0;
+	rc = phi_summary_build(&r->summary, heap, an, &info, err);
+	if (rc < 0)
+		return rc;
+	r->have_summary = true;
+	if (!o->base || r->summary_only)
+		return 0;
+	rc = phi_growth_compare(&r->growth, o->base, &r->summary,
+				o->analysis.suspect_share, o->top, err);
+	if (rc < 0)
+		return rc;
+	r->have_growth = true;
+	r->rep.growth = &r->growth;
+	return 0;
+}
+
+static void release_summary(struct run *r)
+{
+	if (r->have_growth)
+		phi_growth_release(&r->growth);
+	if (r->have_summary)
+		phi_summary_release(&r->summary);
+	r->have_growth = r->have_summary = false;
+	r->rep.growth = NULL;
+}
+
 static int analyse_and_report(const struct options *o, struct run *r,
 			      struct phi_error *err)
 {
@@ -697,6 +859,7 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	memset(&heap, 0, sizeof(heap));
 	if (!mem)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	r->rss = target_rss(o, r);
 	opts.top = o->top;
 	opts.dups_key = random_key();
 	hopts.progress = phi_progress_enabled() ? decode_progress : NULL;
@@ -738,6 +901,8 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: analyses took %.1f ms\n",
 			an.ms);
+	if (rc == 0)
+		rc = summarise(o, r, &heap, &an, err);
 	if (rc == 0 && o->dump)
 		rc = write_dump(o, &heap, mem->allocated, &traces, err);
 	r->rep.small_ints = &si;
@@ -745,15 +910,18 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	r->rep.analysis = &an;
 	r->rep.traces = &traces;
 	r->rep.sites = o->sites;
-	if (rc == 0)
+	/* --watch's later captures only feed the growth lines. */
+	if (rc == 0 && !r->summary_only)
 		rc = write_pictures(o, &r->rep, err);
-	if (rc == 0) {
+	if (rc == 0 && !r->summary_only) {
 		r->rep.total_ms = phi_now_ms() - r->rep.t0;
 		rc = o->json ? phi_report_json(stdout, &r->rep, err) :
 			       phi_report_text(stdout, &r->rep, err);
 	}
+	if (rc == 0 && o->save_summary && !r->summary_only)
+		rc = phi_summary_save(o->save_summary, &r->summary, err);
 	/* The report is out, but it must not pass for a whole one. */
-	if (rc == 0 && phi_report_gaps(&r->rep))
+	if (rc == 0 && !r->summary_only && phi_report_gaps(&r->rep))
 		rc = phi_error_set(err, PHI_E_INCOMPLETE, "the report is "
 				   "incomplete: %zu parts are missing (listed "
 				   "under INCOMPLETE, or 'incomplete' in the "
@@ -898,10 +1066,251 @@ static int run(const struct options *o, struct phi_error *err)
 		rc = o->mallocstats ? mallocstats(r, err) :
 				      analyse_and_report(o, r, err);
 	}
+	release_summary(r);
 	phi_capture_release(&r->cap);
 	phi_python_close(&r->py);
 	phi_source_close(&r->src);
 	free(r);
+	return rc;
+}
+
+/* One capture analysed into a summary only, with no report: a baseline
+ * snapshot, or a capture of --watch.  *pause_ms: how long the target
+ * was stopped. */
+static int capture_summary(const struct options *o, struct phi_summary *out,
+			   double *pause_ms, struct phi_error *err)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	r->summary_only = true;
+	r->rep.t0 = phi_now_ms();
+	rc = o->snapshot ? acquire_saved(o, r, err) : acquire_live(o, r, err);
+	if (rc == 0) {
+		r->rep.pid = r->src.pid;
+		r->rep.python = &r->py;
+		r->rep.capture = &r->cap;
+		r->rep.runtime = &r->rt;
+		rc = analyse_and_report(o, r, err);
+	}
+	if (rc == 0) {
+		*out = r->summary;
+		r->have_summary = false;
+		*pause_ms = r->cap.pause_ms;
+	}
+	release_summary(r);
+	phi_capture_release(&r->cap);
+	phi_python_close(&r->py);
+	phi_source_close(&r->src);
+	free(r);
+	return rc;
+}
+
+/* --baseline: a summary file, or a snapshot analysed here. */
+static int load_baseline(const struct options *o, struct phi_summary *base,
+			 struct phi_error *err)
+{
+	struct options bo = *o;
+	bool is_summary = false;
+	double pause = 0;
+	int rc = phi_summary_sniff(o->baseline, &is_summary, err);
+
+	if (rc < 0)
+		return rc;
+	if (is_summary)
+		return phi_summary_load(o->baseline, base, err);
+	bo.pid = 0;
+	bo.snapshot = o->baseline;
+	bo.save_snapshot = bo.save_summary = bo.dump = NULL;
+	bo.analysis.nobjects = bo.analysis.nexprs = 0;
+	bo.base = NULL;
+	return capture_summary(&bo, base, &pause, err);
+}
+
+static volatile sig_atomic_t watch_stop;
+
+static void on_watch_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+/* Sleep s seconds unless SIGINT comes first. */
+static void watch_sleep(double s)
+{
+	struct timespec t = { (time_t)s, (long)((s - (double)(time_t)s) *
+						1e9) };
+
+	while (!watch_stop && nanosleep(&t, &t) != 0 && errno == EINTR)
+		;
+}
+
+struct watch {
+	const struct options *o;
+	struct phi_summary first, prev;
+	const struct phi_summary *firstp; /* first, or the baseline */
+	bool have_first, have_prev;
+	unsigned captures;
+	bool incomplete;
+};
+
+/* One capture, its line, and the summaries kept for the next.  SIGINT
+ * is held while the target may be frozen: the capture ends (and thaws
+ * the target) within its usual bound, then the loop ends. */
+static int watch_step(struct watch *w, struct phi_error *err)
+{
+	const struct options *o = w->o;
+	struct phi_summary now;
+	struct phi_growth gf, gp;
+	struct phi_watch_step step = { 0 };
+	bool have_gf = false, have_gp = false;
+	sigset_t set, old;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	rc = capture_summary(o, &now, &step.pause_ms, err);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc < 0)
+		return rc;
+	w->captures++;
+	w->incomplete |= !now.complete;
+	if (w->firstp)
+		rc = phi_growth_compare(&gf, w->firstp, &now,
+					o->analysis.suspect_share, o->top,
+					err);
+	have_gf = w->firstp && rc == 0;
+	if (rc == 0 && w->have_prev)
+		rc = phi_growth_compare(&gp, &w->prev, &now,
+					o->analysis.suspect_share, o->top,
+					err);
+	have_gp = w->have_prev && rc == 0;
+	step.capture = w->captures;
+	step.now = &now;
+	step.since_first = have_gf ? &gf : NULL;
+	step.since_previous = have_gp ? &gp : NULL;
+	if (rc == 0 && o->json)
+		rc = phi_watch_json(stdout, &step, err);
+	else if (rc == 0)
+		phi_watch_text(stdout, &step);
+	if (have_gf)
+		phi_growth_release(&gf);
+	if (have_gp)
+		phi_growth_release(&gp);
+	if (!w->firstp) {
+		w->first = now;
+		w->have_first = true;
+		w->firstp = &w->first;
+		return rc;
+	}
+	if (w->have_prev)
+		phi_summary_release(&w->prev);
+	w->prev = now;
+	w->have_prev = true;
+	return rc;
+}
+
+/* The full comparison of the last capture with the first. */
+static int watch_end(struct watch *w, const char *reason,
+		     struct phi_error *err)
+{
+	const struct options *o = w->o;
+	struct phi_growth g;
+	bool have = false;
+	int rc = 0;
+
+	if (w->have_prev || (w->have_first && o->base)) {
+		const struct phi_summary *last = w->have_prev ? &w->prev :
+							       &w->first;
+
+		rc = phi_growth_compare(&g, o->base ? o->base : &w->first,
+					last, o->analysis.suspect_share,
+					o->top, err);
+		have = rc == 0;
+	}
+	if (rc == 0 && o->json)
+		rc = phi_watch_end_json(stdout, have ? &g : NULL, w->captures,
+					reason, err);
+	else if (rc == 0)
+		phi_watch_end_text(stdout, have ? &g : NULL, w->captures,
+				   reason, o->top);
+	if (have)
+		phi_growth_release(&g);
+	if (rc == 0 && o->save_summary && (w->have_prev || w->have_first))
+		rc = phi_summary_save(o->save_summary,
+				      w->have_prev ? &w->prev : &w->first,
+				      err);
+	return rc;
+}
+
+static int watch(const struct options *o, struct phi_error *err)
+{
+	struct watch w = { .o = o, .firstp = o->base };
+	struct sigaction sa, old;
+	const char *reason = "count";
+	struct phi_error step_err = { 0 };
+	int rc = 0, step_rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_watch_signal;
+	sigemptyset(&sa.sa_mask);
+	/* A second Ctrl-C (outside a capture) ends the tool outright. */
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGINT, &sa, &old);
+	for (;;) {
+		step_rc = watch_step(&w, &step_err);
+		if (step_rc < 0) {
+			reason = "error";
+			break;
+		}
+		if (o->count && w.captures >= (unsigned long)o->count)
+			break;
+		if (!watch_stop)
+			watch_sleep(o->watch_s);
+		if (watch_stop) {
+			reason = "interrupted";
+			break;
+		}
+	}
+	if (w.captures)
+		rc = watch_end(&w, reason, err);
+	if (w.have_first)
+		phi_summary_release(&w.first);
+	if (w.have_prev)
+		phi_summary_release(&w.prev);
+	sigaction(SIGINT, &old, NULL);
+	if (step_rc < 0) {
+		*err = step_err;
+		return step_rc;
+	}
+	if (rc == 0 && w.incomplete)
+		rc = phi_error_set(err, PHI_E_INCOMPLETE, "some captures were "
+				   "incomplete ('complete' is false in their "
+				   "lines): run once without --watch to see "
+				   "what is missing");
+	return rc;
+}
+
+/* The run, with its baseline loaded first when there is one, or the
+ * watch loop. */
+static int run_or_watch(struct options *o, struct phi_error *err)
+{
+	struct phi_summary base;
+	int rc;
+
+	if (o->baseline) {
+		rc = load_baseline(o, &base, err);
+		if (rc < 0)
+			return rc;
+		o->base = &base;
+	}
+	rc = o->watch_s ? watch(o, err) : run(o, err);
+	if (o->base)
+		phi_summary_release(&base);
+	o->base = NULL;
 	return rc;
 }
 
@@ -919,7 +1328,7 @@ int main(int argc, char **argv)
 	}
 	phi_freeze_install_signal_handlers();
 	phi_progress_start(isatty(STDERR_FILENO));
-	rc = run(&o, &err) < 0 ? fail(&err) : 0;
+	rc = run_or_watch(&o, &err) < 0 ? fail(&err) : 0;
 	free(o.objects);
 	free(o.exprs);
 	free(o.debug_dirs);

@@ -57,10 +57,6 @@ int phi_retained(const struct phi_heap *h, const uint32_t *indeg,
 		if (out->dom.idom[i] != PHI_NONE)
 			phi_topn_offer(&tn, i);
 	out->top = phi_topn_finish(&tn, &out->ntop);
-	while (out->nsuspects < out->ntop &&
-	       (double)out->dom.retained[out->top[out->nsuspects]] >
-		       threshold * (double)out->dom.reachable_size)
-		out->nsuspects++;
 	return 0;
 }
 

@@ -479,58 +479,63 @@ static int cmp_growth(const void *a, const void *b)
 	return x->lineno > y->lineno ? -1 : x->lineno < y->lineno;
 }
 
-static int cmp_line_key(const void *a, const void *b)
+static int cmp_line(const void *a, const void *b)
 {
-	uint64_t x = line_key(a), y = line_key(b);
+	const struct phi_site_line *x = a, *y = b;
+	int c = cmp_text(x->filename, x->filename_len, y->filename,
+			 y->filename_len);
 
-	return x < y ? -1 : x > y;
+	if (c)
+		return c;
+	return x->lineno < y->lineno ? -1 : x->lineno > y->lineno;
 }
 
-/* A capture's rows in (name, line) order. */
-static struct phi_site *by_name(const struct phi_sites *s)
+int phi_sites_lines(const struct phi_sites *s, struct phi_site_line **out,
+		    size_t *n, struct phi_error *err)
 {
-	struct phi_site *v = calloc(s->nlineno + 1, sizeof(*v));
+	struct phi_site_line *v = calloc(s->nlineno + 1, sizeof(*v));
 
+	*out = v;
+	*n = 0;
 	if (!v)
-		return NULL;
-	memcpy(v, s->lineno, s->nlineno * sizeof(*v));
-	/* file indices follow the names' order within one capture */
-	qsort(v, s->nlineno, sizeof(*v), cmp_line_key);
-	return v;
+		return oom(err);
+	for (size_t i = 0; i < s->nlineno; i++) {
+		const struct phi_site *r = &s->lineno[i];
+		const struct phi_trace_file *f = &s->t->files[r->file];
+
+		v[i] = (struct phi_site_line){ f->text, f->len, r->lineno,
+					       r->size, r->count };
+	}
+	*n = s->nlineno;
+	qsort(v, *n, sizeof(*v), cmp_line);
+	return 0;
 }
 
-/* Both captures' rows in (name, line) order, walked together. */
-int phi_sites_compare(struct phi_sites *now, const struct phi_sites *then,
+/* Both captures' lines in (name, line) order, walked together. */
+int phi_sites_compare(struct phi_sites *now,
+		      const struct phi_site_line *then, size_t nthen,
 		      struct phi_error *err)
 {
-	struct phi_site *a = by_name(now), *b = by_name(then);
-	const struct phi_traces *ta = now->t, *tb = then->t;
-	size_t i = 0, j = 0, n = 0;
+	struct phi_site_line *a = NULL, *b = calloc(nthen + 1, sizeof(*b));
+	size_t na = 0, i = 0, j = 0, n = 0;
 
 	free(now->growth);
-	now->growth = calloc(now->nlineno + then->nlineno + 1,
-			     sizeof(*now->growth));
+	now->growth = calloc(now->nlineno + nthen + 1, sizeof(*now->growth));
 	now->ngrowth = 0;
-	if (!a || !b || !now->growth) {
+	if (!b || !now->growth || phi_sites_lines(now, &a, &na, err) < 0) {
 		free(a);
 		free(b);
 		return oom(err);
 	}
-	while (i < now->nlineno || j < then->nlineno) {
-		const struct phi_trace_file *fa =
-			i < now->nlineno ? &ta->files[a[i].file] : NULL;
-		const struct phi_trace_file *fb =
-			j < then->nlineno ? &tb->files[b[j].file] : NULL;
+	memcpy(b, then, nthen * sizeof(*b));
+	qsort(b, nthen, sizeof(*b), cmp_line);
+	while (i < na || j < nthen) {
 		struct phi_site_growth *g = &now->growth[n++];
-		int c = !fa ? 1 : !fb ? -1 :
-			cmp_text(fa->text, fa->len, fb->text, fb->len);
+		int c = i == na ? 1 : j == nthen ? -1 : cmp_line(&a[i], &b[j]);
 
-		if (c == 0)
-			c = a[i].lineno < b[j].lineno ? -1 :
-			    a[i].lineno > b[j].lineno;
 		if (c <= 0) {
 			*g = (struct phi_site_growth){
-				fa->text, fa->len, a[i].lineno,
+				a[i].filename, a[i].filename_len, a[i].lineno,
 				(int64_t)a[i].size, (int64_t)a[i].count,
 				a[i].size, a[i].count };
 			if (c == 0) {
@@ -541,7 +546,7 @@ int phi_sites_compare(struct phi_sites *now, const struct phi_sites *then,
 			i++;
 		} else {
 			*g = (struct phi_site_growth){
-				fb->text, fb->len, b[j].lineno,
+				b[j].filename, b[j].filename_len, b[j].lineno,
 				-(int64_t)b[j].size, -(int64_t)b[j].count,
 				0, 0 };
 			j++;

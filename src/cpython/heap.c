@@ -55,6 +55,16 @@ int phi_heap_resolve(const struct phi_heap *h, const char *expr,
 	return h->py->ops->resolve(h, expr, node, err);
 }
 
+bool phi_heap_fill(const struct phi_heap *h, uint32_t node,
+		   struct phi_fill *f)
+{
+	if (!h->py->ops->fill) {
+		memset(f, 0, sizeof(*f));
+		return false;
+	}
+	return h->py->ops->fill(h, node, f);
+}
+
 int phi_heap_resolve_address(const struct phi_heap *h, const char *text,
 			     uint32_t *node, struct phi_error *err)
 {

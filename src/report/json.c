@@ -9,6 +9,9 @@
 
 #include "config.h"
 #include "pyheapinspect/analysis/histogram.h"
+#include "pyheapinspect/report/fill.h"
+#include "pyheapinspect/report/growth.h"
+#include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/json.h"
 #include "pyheapinspect/report/memory.h"
@@ -239,7 +242,7 @@ static void retained_json(yajl_gen g, const struct phi_report *r)
 	n = snprintf(buf, sizeof(buf), "%.4f", rt->threshold);
 	yajl_gen_number(g, buf, (size_t)n);
 	retained_list(g, r, "top", rt->ntop);
-	retained_list(g, r, "suspects", rt->nsuspects);
+	phi_suspects_json(g, r);
 	yajl_gen_map_close(g);
 }
 
@@ -413,6 +416,8 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 		retained_json(g, r);
 		dups_json(g, r);
 		audit_json(g, r);
+		phi_fill_json(g, r);
+		phi_growth_json(g, r);
 	}
 	phi_sites_json(g, r);
 	if (r->small_ints)

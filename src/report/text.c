@@ -6,6 +6,9 @@
 #include "pyheapinspect/analysis/histogram.h"
 #include "pyheapinspect/report/memory.h"
 
+#include "pyheapinspect/report/fill.h"
+#include "pyheapinspect/report/growth.h"
+#include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/sites.h"
 #include "pyheapinspect/report/text.h"
 
@@ -206,15 +209,15 @@ static void print_retained(FILE *out, const struct phi_report *r)
 	const struct phi_retained *rt = &r->analysis->retained;
 	char b[32], path[PHI_PATH_MAX];
 
-	fprintf(out, "\nretained size (what each object keeps alive); leak "
-		"suspects retain more than %.0f%% of the heap:\n",
-		rt->threshold * 100);
+	fprintf(out, "\nretained size (what each object keeps alive); the "
+		"leak suspects below are marked:\n");
 	for (size_t i = 0; i < rt->ntop; i++) {
 		uint32_t v = rt->top[i];
 
 		fprintf(out, "  %10s %s ", human(rt->dom.retained[v], b,
 						 sizeof(b)),
-			i < rt->nsuspects ? "SUSPECT" : "       ");
+			phi_suspects_has(&r->analysis->suspects, v) ?
+				"SUSPECT" : "       ");
 		describe(out, r, v);
 		phi_path_text(&r->analysis->paths, r->heap, v, path,
 			      sizeof(path));
@@ -283,9 +286,13 @@ int phi_report_text(FILE *out, const struct phi_report *r,
 	if (r->analysis) {
 		print_named(out, r);
 		print_retained(out, r);
+		phi_suspects_text(out, r);
 		print_sharing(out, r);
 		print_dups(out, r);
 		print_audit(out, r);
+		phi_fill_text(out, r);
+		if (r->growth)
+			phi_growth_text(out, r->growth, r->top);
 	}
 	phi_sites_text(out, r);
 	if (r->small_ints)

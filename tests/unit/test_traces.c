@@ -598,6 +598,8 @@ static void test_compare(void **state)
 	struct phi_sites a, b;
 	struct phi_sites_opts so = { .top = 10 };
 	struct phi_error err = { 0 };
+	struct phi_site_line *lines;
+	size_t nlines;
 	uint64_t t;
 
 	(void)state;
@@ -637,7 +639,14 @@ static void test_compare(void **state)
 	assert_false(now.torn);
 	assert_int_equal(phi_sites_compute(&a, &heap, &now, NULL, &so, &err),
 			 0);
-	assert_int_equal(phi_sites_compare(&a, &b, &err), 0);
+	assert_int_equal(phi_sites_lines(&b, &lines, &nlines, &err), 0);
+	assert_int_equal(nlines, 4);
+	/* (filename, line) order: "<unknown>" first, then app.py by line */
+	assert_int_equal(lines[0].lineno, 0);
+	assert_int_equal(lines[1].lineno, 5);
+	assert_int_equal(lines[3].lineno, 20);
+	assert_int_equal(phi_sites_compare(&a, lines, nlines, &err), 0);
+	free(lines);
 	assert_int_equal(a.ngrowth, 4);
 	/* by |size_diff|, then size: app.py:10 (+900), app.py:5 (-50),
 	 * then the lines that did not change, larger first */

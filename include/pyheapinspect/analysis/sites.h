@@ -39,11 +39,20 @@ struct phi_site_split {
 	size_t nrows, lines;       /* rows kept; lines the set touches */
 };
 
-/* Growth by allocation site against a baseline capture (issue 15):
- * what Snapshot.compare_to(old, "lineno") gives.  Not computed yet: the
- * baseline (a second capture, or a saved snapshot read again) is the
- * growth issue's.  phi_sites_compare is the hook: given the sites of
- * the baseline's traces it fills rows here. */
+/* Growth by allocation site against a baseline (issue 15's --baseline):
+ * what Snapshot.compare_to(old, "lineno") gives.  Not wired yet: a
+ * baseline is a capture summary (summary.h), which does not keep the
+ * sites.  The hook: a summary would keep phi_sites_lines() of its
+ * capture (filename, lineno, size, count: a few hundred rows), and
+ * phi_sites_compare() of the next capture against those rows fills
+ * growth[] here. */
+struct phi_site_line {
+	const char *filename;
+	size_t filename_len;
+	uint32_t lineno;
+	uint64_t size, count;
+};
+
 struct phi_site_growth {
 	const char *filename;      /* in now's or then's t->files */
 	size_t filename_len;
@@ -86,11 +95,17 @@ int phi_sites_compute(struct phi_sites *s, const struct phi_heap *h,
 		      const struct phi_sites_opts *o, struct phi_error *err);
 void phi_sites_release(struct phi_sites *s);
 
-/* Growth against a baseline: now's lineno rows minus then's, matched by
- * filename text and line, ordered as Snapshot.compare_to() orders them
- * (|size_diff|, size, |count_diff|, count, then the line, largest
- * first).  The hook for the growth issue: it fills now->growth. */
-int phi_sites_compare(struct phi_sites *now, const struct phi_sites *then,
+/* A capture's lines (filenames borrowed from s->t), in (filename,
+ * line) order; *out to free. */
+int phi_sites_lines(const struct phi_sites *s, struct phi_site_line **out,
+		    size_t *n, struct phi_error *err);
+
+/* Growth against a baseline's lines: now's minus then's, matched by
+ * filename text and line, lines of one side only included, ordered as
+ * Snapshot.compare_to() orders them (|size_diff|, size, |count_diff|,
+ * count, then the line, largest first).  Fills now->growth. */
+int phi_sites_compare(struct phi_sites *now,
+		      const struct phi_site_line *then, size_t nthen,
 		      struct phi_error *err);
 
 #endif

@@ -81,6 +81,8 @@ struct phi_cpython_ops {
 			   uint32_t child, char *buf, size_t len);
 	int (*resolve)(const struct phi_heap *h, const char *expr,
 		       uint32_t *node, struct phi_error *err);
+	bool (*fill)(const struct phi_heap *h, uint32_t node,
+		     struct phi_fill *out);
 	/* tracemalloc's traces from the image, joined with h's objects
 	 * (cpython/traces.h); with summary, only its state, traced memory
 	 * and number of traces.  May be NULL: the version reads none. */

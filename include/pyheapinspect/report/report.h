@@ -11,6 +11,7 @@
 
 #include "pyheapinspect/analysis/analysis.h"
 #include "pyheapinspect/analysis/memory.h"
+#include "pyheapinspect/analysis/growth.h"
 #include "pyheapinspect/base/error.h"
 #include "pyheapinspect/base/gaps.h"
 #include "pyheapinspect/cpython/heap.h"
@@ -30,6 +31,7 @@ struct phi_report {
 	const struct phi_heap *heap;
 	const struct phi_analysis *analysis;
 	const struct phi_memory *memory; /* the memory section, or NULL */
+	const struct phi_growth *growth; /* against --baseline, or NULL */
 	bool list_small_ints; /* text: print the whole table */
 	const struct phi_traces *traces; /* tracemalloc's, or NULL */
 	int sites;            /* --sites: 1 by line, 2 by traceback */

@@ -1,6 +1,7 @@
 /* CPython 3.10's entry in the table of versions (cpython/ops.h). */
 #include "pyheapinspect/cpython/ops.h"
 #include "pyheapinspect/cpython/310/expr.h"
+#include "pyheapinspect/cpython/310/fill.h"
 #include "pyheapinspect/cpython/310/py310.h"
 #include "pyheapinspect/cpython/310/pymalloc.h"
 #include "pyheapinspect/cpython/310/runtime.h"
@@ -34,6 +35,7 @@ const struct phi_cpython_ops phi_cpython310_ops = {
 	.label_root = phi310_label_root,
 	.label_step = phi310_label_step,
 	.resolve = phi310_resolve,
+	.fill = phi310_fill,
 	.traces = phi310_traces,
 	.valcmp_open = phi310_valcmp_open,
 	.valcmp_close = phi310_valcmp_close,
