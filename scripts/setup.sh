@@ -12,9 +12,11 @@ libyajl-dev zlib1g-dev binutils"
 # cmocka: unit tests; strace, util-linux (script: a terminal for the
 # progress test): end-to-end tests; clang and its runtime: the fuzzer
 # (libFuzzer) and ThreadSanitizer builds; chromium (headless, for the
-# HTML report), graphviz (dot, for --dot) and the font both draw with.
+# HTML report), graphviz (dot, for --dot) and the font both draw with;
+# libc6-dbg: glibc's malloc state read with its debug info
+# (tests/e2e/memory.sh).
 test_pkgs="libcmocka-dev strace util-linux clang libclang-rt-14-dev
-chromium graphviz fonts-dejavu-core"
+chromium graphviz fonts-dejavu-core libc6-dbg"
 if [ "${1:-}" = --test ]; then
 	pkgs="$pkgs $test_pkgs"
 fi

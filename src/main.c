@@ -2,11 +2,13 @@
  * and chooses exit codes. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,15 +16,25 @@
 #include "pyheapinspect/analysis/analysis.h"
 #include "pyheapinspect/base/budget.h"
 #include "pyheapinspect/analysis/domtree.h"
+#include "pyheapinspect/analysis/memory.h"
+#include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/analysis/growth.h"
+#include "pyheapinspect/analysis/summary.h"
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/cpython/heap.h"
+#include "pyheapinspect/cpython/memory.h"
 #include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/native/native.h"
+#include "pyheapinspect/cpython/traces.h"
 #include "pyheapinspect/report/dot.h"
 #include "pyheapinspect/report/dump.h"
 #include "pyheapinspect/report/folded.h"
+#include "pyheapinspect/report/growth.h"
 #include "pyheapinspect/report/html.h"
 #include "pyheapinspect/report/json.h"
+#include "pyheapinspect/report/memory.h"
+#include "pyheapinspect/report/summary.h"
 #include "pyheapinspect/report/text.h"
 #include "pyheapinspect/source/proc/freeze.h"
 #include "pyheapinspect/source/proc/process.h"
@@ -42,6 +54,9 @@ struct options {
 	bool json;
 	bool verbose;
 	bool small_ints;
+	bool mallocstats;          /* print _debugmallocstats' text only */
+	bool allocated_retained;   /* retained sizes in allocated bytes */
+	int sites;                 /* --sites: 1 by line, 2 by traceback */
 	size_t top;
 	const char *dump;
 	const char *html, *folded, *dot; /* the pictures */
@@ -53,6 +68,11 @@ struct options {
 	int test_hold_after_ms;    /* tests only: sleep after the capture */
 	const char *snapshot;      /* analyse a saved snapshot, not a pid */
 	const char *save_snapshot; /* and/or save the capture */
+	const char *save_summary;  /* --save-summary */
+	const char *baseline;      /* --baseline: a summary or a snapshot */
+	struct phi_summary *base;  /* ... loaded before the run */
+	double watch_s;            /* --watch: seconds between captures */
+	long count;                /* --count: captures (0: until SIGINT) */
 	struct phi_analysis_opts analysis;
 	struct phi_capture_opts capture;
 };
@@ -61,13 +81,16 @@ enum {
 	OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP, OPT_OBJECT,
 	OPT_EXPR, OPT_SUSPECT, OPT_MAX_PAUSE, OPT_NO_FREEZE, OPT_MAX_MEMORY,
 	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT, OPT_DEBUG_DIR, OPT_HTML, OPT_FOLDED,
-	OPT_DOT,
+	OPT_DOT, OPT_MALLOCSTATS, OPT_RETAINED_ALLOCATED, OPT_SAVE_SUMMARY,
+	OPT_BASELINE, OPT_WATCH, OPT_COUNT, OPT_SITES,
 };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "small-ints", no_argument, NULL, OPT_SMALL_INTS },
+	{ "mallocstats", no_argument, NULL, OPT_MALLOCSTATS },
+	{ "retained-allocated", no_argument, NULL, OPT_RETAINED_ALLOCATED },
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "dump", required_argument, NULL, OPT_DUMP },
 	{ "object", required_argument, NULL, OPT_OBJECT },
@@ -82,6 +105,11 @@ static const struct option long_options[] = {
 	{ "html", required_argument, NULL, OPT_HTML },
 	{ "folded", required_argument, NULL, OPT_FOLDED },
 	{ "dot", required_argument, NULL, OPT_DOT },
+	{ "save-summary", required_argument, NULL, OPT_SAVE_SUMMARY },
+	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ "watch", required_argument, NULL, OPT_WATCH },
+	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "sites", optional_argument, NULL, OPT_SITES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -113,8 +141,9 @@ static void usage(FILE *out)
 		"\n                    (repeatable): deep and retained size, "
 		"path to a root\n"
 		"      --suspect-share PCT\n"
-		"                    leak suspects retain more than PCT%% of "
-		"the heap (10)\n"
+		"                    leak suspects are sought from objects "
+		"retaining more\n"
+		"                    than PCT%% of the heap (10)\n"
 		"      --max-pause MS\n"
 		"                    thaw the target after MS milliseconds "
 		"(attaching\n"
@@ -138,7 +167,31 @@ static void usage(FILE *out)
 		"(repeatable):\n"
 		"                    DIR/.build-id/xx/rest.debug, or by "
 		"debuglink name\n"
+		"      --save-summary FILE\n"
+		"                    also save a compact summary of the "
+		"capture (JSON)\n"
+		"      --baseline FILE\n"
+		"                    compare with a summary or snapshot: what "
+		"grew\n"
+		"      --watch SECONDS [--count N]\n"
+		"                    capture again every SECONDS, one growth "
+		"line each,\n"
+		"                    the full comparison after N captures or "
+		"on Ctrl-C\n"
 		"      --small-ints  list the small-int cache (-5..256)\n"
+		"      --mallocstats print what sys._debugmallocstats() would "
+		"print inside\n"
+		"                    the target (pymalloc even under "
+		"tracemalloc), only that\n"
+		"      --retained-allocated\n"
+		"                    retained sizes in allocated bytes "
+		"(size classes, malloc\n"
+		"                    chunks, GC headers), not "
+		"sys.getsizeof\n"
+		"      --sites[=lineno|traceback]\n"
+		"                    allocation sites from the target's "
+		"tracemalloc, by line\n"
+		"                    (the default) or by traceback\n"
 		"  -v, --verbose     say where symbols and layouts came from\n"
 		"  -h, --help        show this help\n"
 		"  -V, --version     show the version\n\n"
@@ -247,6 +300,46 @@ static int set_budget(struct options *o)
 	return -1;
 }
 
+/* --save-summary, --baseline, --watch, --count. */
+static bool growth_option(struct options *o, int c, const char *arg)
+{
+	char *end;
+	long v;
+
+	switch (c) {
+	case OPT_SAVE_SUMMARY:
+		o->save_summary = arg;
+		return true;
+	case OPT_BASELINE:
+		o->baseline = arg;
+		return true;
+	case OPT_WATCH:
+		errno = 0;
+		o->watch_s = strtod(arg, &end);
+		return !errno && end != arg && !*end && o->watch_s >= 0.1 &&
+		       o->watch_s <= 86400;
+	default:
+		if (!parse_long(arg, 1, 1000000, &v))
+			return false;
+		o->count = v;
+		return true;
+	}
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int check_growth_options(const struct options *o)
+{
+	if (o->count && !o->watch_s)
+		return usage_error("--count goes with --watch", NULL);
+	if (o->watch_s && o->snapshot)
+		return usage_error("--watch needs a live process (-p PID), "
+				   "not --snapshot", NULL);
+	if (o->watch_s && (o->dump || o->save_snapshot))
+		return usage_error("--watch does not take --dump or "
+				   "--save-snapshot", NULL);
+	return -1;
+}
+
 /* Returns -1 to go on, or an exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -326,6 +419,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_DEBUG_DIR:
 			o->debug_dirs[o->ndebug_dirs++] = optarg;
 			break;
+		case OPT_SAVE_SUMMARY:
+		case OPT_BASELINE:
+		case OPT_WATCH:
+		case OPT_COUNT:
+			if (!growth_option(o, c, optarg))
+				return usage_error("invalid value", optarg);
+			break;
 		case OPT_SUSPECT:
 			if (!parse_long(optarg, 0, 100, &v))
 				return usage_error("invalid --suspect-share "
@@ -337,6 +437,21 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SMALL_INTS:
 			o->small_ints = true;
+			break;
+		case OPT_MALLOCSTATS:
+			o->mallocstats = true;
+			break;
+		case OPT_RETAINED_ALLOCATED:
+			o->allocated_retained = true;
+			break;
+		case OPT_SITES:
+			if (!optarg || strcmp(optarg, "lineno") == 0)
+				o->sites = 1;
+			else if (strcmp(optarg, "traceback") == 0)
+				o->sites = 2;
+			else
+				return usage_error("invalid --sites (lineno "
+						   "or traceback)", optarg);
 			break;
 		case 'v':
 			o->verbose = true;
@@ -362,6 +477,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (o->dot && !o->analysis.nobjects && !o->analysis.nexprs)
 		return usage_error("--dot draws the objects named with --expr "
 				   "or --object: name one", NULL);
+	c = check_growth_options(o);
+	if (c >= 0)
+		return c;
 	return set_budget(o);
 }
 
@@ -445,6 +563,13 @@ struct run {
 	const struct options *o;
 	bool layout_joined;
 	double gc_wait_ms;   /* waited for GC collections so far */
+	/* The capture's summary and its growth against --baseline. */
+	bool summary_only;         /* no report: the summary is the result */
+	int64_t rss;               /* the target's VmRSS after the capture */
+	struct phi_summary summary;
+	bool have_summary;
+	struct phi_growth growth;
+	bool have_growth;
 };
 
 /* The layouts, resolved in their thread while the warm copy ran, taken
@@ -574,6 +699,7 @@ static int capture_settled(struct run *r, const struct options *o,
 }
 
 static int write_dump(const struct options *o, const struct phi_heap *h,
+		      const uint64_t *allocated, const struct phi_traces *t,
 		      struct phi_error *err)
 {
 	FILE *f = strcmp(o->dump, "-") == 0 ? stdout : fopen(o->dump, "we");
@@ -584,7 +710,7 @@ static int write_dump(const struct options *o, const struct phi_heap *h,
 				     o->dump, strerror(errno));
 	phi_progress_begin("writing the dump", PHI_PROGRESS_COUNT,
 			   "objects");
-	rc = phi_dump_jsonl(f, h, err);
+	rc = phi_dump_jsonl_full(f, h, allocated, t, err);
 	phi_progress_end();
 	if (f != stdout && fclose(f) != 0 && rc == 0)
 		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
@@ -659,11 +785,207 @@ static uint64_t random_key(void)
 	return k;
 }
 
+/* tracemalloc's traces.  Not tracing is no gap: the report says so in
+ * one line.  Tracing but unreadable (or torn) is a gap when --sites asked
+ * for them, a note otherwise. */
+static int read_traces(const struct options *o, struct phi_python *py,
+		       struct phi_heap *h, struct phi_traces *t,
+		       struct phi_error *err)
+{
+	/* Only the one line when nothing asks for the traces themselves. */
+	bool summary = !o->json && !o->sites && !o->dump &&
+		       !o->analysis.nobjects && !o->analysis.nexprs;
+	int rc = phi_heap_traces(h, summary, t, err);
+
+	if (rc < 0)
+		return rc;
+	if (o->verbose && t->state == PHI_TRACES_READ && t->summary)
+		fprintf(stderr, "pyheapinspect: tracemalloc: %" PRIu64
+			" traces counted, none read (nothing asks for them; "
+			"tables found in %s)\n", t->ntraces, t->symbols);
+	else if (o->verbose && t->state == PHI_TRACES_READ)
+		fprintf(stderr, "pyheapinspect: tracemalloc: %" PRIu64
+			" traces, %zu tracebacks read in %.1f ms (tables "
+			"found in %s)\n", t->ntraces, t->ntb, t->ms,
+			t->symbols);
+	else if (o->verbose)
+		fprintf(stderr, "pyheapinspect: tracemalloc: %s\n", t->note);
+	if (t->state == PHI_TRACES_UNAVAILABLE ||
+	    t->state == PHI_TRACES_BROKEN || t->torn)
+		phi_gap_add(o->sites ? &h->gaps : &py->notes,
+			    "allocation sites", -1, -1, "%s%s", t->torn ?
+			    "approximate: " : "unavailable: ", t->note);
+	return 0;
+}
+
+/* What the memory section is made of, beside the heap. */
+struct mem_parts {
+	struct phi_pymemory py;
+	struct phi_malloc mal;
+	struct phi_memory mem;
+	uint64_t *allocated;
+	bool have_py, have_mem;
+};
+
+static void copy_gaps(struct phi_gaps *to, const struct phi_gaps *from)
+{
+	for (size_t i = 0; i < from->n; i++)
+		phi_gap_add(to, from->v[i].what, from->v[i].objects,
+			    from->v[i].bytes, "%s", from->v[i].why);
+	to->dropped += from->dropped;
+}
+
+/* pymalloc, free lists, GC state and the C library's memory, from the
+ * image (before the heap: none of it needs the graph). */
+static int memory_before(struct run *r, struct mem_parts *mp,
+			 struct phi_error *err)
+{
+	const struct phi_pymalloc *pm = &mp->py.pymalloc;
+	struct phi_native_range *ex;
+	int rc = phi_python_memory(&r->py, &r->cap.img, &r->rt, &mp->py, err);
+
+	if (rc < 0)
+		return rc;
+	mp->have_py = true;
+	ex = calloc(pm->narenas ? pm->narenas : 1, sizeof(*ex));
+	if (!ex)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	for (size_t i = 0; pm->arenas && i < pm->narenas; i++)
+		ex[i] = (struct phi_native_range){ pm->arenas[i].start,
+						   pm->arenas[i].end };
+	rc = phi_native_read(&mp->mal, &r->src, &r->cap.img, ex,
+			     pm->arenas ? pm->narenas : 0, err);
+	free(ex);
+	return rc;
+}
+
+/* Allocated sizes once the heap is built. */
+static int memory_allocated(struct run *r, const struct phi_heap *h,
+			    struct mem_parts *mp, struct phi_error *err)
+{
+	struct phi_block_sizer sizer = { phi_native_block_size, &r->cap.img };
+
+	return phi_heap_allocated(h, &mp->py, &sizer, &mp->allocated, err);
+}
+
+/* The breakdown, once the analyses ran; its gaps join the report's. */
+static int memory_after(struct run *r, struct phi_heap *h,
+			const struct phi_analysis *an, struct mem_parts *mp,
+			size_t top, struct phi_error *err)
+{
+	int rc = phi_memory_run(&mp->mem, h, an, r->cap.rss, &mp->py,
+				&mp->mal, mp->allocated, top, err);
+
+	if (rc < 0)
+		return rc;
+	mp->have_mem = true;
+	/* What pymalloc's figures lack (three counters a stripped build
+	 * hides) is shown as unknown in the memory section: a note here,
+	 * a gap of --mallocstats, which promises the exact text. */
+	copy_gaps(&r->py.notes, &mp->py.gaps);
+	copy_gaps(&h->gaps, &mp->mal.gaps);
+	copy_gaps(&h->gaps, &mp->mem.gaps);
+	r->rep.memory = &mp->mem;
+	return 0;
+}
+
+static void memory_release(struct mem_parts *mp)
+{
+	if (mp->have_mem)
+		phi_memory_release(&mp->mem);
+	phi_native_release(&mp->mal);
+	if (mp->have_py)
+		phi_pymemory_release(&mp->py);
+	phi_big_free(mp->allocated);
+}
+
+/* ---- Summaries and growth (--save-summary, --baseline, --watch) */
+
+/* VmRSS of the target in bytes, -1 for a snapshot or when unknown. */
+static int64_t target_rss(const struct options *o, const struct run *r)
+{
+	char path[64], line[256];
+	long long kb = -1;
+	FILE *f;
+
+	if (o->snapshot)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)r->src.pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : (int64_t)kb * 1024;
+}
+
+/* When the capture was taken: now, or a snapshot file's time. */
+static int64_t captured_at(const struct options *o)
+{
+	struct stat st;
+
+	if (o->snapshot && stat(o->snapshot, &st) == 0)
+		return (int64_t)st.st_mtime;
+	return (int64_t)time(NULL);
+}
+
+/* The summary of the capture just analysed, when anything needs it, and
+ * its growth against the baseline. */
+static int summarise(const struct options *o, struct run *r,
+		     const struct phi_heap *heap,
+		     const struct phi_analysis *an, struct phi_error *err)
+{
+	struct phi_summary_info info = { 0 };
+	char host[256] = "", ver[32];
+	int rc;
+
+	if (!o->save_summary && !o->base && !r->summary_only)
+		return 0;
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = '\0';
+	snprintf(ver, sizeof(ver), "%d.%d.%d", r->py.version.major,
+		 r->py.version.minor, r->py.version.micro);
+	info.pid = r->src.pid;
+	info.python_version = ver;
+	info.host = host;
+	info.source = o->snapshot ? "snapshot" : "process";
+	info.captured_at = captured_at(o);
+	info.rss = r->rss;
+	info.complete = phi_report_gaps(&r->rep) == 0;
+	rc = phi_summary_build(&r->summary, heap, an, &info, err);
+	if (rc < 0)
+		return rc;
+	r->have_summary = true;
+	if (!o->base || r->summary_only)
+		return 0;
+	rc = phi_growth_compare(&r->growth, o->base, &r->summary,
+				o->analysis.suspect_share, o->top, err);
+	if (rc < 0)
+		return rc;
+	r->have_growth = true;
+	r->rep.growth = &r->growth;
+	return 0;
+}
+
+static void release_summary(struct run *r)
+{
+	if (r->have_growth)
+		phi_growth_release(&r->growth);
+	if (r->have_summary)
+		phi_summary_release(&r->summary);
+	r->have_growth = r->have_summary = false;
+	r->rep.growth = NULL;
+}
+
 static int analyse_and_report(const struct options *o, struct run *r,
 			      struct phi_error *err)
 {
+	struct mem_parts *mem = calloc(1, sizeof(*mem));
 	struct phi_small_ints si;
 	struct phi_heap heap;
+	struct phi_traces traces = { 0 };
 	struct phi_analysis an;
 	struct phi_analysis_opts opts = o->analysis;
 	struct phi_heap_opts hopts = { 0 };
@@ -672,14 +994,22 @@ static int analyse_and_report(const struct options *o, struct run *r,
 
 	memset(&an, 0, sizeof(an));
 	memset(&heap, 0, sizeof(heap));
+	if (!mem)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	r->rss = target_rss(o, r);
 	opts.top = o->top;
 	opts.dups_key = random_key();
 	hopts.progress = phi_progress_enabled() ? decode_progress : NULL;
 	/* The graph and the analyses are bounded by the memory budget
 	 * (base/budget.h): an allocation past it fails. */
 	rc = phi_python_small_ints(&r->py, img, &r->rt, &si, err);
-	if (rc < 0)
+	if (rc == 0)
+		rc = memory_before(r, mem, err);
+	if (rc < 0) {
+		memory_release(mem);
+		free(mem);
 		return rc;
+	}
 	phi_progress_begin("decoding objects", PHI_PROGRESS_COUNT, "found");
 	rc = phi_heap_build(&heap, &r->py, img, &r->rt, &hopts, err);
 	phi_progress_end();
@@ -689,35 +1019,86 @@ static int analyse_and_report(const struct options *o, struct run *r,
 			heap.stats.objects, heap.g.nedges, heap.build_ms,
 			(double)phi_graph_memory(&heap.g) / (1 << 20));
 	if (rc == 0)
+		rc = memory_allocated(r, &heap, mem, err);
+	if (rc == 0 && o->allocated_retained)
+		opts.retained_sizes = mem->allocated;
+	if (rc == 0)
+		rc = read_traces(o, &r->py, &heap, &traces, err);
+	opts.traces = &traces;
+	opts.sites_by_traceback = o->sites == 2;
+	if (rc == 0)
 		rc = phi_analysis_run(&an, &heap, &opts, err);
 	phi_progress_end();
+	if (rc == 0)
+		rc = memory_after(r, &heap, &an, mem, o->top, err);
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: analyses took %.1f ms\n",
 			an.ms);
+	if (rc == 0)
+		rc = summarise(o, r, &heap, &an, err);
 	if (rc == 0 && o->dump)
-		rc = write_dump(o, &heap, err);
+		rc = write_dump(o, &heap, mem->allocated, &traces, err);
 	r->rep.small_ints = &si;
 	r->rep.heap = &heap;
 	r->rep.analysis = &an;
-	if (rc == 0)
+	r->rep.traces = &traces;
+	r->rep.sites = o->sites;
+	/* --watch's later captures only feed the growth lines. */
+	if (rc == 0 && !r->summary_only)
 		rc = write_pictures(o, &r->rep, err);
-	if (rc == 0) {
+	if (rc == 0 && !r->summary_only) {
 		r->rep.total_ms = phi_now_ms() - r->rep.t0;
 		rc = o->json ? phi_report_json(stdout, &r->rep, err) :
 			       phi_report_text(stdout, &r->rep, err);
 	}
+	if (rc == 0 && o->save_summary && !r->summary_only)
+		rc = phi_summary_save(o->save_summary, &r->summary, err);
 	/* The report is out, but it must not pass for a whole one. */
-	if (rc == 0 && phi_report_gaps(&r->rep))
+	if (rc == 0 && !r->summary_only && phi_report_gaps(&r->rep))
 		rc = phi_error_set(err, PHI_E_INCOMPLETE, "the report is "
 				   "incomplete: %zu parts are missing (listed "
 				   "under INCOMPLETE, or 'incomplete' in the "
 				   "JSON)", phi_report_gaps(&r->rep));
+	r->rep.memory = NULL;
 	phi_analysis_release(&an);
+	phi_traces_release(&traces);
 	phi_heap_release(&heap);
 	if (o->verbose)
 		fprintf(stderr, "pyheapinspect: memory: peak %.1f MiB resident, "
 			"%.1f MiB of it counted by the budget (peak)\n",
 			mib(phi_budget_peak_rss()), mib(phi_budget_peak()));
+	memory_release(mem);
+	free(mem);
+	return rc;
+}
+
+static void gaps_to_stderr(const struct phi_gaps *g, size_t *n)
+{
+	for (size_t i = 0; i < g->n; i++)
+		fprintf(stderr, "pyheapinspect: INCOMPLETE: %s: %s\n",
+			g->v[i].what, g->v[i].why);
+	*n += phi_gaps_count(g);
+}
+
+/* --mallocstats: the text alone on stdout, what it lacks on stderr. */
+static int mallocstats(struct run *r, struct phi_error *err)
+{
+	struct phi_pymemory m;
+	size_t ngaps = 0;
+	int rc = phi_python_memory(&r->py, &r->cap.img, &r->rt, &m, err);
+
+	if (rc == 0)
+		rc = phi_report_mallocstats(stdout, &m, err);
+	if (rc == 0) {
+		gaps_to_stderr(&r->cap.gaps, &ngaps);
+		gaps_to_stderr(&r->py.gaps, &ngaps);
+		gaps_to_stderr(&m.gaps, &ngaps);
+		if (ngaps)
+			rc = phi_error_set(err, PHI_E_INCOMPLETE, "the "
+					   "statistics are incomplete: %zu "
+					   "parts are missing", ngaps);
+	}
+	phi_pymemory_release(&m);
 	return rc;
 }
 
@@ -838,17 +1219,259 @@ static int run(const struct options *o, struct phi_error *err)
 		r->rep.list_small_ints = o->small_ints;
 		r->rep.memory_from = o->max_memory ? o->memory_from : NULL;
 		r->rep.top = o->top;
-		rc = analyse_and_report(o, r, err);
+		rc = o->mallocstats ? mallocstats(r, err) :
+				      analyse_and_report(o, r, err);
 	}
 	/* A failure after a copy cut short by the budget is most likely
 	 * its consequence (a structure in memory not copied). */
 	if (rc < 0 && rc != -PHI_E_NO_MEMORY && rc != -PHI_E_INCOMPLETE &&
 	    r->cap.img.nskipped)
 		rc = budget_failure(r, err);
+	release_summary(r);
 	phi_capture_release(&r->cap);
 	phi_python_close(&r->py);
 	phi_source_close(&r->src);
 	free(r);
+	return rc;
+}
+
+/* One capture analysed into a summary only, with no report: a baseline
+ * snapshot, or a capture of --watch.  *pause_ms: how long the target
+ * was stopped. */
+static int capture_summary(const struct options *o, struct phi_summary *out,
+			   double *pause_ms, struct phi_error *err)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	r->summary_only = true;
+	r->rep.t0 = phi_now_ms();
+	rc = o->snapshot ? acquire_saved(o, r, err) : acquire_live(o, r, err);
+	if (rc == 0) {
+		r->rep.pid = r->src.pid;
+		r->rep.python = &r->py;
+		r->rep.capture = &r->cap;
+		r->rep.runtime = &r->rt;
+		rc = analyse_and_report(o, r, err);
+	}
+	if (rc == 0) {
+		*out = r->summary;
+		r->have_summary = false;
+		*pause_ms = r->cap.pause_ms;
+	}
+	release_summary(r);
+	phi_capture_release(&r->cap);
+	phi_python_close(&r->py);
+	phi_source_close(&r->src);
+	free(r);
+	return rc;
+}
+
+/* --baseline: a summary file, or a snapshot analysed here. */
+static int load_baseline(const struct options *o, struct phi_summary *base,
+			 struct phi_error *err)
+{
+	struct options bo = *o;
+	bool is_summary = false;
+	double pause = 0;
+	int rc = phi_summary_sniff(o->baseline, &is_summary, err);
+
+	if (rc < 0)
+		return rc;
+	if (is_summary)
+		return phi_summary_load(o->baseline, base, err);
+	bo.pid = 0;
+	bo.snapshot = o->baseline;
+	bo.save_snapshot = bo.save_summary = bo.dump = NULL;
+	bo.analysis.nobjects = bo.analysis.nexprs = 0;
+	bo.base = NULL;
+	return capture_summary(&bo, base, &pause, err);
+}
+
+static volatile sig_atomic_t watch_stop;
+
+static void on_watch_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+/* Sleep s seconds unless SIGINT comes first. */
+static void watch_sleep(double s)
+{
+	struct timespec t = { (time_t)s, (long)((s - (double)(time_t)s) *
+						1e9) };
+
+	while (!watch_stop && nanosleep(&t, &t) != 0 && errno == EINTR)
+		;
+}
+
+struct watch {
+	const struct options *o;
+	struct phi_summary first, prev;
+	const struct phi_summary *firstp; /* first, or the baseline */
+	bool have_first, have_prev;
+	unsigned captures;
+	bool incomplete;
+};
+
+/* One capture, its line, and the summaries kept for the next.  SIGINT
+ * is held while the target may be frozen: the capture ends (and thaws
+ * the target) within its usual bound, then the loop ends. */
+static int watch_step(struct watch *w, struct phi_error *err)
+{
+	const struct options *o = w->o;
+	struct phi_summary now;
+	struct phi_growth gf, gp;
+	struct phi_watch_step step = { 0 };
+	bool have_gf = false, have_gp = false;
+	sigset_t set, old;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	rc = capture_summary(o, &now, &step.pause_ms, err);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc < 0)
+		return rc;
+	w->captures++;
+	w->incomplete |= !now.complete;
+	if (w->firstp)
+		rc = phi_growth_compare(&gf, w->firstp, &now,
+					o->analysis.suspect_share, o->top,
+					err);
+	have_gf = w->firstp && rc == 0;
+	if (rc == 0 && w->have_prev)
+		rc = phi_growth_compare(&gp, &w->prev, &now,
+					o->analysis.suspect_share, o->top,
+					err);
+	have_gp = w->have_prev && rc == 0;
+	step.capture = w->captures;
+	step.now = &now;
+	step.since_first = have_gf ? &gf : NULL;
+	step.since_previous = have_gp ? &gp : NULL;
+	if (rc == 0 && o->json)
+		rc = phi_watch_json(stdout, &step, err);
+	else if (rc == 0)
+		phi_watch_text(stdout, &step);
+	if (have_gf)
+		phi_growth_release(&gf);
+	if (have_gp)
+		phi_growth_release(&gp);
+	if (!w->firstp) {
+		w->first = now;
+		w->have_first = true;
+		w->firstp = &w->first;
+		return rc;
+	}
+	if (w->have_prev)
+		phi_summary_release(&w->prev);
+	w->prev = now;
+	w->have_prev = true;
+	return rc;
+}
+
+/* The full comparison of the last capture with the first. */
+static int watch_end(struct watch *w, const char *reason,
+		     struct phi_error *err)
+{
+	const struct options *o = w->o;
+	struct phi_growth g;
+	bool have = false;
+	int rc = 0;
+
+	if (w->have_prev || (w->have_first && o->base)) {
+		const struct phi_summary *last = w->have_prev ? &w->prev :
+							       &w->first;
+
+		rc = phi_growth_compare(&g, o->base ? o->base : &w->first,
+					last, o->analysis.suspect_share,
+					o->top, err);
+		have = rc == 0;
+	}
+	if (rc == 0 && o->json)
+		rc = phi_watch_end_json(stdout, have ? &g : NULL, w->captures,
+					reason, err);
+	else if (rc == 0)
+		phi_watch_end_text(stdout, have ? &g : NULL, w->captures,
+				   reason, o->top);
+	if (have)
+		phi_growth_release(&g);
+	if (rc == 0 && o->save_summary && (w->have_prev || w->have_first))
+		rc = phi_summary_save(o->save_summary,
+				      w->have_prev ? &w->prev : &w->first,
+				      err);
+	return rc;
+}
+
+static int watch(const struct options *o, struct phi_error *err)
+{
+	struct watch w = { .o = o, .firstp = o->base };
+	struct sigaction sa, old;
+	const char *reason = "count";
+	struct phi_error step_err = { 0 };
+	int rc = 0, step_rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_watch_signal;
+	sigemptyset(&sa.sa_mask);
+	/* A second Ctrl-C (outside a capture) ends the tool outright. */
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGINT, &sa, &old);
+	for (;;) {
+		step_rc = watch_step(&w, &step_err);
+		if (step_rc < 0) {
+			reason = "error";
+			break;
+		}
+		if (o->count && w.captures >= (unsigned long)o->count)
+			break;
+		if (!watch_stop)
+			watch_sleep(o->watch_s);
+		if (watch_stop) {
+			reason = "interrupted";
+			break;
+		}
+	}
+	if (w.captures)
+		rc = watch_end(&w, reason, err);
+	if (w.have_first)
+		phi_summary_release(&w.first);
+	if (w.have_prev)
+		phi_summary_release(&w.prev);
+	sigaction(SIGINT, &old, NULL);
+	if (step_rc < 0) {
+		*err = step_err;
+		return step_rc;
+	}
+	if (rc == 0 && w.incomplete)
+		rc = phi_error_set(err, PHI_E_INCOMPLETE, "some captures were "
+				   "incomplete ('complete' is false in their "
+				   "lines): run once without --watch to see "
+				   "what is missing");
+	return rc;
+}
+
+/* The run, with its baseline loaded first when there is one, or the
+ * watch loop. */
+static int run_or_watch(struct options *o, struct phi_error *err)
+{
+	struct phi_summary base;
+	int rc;
+
+	if (o->baseline) {
+		rc = load_baseline(o, &base, err);
+		if (rc < 0)
+			return rc;
+		o->base = &base;
+	}
+	rc = o->watch_s ? watch(o, err) : run(o, err);
+	if (o->base)
+		phi_summary_release(&base);
+	o->base = NULL;
 	return rc;
 }
 
@@ -871,7 +1494,7 @@ int main(int argc, char **argv)
 			"of which %.1f MiB fixed\n", mib(o.max_memory),
 			o.max_memory ? o.memory_from : "none",
 			mib(phi_budget_fixed()));
-	rc = run(&o, &err) < 0 ? fail(&err, &o) : 0;
+	rc = run_or_watch(&o, &err) < 0 ? fail(&err, &o) : 0;
 	free(o.objects);
 	free(o.exprs);
 	free(o.debug_dirs);

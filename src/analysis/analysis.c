@@ -1,10 +1,11 @@
 /* Runs the analyses in dependency order: referrer counts first (sharing,
- * audit, retained sizes and paths need them), then the named objects.
+ * audit, retained sizes and paths need them), the leak suspects from the
+ * retained sizes, then the named objects.
  *
- * Duplicate detection needs none of the others and reads only the heap
- * (and, through the CPython layer, the image), all read-only by now: it runs on a second
- * thread while the calling one does everything else (about as long, at
- * 10^6 objects).  Each writes only its own results, so they are the same
+ * Duplicate detection and the collections' fill need none of the others
+ * and read only the heap (and, through the CPython layer, the image),
+ * all read-only by now: they run on a second thread while the calling
+ * one does everything else (about as long, at 10^6 objects).  Each writes only its own results, so they are the same
  * whatever the schedule; should the thread not start, the calling thread
  * finds the duplicates itself.  The image's segment cache is per
  * thread. */
@@ -71,11 +72,39 @@ static int measure_named(struct phi_analysis *a, const struct phi_heap *h,
 	return rc;
 }
 
+/* Allocation sites, and the retained set of every named object and
+ * leak suspect by site. */
+static int sites(struct phi_analysis *a, const struct phi_heap *h,
+		 const struct phi_analysis_opts *o, struct phi_error *err)
+{
+	uint32_t *named = calloc(a->nnamed + 1, sizeof(*named));
+	uint32_t *suspects = calloc(a->suspects.n + 1, sizeof(*suspects));
+	struct phi_sites_opts so = {
+		.by_traceback = o->sites_by_traceback, .named = named,
+		.nnamed = a->nnamed, .suspects = suspects,
+		.nsuspects = a->suspects.n, .top = o->top,
+	};
+	int rc = 0;
+
+	if (!named || !suspects)
+		rc = phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	for (size_t i = 0; rc == 0 && i < a->nnamed; i++)
+		named[i] = a->named[i].node;
+	for (size_t i = 0; rc == 0 && i < a->suspects.n; i++)
+		suspects[i] = a->suspects.v[i].node;
+	if (rc == 0)
+		rc = phi_sites_compute(&a->sites, h, o->traces,
+				       &a->retained.dom, &so, err);
+	free(named);
+	free(suspects);
+	return rc;
+}
+
 /* The analyses in the order that picks the error reported when several
  * fail: the one the sequential order would have met first. */
 enum step {
-	S_NAMES, S_INDEG, S_SHARING, S_AUDIT, S_RETAINED, S_PATHS, S_DUPS,
-	S_MEASURE, S_NONE
+	S_NAMES, S_INDEG, S_SHARING, S_AUDIT, S_RETAINED, S_SUSPECTS, S_PATHS,
+	S_DUPS, S_FILL, S_MEASURE, S_SITES, S_NONE
 };
 
 struct chain {
@@ -101,8 +130,10 @@ static void *dups_chain(void *arg)
 {
 	struct chain *c = arg;
 
-	ok(c, S_DUPS, phi_dups_find(&c->a->dups, c->h, c->o->dups_key,
-				    c->o->top, &c->err));
+	if (ok(c, S_DUPS, phi_dups_find(&c->a->dups, c->h, c->o->dups_key,
+					c->o->top, &c->err)))
+		ok(c, S_FILL, phi_fill_find(&c->a->fill, c->h, c->o->top,
+					    &c->err));
 	return NULL;
 }
 
@@ -130,8 +161,15 @@ static void graph_chain(struct chain *c)
 	phi_progress_begin("analysing: dominators", PHI_PROGRESS_COUNT,
 			   "steps");
 	if (!ok(c, S_RETAINED, phi_retained(h, a->indeg, o->top,
-					    o->suspect_share, &a->retained,
-					    &c->err)))
+					    o->suspect_share, o->retained_sizes,
+					    &a->retained, &c->err)))
+		return;
+	phi_progress_begin("analysing: leak suspects", PHI_PROGRESS_COUNT,
+			   NULL);
+	if (!ok(c, S_SUSPECTS, phi_suspects_find(&a->suspects, h,
+						 &a->retained.dom,
+						 o->suspect_share, o->top,
+						 &c->err)))
 		return;
 	phi_progress_begin("analysing: paths to roots", PHI_PROGRESS_COUNT,
 			   "objects");
@@ -140,7 +178,11 @@ static void graph_chain(struct chain *c)
 		return;
 	phi_progress_begin("analysing: named objects", PHI_PROGRESS_COUNT,
 			   NULL);
-	ok(c, S_MEASURE, measure_named(a, h, &c->err));
+	if (!ok(c, S_MEASURE, measure_named(a, h, &c->err)))
+		return;
+	phi_progress_begin("analysing: allocation sites", PHI_PROGRESS_COUNT,
+			   NULL);
+	ok(c, S_SITES, sites(a, h, o, &c->err));
 }
 
 /* With every signal blocked, so that they reach the main thread, where
@@ -196,7 +238,10 @@ void phi_analysis_release(struct phi_analysis *a)
 	phi_sharing_release(&a->sharing);
 	phi_audit_release(&a->audit);
 	phi_retained_release(&a->retained);
+	phi_suspects_release(&a->suspects);
 	phi_dups_release(&a->dups);
+	phi_fill_release(&a->fill);
 	phi_paths_release(&a->paths);
+	phi_sites_release(&a->sites);
 	memset(a, 0, sizeof(*a));
 }

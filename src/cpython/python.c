@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
+#include "pyheapinspect/cpython/memory.h"
 #include "pyheapinspect/cpython/ops.h"
 #include "pyheapinspect/cpython/python.h"
 #include "pyheapinspect/debuginfo/elfsym.h"
@@ -506,6 +507,20 @@ int phi_python_small_ints(const struct phi_python *py,
 			  struct phi_small_ints *out, struct phi_error *err)
 {
 	return py->ops->small_ints(py, img, rt, out, err);
+}
+
+int phi_python_memory(const struct phi_python *py,
+		      const struct phi_image *img,
+		      const struct phi_runtime *rt, struct phi_pymemory *out,
+		      struct phi_error *err)
+{
+	return py->ops->memory(py, img, rt, out, err);
+}
+
+void phi_pymemory_release(struct phi_pymemory *m)
+{
+	free(m->pymalloc.arenas);
+	m->pymalloc.arenas = NULL;
 }
 
 const char *phi_python_version_name(const struct phi_python *py)

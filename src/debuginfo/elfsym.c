@@ -311,3 +311,47 @@ size_t phi_elf_segments(struct phi_elf *e, struct phi_elf_segment *out,
 	}
 	return n;
 }
+
+int phi_elf_load_end(struct phi_elf *e, uint64_t *end)
+{
+	size_t nph;
+
+	*end = 0;
+	if (elf_getphdrnum(e->elf, &nph) != 0)
+		return -1;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e->elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+		    ph.p_vaddr + ph.p_memsz > *end)
+			*end = ph.p_vaddr + ph.p_memsz;
+	}
+	return *end ? 0 : -1;
+}
+
+size_t phi_elf_tpoff_slots(struct phi_elf *e, uint64_t *slot, int64_t *addend,
+			   size_t max)
+{
+	size_t n = 0;
+
+	for (Elf_Scn *s = NULL; (s = elf_nextscn(e->elf, s)) != NULL;) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_RELA ||
+		    !sh.sh_entsize || !(d = elf_getdata(s, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && n < max;
+		     i++) {
+			GElf_Rela r;
+
+			if (!gelf_getrela(d, (int)i, &r) ||
+			    GELF_R_TYPE(r.r_info) != R_X86_64_TPOFF64 ||
+			    GELF_R_SYM(r.r_info) != 0)
+				continue;
+			slot[n] = r.r_offset;
+			addend[n++] = r.r_addend;
+		}
+	}
+	return n;
+}

@@ -19,6 +19,7 @@
 #include "pyheapinspect/analysis/histogram.h"
 #include "pyheapinspect/analysis/topn.h"
 #include "pyheapinspect/report/html.h"
+#include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/html_page.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/textfit.h"
@@ -574,39 +575,34 @@ static void suspect_items(yajl_gen g, const struct phi_report *r,
 	yajl_gen_map_close(g);
 }
 
+/* The leak suspects as the JSON report lists them (accumulation
+ * points, analysis/suspects.c), with what each holds. */
 static int suspects_part(yajl_gen g, const struct phi_report *r,
-			 const struct phi_domtree *t, const uint32_t *top,
-			 size_t ntop)
+			 const struct phi_domtree *t)
 {
-	const struct phi_retained *rt = &r->analysis->retained;
-	uint64_t reach = rt->dom.reachable_size;
+	const struct phi_suspects *sus = &r->analysis->suspects;
+	uint64_t reach = r->analysis->retained.dom.reachable_size;
 	uint32_t *counts = calloc(r->heap->types.n + 1, sizeof(*counts));
-	char path[PHI_PATH_MAX], buf[160];
-	size_t n = 0;
+	char path[PHI_PATH_MAX], buf[256];
 
 	if (!counts)
 		return -1;
-	snprintf(buf, sizeof(buf), "retains more than %g%% of the reachable "
-		 "heap", rt->threshold * 100);
 	key(g, "suspects");
 	yajl_gen_array_open(g);
-	/* As retained.c: more than the threshold's share, largest first. */
-	for (size_t i = 0; i < ntop && n < MAX_SUSPECTS; i++, n++) {
-		uint32_t v = top[i];
+	for (size_t i = 0; i < sus->n && i < MAX_SUSPECTS; i++) {
+		const struct phi_suspect *x = &sus->v[i];
 		char share[32];
 		int len;
 
-		if (!((double)rt->dom.retained[v] > rt->threshold *
-		      (double)reach))
-			break;
 		yajl_gen_map_open(g);
-		object_row(g, r, v, path, sizeof(path));
+		object_row(g, r, x->node, path, sizeof(path));
 		key(g, "share");
 		len = snprintf(share, sizeof(share), "%.6f", reach ?
-			       (double)rt->dom.retained[v] / (double)reach : 0);
+			       (double)x->retained / (double)reach : 0);
 		yajl_gen_number(g, share, (size_t)len);
+		phi_suspect_reason(x, reach, buf, sizeof(buf));
 		text_kv(g, "reason", buf, CAP_PATH);
-		suspect_items(g, r, t, v, counts);
+		suspect_items(g, r, t, x->node, counts);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -679,7 +675,7 @@ static int blob(yajl_gen g, const struct phi_report *r, struct tree *tr,
 	types_part(g, r->heap, order, ntypes);
 	retainers_part(g, r, top, ntop);
 	if (rc == 0)
-		rc = suspects_part(g, r, tr->t, top, ntop);
+		rc = suspects_part(g, r, tr->t);
 	duplicates_part(g, r);
 	garbage_part(g, r);
 	growth_part(g, r);

@@ -76,4 +76,16 @@ int phi_elf_load_bias(struct phi_elf *e, uint64_t map_start,
 		      uint64_t map_offset, uint64_t *bias,
 		      struct phi_error *err);
 
+/* The end of the last PT_LOAD in memory (p_vaddr + p_memsz, not
+ * relocated): where the object's .bss ends.  -1 without PT_LOAD. */
+int phi_elf_load_end(struct phi_elf *e, uint64_t *end);
+
+/* The GOT slots through which the object reaches its own initial-exec
+ * TLS variables: R_X86_64_TPOFF64 relocations without a symbol (the
+ * addend is the variable's offset in the object's TLS block; ld.so
+ * writes its offset from the thread pointer into the slot).  At most
+ * max, not relocated; returns how many. */
+size_t phi_elf_tpoff_slots(struct phi_elf *e, uint64_t *slot, int64_t *addend,
+			   size_t max);
+
 #endif

@@ -43,6 +43,42 @@ struct phi_capture_opts {
 	void *before_freeze_ctx;
 };
 
+/* The target's resident memory at the freeze, before the copy touched
+ * it (source/proc/smaps.c): /proc/PID/status, and per mapping of smaps
+ * its Rss and Swap and the state of each of its pages (pagemap), so that
+ * a mapping can be split between classes of memory. */
+enum {
+	PHI_PAGE_ABSENT = 0,
+	PHI_PAGE_RESIDENT = 1,
+	PHI_PAGE_SWAPPED = 2,
+};
+
+struct phi_rss_vma {
+	uint64_t start, end;
+	uint64_t rss, swap;       /* smaps Rss and Swap, bytes */
+	bool file;                /* backed by a file, shared or a device */
+	bool has_pages;           /* pages[page0 ...] describe it */
+	uint64_t page0;
+};
+
+struct phi_rss {
+	/* /proc/PID/status, bytes. */
+	uint64_t vm_rss, rss_anon, rss_file, rss_shmem, vm_swap;
+	uint64_t smaps_rss, smaps_swap; /* sums over the mappings */
+	struct phi_rss_vma *v;
+	size_t n;
+	uint8_t *pages;           /* PHI_PAGE_* per page of the mappings
+				   * that have any resident or swapped */
+	uint64_t npages;
+	uint64_t page_size;
+	bool pfns;                /* the zero page was told by its PFN (else
+				   * by its flags: not exclusive, not file) */
+	uint64_t zero_pages;      /* PTEs of the shared zero page (reads of
+				   * untouched memory): not resident */
+};
+
+void phi_rss_free(struct phi_rss *rss);
+
 /* The result of a capture: the image, and how it was taken. */
 struct phi_capture {
 	struct phi_image img;
@@ -69,6 +105,8 @@ struct phi_capture {
 	char freeze_note[256]; /* why the target was read while it ran
 				* although a freeze was asked for */
 	int freezes;           /* freezes of the run (the caller's count) */
+	struct phi_rss *rss;  /* resident memory at the freeze (a live
+			       * process only), NULL when not read */
 };
 
 void phi_capture_release(struct phi_capture *cap);

@@ -417,13 +417,26 @@ static const char *cost_of(enum phi_sym_id id)
 }
 
 /* Symbols only looked up, never needed by the decoders: the version is
- * read another way, the arenas are not walked, the pointer helps find
- * _PyExc_BaseException only. */
+ * read another way, the pointer helps find _PyExc_BaseException only,
+ * and obmalloc's statics, the allocator tables and tracemalloc's state
+ * serve the memory section, which says itself what their absence costs
+ * (pymalloc.c); tracemalloc's tables say it in tracemalloc.c (a note, or
+ * a gap with --sites). */
 static bool needed(enum phi_sym_id id)
 {
-	return id != PHI_S_RUNTIME && id != PHI_S_GETVERSION &&
-	       id != PHI_S_VERSION_BUF && id != PHI_S_ARENAS &&
-	       id != PHI_S_MAXARENAS && id != PHI_S_BASEEXC_PTR;
+	switch (id) {
+	case PHI_S_RUNTIME: case PHI_S_GETVERSION: case PHI_S_VERSION_BUF:
+	case PHI_S_BASEEXC_PTR: case PHI_S_ARENAS: case PHI_S_MAXARENAS:
+	case PHI_S_NTIMES_ARENA: case PHI_S_NARENAS_HIGHWATER:
+	case PHI_S_NARENAS_CURRENT: case PHI_S_MAP_ROOT:
+	case PHI_S_MAP_MID_COUNT: case PHI_S_MAP_BOT_COUNT:
+	case PHI_S_TRACEMALLOC_CONFIG: case PHI_S_OBJ_ALLOCATOR:
+	case PHI_S_MEM_DEBUG: case PHI_S_OBJECT_MALLOC:
+	case PHI_S_DEBUG_MALLOC:
+		return false;
+	default:
+		return id < PHI_TM_FIRST_STATIC || id > PHI_TM_LAST_STATIC;
+	}
 }
 
 static void note_missing(struct ctx *c)

@@ -29,6 +29,7 @@
 #include "pyheapinspect/source/proc/freeze.h"
 #include "pyheapinspect/source/proc/pages.h"
 #include "pyheapinspect/source/proc/process.h"
+#include "pyheapinspect/source/proc/smaps.h"
 
 /* Attach bound without a pause budget. */
 #define ATTACH_MS 2000.0
@@ -130,6 +131,8 @@ static void frozen_copy(struct job *j)
 	j->cap->threads = fz.n;
 	j->cap->frozen = true;
 	hold_for_tests(o->test_hold_ms);
+	/* Before the frozen copy reads a page (see smaps.c). */
+	phi_smaps_capture(j->pid, &j->cap->rss, &j->cap->gaps);
 	/* The maps read before freezing may be stale by now. */
 	phi_maps_release(j->maps);
 	t0 = phi_now_ms();

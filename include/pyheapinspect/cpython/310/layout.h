@@ -222,7 +222,77 @@
 	X(ODICT_SIZE, "PyODictObject", NULL, 112) \
 	X(ODICT_FIRST, "PyODictObject", "od_first", 48) \
 	X(ODICT_FAST_NODES_SIZE, "PyODictObject", "od_fast_nodes_size", 72) \
-	X(ODICT_INST_DICT, "PyODictObject", "od_inst_dict", 96)
+	X(ODICT_INST_DICT, "PyODictObject", "od_inst_dict", 96) \
+	PHI_LAYOUT_MEMORY_FIELDS(X) \
+	PHI_LAYOUT_TRACEMALLOC_FIELDS(X)
+
+/* The allocator, the free lists and the GC state (cpython/310/pymalloc.c,
+ * freelists.c, gcstate.c): obmalloc's structs, the interpreter's counts,
+ * the sizes _debugmallocstats prints. */
+#define PHI_LAYOUT_MEMORY_FIELDS(X) \
+	X(IS_GC_ENABLED, "_is", "gc.enabled", 628) \
+	X(GCGEN_THRESHOLD, "gc_generation", "threshold", 16) \
+	X(GCGEN_COUNT, "gc_generation", "count", 20) \
+	X(IS_FLOAT_NUMFREE, "_is", "float_state.numfree", 9776) \
+	X(IS_TUPLE_NUMFREE, "_is", "tuple.numfree", 9960) \
+	X(IS_LIST_NUMFREE, "_is", "list.numfree", 10680) \
+	X(IS_DICT_NUMFREE, "_is", "dict_state.numfree", 11328) \
+	X(IS_DICT_KEYS_NUMFREE, "_is", "dict_state.keys_numfree", 11976) \
+	X(IS_FRAME_FREE_LIST, "_is", "frame.free_list", 11984) \
+	X(IS_FRAME_NUMFREE, "_is", "frame.numfree", 11992) \
+	X(IS_AGEN_VALUE_NUMFREE, "_is", "async_gen.value_numfree", 12640) \
+	X(IS_AGEN_ASEND_NUMFREE, "_is", "async_gen.asend_numfree", 13288) \
+	X(IS_CONTEXT_NUMFREE, "_is", "context.numfree", 13304) \
+	X(IS_MEMERRORS_NUMFREE, "_is", "exc_state.memerrors_numfree", 13328) \
+	X(DICT_SIZE, "PyDictObject", NULL, 48) \
+	X(FLOAT_SIZE, "PyFloatObject", NULL, 24) \
+	X(LIST_SIZE, "PyListObject", NULL, 40) \
+	X(TUPLE_SIZE, "PyTupleObject", NULL, 32) \
+	X(DICTKEYS_SIZE, "_dictkeysobject", NULL, 40) \
+	X(ASEND_SIZE, "PyAsyncGenASend", NULL, 40) \
+	X(AGEN_VALUE_SIZE, "_PyAsyncGenWrappedValue", NULL, 24) \
+	X(CONTEXT_SIZE, "PyContext", NULL, 48) \
+	X(BASEEXC_SIZE, "PyBaseExceptionObject", NULL, 64) \
+	X(TRACEMALLOC_TRACING, "_PyTraceMalloc_Config", "tracing", 4) \
+	X(ARENA_OBJ_SIZE, "arena_object", NULL, 48) \
+	X(ARENA_ADDRESS, "arena_object", "address", 0) \
+	X(ARENA_POOL_ADDRESS, "arena_object", "pool_address", 8) \
+	X(ARENA_NFREEPOOLS, "arena_object", "nfreepools", 16) \
+	X(ARENA_NTOTALPOOLS, "arena_object", "ntotalpools", 20) \
+	X(POOL_HEADER_SIZE, "pool_header", NULL, 48) \
+	X(POOL_COUNT, "pool_header", "ref.count", 0) \
+	X(POOL_FREEBLOCK, "pool_header", "freeblock", 8) \
+	X(POOL_ARENAINDEX, "pool_header", "arenaindex", 32) \
+	X(POOL_SZIDX, "pool_header", "szidx", 36) \
+	X(POOL_NEXTOFFSET, "pool_header", "nextoffset", 40) \
+	X(POOL_MAXNEXTOFFSET, "pool_header", "maxnextoffset", 44) \
+	X(DEBUG_API_SIZE, "debug_alloc_api_t", NULL, 48) \
+	X(DEBUG_API_ALLOC, "debug_alloc_api_t", "alloc", 8) \
+	X(MEMALLOC_MALLOC, "PyMemAllocatorEx", "malloc", 8)
+
+/* tracemalloc's records (Modules/_tracemalloc.c, tracemalloc.c), and
+ * its config but the tracing flag, which is TRACEMALLOC_TRACING above. */
+#define PHI_LAYOUT_TRACEMALLOC_FIELDS(X) \
+	X(TMCFG_INITIALIZED, "_PyTraceMalloc_Config", "initialized", 0) \
+	X(TMCFG_MAX_NFRAME, "_PyTraceMalloc_Config", "max_nframe", 8) \
+	X(TMHT_NENTRIES, "_Py_hashtable_t", "nentries", 0) \
+	X(TMHT_NBUCKETS, "_Py_hashtable_t", "nbuckets", 8) \
+	X(TMHT_BUCKETS, "_Py_hashtable_t", "buckets", 16) \
+	X(TMENT_SIZE, "_Py_hashtable_entry_t", NULL, 32) \
+	X(TMENT_NEXT, "_Py_hashtable_entry_t", "_Py_slist_item", 0) \
+	X(TMENT_KEY_HASH, "_Py_hashtable_entry_t", "key_hash", 8) \
+	X(TMENT_KEY, "_Py_hashtable_entry_t", "key", 16) \
+	X(TMENT_VALUE, "_Py_hashtable_entry_t", "value", 24) \
+	X(TMTRACE_SIZE, "trace_t", NULL, 16) \
+	X(TMTRACE_BYTES, "trace_t", "size", 0) \
+	X(TMTRACE_TRACEBACK, "trace_t", "traceback", 8) \
+	X(TMTB_HASH, "traceback_t", "hash", 0) \
+	X(TMTB_NFRAME, "traceback_t", "nframe", 8) \
+	X(TMTB_TOTAL_NFRAME, "traceback_t", "total_nframe", 10) \
+	X(TMTB_FRAMES, "traceback_t", "frames", 12) \
+	X(TMFRAME_SIZE, "frame_t", NULL, 12) \
+	X(TMFRAME_FILENAME, "frame_t", "filename", 0) \
+	X(TMFRAME_LINENO, "frame_t", "lineno", 8)
 
 enum phi_layout_id {
 #define PHI_LAYOUT_ENUM(id, type, member, builtin) PHI_L_##id,
@@ -250,6 +320,24 @@ enum phi_layout_id {
 #define PHI_DEQUE_BLOCKLEN 64
 #define PHI_DEQUE_BLOCK_DATA 8
 #define PHI_DEQUE_BLOCK_RIGHTLINK (8 + 8 * PHI_DEQUE_BLOCKLEN)
+/* Objects/obmalloc.c: 16-byte size classes up to 512 bytes, 16 KiB
+ * pools in 1 MiB arenas, a three-level radix tree of arena coverage. */
+#define PHI_PYMALLOC_ALIGNMENT 16
+#define PHI_PYMALLOC_THRESHOLD 512
+#define PHI_PYMALLOC_CLASSES (PHI_PYMALLOC_THRESHOLD / PHI_PYMALLOC_ALIGNMENT)
+#define PHI_PYMALLOC_POOL_SIZE (16u << 10)
+#define PHI_PYMALLOC_ARENA_SIZE (1u << 20)
+#define PHI_PYMALLOC_MAP_ROOT_ENTRIES 1024
+#define PHI_PYMALLOC_MAP_MID_ENTRIES 1024
+#define PHI_PYMALLOC_MAP_BOT_ENTRIES 256
+#define PHI_PYMALLOC_MAP_BOT_SIZE (8 * PHI_PYMALLOC_MAP_BOT_ENTRIES)
+/* Free-list bounds of 3.10 (PyDict_MAXFREELIST...): a count above is
+ * damage. */
+#define PHI_TUPLE_MAXSAVESIZE 20
+#define PHI_FREELIST_MAX 2000
+/* tracemalloc (Modules/_tracemalloc.c): MAX_NFRAME, HASHTABLE_MIN_SIZE. */
+#define PHI_TM_MAX_NFRAME 65535
+#define PHI_TM_HASHTABLE_MIN 16
 
 struct phi_layout {
 	int64_t v[PHI_L__COUNT];
