@@ -267,7 +267,8 @@ static bool find_mount(const char *root, int version, char *mnt,
 		char r[256], m[256], type[64], opts[256];
 		const char *dash = strstr(line, " - ");
 
-		if (!dash || sscanf(line, "%*s %*s %*s %255s %255s", r, m) != 2 ||
+		if (!dash ||
+		    sscanf(line, "%*s %*s %*s %255s %255s", r, m) != 2 ||
 		    sscanf(dash + 3, "%63s %*s %255s", type, opts) != 2)
 			continue;
 		if (version == 2 ? strcmp(type, "cgroup2") != 0 :

@@ -65,7 +65,8 @@ static const char *const MOUNTS =
 	"25 1 0:22 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw\n"
 	"30 24 0:27 / /sys/fs/cgroup/memory rw,nosuid shared:14 - cgroup "
 	"cgroup rw,memory\n"
-	"31 24 0:28 / /sys/fs/cgroup/pids rw shared:15 - cgroup cgroup rw,pids\n";
+	"31 24 0:28 / /sys/fs/cgroup/pids rw shared:15 - cgroup cgroup "
+	"rw,pids\n";
 
 static void meminfo(uint64_t avail)
 {

@@ -146,7 +146,8 @@ static int scan(struct phi_pages *pg, uint64_t start, uint64_t end,
 			 * either. */
 			.category_inverted = PAGE_IS_PFNZERO,
 			.category_mask = PAGE_IS_PFNZERO,
-			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+			.category_anyof_mask = PAGE_IS_PRESENT |
+					       PAGE_IS_SWAPPED,
 			.return_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
 		};
 		long n = ioctl(pg->fd, SCAN_IOCTL, &a);
