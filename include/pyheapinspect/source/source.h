@@ -43,8 +43,8 @@ struct phi_capture_opts {
 	void *before_freeze_ctx;
 };
 
-/* The target's resident memory at the freeze, before the copy touched
- * it (source/proc/smaps.c): /proc/PID/status, and per mapping of smaps
+/* The target's resident memory just before the freeze, after the warm
+ * copy (source/proc/smaps.c): /proc/PID/status, and per mapping of smaps
  * its Rss and Swap and the state of each of its pages (pagemap), so that
  * a mapping can be split between classes of memory. */
 enum {
@@ -105,7 +105,7 @@ struct phi_capture {
 	char freeze_note[256]; /* why the target was read while it ran
 				* although a freeze was asked for */
 	int freezes;           /* freezes of the run (the caller's count) */
-	struct phi_rss *rss;  /* resident memory at the freeze (a live
+	struct phi_rss *rss;  /* resident memory before the freeze (a live
 			       * process only), NULL when not read */
 };
 
