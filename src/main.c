@@ -528,7 +528,7 @@ static void verbose_capture(const struct phi_capture *cap)
 {
 	fprintf(stderr, "pyheapinspect: paused %.2f ms (copy %.2f ms), "
 		"copied %" PRIu64 " bytes in %" PRIu64 " syscalls\n",
-		cap->pause_ms, cap->copy_ms, cap->img.bytes,
+		cap->pause_ms, cap->copy_ms, phi_image_copied(&cap->img),
 		cap->img.syscalls);
 	if (cap->pages)
 		fprintf(stderr, "pyheapinspect: pages copied: %s%s%s; %.1f MiB "
@@ -688,8 +688,9 @@ static int capture_settled(struct run *r, const struct options *o,
 		if (n == MAX_FREEZES)
 			return phi_error_set(err, PHI_E_TIMEOUT,
 					     "process %d was inside a GC "
-					     "collection at each of %d freezes: "
-					     "try again", (int)r->src.pid,
+					     "collection at each of %d "
+					     "freezes: try again",
+					     (int)r->src.pid,
 					     MAX_FREEZES);
 		rc = wait_gc(r, &r->rt, err);
 		phi_capture_release(&r->cap);
@@ -1064,8 +1065,9 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	phi_traces_release(&traces);
 	phi_heap_release(&heap);
 	if (o->verbose)
-		fprintf(stderr, "pyheapinspect: memory: peak %.1f MiB resident, "
-			"%.1f MiB of it counted by the budget (peak)\n",
+		fprintf(stderr, "pyheapinspect: memory: peak %.1f MiB "
+			"resident, %.1f MiB of it counted by the budget "
+			"(peak)\n",
 			mib(phi_budget_peak_rss()), mib(phi_budget_peak()));
 	memory_release(mem);
 	free(mem);
@@ -1248,6 +1250,7 @@ static int capture_summary(const struct options *o, struct phi_summary *out,
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	r->summary_only = true;
 	r->rep.t0 = phi_now_ms();
+	r->o = o;
 	rc = o->snapshot ? acquire_saved(o, r, err) : acquire_live(o, r, err);
 	if (rc == 0) {
 		r->rep.pid = r->src.pid;

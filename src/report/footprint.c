@@ -16,8 +16,9 @@ void phi_footprint_text(FILE *out, const struct phi_report *r)
 	uint64_t limit = phi_budget_limit();
 
 	if (c->pages)
-		fprintf(out, "  copied              %.1f MiB of %.1f MiB mapped "
-			"(%s%s%s%s)\n", mib(c->img.bytes), mib(c->mapped),
+		fprintf(out, "  copied              %.1f MiB of %.1f MiB "
+			"mapped (%s%s%s%s)\n", mib((c->img.bytes - c->img.zeros)),
+			mib(c->mapped),
 			c->pages[0] == 'r' ? "resident pages only" : c->pages,
 			c->pages_why[0] ? ": " : "", c->pages_why,
 			c->swapped ? ", some read back from swap" : "");
@@ -75,7 +76,7 @@ void phi_footprint_json(yajl_gen g, const struct phi_report *r)
 	uint_field(g, "mapped_bytes", c->mapped);
 	uint_field(g, "resident_bytes", c->resident);
 	uint_field(g, "swapped_bytes", c->swapped);
-	uint_field(g, "copied_bytes", c->img.bytes);
+	uint_field(g, "copied_bytes", (c->img.bytes - c->img.zeros));
 	uint_field(g, "not_copied_bytes", c->img.skipped);
 	uint_field(g, "not_copied_ranges", c->img.nskipped);
 	uint_field(g, "freezes", (uint64_t)c->freezes);

@@ -4,8 +4,9 @@
  * and near the top of the address space; refused overlaps; the typed
  * readers; a snapshot of this process and its --max-memory refusal; a
  * copy of its resident pages only (through each way of finding them: an
- * untouched page reads as absent, not as zeros), taken again over the
- * first with a page touched since, and cut to a budget (holes); and
+ * untouched page of a private anonymous mapping reads as the zeros it
+ * holds, one of a file mapping as absent), taken again over the first
+ * with a page touched since, and cut to a budget (holes, absent); and
  * phi_read/phi_readv on unmapped addresses. */
 #include <stdbool.h>
 #include <stddef.h>
@@ -428,18 +429,26 @@ static void copy_resident(const char *mode)
 	p = phi_image_ptr(&img, base, 1);
 	assert_non_null(p);
 	assert_int_equal(*p, 0xa0);
-	/* Untouched, or only read: absent, not zero. */
-	assert_null(phi_image_ptr(&img, base + PG, 1));
-	assert_null(phi_image_ptr(&img, base + 9 * PG, 1));
-	assert_null(phi_image_ptr(&img, base + 63 * PG, 1));
-	/* Pages 5 and 6: one segment. */
+	/* Untouched, or only read: zeros, as the target reads them, and
+	 * not copied (the mapping is private and anonymous). */
+	p = phi_image_ptr(&img, base + PG, 4 * PG);
+	assert_non_null(p);
+	for (size_t i = 0; i < 4 * PG; i++)
+		assert_int_equal(p[i], 0);
+	p = phi_image_ptr(&img, base + 9 * PG, 1);
+	assert_non_null(p);
+	assert_int_equal(*p, 0);
+	/* Pages 5 and 6 read; the mapping is one segment. */
 	p = phi_image_ptr(&img, base + 5 * PG, 2 * PG);
 	assert_non_null(p);
 	assert_int_equal(p[0], 0xa5);
 	assert_int_equal(p[PG + 7], 0xa6);
 	assert_true(segment_at(&img, base + 5 * PG, &s0, &e0));
-	assert_int_equal(s0, base + 5 * PG);
-	assert_int_equal(e0, base + 7 * PG);
+	assert_int_equal(s0, base);
+	assert_int_equal(e0, base + NPAGES * PG);
+	/* Its inaccessible neighbours are not in the image. */
+	assert_null(phi_image_ptr(&img, base - 1, 1));
+	assert_null(phi_image_ptr(&img, base + NPAGES * PG, 1));
 	assert_true(st.mapped >= NPAGES * PG);
 	assert_true(st.planned < st.mapped);
 
@@ -465,7 +474,9 @@ static void copy_resident(const char *mode)
 	p = phi_image_ptr(&again, base + 7 * PG, 1);
 	assert_non_null(p);
 	assert_int_equal(*p, 0xb7);
-	assert_null(phi_image_ptr(&again, base + 2 * PG, 1));
+	p = phi_image_ptr(&again, base + 2 * PG, 1);
+	assert_non_null(p);
+	assert_int_equal(*p, 0);
 	phi_image_release(&again);
 
 	phi_maps_release(&maps);
@@ -484,6 +495,58 @@ static void test_copy_resident_read(void **state)
 {
 	(void)state;
 	copy_resident("read");
+}
+
+/* A data file mapped privately, one page of it read: that page is
+ * copied (with the few the kernel maps around it, 64 KiB), the others
+ * are absent (the file holds something there: not zeros). */
+static void test_copy_file_mapping(void **state)
+{
+	char path[] = "/tmp/phi-test-map.XXXXXX";
+	int fd = mkstemp(path);
+	unsigned char page[PG];
+	struct phi_reader r;
+	struct phi_maps maps;
+	struct phi_error err = { 0 };
+	struct phi_image img;
+	struct phi_pages pg;
+	struct phi_map one;
+	const unsigned char *p;
+	volatile unsigned char sink;
+	unsigned char *m;
+	uint64_t base;
+
+	(void)state;
+	assert_true(fd >= 0);
+	for (int i = 0; i < 64; i++) {
+		memset(page, 0x30 + i, sizeof(page));
+		assert_int_equal(write(fd, page, sizeof(page)), PG);
+	}
+	m = mmap(NULL, 64 * PG, PROT_READ, MAP_PRIVATE, fd, 0);
+	assert_true(m != MAP_FAILED);
+	base = (uint64_t)(uintptr_t)m;
+	sink = m[0];
+	(void)sink;
+	phi_pages_open(&pg, getpid());
+	phi_reader_init(&r, getpid());
+	assert_int_equal(phi_maps_read(getpid(), &maps, &err), 0);
+	one = *phi_maps_find(&maps, base);
+	phi_image_init(&img);
+	assert_int_equal(phi_copy_process(&img, &r,
+					  &(struct phi_maps){ &one, 1 },
+					  &(struct phi_copy_opts){
+						  .pages = &pg }, &err), 0);
+	p = phi_image_ptr(&img, base, PG);
+	assert_non_null(p);
+	assert_int_equal(p[PG - 1], 0x30);
+	assert_null(phi_image_ptr(&img, base + 48 * PG, 1));
+	phi_image_release(&img);
+	phi_maps_release(&maps);
+	phi_reader_close(&r);
+	phi_pages_close(&pg);
+	munmap(m, 64 * PG);
+	close(fd);
+	unlink(path);
 }
 
 /* More pages than the cap: the interior of the longest run is left out
@@ -650,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_snapshot_self),
 		cmocka_unit_test(test_copy_resident_scan),
 		cmocka_unit_test(test_copy_resident_read),
+		cmocka_unit_test(test_copy_file_mapping),
 		cmocka_unit_test(test_copy_cut),
 		cmocka_unit_test(test_runs_push),
 		cmocka_unit_test(test_read_unmapped),

@@ -49,7 +49,10 @@ struct phi_image {
 	 * own bookkeeping, for a copy that reuses this one). */
 	struct phi_hole *filled;
 	size_t nfilled, filled_cap;
-	uint64_t bytes;          /* total copied */
+	uint64_t bytes;          /* total held (zeros included) */
+	uint64_t zeros;          /* of which pages the target never wrote,
+				  * read as the zeros they hold there and
+				  * not copied (copy.c) */
 	uint64_t unreadable;     /* bytes of listed mappings not readable */
 	uint64_t skipped;        /* bytes of mappings larger than the memory
 				  * limit, not copied */
@@ -97,6 +100,12 @@ bool phi_image_filled(const struct phi_image *img, uint64_t start,
 /* Local address of [addr, addr+len) or NULL when not wholly covered. */
 const void *phi_image_ptr(const struct phi_image *img, uint64_t addr,
 			  size_t len);
+
+/* Bytes copied from the target (the zeros not counted). */
+static inline uint64_t phi_image_copied(const struct phi_image *img)
+{
+	return img->bytes - img->zeros;
+}
 
 /* Bytes readable from addr up to the end of its segment (0 if none). */
 size_t phi_image_avail(const struct phi_image *img, uint64_t addr);

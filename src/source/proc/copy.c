@@ -52,6 +52,9 @@
 #define SPAN_GAP HUGE
 /* Faulting in and reading: on two threads from this many bytes. */
 #define PARALLEL_MIN ((uint64_t)64 << 20)
+/* The largest private anonymous mapping whose untouched pages read as
+ * zeros (larger: absent, like a sanitizer's shadow). */
+#define ZERO_MAX ((uint64_t)64 << 30)
 /* What a cut keeps at each end of a run. */
 #define KEEP ((uint64_t)1 << 20)
 /* An unnamed mapping right after an ELF object's last file mapping is
@@ -130,10 +133,24 @@ static enum policy policy_of(const struct phi_maps *maps, size_t i,
 /* Every run of every wanted mapping, in address order; the ELF objects'
  * mappings also in *pinned: the cut never touches them (the runtime's
  * state is there); [heap] and [stack] in *late: cut last. */
+/* A private anonymous mapping: a page of it the target never wrote
+ * reads as zeros there, so it reads as zeros in the image too (pymalloc's
+ * arena map, a calloc'd table: the zeros mean something).  Up to
+ * ZERO_MAX: that much address space is mirrored (never touched). */
+static bool private_anon(const struct phi_map *m)
+{
+	return !(m->perms & PHI_MAP_SHARED) &&
+	       (!m->path[0] || strcmp(m->path, "[heap]") == 0 ||
+		strncmp(m->path, "[stack", 6) == 0 ||
+		strncmp(m->path, "[anon", 5) == 0) &&
+	       m->end - m->start <= ZERO_MAX;
+}
+
 static int plan(const struct phi_maps *maps, struct phi_pages *pg,
 		struct phi_runs *runs, struct phi_runs *pinned,
-		struct phi_runs *late, struct phi_copy_stats *st,
-		struct phi_image *img, struct phi_error *err)
+		struct phi_runs *late, struct phi_runs *zeros,
+		struct phi_copy_stats *st, struct phi_image *img,
+		struct phi_error *err)
 {
 	struct elf_set elf;
 	int rc = 0;
@@ -151,6 +168,9 @@ static int plan(const struct phi_maps *maps, struct phi_pages *pg,
 		st->mapped += len;
 		if (m->path[0] == '[' && m->path[1] != 'a' &&
 		    phi_runs_push(late, m->start, m->end) < 0)
+			r = -1;
+		if (p == RESIDENT && private_anon(m) &&
+		    phi_runs_push(zeros, m->start, m->end) < 0)
 			r = -1;
 		if (p == RESIDENT && r == -2)
 			r = phi_pages_find(pg, m->start, m->end, runs,
@@ -438,15 +458,15 @@ static int push_fill(struct fills *f, unsigned char *p, size_t len)
 	return 0;
 }
 
-/* The buffer of span [runs[0], runs[n-1]]: reused, or new; its runs
+/* The buffer of span [start, end): reused, or new; its runs
  * advised into huge pages and queued to be faulted in (but those the
  * old copy had faulted in already: their pages were moved or taken
  * over), and taken from the budget. */
-static int span_backing(struct phi_backing *b, const struct phi_run *runs,
-			size_t n, struct phi_image *reuse, struct fills *fills,
+static int span_backing(struct phi_backing *b, uint64_t start, uint64_t end,
+			const struct phi_run *runs, size_t n,
+			struct phi_image *reuse, struct fills *fills,
 			struct phi_error *err)
 {
-	uint64_t start = runs[0].start, end = runs[n - 1].end;
 	uint64_t bytes = runs_bytes(runs, n);
 	bool thp = phi_big_thp();
 
@@ -647,29 +667,89 @@ static size_t chunks_of(const struct phi_run *r)
 	return (size_t)((r->end - r->start + CHUNK - 1) / CHUNK);
 }
 
-/* Keep each run of fully read chunks as a segment (a short chunk ends a
- * segment with what it got). */
-static int keep_run(struct phi_image *img, const struct phi_iov *iov,
-		    size_t nchunks, struct phi_error *err)
+/* What the image must not show, whatever the extents say: the parts of
+ * the runs that were not read (short reads, counted as unreadable, or
+ * not read yet by a warm copy) and the cut's holes.  Sorted and merged. */
+static int cmp_run(const void *a, const void *b)
+{
+	const struct phi_run *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static int bad_ranges(struct phi_image *img, const struct phi_iov *iov,
+		      size_t n, const struct phi_runs *unread,
+		      struct phi_runs *out)
+{
+	struct phi_runs all = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		img->unreadable += iov[i].len - iov[i].got;
+		if (iov[i].got < iov[i].len)
+			rc = phi_runs_push(&all, iov[i].addr + iov[i].got,
+					   iov[i].addr + iov[i].len);
+	}
+	for (size_t i = 0; i < unread->n && rc == 0; i++)
+		rc = phi_runs_push(&all, unread->v[i].start, unread->v[i].end);
+	for (size_t i = 0; i < img->nholes && rc == 0; i++)
+		rc = phi_runs_push(&all, img->holes[i].start,
+				   img->holes[i].end);
+	/* Pushed in three sorted groups: sort, then merge (push clips). */
+	if (rc == 0 && all.n)
+		qsort(all.v, all.n, sizeof(*all.v), cmp_run);
+	for (size_t i = 0; i < all.n && rc == 0; i++)
+		rc = phi_runs_push(out, all.v[i].start, all.v[i].end);
+	phi_runs_release(&all);
+	return rc;
+}
+
+/* The extents of the image: every run, and every private anonymous
+ * mapping whole (its untouched pages zeros); sorted, merged. */
+static int extents_of(const struct phi_runs *runs, const struct phi_runs *zeros,
+		      struct phi_runs *out)
+{
+	size_t i = 0, j = 0;
+	int rc = 0;
+
+	while (rc == 0 && (i < runs->n || j < zeros->n)) {
+		const struct phi_run *r;
+
+		if (j == zeros->n ||
+		    (i < runs->n && runs->v[i].start <= zeros->v[j].start))
+			r = &runs->v[i++];
+		else
+			r = &zeros->v[j++];
+		rc = phi_runs_push(out, r->start, r->end);
+	}
+	return rc;
+}
+
+/* Segments: each extent of a backing, less the bad ranges. */
+static int add_segments(struct phi_image *img, const struct phi_backing *b,
+			const struct phi_run *ext, size_t n,
+			const struct phi_runs *bad, size_t *bi,
+			struct phi_error *err)
 {
 	int rc = 0;
 
-	for (size_t i = 0; i < nchunks && rc == 0;) {
-		size_t j = i, len = 0;
+	for (size_t k = 0; k < n && rc == 0; k++) {
+		uint64_t at = ext[k].start, end = ext[k].end;
 
-		while (j < nchunks) {
-			bool full = iov[j].got == iov[j].len;
+		while (*bi < bad->n && bad->v[*bi].end <= at)
+			(*bi)++;
+		for (size_t x = *bi; at < end && rc == 0; x++) {
+			uint64_t stop = x < bad->n && bad->v[x].start < end ?
+					bad->v[x].start : end;
 
-			len += iov[j].got;
-			img->unreadable += iov[j].len - iov[j].got;
-			j++;
-			if (!full)
+			if (stop > at)
+				rc = phi_image_add(img, at, local(b, at),
+						   (size_t)(stop - at), false,
+						   err);
+			if (x >= bad->n || bad->v[x].start >= end)
 				break;
+			at = bad->v[x].end;
 		}
-		if (len)
-			rc = phi_image_add(img, iov[i].addr, iov[i].buf, len,
-					   false, err);
-		i = j;
 	}
 	return rc;
 }
@@ -694,45 +774,63 @@ static bool read_now(const struct phi_run *r, const struct phi_copy_opts *o,
 	return !o->prepare || spared(pinned, late, r);
 }
 
-/* The buffers of every span, then every chunk of every run to read in
- * one batched read. */
+/* The buffers of every span of extents, then every chunk of every run
+ * to read in one batched read, then the segments. */
 static int copy_runs(struct phi_image *img, struct phi_reader *r,
 		     const struct phi_runs *runs, const struct phi_runs *pinned,
-		     const struct phi_runs *late,
+		     const struct phi_runs *late, const struct phi_runs *zeros,
 		     const struct phi_copy_opts *o, struct phi_error *err)
 {
-	size_t nchunks = 0, k = 0;
-	uint64_t bytes = 0;
+	size_t nchunks = 0, k = 0, ri = 0, nb = 0, bi = 0;
+	uint64_t bytes = 0, held = 0;
 	struct fills fills = { .progress = o->progress };
+	struct phi_runs ext = { 0 }, unread = { 0 }, bad = { 0 };
 	struct phi_iov *iov;
-	int rc = 0;
+	size_t *span_end = NULL;
+	int rc;
 
 	for (size_t i = 0; i < runs->n; i++)
 		nchunks += chunks_of(&runs->v[i]);
 	iov = phi_big_calloc(nchunks ? nchunks : 1, sizeof(*iov));
-	if (!iov)
-		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
-	for (size_t i = 0; i < runs->n && rc == 0;) {
-		size_t j = i + 1;
+	rc = iov ? extents_of(runs, zeros, &ext) : -1;
+	if (rc == 0)
+		span_end = malloc((ext.n ? ext.n : 1) * sizeof(*span_end));
+	if (rc < 0 || !span_end) {
+		rc = phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < ext.n && rc == 0;) {
+		size_t j = i + 1, r0 = ri;
 		struct phi_backing b;
+		uint64_t end;
 
-		while (j < runs->n &&
-		       runs->v[j].start - runs->v[j - 1].end <= SPAN_GAP)
+		while (j < ext.n && ext.v[j].start - ext.v[j - 1].end <=
+					    SPAN_GAP)
 			j++;
-		rc = span_backing(&b, &runs->v[i], j - i, o->reuse, &fills,
-				  err);
+		end = ext.v[j - 1].end;
+		while (ri < runs->n && runs->v[ri].start < end)
+			ri++;
+		rc = span_backing(&b, ext.v[i].start, end, &runs->v[r0],
+				  ri - r0, o->reuse, &fills, err);
 		if (rc == 0) {
 			rc = phi_image_add_backing(img, &b, err);
 			if (rc < 0)
 				phi_backing_free(&b);
 		}
-		for (; i < j && rc == 0; i++) {
-			const struct phi_run *run = &runs->v[i];
+		span_end[nb++] = j;
+		for (size_t q = r0; q < ri && rc == 0; q++) {
+			const struct phi_run *run = &runs->v[q];
 
 			rc = phi_image_add_filled(img, run->start, run->end,
 						  err);
-			if (!read_now(run, o, pinned, late))
+			if (rc == 0 && !read_now(run, o, pinned, late)) {
+				if (phi_runs_push(&unread, run->start,
+						  run->end) < 0)
+					rc = phi_error_set(err,
+							   PHI_E_NO_MEMORY,
+							   "out of memory");
 				continue;
+			}
 			bytes += run->end - run->start;
 			for (uint64_t a = run->start; a < run->end;
 			     a += CHUNK, k++) {
@@ -742,6 +840,7 @@ static int copy_runs(struct phi_image *img, struct phi_reader *r,
 						      run->end - a : CHUNK);
 			}
 		}
+		i = j;
 	}
 	if (rc == 0) {
 		uint64_t before = r->syscalls;
@@ -750,15 +849,28 @@ static int copy_runs(struct phi_image *img, struct phi_reader *r,
 		rc = read_chunks(r, iov, k, bytes, o, err);
 		img->syscalls += r->syscalls - before;
 	}
-	k = 0;
-	for (size_t i = 0; i < runs->n && rc == 0; i++) {
-		size_t n = chunks_of(&runs->v[i]);
+	if (rc == 0 && bad_ranges(img, iov, k, &unread, &bad) < 0)
+		rc = phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	/* The backings were added in span order: backing s holds extents
+	 * [span_end[s - 1], span_end[s]).  Every byte read lands in a
+	 * segment; the rest of them is zeros. */
+	held = img->bytes;
+	for (size_t q = 0; q < k; q++)
+		held += iov[q].got;
+	for (size_t sp = 0, e0 = 0; sp < nb && rc == 0; sp++) {
+		const struct phi_backing *b = &img->back[img->nback - nb + sp];
 
-		if (!read_now(&runs->v[i], o, pinned, late))
-			continue;
-		rc = keep_run(img, iov + k, n, err);
-		k += n;
+		rc = add_segments(img, b, &ext.v[e0], span_end[sp] - e0, &bad,
+				  &bi, err);
+		e0 = span_end[sp];
 	}
+	if (rc == 0 && img->bytes > held)
+		img->zeros += img->bytes - held;
+out:
+	free(span_end);
+	phi_runs_release(&ext);
+	phi_runs_release(&unread);
+	phi_runs_release(&bad);
 	phi_big_free(fills.v);
 	phi_big_free(iov);
 	return rc;
@@ -770,12 +882,14 @@ int phi_copy_process(struct phi_image *img, struct phi_reader *r,
 {
 	struct phi_copy_stats local_stats = { 0 };
 	struct phi_copy_stats *st = o->stats ? o->stats : &local_stats;
-	struct phi_runs runs = { 0 }, pinned = { 0 }, late = { 0 };
+	struct phi_runs runs = { 0 }, pinned = { 0 }, late = { 0 },
+			zeros = { 0 };
 	uint64_t avail, total;
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	rc = plan(maps, o->pages, &runs, &pinned, &late, st, img, err);
+	rc = plan(maps, o->pages, &runs, &pinned, &late, &zeros, st, img,
+		  err);
 	total = runs_bytes(runs.v, runs.n);
 	st->planned = total;
 	/* What the budget has left, with what the old copy holds (it is
@@ -806,13 +920,15 @@ int phi_copy_process(struct phi_image *img, struct phi_reader *r,
 
 		all.prepare = false;
 		if (rc == 0)
-			rc = copy_runs(img, r, &runs, &pinned, &late, &all,
-				       err);
+			rc = copy_runs(img, r, &runs, &pinned, &late, &zeros,
+				       &all, err);
 	} else if (rc == 0) {
-		rc = copy_runs(img, r, &runs, &pinned, &late, o, err);
+		rc = copy_runs(img, r, &runs, &pinned, &late, &zeros, o,
+			       err);
 	}
 	phi_runs_release(&runs);
 	phi_runs_release(&pinned);
 	phi_runs_release(&late);
+	phi_runs_release(&zeros);
 	return rc;
 }
