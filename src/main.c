@@ -655,8 +655,11 @@ static int read_traces(const struct options *o, struct phi_python *py,
 		       struct phi_heap *h, struct phi_traces *t,
 		       struct phi_error *err)
 {
-	/* Only the one line when nothing asks for the traces themselves. */
+	/* Only the one line when nothing asks for the traces themselves
+	 * (a capture summary keeps the lines: --save-summary, --baseline,
+	 * --watch and a baseline's own capture). */
 	bool summary = !o->json && !o->sites && !o->dump &&
+		       !o->save_summary && !o->baseline && !o->watch_s &&
 		       !o->analysis.nobjects && !o->analysis.nexprs;
 	int rc = phi_heap_traces(h, summary, t, err);
 
@@ -817,6 +820,7 @@ static int summarise(const struct options *o, struct run *r,
 	info.captured_at = captured_at(o);
 	info.rss = r->rss;
 	info.complete = phi_report_gaps(&r->rep) == 0;
+	info.memory = r->rep.memory;
 	rc = phi_summary_build(&r->summary, heap, an, &info, err);
 	if (rc < 0)
 		return rc;
