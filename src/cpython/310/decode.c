@@ -176,9 +176,16 @@ static uint64_t do_set(const struct ctx *c)
 	uint64_t table = rd(c, L(SET_TABLE));
 	int64_t mask = rds(c, L(SET_MASK));
 	uint64_t esize = (uint64_t)L(SETENTRY_SIZE);
+	uint64_t koff = (uint64_t)L(SETENTRY_KEY);
 	const unsigned char *t;
 	uint64_t n;
 
+	/* A validated table says 16 and 0; whatever one says, an entry
+	 * must hold its key, and the size divides below. */
+	if (esize < 8 || esize > PHI_LAYOUT_MAX || koff > esize - 8) {
+		c->d->bad_fields++;
+		return (uint64_t)c->ty->basicsize;
+	}
 	if (mask < 0 || mask > (int64_t)1 << 40 || ((mask + 1) & mask)) {
 		c->d->bad_fields++;
 		return (uint64_t)c->ty->basicsize;
@@ -192,7 +199,7 @@ static uint64_t do_set(const struct ctx *c)
 	for (uint64_t i = 0; t && i < n; i++) {
 		uint64_t key;
 
-		memcpy(&key, t + i * esize + L(SETENTRY_KEY), 8);
+		memcpy(&key, t + i * esize + koff, 8);
 		if (key && key != c->d->set_dummy)
 			visit(c, key);
 	}

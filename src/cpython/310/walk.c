@@ -78,8 +78,13 @@ static bool read_header(const struct builder *b, uint64_t addr,
 {
 	uint64_t r = (uint64_t)L(OB_REFCNT), t = (uint64_t)L(OB_TYPE);
 	uint64_t len = (r > t ? r : t) + 8;
-	const unsigned char *p = phi_image_ptr(b->img, addr, len);
+	const unsigned char *p;
 
+	/* Validated layouts say 0 and 8; an unvalidated one must not make
+	 * len wrap. */
+	if (r > PHI_LAYOUT_MAX || t > PHI_LAYOUT_MAX)
+		return false;
+	p = phi_image_ptr(b->img, addr, len);
 	if (!p)
 		return false;
 	memcpy(refcnt, p + r, 8);
