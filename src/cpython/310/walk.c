@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/base/sizes.h"
 #include "pyheapinspect/cpython/310/decode.h"
 #include "pyheapinspect/cpython/310/py310.h"
 #include "pyheapinspect/cpython/310/types.h"
@@ -539,13 +540,14 @@ static void decode_node(struct builder *b, uint32_t i)
 		       (out.tracked ? PHI_NODE_TRACKED : 0) |
 		       (out.opaque ? PHI_NODE_OPAQUE : 0);
 	ty->count++;
-	ty->size += out.size;
+	ty->size = phi_size_add(ty->size, out.size);
 	h->stats.objects++;
-	h->stats.total_size += out.size;
+	h->stats.total_size = phi_size_add(h->stats.total_size, out.size);
 	h->stats.gc_tracked += out.tracked;
 	if (out.opaque) {
 		h->stats.opaque++;
-		h->stats.opaque_size += out.size;
+		h->stats.opaque_size = phi_size_add(h->stats.opaque_size,
+						    out.size);
 	}
 	if (ty->node == PHI_NONE)
 		queue(b, tcopy.addr, g->type[i], PEND_TYPE);
