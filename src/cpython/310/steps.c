@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/cpython/310/steps.h"
 #include "pyheapinspect/cpython/310/dict.h"
 #include "pyheapinspect/cpython/310/py310.h"
@@ -43,23 +44,55 @@ static void append(char *buf, size_t len, const char *pre, const char *s,
 		snprintf(buf + used, len - used, "%s%s%s", pre, s, post);
 }
 
+/* Characters of a str key shown in a path. */
+#define KEY_CHARS 100
+
+/* A str key as Python's repr writes it: quoted with ' (with " when it
+ * holds ' and no "), control characters, the backslash and the quote
+ * escaped (escape.h), U+0000 included; "..." after the quote when cut.
+ * Cut shorter when out is smaller than KEY_CHARS escaped characters. */
+static void str_repr(const char *v, size_t vlen, bool more, char *out,
+		     size_t len)
+{
+	char q = memchr(v, '\'', vlen) && !memchr(v, '"', vlen) ? '"' : '\'';
+	bool cut;
+	size_t n;
+
+	if (len < 8) {
+		out[0] = '\0';
+		return;
+	}
+	out[0] = q;
+	n = 1 + phi_escape_repr(out + 1, len - 5, v, vlen, q, KEY_CHARS, &cut);
+	out[n++] = q;
+	if (cut || more) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+}
+
 /* A dict key as Python source: 'text', 123, or <type at 0x...>. */
 static void key_text(const struct phi_labeler *lb, uint64_t key, char *out,
 		     size_t len)
 {
 	uint32_t n = phi_graph_find(&lb->h->g, key);
 	char v[PHI_PREVIEW_BUF];
+	size_t vlen;
 	bool cut;
 	enum phi_kind k = n == PHI_NONE ? PHI_K_OPAQUE : type_of(lb, n)->kind;
 
 	if ((k == PHI_K_STR || k == PHI_K_LONG) &&
-	    phi_value_preview(lb->img, lb->lay, k, key, v, sizeof(v), &cut))
-		snprintf(out, len, k == PHI_K_STR ?
-				   (strchr(v, '\'') ? "\"%s\"" : "'%s'") : "%s",
-			 v);
-	else
+	    phi_value_preview_n(lb->img, lb->lay, k, key, v, sizeof(v), &vlen,
+				&cut)) {
+		if (k == PHI_K_STR)
+			str_repr(v, vlen, cut, out, len);
+		else
+			snprintf(out, len, "%s", v);
+	} else {
 		snprintf(out, len, "<%s at 0x%" PRIx64 ">",
 			 n == PHI_NONE ? "?" : type_of(lb, n)->name, key);
+	}
 }
 
 /* Index of child among n pointers at arr, or -1. */
