@@ -385,15 +385,17 @@ static uint64_t do_frame(const struct ctx *c)
 
 static uint64_t do_gen(const struct ctx *c)
 {
-	int64_t exc = L(GEN_EXC_STATE);
+	/* Offsets summed unsigned: whatever the table says, no signed
+	 * overflow (rd() checks where the sum lands). */
+	uint64_t exc = (uint64_t)L(GEN_EXC_STATE);
 
 	visit_field(c, L(GEN_FRAME));
 	visit_field(c, L(GEN_CODE));
 	visit_field(c, L(GEN_NAME));
 	visit_field(c, L(GEN_QUALNAME));
-	visit_field(c, exc + L(ERRSTACK_TYPE));
-	visit_field(c, exc + L(ERRSTACK_VALUE));
-	visit_field(c, exc + L(ERRSTACK_TB));
+	visit_field(c, (int64_t)(exc + (uint64_t)L(ERRSTACK_TYPE)));
+	visit_field(c, (int64_t)(exc + (uint64_t)L(ERRSTACK_VALUE)));
+	visit_field(c, (int64_t)(exc + (uint64_t)L(ERRSTACK_TB)));
 	if (c->ty->kind == PHI_K_CORO)
 		visit_field(c, L(CORO_ORIGIN));
 	else if (c->ty->kind == PHI_K_ASYNCGEN)

@@ -108,7 +108,10 @@ static uint32_t add_object(struct builder *b, uint64_t addr)
 	i = phi_graph_find_slot(g, addr, &slot);
 	if (i != PHI_NONE)
 		return i;
-	if ((addr & 7) || !read_header(b, addr, &refcnt, &type) || refcnt <= 0)
+	/* ob_type 0 is no type; it would also match last_type_addr before
+	 * the first type is met, and take a type never validated. */
+	if ((addr & 7) || !read_header(b, addr, &refcnt, &type) ||
+	    refcnt <= 0 || !type)
 		return PHI_NONE;
 	/* Objects of one type come in runs: skip the type table's hash. */
 	if (type == b->last_type_addr) {
