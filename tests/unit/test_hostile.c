@@ -10,6 +10,7 @@
  *     a chain shared by two thread states: each frame is a root once;
  *   - a thread list that loops to its middle, or runs into another
  *     interpreter's thread state: each thread state once;
+ *   - an object whose ob_type is 0: no object;
  *   - a deque block linked to itself (ob_size 6,400 and 2^25), and two
  *     blocks linked to each other: edges bounded by the blocks walked;
  *   - a GC list that loops among things that are not objects, and one
@@ -340,6 +341,20 @@ static void test_thread_of_another_interp(void **state)
 	assert_true(f->h.stats.bad_fields >= 1);
 }
 
+/* A thread's dict that is "an object" of ob_type 0, met before any
+ * type: no node (it took the type of index 0, never validated). */
+static void test_type_zero(void **state)
+{
+	struct fx *f = *state;
+	uint64_t o = alloc(f, 64);
+
+	put(f, o + L(OB_REFCNT), 1);
+	build(f, make_ts(f, 0, o, 1));
+	assert_int_equal(phi_graph_find(&f->h.g, o), PHI_NONE);
+	assert_int_equal(f->h.stats.bad_refs, 1);
+	assert_int_equal(f->h.g.n, 0);
+}
+
 /* ---- deque blocks ---------------------------------------------------- */
 
 static uint64_t make_block(struct fx *f, uint64_t item)
@@ -582,6 +597,7 @@ int main(void)
 		T(test_frame_not_an_object),
 		T(test_thread_list_loop),
 		T(test_thread_of_another_interp),
+		T(test_type_zero),
 		T(test_deque_blocks),
 		T(test_gc_list_loop_of_junk),
 		T(test_gc_list_loop_of_objects),
