@@ -4,6 +4,8 @@
 #   - crafted snapshots (a set entry of 0 bytes, a dict entry key at
 #     2^20, ...): refused with exit 10 and the field named; they killed
 #     the tool with SIGFPE and SIGSEGV;
+#   - an exception that is its own __context__ and __cause__, a
+#     traceback that is its own tb_next: one object each;
 #   - a frame whose f_back is itself, and with it a thread list that
 #     loops (fixtures/hostile_loops.py): as many roots as the same heap
 #     without the damage (100,000 more, then 4,096 x 100,000), counted;
@@ -45,10 +47,27 @@ tool_bounded() {
 # ---- crafted snapshots ----------------------------------------------------
 loops none
 tool_bounded "$WORK/none.json" "$WORK/err" -p "$TARGET_PID" --json --top 1 \
-	--save-snapshot "$WORK/base.snap.gz"
+	--save-snapshot "$WORK/base.snap.gz" --dump "$WORK/dump.jsonl"
 [ "$RC" -eq 0 ] || fail "clean target: exit $RC: $(cat "$WORK/err")"
 roots_none=$(json_get "$WORK/none.json" 'd["retained"]["roots"]')
+# The exception that is its own context and cause, the traceback that is
+# its own tb_next: each one object, with an edge to itself.
+"$PYTHON310" - "$WORK/ready" "$WORK/dump.jsonl" <<'PY' || fail "looping exception chains"
+import json, sys
+info = json.load(open(sys.argv[1]))
+want = {hex(info["exc"]): "ValueError", hex(info["tb"]): "traceback"}
+seen = {}
+for line in open(sys.argv[2]):
+    o = json.loads(line)
+    if o["address"] in want:
+        seen[o["address"]] = o
+for a, t in want.items():
+    assert a in seen, "%s %s not in the dump" % (t, a)
+    assert seen[a]["type"] == t, seen[a]
+    assert seen[a]["refs"].count(a) >= 1, seen[a]
+PY
 kill -9 "$TARGET_PID"
+pass "an exception that is its own cause and a traceback that loops: one object each"
 
 # crafted NAME=VALUE FIELD: the snapshot with that value is refused.
 crafted() {
