@@ -114,8 +114,9 @@ int phi_deep_size(const struct phi_heap *h, uint32_t node,
 			out->references++;
 			if (mark[v]) {
 				out->shared_refs++;
-				out->sharing_saved = phi_size_add(
-					out->sharing_saved, phi_graph_size(g, v));
+				out->sharing_saved =
+					phi_size_add(out->sharing_saved,
+						     phi_graph_size(g, v));
 				continue;
 			}
 			mark[v] = 1;

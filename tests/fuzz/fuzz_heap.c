@@ -320,12 +320,12 @@ static void run_patched(struct desc_patches *dp, const struct phi_image *img)
 		}
 		st = py.impl;
 		if (dp->layout) {
+			const struct phi_layout *patched = phi310_layout(&g_py);
+
 			/* Layout patches apply over the imported table. */
 			for (int i = 0; i < PHI_L__COUNT; i++)
-				if (((struct phi310 *)g_py.impl)->layout.v[i] !=
-				    dp->saved.v[i])
-					st->layout.v[i] = ((struct phi310 *)
-							   g_py.impl)->layout.v[i];
+				if (patched->v[i] != dp->saved.v[i])
+					st->layout.v[i] = patched->v[i];
 			if (!dp->raw &&
 			    phi_layout_validate(&st->layout, &err) < 0) {
 				phi_python_close(&py);
