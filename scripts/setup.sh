@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install what building pyheapinspect needs on Debian 12 (run as root);
 # with --test, also what only the test suite needs (the fuzzing
-# toolchain).  CPython 3.10 itself is not a Debian 12 package: the tests
+# toolchain, a browser and graphviz for the pictures).  CPython 3.10 itself is not a Debian 12 package: the tests
 # find it through $PYTHON310, python3.10 on PATH, or pyenv.
 #
 #   sh scripts/setup.sh          # build: compiler, autotools, libraries
@@ -9,9 +9,14 @@
 set -eu
 pkgs="build-essential autoconf automake pkg-config libelf-dev libdwarf-dev
 libyajl-dev zlib1g-dev binutils"
-# cmocka: unit tests; strace, util-linux: end-to-end tests; clang and its
-# runtime: the fuzzer (libFuzzer) and ThreadSanitizer builds.
-test_pkgs="libcmocka-dev strace util-linux clang libclang-rt-14-dev"
+# cmocka: unit tests; strace, util-linux (script: a terminal for the
+# progress test): end-to-end tests; clang and its runtime: the fuzzer
+# (libFuzzer) and ThreadSanitizer builds; chromium (headless, for the
+# HTML report), graphviz (dot, for --dot) and the font both draw with;
+# libc6-dbg: glibc's malloc state read with its debug info
+# (tests/e2e/memory.sh).
+test_pkgs="libcmocka-dev strace util-linux clang libclang-rt-14-dev
+chromium graphviz fonts-dejavu-core libc6-dbg"
 if [ "${1:-}" = --test ]; then
 	pkgs="$pkgs $test_pkgs"
 fi

@@ -2,21 +2,37 @@
  * and chooses exit codes. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "pyheapinspect/analysis/analysis.h"
+#include "pyheapinspect/analysis/domtree.h"
+#include "pyheapinspect/analysis/memory.h"
+#include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/analysis/growth.h"
+#include "pyheapinspect/analysis/summary.h"
 #include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/cpython/heap.h"
+#include "pyheapinspect/cpython/memory.h"
 #include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/native/native.h"
+#include "pyheapinspect/report/dot.h"
 #include "pyheapinspect/report/dump.h"
+#include "pyheapinspect/report/folded.h"
+#include "pyheapinspect/report/growth.h"
+#include "pyheapinspect/report/html.h"
 #include "pyheapinspect/report/json.h"
+#include "pyheapinspect/report/memory.h"
+#include "pyheapinspect/report/summary.h"
 #include "pyheapinspect/report/text.h"
 #include "pyheapinspect/source/proc/freeze.h"
 #include "pyheapinspect/source/proc/process.h"
@@ -35,12 +51,22 @@ struct options {
 	bool json;
 	bool verbose;
 	bool small_ints;
+	bool mallocstats;          /* print _debugmallocstats' text only */
+	bool allocated_retained;   /* retained sizes in allocated bytes */
 	size_t top;
 	const char *dump;
+	const char *html, *folded, *dot; /* the pictures */
 	const char **objects, **exprs;
+	const char **debug_dirs;   /* --debug-dir, in order */
+	size_t ndebug_dirs;
 	uint64_t max_memory;
 	const char *snapshot;      /* analyse a saved snapshot, not a pid */
 	const char *save_snapshot; /* and/or save the capture */
+	const char *save_summary;  /* --save-summary */
+	const char *baseline;      /* --baseline: a summary or a snapshot */
+	struct phi_summary *base;  /* ... loaded before the run */
+	double watch_s;            /* --watch: seconds between captures */
+	long count;                /* --count: captures (0: until SIGINT) */
 	struct phi_analysis_opts analysis;
 	struct phi_capture_opts capture;
 };
@@ -48,13 +74,17 @@ struct options {
 enum {
 	OPT_JSON = 256, OPT_SMALL_INTS, OPT_TOP, OPT_DUMP, OPT_OBJECT,
 	OPT_EXPR, OPT_SUSPECT, OPT_MAX_PAUSE, OPT_NO_FREEZE, OPT_MAX_MEMORY,
-	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT,
+	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT, OPT_DEBUG_DIR, OPT_HTML, OPT_FOLDED,
+	OPT_DOT, OPT_MALLOCSTATS, OPT_RETAINED_ALLOCATED, OPT_SAVE_SUMMARY,
+	OPT_BASELINE, OPT_WATCH, OPT_COUNT,
 };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "small-ints", no_argument, NULL, OPT_SMALL_INTS },
+	{ "mallocstats", no_argument, NULL, OPT_MALLOCSTATS },
+	{ "retained-allocated", no_argument, NULL, OPT_RETAINED_ALLOCATED },
 	{ "top", required_argument, NULL, OPT_TOP },
 	{ "dump", required_argument, NULL, OPT_DUMP },
 	{ "object", required_argument, NULL, OPT_OBJECT },
@@ -65,6 +95,14 @@ static const struct option long_options[] = {
 	{ "max-memory", required_argument, NULL, OPT_MAX_MEMORY },
 	{ "snapshot", required_argument, NULL, OPT_SNAPSHOT },
 	{ "save-snapshot", required_argument, NULL, OPT_SAVE_SNAPSHOT },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "html", required_argument, NULL, OPT_HTML },
+	{ "folded", required_argument, NULL, OPT_FOLDED },
+	{ "dot", required_argument, NULL, OPT_DOT },
+	{ "save-summary", required_argument, NULL, OPT_SAVE_SUMMARY },
+	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ "watch", required_argument, NULL, OPT_WATCH },
+	{ "count", required_argument, NULL, OPT_COUNT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -84,13 +122,21 @@ static void usage(FILE *out)
 		"(default 20)\n"
 		"      --dump FILE   write every object as JSON Lines "
 		"(- for stdout)\n"
+		"      --html FILE   write the report as one self-contained "
+		"web page\n"
+		"      --folded FILE write folded stacks of retained size "
+		"(flame graphs)\n"
+		"      --dot FILE    write the paths and dominators of the "
+		"--expr/--object\n"
+		"                    objects as a Graphviz graph\n"
 		"      --object ADDR name an object by address (repeatable)\n"
 		"      --expr EXPR   name an object as MODULE:NAME[.ATTR|[KEY]]..."
 		"\n                    (repeatable): deep and retained size, "
 		"path to a root\n"
 		"      --suspect-share PCT\n"
-		"                    leak suspects retain more than PCT%% of "
-		"the heap (10)\n"
+		"                    leak suspects are sought from objects "
+		"retaining more\n"
+		"                    than PCT%% of the heap (10)\n"
 		"      --max-pause MS\n"
 		"                    thaw the target after MS milliseconds and "
 		"finish\n"
@@ -106,7 +152,32 @@ static void usage(FILE *out)
 		"      --snapshot FILE\n"
 		"                    analyse a saved snapshot instead of a "
 		"process\n"
+		"      --debug-dir DIR\n"
+		"                    also look for separate debug files in DIR "
+		"(repeatable):\n"
+		"                    DIR/.build-id/xx/rest.debug, or by "
+		"debuglink name\n"
+		"      --save-summary FILE\n"
+		"                    also save a compact summary of the "
+		"capture (JSON)\n"
+		"      --baseline FILE\n"
+		"                    compare with a summary or snapshot: what "
+		"grew\n"
+		"      --watch SECONDS [--count N]\n"
+		"                    capture again every SECONDS, one growth "
+		"line each,\n"
+		"                    the full comparison after N captures or "
+		"on Ctrl-C\n"
 		"      --small-ints  list the small-int cache (-5..256)\n"
+		"      --mallocstats print what sys._debugmallocstats() would "
+		"print inside\n"
+		"                    the target (pymalloc even under "
+		"tracemalloc), only that\n"
+		"      --retained-allocated\n"
+		"                    retained sizes in allocated bytes "
+		"(size classes, malloc\n"
+		"                    chunks, GC headers), not "
+		"sys.getsizeof\n"
 		"  -v, --verbose     say where symbols and layouts came from\n"
 		"  -h, --help        show this help\n"
 		"  -V, --version     show the version\n\n"
@@ -118,6 +189,7 @@ static void usage(FILE *out)
 
 static int fail(const struct phi_error *err)
 {
+	phi_progress_end();
 	fprintf(stderr, "pyheapinspect: %s\n", err->msg);
 	return phi_error_exit_status(err->code);
 }
@@ -165,6 +237,46 @@ static bool parse_long(const char *s, long min, long max, long *out)
 	return !errno && *s && !*end && *out >= min && *out <= max;
 }
 
+/* --save-summary, --baseline, --watch, --count. */
+static bool growth_option(struct options *o, int c, const char *arg)
+{
+	char *end;
+	long v;
+
+	switch (c) {
+	case OPT_SAVE_SUMMARY:
+		o->save_summary = arg;
+		return true;
+	case OPT_BASELINE:
+		o->baseline = arg;
+		return true;
+	case OPT_WATCH:
+		errno = 0;
+		o->watch_s = strtod(arg, &end);
+		return !errno && end != arg && !*end && o->watch_s >= 0.1 &&
+		       o->watch_s <= 86400;
+	default:
+		if (!parse_long(arg, 1, 1000000, &v))
+			return false;
+		o->count = v;
+		return true;
+	}
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int check_growth_options(const struct options *o)
+{
+	if (o->count && !o->watch_s)
+		return usage_error("--count goes with --watch", NULL);
+	if (o->watch_s && o->snapshot)
+		return usage_error("--watch needs a live process (-p PID), "
+				   "not --snapshot", NULL);
+	if (o->watch_s && (o->dump || o->save_snapshot))
+		return usage_error("--watch does not take --dump or "
+				   "--save-snapshot", NULL);
+	return -1;
+}
+
 /* Returns -1 to go on, or an exit status. */
 static int parse_options(int argc, char **argv, struct options *o)
 {
@@ -178,7 +290,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 	/* At most one --object or --expr per argument. */
 	o->objects = calloc((size_t)argc, sizeof(char *));
 	o->exprs = calloc((size_t)argc, sizeof(char *));
-	if (!o->objects || !o->exprs) {
+	o->debug_dirs = calloc((size_t)argc, sizeof(char *));
+	if (!o->objects || !o->exprs || !o->debug_dirs) {
 		fprintf(stderr, "pyheapinspect: out of memory\n");
 		return phi_error_exit_status(PHI_E_NO_MEMORY);
 	}
@@ -202,6 +315,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_DUMP:
 			o->dump = optarg;
+			break;
+		case OPT_HTML:
+			o->html = optarg;
+			break;
+		case OPT_FOLDED:
+			o->folded = optarg;
+			break;
+		case OPT_DOT:
+			o->dot = optarg;
 			break;
 		case OPT_OBJECT:
 			o->objects[o->analysis.nobjects++] = optarg;
@@ -231,6 +353,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_SAVE_SNAPSHOT:
 			o->save_snapshot = optarg;
 			break;
+		case OPT_DEBUG_DIR:
+			o->debug_dirs[o->ndebug_dirs++] = optarg;
+			break;
+		case OPT_SAVE_SUMMARY:
+		case OPT_BASELINE:
+		case OPT_WATCH:
+		case OPT_COUNT:
+			if (!growth_option(o, c, optarg))
+				return usage_error("invalid value", optarg);
+			break;
 		case OPT_SUSPECT:
 			if (!parse_long(optarg, 0, 100, &v))
 				return usage_error("invalid --suspect-share "
@@ -242,6 +374,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SMALL_INTS:
 			o->small_ints = true;
+			break;
+		case OPT_MALLOCSTATS:
+			o->mallocstats = true;
+			break;
+		case OPT_RETAINED_ALLOCATED:
+			o->allocated_retained = true;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -268,34 +406,41 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (o->dump && strcmp(o->dump, "-") == 0 && o->json)
 		return usage_error("--dump - and --json both want stdout",
 				   NULL);
-	return -1;
+	if (o->dot && !o->analysis.nobjects && !o->analysis.nexprs)
+		return usage_error("--dot draws the objects named with --expr "
+				   "or --object: name one", NULL);
+	return check_growth_options(o);
 }
 
-static double progress_t0;
-static bool progress_shown;
-
-/* On a terminal only, and only for work that takes over a second. */
-static void progress(uint64_t done, uint64_t seen)
+/* The decoder's progress: objects decoded of those found so far. */
+static void decode_progress(uint64_t done, uint64_t seen)
 {
-	if (phi_now_ms() - progress_t0 < 1000)
-		return;
-	fprintf(stderr, "\rpyheapinspect: %" PRIu64 " objects decoded, %"
-		PRIu64 " found...", done, seen);
-	progress_shown = true;
+	phi_progress_update(done, seen);
 }
 
-static void progress_end(void)
+/* The debug files refused: a warning each when none was used (each is a
+ * gap of the report too), a -v line when another one was. */
+static void report_debug_files(const struct phi_python *py, bool verbose)
 {
-	if (progress_shown)
-		fprintf(stderr, "\r\033[K");
-	progress_shown = false;
+	bool used = py->debug_path[0] != '\0';
+
+	if (py->ndebug_refused)
+		phi_progress_end();
+	for (size_t i = 0; i < py->ndebug_refused; i++)
+		if (!used || verbose)
+			fprintf(stderr, "pyheapinspect: %s%s\n",
+				used ? "" : "warning: ", py->debug_refused[i]);
+	if (verbose && used)
+		fprintf(stderr, "pyheapinspect: debug file '%s' %s\n",
+			py->debug_path, py->debug_note);
 }
 
 static void verbose_target(const struct phi_python *py)
 {
-	fprintf(stderr, "pyheapinspect: interpreter in '%s' (opened as '%s'), "
-		"load bias 0x%" PRIx64 "\n", py->object_path, py->open_path,
-		py->bias);
+	phi_progress_end();
+	fprintf(stderr, "pyheapinspect: interpreter in '%s' (opened as '%s': "
+		"%s), load bias 0x%" PRIx64 "\n", py->object_path,
+		py->open_path, py->object_note, py->bias);
 	fprintf(stderr, "pyheapinspect: _PyRuntime at 0x%" PRIx64
 		", version '%s'\n", py->runtime, py->version.text);
 	if (py->layout_source == PHI_LAYOUT_DWARF)
@@ -323,6 +468,13 @@ struct run {
 	struct phi_capture cap;
 	struct phi_runtime rt;
 	struct phi_report rep;
+	/* The capture's summary and its growth against --baseline. */
+	bool summary_only;         /* no report: the summary is the result */
+	int64_t rss;               /* the target's VmRSS after the capture */
+	struct phi_summary summary;
+	bool have_summary;
+	struct phi_growth growth;
+	bool have_growth;
 };
 
 /* The layout thread must end before the freeze (see source.h). */
@@ -352,6 +504,7 @@ static int await_layout(struct run *r, const struct options *o,
 		return rc;
 	if (o->verbose)
 		verbose_target(&r->py);
+	report_debug_files(&r->py, o->verbose);
 	return capture_rc;
 }
 
@@ -376,9 +529,11 @@ static int capture_settled(struct run *r, const struct options *o,
 						err);
 		if (rc < 0 || !collecting(&r->rt))
 			return rc;
-		if (o->verbose)
+		if (o->verbose) {
+			phi_progress_end();
 			fprintf(stderr, "pyheapinspect: process %d is inside a "
 				"GC collection, retrying\n", (int)r->src.pid);
+		}
 		phi_capture_release(&r->cap);
 		if (attempt == GC_RETRIES)
 			return phi_error_set(err, PHI_E_TIMEOUT,
@@ -391,7 +546,7 @@ static int capture_settled(struct run *r, const struct options *o,
 }
 
 static int write_dump(const struct options *o, const struct phi_heap *h,
-		      struct phi_error *err)
+		      const uint64_t *allocated, struct phi_error *err)
 {
 	FILE *f = strcmp(o->dump, "-") == 0 ? stdout : fopen(o->dump, "we");
 	int rc;
@@ -399,10 +554,66 @@ static int write_dump(const struct options *o, const struct phi_heap *h,
 	if (!f)
 		return phi_error_set(err, PHI_E_IO, "cannot create '%s': %s",
 				     o->dump, strerror(errno));
-	rc = phi_dump_jsonl(f, h, err);
+	phi_progress_begin("writing the dump", PHI_PROGRESS_COUNT,
+			   "objects");
+	rc = phi_dump_jsonl_allocated(f, h, allocated, err);
+	phi_progress_end();
 	if (f != stdout && fclose(f) != 0 && rc == 0)
 		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
 				   o->dump, strerror(errno));
+	return rc;
+}
+
+typedef int (*picture_fn)(FILE *out, const struct phi_report *r,
+			  const struct phi_domtree *t, struct phi_error *err);
+
+/* One of the pictures into path, created anew. */
+static int write_picture(const char *path, const char *what, picture_fn fn,
+			 const struct phi_report *rep,
+			 const struct phi_domtree *t, struct phi_error *err)
+{
+	FILE *f = fopen(path, "we");
+	int rc;
+
+	if (!f)
+		return phi_error_set(err, PHI_E_IO, "cannot create '%s': %s",
+				     path, strerror(errno));
+	phi_progress_begin(what, PHI_PROGRESS_COUNT, "lines");
+	rc = fn(f, rep, t, err);
+	phi_progress_end();
+	if (fclose(f) != 0 && rc == 0)
+		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
+				   path, strerror(errno));
+	return rc;
+}
+
+/* --html, --folded, --dot: the dominator tree's child lists, built once
+ * for all three. */
+static int write_pictures(const struct options *o, const struct phi_report *rep,
+			  struct phi_error *err)
+{
+	struct phi_domtree t;
+	int rc;
+
+	if (!o->html && !o->folded && !o->dot)
+		return 0;
+	phi_progress_begin("building the dominator tree", PHI_PROGRESS_COUNT,
+			   NULL);
+	rc = phi_domtree_build(&t, &rep->analysis->retained.dom,
+			       rep->heap->g.n, err);
+	phi_progress_end();
+	if (rc < 0)
+		return rc;
+	if (o->html)
+		rc = write_picture(o->html, "writing the HTML report",
+				   phi_report_html, rep, &t, err);
+	if (rc == 0 && o->folded)
+		rc = write_picture(o->folded, "writing the folded stacks",
+				   phi_report_folded, rep, &t, err);
+	if (rc == 0 && o->dot)
+		rc = write_picture(o->dot, "writing the DOT graph",
+				   phi_report_dot, rep, &t, err);
+	phi_domtree_release(&t);
 	return rc;
 }
 
@@ -420,9 +631,171 @@ static uint64_t random_key(void)
 	return k;
 }
 
+/* What the memory section is made of, beside the heap. */
+struct mem_parts {
+	struct phi_pymemory py;
+	struct phi_malloc mal;
+	struct phi_memory mem;
+	uint64_t *allocated;
+	bool have_py, have_mem;
+};
+
+static void copy_gaps(struct phi_gaps *to, const struct phi_gaps *from)
+{
+	for (size_t i = 0; i < from->n; i++)
+		phi_gap_add(to, from->v[i].what, from->v[i].objects,
+			    from->v[i].bytes, "%s", from->v[i].why);
+	to->dropped += from->dropped;
+}
+
+/* pymalloc, free lists, GC state and the C library's memory, from the
+ * image (before the heap: none of it needs the graph). */
+static int memory_before(struct run *r, struct mem_parts *mp,
+			 struct phi_error *err)
+{
+	const struct phi_pymalloc *pm = &mp->py.pymalloc;
+	struct phi_native_range *ex;
+	int rc = phi_python_memory(&r->py, &r->cap.img, &r->rt, &mp->py, err);
+
+	if (rc < 0)
+		return rc;
+	mp->have_py = true;
+	ex = calloc(pm->narenas ? pm->narenas : 1, sizeof(*ex));
+	if (!ex)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	for (size_t i = 0; pm->arenas && i < pm->narenas; i++)
+		ex[i] = (struct phi_native_range){ pm->arenas[i].start,
+						   pm->arenas[i].end };
+	rc = phi_native_read(&mp->mal, &r->src, &r->cap.img, ex,
+			     pm->arenas ? pm->narenas : 0, err);
+	free(ex);
+	return rc;
+}
+
+/* Allocated sizes once the heap is built. */
+static int memory_allocated(struct run *r, const struct phi_heap *h,
+			    struct mem_parts *mp, struct phi_error *err)
+{
+	struct phi_block_sizer sizer = { phi_native_block_size, &r->cap.img };
+
+	return phi_heap_allocated(h, &mp->py, &sizer, &mp->allocated, err);
+}
+
+/* The breakdown, once the analyses ran; its gaps join the report's. */
+static int memory_after(struct run *r, struct phi_heap *h,
+			const struct phi_analysis *an, struct mem_parts *mp,
+			size_t top, struct phi_error *err)
+{
+	int rc = phi_memory_run(&mp->mem, h, an, r->cap.rss, &mp->py,
+				&mp->mal, mp->allocated, top, err);
+
+	if (rc < 0)
+		return rc;
+	mp->have_mem = true;
+	/* What pymalloc's figures lack (three counters a stripped build
+	 * hides) is shown as unknown in the memory section: a note here,
+	 * a gap of --mallocstats, which promises the exact text. */
+	copy_gaps(&r->py.notes, &mp->py.gaps);
+	copy_gaps(&h->gaps, &mp->mal.gaps);
+	copy_gaps(&h->gaps, &mp->mem.gaps);
+	r->rep.memory = &mp->mem;
+	return 0;
+}
+
+static void memory_release(struct mem_parts *mp)
+{
+	if (mp->have_mem)
+		phi_memory_release(&mp->mem);
+	phi_native_release(&mp->mal);
+	if (mp->have_py)
+		phi_pymemory_release(&mp->py);
+	phi_big_free(mp->allocated);
+}
+
+/* ---- Summaries and growth (--save-summary, --baseline, --watch) */
+
+/* VmRSS of the target in bytes, -1 for a snapshot or when unknown. */
+static int64_t target_rss(const struct options *o, const struct run *r)
+{
+	char path[64], line[256];
+	long long kb = -1;
+	FILE *f;
+
+	if (o->snapshot)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)r->src.pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %lld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb < 0 ? -1 : (int64_t)kb * 1024;
+}
+
+/* When the capture was taken: now, or a snapshot file's time. */
+static int64_t captured_at(const struct options *o)
+{
+	struct stat st;
+
+	if (o->snapshot && stat(o->snapshot, &st) == 0)
+		return (int64_t)st.st_mtime;
+	return (int64_t)time(NULL);
+}
+
+/* The summary of the capture just analysed, when anything needs it, and
+ * its growth against the baseline. */
+static int summarise(const struct options *o, struct run *r,
+		     const struct phi_heap *heap,
+		     const struct phi_analysis *an, struct phi_error *err)
+{
+	struct phi_summary_info info = { 0 };
+	char host[256] = "", ver[32];
+	int rc;
+
+	if (!o->save_summary && !o->base && !r->summary_only)
+		return 0;
+	if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = '\0';
+	snprintf(ver, sizeof(ver), "%d.%d.%d", r->py.version.major,
+		 r->py.version.minor, r->py.version.micro);
+	info.pid = r->src.pid;
+	info.python_version = ver;
+	info.host = host;
+	info.source = o->snapshot ? "snapshot" : "process";
+	info.captured_at = captured_at(o);
+	info.rss = r->rss;
+	info.complete = phi_report_gaps(&r->rep) == 0;
+	rc = phi_summary_build(&r->summary, heap, an, &info, err);
+	if (rc < 0)
+		return rc;
+	r->have_summary = true;
+	if (!o->base || r->summary_only)
+		return 0;
+	rc = phi_growth_compare(&r->growth, o->base, &r->summary,
+				o->analysis.suspect_share, o->top, err);
+	if (rc < 0)
+		return rc;
+	r->have_growth = true;
+	r->rep.growth = &r->growth;
+	return 0;
+}
+
+static void release_summary(struct run *r)
+{
+	if (r->have_growth)
+		phi_growth_release(&r->growth);
+	if (r->have_summary)
+		phi_summary_release(&r->summary);
+	r->have_growth = r->have_summary = false;
+	r->rep.growth = NULL;
+}
+
 static int analyse_and_report(const struct options *o, struct run *r,
 			      struct phi_error *err)
 {
+	struct mem_parts *mem = calloc(1, sizeof(*mem));
 	struct phi_small_ints si;
 	struct phi_heap heap;
 	struct phi_analysis an;
@@ -433,9 +806,12 @@ static int analyse_and_report(const struct options *o, struct run *r,
 
 	memset(&an, 0, sizeof(an));
 	memset(&heap, 0, sizeof(heap));
+	if (!mem)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	r->rss = target_rss(o, r);
 	opts.top = o->top;
 	opts.dups_key = random_key();
-	hopts.progress = isatty(STDERR_FILENO) ? progress : NULL;
+	hopts.progress = phi_progress_enabled() ? decode_progress : NULL;
 	/* What is left after the image, at the documented ~150 bytes per
 	 * object for the graph and the analyses (--max-memory, or the
 	 * default share of the host's available memory). */
@@ -443,39 +819,91 @@ static int analyse_and_report(const struct options *o, struct run *r,
 		hopts.max_objects = o->max_memory > img->bytes ?
 			(o->max_memory - img->bytes) / BYTES_PER_OBJECT : 1;
 	rc = phi_python_small_ints(&r->py, img, &r->rt, &si, err);
-	if (rc < 0)
+	if (rc == 0)
+		rc = memory_before(r, mem, err);
+	if (rc < 0) {
+		memory_release(mem);
+		free(mem);
 		return rc;
-	progress_t0 = phi_now_ms();
+	}
+	phi_progress_begin("decoding objects", PHI_PROGRESS_COUNT, "found");
 	rc = phi_heap_build(&heap, &r->py, img, &r->rt, &hopts, err);
-	progress_end();
+	phi_progress_end();
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: %" PRIu64 " objects, %" PRIu64
 			" edges decoded in %.1f ms; graph uses %.1f MiB\n",
 			heap.stats.objects, heap.g.nedges, heap.build_ms,
 			(double)phi_graph_memory(&heap.g) / (1 << 20));
 	if (rc == 0)
+		rc = memory_allocated(r, &heap, mem, err);
+	if (rc == 0 && o->allocated_retained)
+		opts.retained_sizes = mem->allocated;
+	if (rc == 0)
 		rc = phi_analysis_run(&an, &heap, &opts, err);
+	phi_progress_end();
+	if (rc == 0)
+		rc = memory_after(r, &heap, &an, mem, o->top, err);
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: analyses took %.1f ms\n",
 			an.ms);
+	if (rc == 0)
+		rc = summarise(o, r, &heap, &an, err);
 	if (rc == 0 && o->dump)
-		rc = write_dump(o, &heap, err);
-	if (rc == 0) {
-		r->rep.small_ints = &si;
-		r->rep.heap = &heap;
-		r->rep.analysis = &an;
+		rc = write_dump(o, &heap, mem->allocated, err);
+	r->rep.small_ints = &si;
+	r->rep.heap = &heap;
+	r->rep.analysis = &an;
+	/* --watch's later captures only feed the growth lines. */
+	if (rc == 0 && !r->summary_only)
+		rc = write_pictures(o, &r->rep, err);
+	if (rc == 0 && !r->summary_only) {
 		r->rep.total_ms = phi_now_ms() - r->rep.t0;
 		rc = o->json ? phi_report_json(stdout, &r->rep, err) :
 			       phi_report_text(stdout, &r->rep, err);
 	}
+	if (rc == 0 && o->save_summary && !r->summary_only)
+		rc = phi_summary_save(o->save_summary, &r->summary, err);
 	/* The report is out, but it must not pass for a whole one. */
-	if (rc == 0 && phi_report_gaps(&r->rep))
+	if (rc == 0 && !r->summary_only && phi_report_gaps(&r->rep))
 		rc = phi_error_set(err, PHI_E_INCOMPLETE, "the report is "
 				   "incomplete: %zu parts are missing (listed "
 				   "under INCOMPLETE, or 'incomplete' in the "
 				   "JSON)", phi_report_gaps(&r->rep));
+	r->rep.memory = NULL;
 	phi_analysis_release(&an);
 	phi_heap_release(&heap);
+	memory_release(mem);
+	free(mem);
+	return rc;
+}
+
+static void gaps_to_stderr(const struct phi_gaps *g, size_t *n)
+{
+	for (size_t i = 0; i < g->n; i++)
+		fprintf(stderr, "pyheapinspect: INCOMPLETE: %s: %s\n",
+			g->v[i].what, g->v[i].why);
+	*n += phi_gaps_count(g);
+}
+
+/* --mallocstats: the text alone on stdout, what it lacks on stderr. */
+static int mallocstats(struct run *r, struct phi_error *err)
+{
+	struct phi_pymemory m;
+	size_t ngaps = 0;
+	int rc = phi_python_memory(&r->py, &r->cap.img, &r->rt, &m, err);
+
+	if (rc == 0)
+		rc = phi_report_mallocstats(stdout, &m, err);
+	if (rc == 0) {
+		gaps_to_stderr(&r->cap.gaps, &ngaps);
+		gaps_to_stderr(&r->py.gaps, &ngaps);
+		gaps_to_stderr(&m.gaps, &ngaps);
+		if (ngaps)
+			rc = phi_error_set(err, PHI_E_INCOMPLETE, "the "
+					   "statistics are incomplete: %zu "
+					   "parts are missing", ngaps);
+	}
+	phi_pymemory_release(&m);
 	return rc;
 }
 
@@ -487,9 +915,11 @@ static int save_snapshot(const struct options *o, struct run *r,
 
 	phi_record_init(&rec);
 	rc = phi_python_export(&r->py, &rec, err);
+	phi_progress_begin("saving the snapshot", PHI_PROGRESS_BYTES, NULL);
 	if (rc == 0)
 		rc = phi_snapshot_save(o->save_snapshot, r->src.pid, &rec,
 				       &r->cap, err);
+	phi_progress_end();
 	phi_record_release(&rec);
 	return rc;
 }
@@ -505,10 +935,19 @@ static int acquire_live(const struct options *o, struct run *r,
 		rc = phi_python_locate(&r->py, &r->src, err);
 	if (rc < 0)
 		return rc;
+	r->py.debug_dirs = o->debug_dirs;
+	r->py.ndebug_dirs = o->ndebug_dirs;
 	phi_python_layout_start(&r->py);
 	rc = capture_settled(r, o, err);
+	phi_progress_end();
+	if (rc == 0)
+		rc = phi_python_statics(&r->py, &r->cap.img, &r->rt, err);
 	if (rc < 0)
 		return rc;
+	r->rep.captured_at = time(NULL);
+	if (o->verbose)
+		fprintf(stderr, "pyheapinspect: symbols from %s\n",
+			r->py.symbols_note);
 	if (o->verbose)
 		fprintf(stderr, "pyheapinspect: paused %.2f ms (copy %.2f ms), "
 			"copied %" PRIu64 " bytes in %" PRIu64 " syscalls\n",
@@ -521,14 +960,30 @@ static int acquire_live(const struct options *o, struct run *r,
 static int acquire_saved(const struct options *o, struct run *r,
 			 struct phi_error *err)
 {
-	int rc = phi_snapshot_open(&r->src, o->snapshot, o->max_memory, err);
+	int rc;
 
-	if (rc == 0)
+	phi_progress_begin("reading the snapshot", PHI_PROGRESS_BYTES, NULL);
+	rc = phi_snapshot_open(&r->src, o->snapshot, o->max_memory, err);
+	phi_progress_end();
+	r->rep.from_snapshot = true;
+
+	if (rc == 0) {
 		rc = phi_python_import(&r->py, &r->src.record, err);
+		/* Its message is about the description: say whose. */
+		if (rc < 0) {
+			char msg[sizeof(err->msg)];
+
+			snprintf(msg, sizeof(msg), "%s", err->msg);
+			phi_error_set(err, err->code, "snapshot '%.200s': %.300s",
+				      o->snapshot, msg);
+		}
+	}
 	if (rc == 0)
 		rc = phi_source_capture(&r->src, &o->capture, &r->cap, err);
 	if (rc == 0)
 		rc = phi_python_runtime(&r->py, &r->cap.img, &r->rt, err);
+	if (rc == 0)
+		rc = phi_python_statics(&r->py, &r->cap.img, &r->rt, err);
 	return rc;
 }
 
@@ -550,12 +1005,254 @@ static int run(const struct options *o, struct phi_error *err)
 		r->rep.runtime = &r->rt;
 		r->rep.list_small_ints = o->small_ints;
 		r->rep.top = o->top;
-		rc = analyse_and_report(o, r, err);
+		rc = o->mallocstats ? mallocstats(r, err) :
+				      analyse_and_report(o, r, err);
 	}
+	release_summary(r);
 	phi_capture_release(&r->cap);
 	phi_python_close(&r->py);
 	phi_source_close(&r->src);
 	free(r);
+	return rc;
+}
+
+/* One capture analysed into a summary only, with no report: a baseline
+ * snapshot, or a capture of --watch.  *pause_ms: how long the target
+ * was stopped. */
+static int capture_summary(const struct options *o, struct phi_summary *out,
+			   double *pause_ms, struct phi_error *err)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	r->summary_only = true;
+	r->rep.t0 = phi_now_ms();
+	rc = o->snapshot ? acquire_saved(o, r, err) : acquire_live(o, r, err);
+	if (rc == 0) {
+		r->rep.pid = r->src.pid;
+		r->rep.python = &r->py;
+		r->rep.capture = &r->cap;
+		r->rep.runtime = &r->rt;
+		rc = analyse_and_report(o, r, err);
+	}
+	if (rc == 0) {
+		*out = r->summary;
+		r->have_summary = false;
+		*pause_ms = r->cap.pause_ms;
+	}
+	release_summary(r);
+	phi_capture_release(&r->cap);
+	phi_python_close(&r->py);
+	phi_source_close(&r->src);
+	free(r);
+	return rc;
+}
+
+/* --baseline: a summary file, or a snapshot analysed here. */
+static int load_baseline(const struct options *o, struct phi_summary *base,
+			 struct phi_error *err)
+{
+	struct options bo = *o;
+	bool is_summary = false;
+	double pause = 0;
+	int rc = phi_summary_sniff(o->baseline, &is_summary, err);
+
+	if (rc < 0)
+		return rc;
+	if (is_summary)
+		return phi_summary_load(o->baseline, base, err);
+	bo.pid = 0;
+	bo.snapshot = o->baseline;
+	bo.save_snapshot = bo.save_summary = bo.dump = NULL;
+	bo.analysis.nobjects = bo.analysis.nexprs = 0;
+	bo.base = NULL;
+	return capture_summary(&bo, base, &pause, err);
+}
+
+static volatile sig_atomic_t watch_stop;
+
+static void on_watch_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+/* Sleep s seconds unless SIGINT comes first. */
+static void watch_sleep(double s)
+{
+	struct timespec t = { (time_t)s, (long)((s - (double)(time_t)s) *
+						1e9) };
+
+	while (!watch_stop && nanosleep(&t, &t) != 0 && errno == EINTR)
+		;
+}
+
+struct watch {
+	const struct options *o;
+	struct phi_summary first, prev;
+	const struct phi_summary *firstp; /* first, or the baseline */
+	bool have_first, have_prev;
+	unsigned captures;
+	bool incomplete;
+};
+
+/* One capture, its line, and the summaries kept for the next.  SIGINT
+ * is held while the target may be frozen: the capture ends (and thaws
+ * the target) within its usual bound, then the loop ends. */
+static int watch_step(struct watch *w, struct phi_error *err)
+{
+	const struct options *o = w->o;
+	struct phi_summary now;
+	struct phi_growth gf, gp;
+	struct phi_watch_step step = { 0 };
+	bool have_gf = false, have_gp = false;
+	sigset_t set, old;
+	int rc;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	rc = capture_summary(o, &now, &step.pause_ms, err);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc < 0)
+		return rc;
+	w->captures++;
+	w->incomplete |= !now.complete;
+	if (w->firstp)
+		rc = phi_growth_compare(&gf, w->firstp, &now,
+					o->analysis.suspect_share, o->top,
+					err);
+	have_gf = w->firstp && rc == 0;
+	if (rc == 0 && w->have_prev)
+		rc = phi_growth_compare(&gp, &w->prev, &now,
+					o->analysis.suspect_share, o->top,
+					err);
+	have_gp = w->have_prev && rc == 0;
+	step.capture = w->captures;
+	step.now = &now;
+	step.since_first = have_gf ? &gf : NULL;
+	step.since_previous = have_gp ? &gp : NULL;
+	if (rc == 0 && o->json)
+		rc = phi_watch_json(stdout, &step, err);
+	else if (rc == 0)
+		phi_watch_text(stdout, &step);
+	if (have_gf)
+		phi_growth_release(&gf);
+	if (have_gp)
+		phi_growth_release(&gp);
+	if (!w->firstp) {
+		w->first = now;
+		w->have_first = true;
+		w->firstp = &w->first;
+		return rc;
+	}
+	if (w->have_prev)
+		phi_summary_release(&w->prev);
+	w->prev = now;
+	w->have_prev = true;
+	return rc;
+}
+
+/* The full comparison of the last capture with the first. */
+static int watch_end(struct watch *w, const char *reason,
+		     struct phi_error *err)
+{
+	const struct options *o = w->o;
+	struct phi_growth g;
+	bool have = false;
+	int rc = 0;
+
+	if (w->have_prev || (w->have_first && o->base)) {
+		const struct phi_summary *last = w->have_prev ? &w->prev :
+							       &w->first;
+
+		rc = phi_growth_compare(&g, o->base ? o->base : &w->first,
+					last, o->analysis.suspect_share,
+					o->top, err);
+		have = rc == 0;
+	}
+	if (rc == 0 && o->json)
+		rc = phi_watch_end_json(stdout, have ? &g : NULL, w->captures,
+					reason, err);
+	else if (rc == 0)
+		phi_watch_end_text(stdout, have ? &g : NULL, w->captures,
+				   reason, o->top);
+	if (have)
+		phi_growth_release(&g);
+	if (rc == 0 && o->save_summary && (w->have_prev || w->have_first))
+		rc = phi_summary_save(o->save_summary,
+				      w->have_prev ? &w->prev : &w->first,
+				      err);
+	return rc;
+}
+
+static int watch(const struct options *o, struct phi_error *err)
+{
+	struct watch w = { .o = o, .firstp = o->base };
+	struct sigaction sa, old;
+	const char *reason = "count";
+	struct phi_error step_err = { 0 };
+	int rc = 0, step_rc;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_watch_signal;
+	sigemptyset(&sa.sa_mask);
+	/* A second Ctrl-C (outside a capture) ends the tool outright. */
+	sa.sa_flags = SA_RESETHAND;
+	sigaction(SIGINT, &sa, &old);
+	for (;;) {
+		step_rc = watch_step(&w, &step_err);
+		if (step_rc < 0) {
+			reason = "error";
+			break;
+		}
+		if (o->count && w.captures >= (unsigned long)o->count)
+			break;
+		if (!watch_stop)
+			watch_sleep(o->watch_s);
+		if (watch_stop) {
+			reason = "interrupted";
+			break;
+		}
+	}
+	if (w.captures)
+		rc = watch_end(&w, reason, err);
+	if (w.have_first)
+		phi_summary_release(&w.first);
+	if (w.have_prev)
+		phi_summary_release(&w.prev);
+	sigaction(SIGINT, &old, NULL);
+	if (step_rc < 0) {
+		*err = step_err;
+		return step_rc;
+	}
+	if (rc == 0 && w.incomplete)
+		rc = phi_error_set(err, PHI_E_INCOMPLETE, "some captures were "
+				   "incomplete ('complete' is false in their "
+				   "lines): run once without --watch to see "
+				   "what is missing");
+	return rc;
+}
+
+/* The run, with its baseline loaded first when there is one, or the
+ * watch loop. */
+static int run_or_watch(struct options *o, struct phi_error *err)
+{
+	struct phi_summary base;
+	int rc;
+
+	if (o->baseline) {
+		rc = load_baseline(o, &base, err);
+		if (rc < 0)
+			return rc;
+		o->base = &base;
+	}
+	rc = o->watch_s ? watch(o, err) : run(o, err);
+	if (o->base)
+		phi_summary_release(&base);
+	o->base = NULL;
 	return rc;
 }
 
@@ -568,11 +1265,14 @@ int main(int argc, char **argv)
 	if (rc >= 0) {
 		free(o.objects);
 		free(o.exprs);
+		free(o.debug_dirs);
 		return rc;
 	}
 	phi_freeze_install_signal_handlers();
-	rc = run(&o, &err) < 0 ? fail(&err) : 0;
+	phi_progress_start(isatty(STDERR_FILENO));
+	rc = run_or_watch(&o, &err) < 0 ? fail(&err) : 0;
 	free(o.objects);
 	free(o.exprs);
+	free(o.debug_dirs);
 	return rc;
 }

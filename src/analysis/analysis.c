@@ -1,10 +1,11 @@
 /* Runs the analyses in dependency order: referrer counts first (sharing,
- * audit, retained sizes and paths need them), then the named objects.
+ * audit, retained sizes and paths need them), the leak suspects from the
+ * retained sizes, then the named objects.
  *
- * Duplicate detection needs none of the others and reads only the heap
- * (and, through the CPython layer, the image), all read-only by now: it runs on a second
- * thread while the calling one does everything else (about as long, at
- * 10^6 objects).  Each writes only its own results, so they are the same
+ * Duplicate detection and the collections' fill need none of the others
+ * and read only the heap (and, through the CPython layer, the image),
+ * all read-only by now: they run on a second thread while the calling
+ * one does everything else (about as long, at 10^6 objects).  Each writes only its own results, so they are the same
  * whatever the schedule; should the thread not start, the calling thread
  * finds the duplicates itself.  The image's segment cache is per
  * thread. */
@@ -17,6 +18,7 @@
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/analysis/analysis.h"
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/progress.h"
 
 static int resolve_named(struct phi_analysis *a, const struct phi_heap *h,
 			 const struct phi_analysis_opts *o,
@@ -73,8 +75,8 @@ static int measure_named(struct phi_analysis *a, const struct phi_heap *h,
 /* The analyses in the order that picks the error reported when several
  * fail: the one the sequential order would have met first. */
 enum step {
-	S_NAMES, S_INDEG, S_SHARING, S_AUDIT, S_RETAINED, S_PATHS, S_DUPS,
-	S_MEASURE, S_NONE
+	S_NAMES, S_INDEG, S_SHARING, S_AUDIT, S_RETAINED, S_SUSPECTS, S_PATHS,
+	S_DUPS, S_FILL, S_MEASURE, S_NONE
 };
 
 struct chain {
@@ -100,28 +102,55 @@ static void *dups_chain(void *arg)
 {
 	struct chain *c = arg;
 
-	ok(c, S_DUPS, phi_dups_find(&c->a->dups, c->h, c->o->dups_key,
-				    c->o->top, &c->err));
+	if (ok(c, S_DUPS, phi_dups_find(&c->a->dups, c->h, c->o->dups_key,
+					c->o->top, &c->err)))
+		ok(c, S_FILL, phi_fill_find(&c->a->fill, c->h, c->o->top,
+					    &c->err));
 	return NULL;
 }
 
-/* Everything but the duplicates, in dependency order. */
+/* Everything but the duplicates, in dependency order; each step named
+ * on the progress line (this is the main thread). */
 static void graph_chain(struct chain *c)
 {
 	struct phi_analysis *a = c->a;
 	const struct phi_heap *h = c->h;
 	const struct phi_analysis_opts *o = c->o;
 
-	if (ok(c, S_INDEG, phi_indegree(&h->g, &a->indeg, &c->err)) &&
-	    ok(c, S_SHARING, phi_sharing(h, a->indeg, o->top, &a->sharing,
-					 &c->err)) &&
-	    ok(c, S_AUDIT, phi_audit(h, a->indeg, o->top, &a->audit,
-				     &c->err)) &&
-	    ok(c, S_RETAINED, phi_retained(h, a->indeg, o->top,
-					   o->suspect_share, &a->retained,
-					   &c->err)) &&
-	    ok(c, S_PATHS, phi_paths_build(&a->paths, h, a->indeg, &c->err)))
-		ok(c, S_MEASURE, measure_named(a, h, &c->err));
+	phi_progress_begin("analysing: referrers", PHI_PROGRESS_COUNT, NULL);
+	if (!ok(c, S_INDEG, phi_indegree(&h->g, &a->indeg, &c->err)))
+		return;
+	phi_progress_begin("analysing: sharing", PHI_PROGRESS_COUNT, NULL);
+	if (!ok(c, S_SHARING, phi_sharing(h, a->indeg, o->top, &a->sharing,
+					  &c->err)))
+		return;
+	phi_progress_begin("analysing: refcount audit", PHI_PROGRESS_COUNT,
+			   NULL);
+	if (!ok(c, S_AUDIT, phi_audit(h, a->indeg, o->top, &a->audit,
+				      &c->err)))
+		return;
+	/* Counted in steps: a search, then a pass, over every object. */
+	phi_progress_begin("analysing: dominators", PHI_PROGRESS_COUNT,
+			   "steps");
+	if (!ok(c, S_RETAINED, phi_retained(h, a->indeg, o->top,
+					    o->suspect_share, o->retained_sizes,
+					    &a->retained, &c->err)))
+		return;
+	phi_progress_begin("analysing: leak suspects", PHI_PROGRESS_COUNT,
+			   NULL);
+	if (!ok(c, S_SUSPECTS, phi_suspects_find(&a->suspects, h,
+						 &a->retained.dom,
+						 o->suspect_share, o->top,
+						 &c->err)))
+		return;
+	phi_progress_begin("analysing: paths to roots", PHI_PROGRESS_COUNT,
+			   "objects");
+	if (!ok(c, S_PATHS, phi_paths_build(&a->paths, h, a->indeg,
+					    &c->err)))
+		return;
+	phi_progress_begin("analysing: named objects", PHI_PROGRESS_COUNT,
+			   NULL);
+	ok(c, S_MEASURE, measure_named(a, h, &c->err));
 }
 
 /* With every signal blocked, so that they reach the main thread, where
@@ -154,10 +183,12 @@ int phi_analysis_run(struct phi_analysis *a, const struct phi_heap *h,
 		goto out;
 	threaded = start_thread(&th, &dc);
 	graph_chain(&gc);
+	phi_progress_begin("analysing: duplicates", PHI_PROGRESS_COUNT, NULL);
 	if (threaded)
 		pthread_join(th, NULL);
 	else
 		dups_chain(&dc);
+	phi_progress_end();
 out:
 	a->ms = phi_now_ms() - t0;
 	if (gc.failed == S_NONE && dc.failed == S_NONE)
@@ -175,7 +206,9 @@ void phi_analysis_release(struct phi_analysis *a)
 	phi_sharing_release(&a->sharing);
 	phi_audit_release(&a->audit);
 	phi_retained_release(&a->retained);
+	phi_suspects_release(&a->suspects);
 	phi_dups_release(&a->dups);
+	phi_fill_release(&a->fill);
 	phi_paths_release(&a->paths);
 	memset(a, 0, sizeof(*a));
 }

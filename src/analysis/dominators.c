@@ -41,6 +41,7 @@
 
 #include "pyheapinspect/analysis/dominators.h"
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/base/sizes.h"
 
 #define VROOT 1u /* preorder number of the virtual root */
@@ -93,6 +94,9 @@ static uint32_t visit(struct dom_work *w, uint32_t t, uint32_t p)
 
 	w->dfnum[t] = x;
 	w->vertex[x] = t;
+	/* The progress line: the search is the first half of the work. */
+	if ((x & 0xffff) == 0)
+		phi_progress_update(x, 2 * (uint64_t)w->n);
 	w->lt[x].best = p;
 	w->rstart[x] = w->g->edge_start[t];
 	return x;
@@ -319,6 +323,9 @@ static void lengauer_tarjan(struct dom_work *w)
 		uint32_t p = lt[i].best, s;
 
 		drain_bucket(w, i);
+		if ((i & 0xffff) == 0)
+			phi_progress_update((uint64_t)w->n + nv - i,
+					    2 * (uint64_t)w->n);
 		s = semidominator(w, i);
 		w->dom[i] = lt[s].anc; /* into s's bucket */
 		lt[s].anc = i;
@@ -339,18 +346,18 @@ static void lengauer_tarjan(struct dom_work *w)
 /* idom in node indices (overwriting dfnum, which is the same array) and
  * retained sizes: in reverse preorder every dominator-tree child comes
  * before its parent, so a node's total is complete when it is passed up. */
-static void results(struct phi_dominators *d, struct dom_work *w)
+static void results(struct phi_dominators *d, struct dom_work *w,
+		    const uint64_t *sizes)
 {
 	const struct phi_graph *g = w->g;
 	uint32_t nv = w->nvert;
 
 	for (uint32_t i = nv; i > VROOT; i--) {
 		uint32_t v = w->vertex[i], up;
+		uint64_t size = sizes ? sizes[v] : phi_graph_size(g, v);
 
-		d->retained[v] = phi_size_add(d->retained[v],
-					      phi_graph_size(g, v));
-		d->reachable_size = phi_size_add(d->reachable_size,
-						 phi_graph_size(g, v));
+		d->retained[v] = phi_size_add(d->retained[v], size);
+		d->reachable_size = phi_size_add(d->reachable_size, size);
 		if (w->dom[i] == VROOT)
 			continue;
 		up = w->vertex[w->dom[i]];
@@ -377,6 +384,14 @@ static int no_memory(struct phi_dominators *d, struct dom_work *w,
 int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 			   const uint32_t *roots, size_t nroots,
 			   struct phi_error *err)
+{
+	return phi_dominators_compute_sized(d, g, roots, nroots, NULL, err);
+}
+
+int phi_dominators_compute_sized(struct phi_dominators *d,
+				 const struct phi_graph *g,
+				 const uint32_t *roots, size_t nroots,
+				 const uint64_t *sizes, struct phi_error *err)
 {
 	struct dom_work w = { .g = g, .n = (uint32_t)g->n };
 	size_t n1 = (size_t)w.n + 1, n2 = n1 + 1;
@@ -424,7 +439,7 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 	for (uint32_t v = 0; v < w.n; v++)
 		if (w.dfnum[v])
 			w.vertex[w.dfnum[v]] = v;
-	results(d, &w);
+	results(d, &w, sizes);
 	work_free(&w);
 	return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "pyheapinspect/analysis/paths.h"
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/progress.h"
 
 /* Which roots explain an object best: module state first (a module
  * global reads better than the frame that happens to run the module),
@@ -37,6 +38,9 @@ static size_t bfs(const struct phi_graph *g, uint32_t *parent,
 {
 	while (head < tail) {
 		uint32_t u = queue[head++];
+
+		if ((head & 0xffff) == 0)
+			phi_progress_update(head, g->n);
 
 		for (uint64_t e = g->edge_start[u]; e < g->edge_start[u + 1];
 		     e++) {
@@ -161,4 +165,49 @@ void phi_path_text(const struct phi_paths *p, const struct phi_heap *h,
 			   strcmp(buf + used, ".__dict__") == 0) ? used :
 								  SIZE_MAX;
 	}
+}
+
+int phi_path_steps(const struct phi_paths *p, const struct phi_heap *h,
+		   uint32_t from, uint32_t node, char *buf, size_t len)
+{
+	uint32_t chain[PHI_PATH_STEPS];
+	size_t n = 0, skipped = 0, used, attr_at = SIZE_MAX;
+	uint32_t v = node;
+	char name[128];
+
+	buf[0] = '\0';
+	if (node >= h->g.n || p->parent[node] == PHI_NONE)
+		return -1;
+	/* Up to from: the PHI_PATH_STEPS - 1 nodes nearest the object are
+	 * kept, the rest only counted.  The BFS tree has no cycle, and the
+	 * count bounds the walk even if it had. */
+	while (v != from) {
+		if (p->parent[v] == PHI_PATH_ROOT || skipped > h->g.n)
+			return -1;
+		if (n < PHI_PATH_STEPS - 1)
+			chain[n++] = v;
+		else
+			skipped++;
+		v = p->parent[v];
+	}
+	if (skipped) {
+		snprintf(buf, len, "...(%zu steps)...", skipped);
+		/* The first step named is then the one into chain[n - 1]. */
+	}
+	for (size_t k = n; k > 0; k--) {
+		uint32_t parent = p->parent[chain[k - 1]];
+		enum phi_kind pk = h->types.v[h->g.type[parent]].kind;
+
+		used = strlen(buf);
+		phi_heap_label_step(h, parent, chain[k - 1], buf + used,
+				    len - used);
+		/* As phi_path_text: obj.__dict__['name'] as obj.name. */
+		if (attr_at != SIZE_MAX &&
+		    ident_key(buf + used, name, sizeof(name)))
+			snprintf(buf + attr_at, len - attr_at, ".%s", name);
+		attr_at = (pk != PHI_K_MODULE && pk != PHI_K_TYPE &&
+			   strcmp(buf + used, ".__dict__") == 0) ? used :
+								  SIZE_MAX;
+	}
+	return 0;
 }

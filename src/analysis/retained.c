@@ -32,8 +32,8 @@ static uint32_t *collect_roots(const struct phi_heap *h, const uint32_t *indeg,
 }
 
 int phi_retained(const struct phi_heap *h, const uint32_t *indeg,
-		 size_t top, double threshold, struct phi_retained *out,
-		 struct phi_error *err)
+		 size_t top, double threshold, const uint64_t *sizes,
+		 struct phi_retained *out, struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;
 	size_t nroots = 0;
@@ -46,7 +46,8 @@ int phi_retained(const struct phi_heap *h, const uint32_t *indeg,
 	if (!roots)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	out->roots = nroots;
-	rc = phi_dominators_compute(&out->dom, g, roots, nroots, err);
+	rc = phi_dominators_compute_sized(&out->dom, g, roots, nroots, sizes,
+					  err);
 	free(roots);
 	if (rc < 0)
 		return rc;
@@ -56,10 +57,6 @@ int phi_retained(const struct phi_heap *h, const uint32_t *indeg,
 		if (out->dom.idom[i] != PHI_NONE)
 			phi_topn_offer(&tn, i);
 	out->top = phi_topn_finish(&tn, &out->ntop);
-	while (out->nsuspects < out->ntop &&
-	       (double)out->dom.retained[out->top[out->nsuspects]] >
-		       threshold * (double)out->dom.reachable_size)
-		out->nsuspects++;
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "pyheapinspect/cpython/heap.h"
+#include "pyheapinspect/cpython/memory.h"
 #include "pyheapinspect/cpython/ops.h"
 
 int phi_heap_build(struct phi_heap *h, const struct phi_python *py,
@@ -49,6 +50,16 @@ int phi_heap_resolve(const struct phi_heap *h, const char *expr,
 		     uint32_t *node, struct phi_error *err)
 {
 	return h->py->ops->resolve(h, expr, node, err);
+}
+
+bool phi_heap_fill(const struct phi_heap *h, uint32_t node,
+		   struct phi_fill *f)
+{
+	if (!h->py->ops->fill) {
+		memset(f, 0, sizeof(*f));
+		return false;
+	}
+	return h->py->ops->fill(h, node, f);
 }
 
 int phi_heap_resolve_address(const struct phi_heap *h, const char *text,
@@ -111,4 +122,11 @@ void phi_valcmp_preview(const struct phi_valcmp *vc, uint32_t node,
 			char *buf, size_t cap)
 {
 	vc->h->py->ops->valcmp_preview(vc, node, buf, cap);
+}
+
+int phi_heap_allocated(const struct phi_heap *h, const struct phi_pymemory *m,
+		       const struct phi_block_sizer *sizer, uint64_t **out,
+		       struct phi_error *err)
+{
+	return h->py->ops->allocated(h, m, sizer, out, err);
 }

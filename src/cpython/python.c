@@ -2,12 +2,16 @@
  * holds it, where it is loaded, its version), choosing the version's
  * table, and passing every call on to it. */
 #include <ctype.h>
+#include <elf.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
+#include "pyheapinspect/cpython/memory.h"
 #include "pyheapinspect/cpython/ops.h"
 #include "pyheapinspect/cpython/python.h"
 #include "pyheapinspect/debuginfo/elfsym.h"
@@ -173,28 +177,155 @@ static int open_object(struct phi_python *py, struct phi_source *src,
 	return py->ops->open(py, e, err);
 }
 
+/* Program headers read from the target's memory, at most. */
+#define MAX_PHDRS 64
+/* A PT_NOTE segment read from the target's memory, at most. */
+#define MAX_NOTES 4096
+
+/* The build-id of the object mapped by m (its mapping of file offset 0),
+ * from the target's memory: the ELF header, the program headers and the
+ * PT_NOTE segments as the loader mapped them, each bounded by the
+ * mapping.  False when any of it is missing or malformed. */
+static bool mapped_build_id(struct phi_source *src, const struct phi_map *m,
+			    char *hex, size_t cap)
+{
+	Elf64_Phdr ph[MAX_PHDRS];
+	unsigned char notes[MAX_NOTES];
+	uint64_t len = m->end - m->start, base = 0;
+	Elf64_Ehdr eh;
+	bool have_base = false;
+
+	if (m->offset != 0 || len < sizeof(eh) ||
+	    phi_source_read(src, m->start, &eh, sizeof(eh), NULL) < 0 ||
+	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
+	    eh.e_phnum > MAX_PHDRS || eh.e_phoff > len ||
+	    eh.e_phnum * sizeof(Elf64_Phdr) > len - eh.e_phoff ||
+	    phi_source_read(src, m->start + eh.e_phoff, ph,
+			    eh.e_phnum * sizeof(Elf64_Phdr), NULL) < 0)
+		return false;
+	/* The segment of file offset 0 is the one mapped at m->start. */
+	for (size_t i = 0; i < eh.e_phnum && !have_base; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0) {
+			base = m->start - (ph[i].p_vaddr & ~(uint64_t)0xfff);
+			have_base = true;
+		}
+	for (size_t i = 0; i < eh.e_phnum && have_base; i++) {
+		size_t n = ph[i].p_filesz;
+
+		if (ph[i].p_type != PT_NOTE || n == 0 || n > sizeof(notes))
+			continue;
+		if (phi_source_read(src, base + ph[i].p_vaddr, notes, n,
+				    NULL) == 0 &&
+		    phi_notes_build_id(notes, n, hex, cap))
+			return true;
+	}
+	return false;
+}
+
+static void file_id(const char *path, char *buf, size_t cap)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0)
+		snprintf(buf, cap, "%02x:%02x %llu", major(st.st_dev),
+			 minor(st.st_dev), (unsigned long long)st.st_ino);
+	else
+		snprintf(buf, cap, "?");
+}
+
+/* Is the file opened (py->open_path) the one the target mapped?  file_rc
+ * is phi_source_file's: 0 when it is (map_files, or the same device and
+ * inode), 1 when only its contents can tell.  The build-id of the file
+ * and of the mapped memory must then be equal. */
+static int verify_object(struct phi_python *py, struct phi_source *src,
+			 const struct phi_map *m, struct phi_elf *e,
+			 int file_rc, struct phi_error *err)
+{
+	char fid[PHI_BUILD_ID_HEX] = "", mid[PHI_BUILD_ID_HEX] = "";
+	char disk[64];
+	bool has_f = phi_elf_build_id(e, fid, sizeof(fid));
+	bool has_m = mapped_build_id(src, m, mid, sizeof(mid));
+	bool same_id = has_f && has_m && strcmp(fid, mid) == 0;
+
+	if (file_rc == 0 && (!has_f || !has_m || same_id)) {
+		snprintf(py->object_note, sizeof(py->object_note),
+			 "%s%s%s", strncmp(py->open_path, "/proc/", 6) == 0 &&
+			 strstr(py->open_path, "/map_files/") ?
+			 "the mapped file itself (map_files)" :
+			 "device and inode match the mapping",
+			 same_id ? ", build-id matches the mapped memory: " :
+			 "", same_id ? fid : "");
+		return 0;
+	}
+	if (file_rc == 1 && same_id) {
+		snprintf(py->object_note, sizeof(py->object_note),
+			 "device or inode differ from the mapping (an overlay "
+			 "filesystem?), but the build-id %s is the mapped "
+			 "memory's", fid);
+		return 0;
+	}
+	file_id(py->open_path, disk, sizeof(disk));
+	return phi_error_set(err, file_rc == 1 ? PHI_E_PERMISSION :
+			     PHI_E_CORRUPT, "'%s' mapped by process %d was %s "
+			     "since it was mapped (maps: %02x:%02x %llu, "
+			     "build-id %s; on disk: %s, build-id %s): its "
+			     "symbols would be another build's.  Only /proc/%d/"
+			     "map_files can read the mapped file, with root or "
+			     "CAP_CHECKPOINT_RESTORE: run pyheapinspect as "
+			     "root (or with that capability), or restart the "
+			     "process", m->path, (int)src->pid,
+			     file_rc == 1 ? "replaced on disk" :
+					    "modified in place",
+			     m->dev_major, m->dev_minor,
+			     (unsigned long long)m->inode,
+			     has_m ? mid : "unreadable", disk,
+			     has_f ? fid : "none", (int)src->pid);
+}
+
 /* 1 when m's object holds the interpreter (py filled), 0 when it does
- * not, or -code. */
+ * not, or -code.  A file that cannot be opened is not the interpreter,
+ * but when it is named like one (python*, libpython*) why is kept in
+ * *why (the first such error) for the message when no object is. */
 static int try_object(struct phi_python *py, struct phi_source *src,
-		      const struct phi_map *m, struct phi_error *err)
+		      const struct phi_map *m, struct phi_error *why,
+		      struct phi_error *err)
 {
 	struct phi_sym_query q[Q__COUNT];
+	struct phi_error ferr = { 0 };
 	struct phi_elf e;
-	int rc = phi_source_file(src, m, py->open_path,
-				 sizeof(py->open_path), err);
+	uint64_t sect;
+	int frc = phi_source_file(src, m, py->open_path,
+				  sizeof(py->open_path), &ferr);
+	int rc;
 
-	if (rc == -PHI_E_PERMISSION)
-		return rc;
-	if (rc < 0 || phi_elf_open(&e, py->open_path, NULL) < 0)
+	if (frc < 0) {
+		if (why->code == PHI_E_OK &&
+		    (strncmp(base_name(m->path), "python", 6) == 0 ||
+		     strncmp(base_name(m->path), "libpython", 9) == 0))
+			*why = ferr;
+		return 0;
+	}
+	if (phi_elf_open(&e, py->open_path, NULL) < 0)
 		return 0; /* unreadable: not the interpreter we can use */
 	for (int i = 0; i < Q__COUNT; i++)
 		q[i] = (struct phi_sym_query){ .name = generic_symbols[i] };
 	phi_elf_lookup(&e, q, Q__COUNT);
+	/* An executable linked without -export-dynamic: the runtime's own
+	 * section still says where it is. */
+	if (!q[Q_RUNTIME].found &&
+	    phi_elf_section(&e, ".PyRuntime", &sect, NULL) && sect) {
+		q[Q_RUNTIME].found = true;
+		q[Q_RUNTIME].value = sect;
+	}
 	if (!q[Q_RUNTIME].found && !q[Q_GETVERSION].found) {
 		phi_elf_close(&e);
 		return 0;
 	}
-	rc = open_object(py, src, &e, m, q, err);
+	rc = verify_object(py, src, m, &e, frc, err);
+	if (rc == 0)
+		rc = open_object(py, src, &e, m, q, err);
 	phi_elf_close(&e);
 	return rc < 0 ? rc : 1;
 }
@@ -202,7 +333,10 @@ static int try_object(struct phi_python *py, struct phi_source *src,
 int phi_python_locate(struct phi_python *py, struct phi_source *src,
 		      struct phi_error *err)
 {
+	struct phi_error why = { 0 };
+
 	memset(py, 0, sizeof(*py));
+	snprintf(py->root, sizeof(py->root), "%s", src->root);
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < src->maps.n; i++) {
 			const struct phi_map *m = &src->maps.v[i];
@@ -213,10 +347,16 @@ int phi_python_locate(struct phi_python *py, struct phi_source *src,
 			if (!phi_map_is_file(m) || (pass == 0) != libpy ||
 			    !is_first_of_file(&src->maps, i))
 				continue;
-			rc = try_object(py, src, m, err);
+			rc = try_object(py, src, m, &why, err);
 			if (rc != 0)
 				return rc < 0 ? rc : 0;
 		}
+	}
+	/* A mapped file that could not be read may be the interpreter. */
+	if (why.code != PHI_E_OK) {
+		if (err)
+			*err = why;
+		return -(int)why.code;
 	}
 	return phi_error_set(err, PHI_E_NOT_PYTHON,
 			     "process %d is not a Python process: no mapped "
@@ -355,12 +495,32 @@ int phi_python_runtime(const struct phi_python *py,
 	return py->ops->runtime(py, img, rt, err);
 }
 
+int phi_python_statics(struct phi_python *py, const struct phi_image *img,
+		       const struct phi_runtime *rt, struct phi_error *err)
+{
+	return py->ops->statics ? py->ops->statics(py, img, rt, err) : 0;
+}
+
 int phi_python_small_ints(const struct phi_python *py,
 			  const struct phi_image *img,
 			  const struct phi_runtime *rt,
 			  struct phi_small_ints *out, struct phi_error *err)
 {
 	return py->ops->small_ints(py, img, rt, out, err);
+}
+
+int phi_python_memory(const struct phi_python *py,
+		      const struct phi_image *img,
+		      const struct phi_runtime *rt, struct phi_pymemory *out,
+		      struct phi_error *err)
+{
+	return py->ops->memory(py, img, rt, out, err);
+}
+
+void phi_pymemory_release(struct phi_pymemory *m)
+{
+	free(m->pymalloc.arenas);
+	m->pymalloc.arenas = NULL;
 }
 
 const char *phi_python_version_name(const struct phi_python *py)

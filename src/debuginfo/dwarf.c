@@ -34,11 +34,6 @@
  * value past this answers "absent"; the caller validates the rest. */
 #define MAX_VALUE ((Dwarf_Unsigned)1 << 32)
 
-/* Longest build-id we accept (GNU ld emits 20 bytes for sha1). */
-#define MAX_BUILD_ID 64
-
-#define DEBUG_ROOT "/usr/lib/debug"
-
 struct walk {
 	Dwarf_Debug dbg;
 	const char *path;	/* file being read, for messages */
@@ -576,8 +571,8 @@ static int walk_units(struct walk *w)
 	return units > 0 ? 1 : 0;
 }
 
-/* Open a file to read, refusing directories and devices (a debuglink
- * name comes from the target's file). */
+/* Open a file to read, refusing directories and devices (the path may
+ * come from the target: a debug file's name). */
 static int open_regular(const char *file)
 {
 	struct stat st;
@@ -653,165 +648,11 @@ static int resolve_in(struct walk *w, const char *file, bool required)
 	return rc;
 }
 
-/* NT_GNU_BUILD_ID from the SHT_NOTE sections, as lowercase hex. */
-static bool elf_build_id(Elf *elf, char *hex, size_t cap)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	GElf_Nhdr nh;
-	Elf_Data *d;
-	size_t off, name_off, desc_off, i;
-	const unsigned char *desc;
-
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf)
-			continue;
-		off = 0;
-		while ((off = gelf_getnote(d, off, &nh, &name_off,
-					   &desc_off)) > 0) {
-			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
-			    memcmp((char *)d->d_buf + name_off, "GNU", 4) ||
-			    nh.n_descsz < 2 || nh.n_descsz > MAX_BUILD_ID ||
-			    2 * nh.n_descsz >= cap)
-				continue;
-			desc = (const unsigned char *)d->d_buf + desc_off;
-			for (i = 0; i < nh.n_descsz; i++)
-				sprintf(hex + 2 * i, "%02x", desc[i]);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* File name in .gnu_debuglink (name, NUL, padding, CRC32).  The CRC is
- * not checked: a stale debug file gives wrong answers, but distribution
- * packages install matching pairs and build-id is tried first. */
-static bool elf_debuglink(Elf *elf, char *name, size_t cap)
-{
-	Elf_Scn *scn = NULL;
-	GElf_Shdr sh;
-	Elf_Data *d;
-	size_t shstrndx, len;
-	const char *sname;
-
-	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-		return false;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		sname = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!sname || strcmp(sname, ".gnu_debuglink"))
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !d->d_buf)
-			return false;
-		len = strnlen(d->d_buf, d->d_size);
-		/* a plain file name, never a path out of the directories */
-		if (len == 0 || len == d->d_size || len >= cap ||
-		    memchr(d->d_buf, '/', len))
-			return false;
-		memcpy(name, d->d_buf, len);
-		name[len] = '\0';
-		return true;
-	}
-	return false;
-}
-
-struct debug_refs {
-	char build_id[2 * MAX_BUILD_ID + 1];
-	char link[NAME_MAX + 1];
-	char dir[PATH_MAX];	/* canonical directory of the file */
-};
-
-/* What the ELF file says about its separate debug file. */
-static void read_debug_refs(const char *path, struct debug_refs *r)
-{
-	char real[PATH_MAX];
-	char *slash;
-	Elf *elf;
-	int fd;
-
-	r->build_id[0] = r->link[0] = '\0';
-	/* /usr/lib/debug mirrors the real location, not a symlink's */
-	if (!realpath(path, real))
-		snprintf(real, sizeof(real), "%s", path);
-	slash = strrchr(real, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(r->dir, sizeof(r->dir), "%s", slash ? real : ".");
-
-	fd = open_regular(path);
-	if (fd < 0)
-		return;
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ, NULL);
-	if (elf && elf_kind(elf) == ELF_K_ELF) {
-		if (!elf_build_id(elf, r->build_id, sizeof(r->build_id)))
-			r->build_id[0] = '\0';
-		if (!elf_debuglink(elf, r->link, sizeof(r->link)))
-			r->link[0] = '\0';
-	}
-	elf_end(elf);
-	close(fd);
-}
-
-/* Try the candidate path PREFIX + A + MIDDLE + B + SUFFIX (a fixed format,
- * so no format string is built at run time); 0 if absent or too long. */
-static int try_candidate(struct walk *w, char *buf, size_t cap,
-			 const char *prefix, const char *a, const char *middle,
-			 const char *b, const char *suffix)
-{
-	int n = snprintf(buf, cap, "%s%s%s%s%s", prefix, a, middle, b, suffix);
-
-	if (n < 0 || (size_t)n >= cap)
-		return 0;
-	return resolve_in(w, buf, false);
-}
-
-/* Look for the separate debug file in the places GDB uses.  On success
- * buf holds its path. */
-static int resolve_separate(struct walk *w, const char *path, char *buf,
-			    size_t cap)
-{
-	/* <dir>/<link>, <dir>/.debug/<link>, /usr/lib/debug<dir>/<link> */
-	static const char *const link_dirs[][2] = {
-		{ "", "/" }, { "", "/.debug/" }, { DEBUG_ROOT, "/" },
-	};
-	struct debug_refs r;
-	char id2[3];
-	size_t i;
-	int rc;
-
-	read_debug_refs(path, &r);
-	if (r.build_id[0] && r.build_id[1]) {
-		id2[0] = r.build_id[0];
-		id2[1] = r.build_id[1];
-		id2[2] = '\0';
-		rc = try_candidate(w, buf, cap, DEBUG_ROOT "/.build-id/", id2,
-				   "/", r.build_id + 2, ".debug");
-		if (rc != 0)
-			return rc;
-	}
-	for (i = 0; r.link[0] && i < sizeof(link_dirs) / sizeof(*link_dirs);
-	     i++) {
-		rc = try_candidate(w, buf, cap, link_dirs[i][0], r.dir,
-				   link_dirs[i][1], r.link, "");
-		if (rc != 0)
-			return rc;
-	}
-	return 0;
-}
-
 int phi_dwarf_resolve(const char *path, struct phi_dwarf_query *queries,
 		      size_t nqueries, char *used_path, size_t used_path_len,
 		      struct phi_error *err)
 {
 	struct walk w = { .q = queries, .nq = nqueries, .err = err };
-	char debug_path[PATH_MAX];
-	const char *used = path;
 	size_t i;
 	int rc;
 
@@ -832,19 +673,13 @@ int phi_dwarf_resolve(const char *path, struct phi_dwarf_query *queries,
 	}
 
 	rc = resolve_in(&w, path, true);
-	if (rc == 0) {
-		used = debug_path;
-		rc = resolve_separate(&w, path, debug_path,
-				      sizeof(debug_path));
-	}
 	free(w.done);
 	if (rc == 0)
 		return phi_error_set(err, PHI_E_NO_DEBUGINFO,
-				     "no DWARF in '%s' nor in a separate "
-				     "debug file", path);
+				     "no DWARF in '%s'", path);
 	if (rc < 0)
 		return rc;
 	if (used_path && used_path_len)
-		snprintf(used_path, used_path_len, "%s", used);
+		snprintf(used_path, used_path_len, "%s", path);
 	return 0;
 }

@@ -41,6 +41,7 @@ int phi_elf_open(struct phi_elf *e, const char *path, struct phi_error *err)
 		if (gelf_getshdr(s, &sh) && sh.sh_type == SHT_SYMTAB)
 			e->has_symtab = true;
 	}
+	e->has_debug_info = phi_elf_section(e, ".debug_info", NULL, NULL);
 	return 0;
 }
 
@@ -152,4 +153,205 @@ int phi_elf_load_bias(struct phi_elf *e, uint64_t map_start,
 	return phi_error_set(err, PHI_E_CORRUPT,
 			     "no PT_LOAD segment covers file offset 0x%llx",
 			     (unsigned long long)map_offset);
+}
+
+/* ---- build-id, debuglink, sections, segments ------------------------- */
+
+static void to_hex(const unsigned char *p, size_t n, char *hex)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		hex[2 * i] = digits[p[i] >> 4];
+		hex[2 * i + 1] = digits[p[i] & 15];
+	}
+	hex[2 * n] = '\0';
+}
+
+static size_t align4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+bool phi_notes_build_id(const void *notes, size_t len, char *hex,
+			size_t cap)
+{
+	const unsigned char *p = notes;
+	size_t off = 0;
+
+	/* Elf64_Nhdr and Elf32_Nhdr are the same three 4-byte words. */
+	while (len >= 12 && off <= len - 12) {
+		uint32_t namesz, descsz, type;
+		size_t name_end, desc_end;
+
+		memcpy(&namesz, p + off, 4);
+		memcpy(&descsz, p + off + 4, 4);
+		memcpy(&type, p + off + 8, 4);
+		if (namesz > len || descsz > len)
+			return false;
+		name_end = off + 12 + align4(namesz);
+		if (name_end > len || descsz > len - name_end)
+			return false;
+		/* the last note's padding may be cut */
+		desc_end = name_end + align4(descsz);
+		if (type == NT_GNU_BUILD_ID && namesz == 4 &&
+		    memcmp(p + off + 12, "GNU", 4) == 0 && descsz >= 2 &&
+		    descsz <= PHI_BUILD_ID_MAX && 2 * (size_t)descsz < cap) {
+			to_hex(p + name_end, descsz, hex);
+			return true;
+		}
+		off = desc_end;
+	}
+	return false;
+}
+
+bool phi_elf_build_id(struct phi_elf *e, char *hex, size_t cap)
+{
+	Elf *elf = e->elf;
+	const char *img;
+	size_t nph, flen;
+
+	for (Elf_Scn *s = NULL; (s = elf_nextscn(elf, s)) != NULL;) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_rawdata(s, NULL);
+		if (d && d->d_buf &&
+		    phi_notes_build_id(d->d_buf, d->d_size, hex, cap))
+			return true;
+	}
+	/* sstrip and the like leave no section headers: the segments. */
+	img = elf_rawfile(elf, &flen);
+	if (!img || elf_getphdrnum(elf, &nph) != 0)
+		return false;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_NOTE ||
+		    ph.p_offset > flen || ph.p_filesz > flen - ph.p_offset)
+			continue;
+		if (phi_notes_build_id(img + ph.p_offset, ph.p_filesz, hex,
+				       cap))
+			return true;
+	}
+	return false;
+}
+
+static Elf_Scn *section_named(Elf *elf, const char *name, GElf_Shdr *sh)
+{
+	size_t shstrndx;
+
+	if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return NULL;
+	for (Elf_Scn *s = NULL; (s = elf_nextscn(elf, s)) != NULL;) {
+		const char *n;
+
+		if (!gelf_getshdr(s, sh))
+			continue;
+		n = elf_strptr(elf, shstrndx, sh->sh_name);
+		if (n && strcmp(n, name) == 0)
+			return s;
+	}
+	return NULL;
+}
+
+bool phi_elf_section(struct phi_elf *e, const char *name, uint64_t *addr,
+		     uint64_t *size)
+{
+	GElf_Shdr sh;
+
+	if (!section_named(e->elf, name, &sh))
+		return false;
+	if (addr)
+		*addr = sh.sh_addr;
+	if (size)
+		*size = sh.sh_size;
+	return true;
+}
+
+bool phi_elf_debuglink(struct phi_elf *e, char *name, size_t cap,
+		       uint32_t *crc)
+{
+	GElf_Shdr sh;
+	Elf_Scn *s = section_named(e->elf, ".gnu_debuglink", &sh);
+	Elf_Data *d = s ? elf_rawdata(s, NULL) : NULL;
+	size_t len, crc_off;
+
+	if (!d || !d->d_buf || sh.sh_type == SHT_NOBITS)
+		return false;
+	len = strnlen(d->d_buf, d->d_size);
+	/* name, NUL, padding to 4, then the CRC (in the file's byte order,
+	 * little-endian on x86-64) */
+	crc_off = align4(len + 1);
+	if (len == 0 || len >= cap || crc_off + 4 > d->d_size ||
+	    memchr(d->d_buf, '/', len) || strcmp(d->d_buf, ".") == 0 ||
+	    strcmp(d->d_buf, "..") == 0)
+		return false;
+	memcpy(name, d->d_buf, len + 1);
+	memcpy(crc, (const char *)d->d_buf + crc_off, 4);
+	return true;
+}
+
+size_t phi_elf_segments(struct phi_elf *e, struct phi_elf_segment *out,
+			size_t max)
+{
+	size_t nph, n = 0;
+
+	if (elf_getphdrnum(e->elf, &nph) != 0)
+		return 0;
+	for (size_t i = 0; i < nph && n < max; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e->elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		out[n++] = (struct phi_elf_segment){ ph.p_vaddr, ph.p_memsz,
+						     ph.p_flags };
+	}
+	return n;
+}
+
+int phi_elf_load_end(struct phi_elf *e, uint64_t *end)
+{
+	size_t nph;
+
+	*end = 0;
+	if (elf_getphdrnum(e->elf, &nph) != 0)
+		return -1;
+	for (size_t i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e->elf, (int)i, &ph) && ph.p_type == PT_LOAD &&
+		    ph.p_vaddr + ph.p_memsz > *end)
+			*end = ph.p_vaddr + ph.p_memsz;
+	}
+	return *end ? 0 : -1;
+}
+
+size_t phi_elf_tpoff_slots(struct phi_elf *e, uint64_t *slot, int64_t *addend,
+			   size_t max)
+{
+	size_t n = 0;
+
+	for (Elf_Scn *s = NULL; (s = elf_nextscn(e->elf, s)) != NULL;) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(s, &sh) || sh.sh_type != SHT_RELA ||
+		    !sh.sh_entsize || !(d = elf_getdata(s, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize && n < max;
+		     i++) {
+			GElf_Rela r;
+
+			if (!gelf_getrela(d, (int)i, &r) ||
+			    GELF_R_TYPE(r.r_info) != R_X86_64_TPOFF64 ||
+			    GELF_R_SYM(r.r_info) != 0)
+				continue;
+			slot[n] = r.r_offset;
+			addend[n++] = r.r_addend;
+		}
+	}
+	return n;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <yajl/yajl_gen.h>
 
+#include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/report/dump.h"
 #include "pyheapinspect/report/jsonout.h"
 
@@ -23,7 +24,8 @@ static bool has_weak(const struct phi_graph *gr, uint32_t i)
 	return false;
 }
 
-static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i)
+static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i,
+			const uint64_t *allocated)
 {
 	const struct phi_graph *gr = &h->g;
 	const struct phi_type *ty = &h->types.v[gr->type[i]];
@@ -38,6 +40,10 @@ static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i)
 	phi_json_string(g, ty->name);
 	phi_json_key(g, "size");
 	yajl_gen_integer(g, (long long)phi_graph_size(gr, i));
+	if (allocated) {
+		phi_json_key(g, "allocated");
+		yajl_gen_integer(g, (long long)allocated[i]);
+	}
 	phi_json_key(g, "refcount");
 	yajl_gen_integer(g, phi_graph_refcnt(gr, i));
 	phi_json_key(g, "gc_tracked");
@@ -70,16 +76,24 @@ static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i)
 int phi_dump_jsonl(FILE *out, const struct phi_heap *h,
 		   struct phi_error *err)
 {
+	return phi_dump_jsonl_allocated(out, h, NULL, err);
+}
+
+int phi_dump_jsonl_allocated(FILE *out, const struct phi_heap *h,
+			     const uint64_t *allocated, struct phi_error *err)
+{
 	yajl_gen g = phi_json_open(out, false);
 
 	if (!g)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	for (uint32_t i = 0; i < h->g.n; i++) {
-		object_line(g, h, i);
+		object_line(g, h, i, allocated);
 		/* Ends the line and starts a new top-level value. */
 		yajl_gen_reset(g, "\n");
 		if (ferror(out))
 			break;
+		if (((i + 1) & 0xffff) == 0)
+			phi_progress_update(i + 1, h->g.n);
 	}
 	yajl_gen_free(g);
 	if (fflush(out) != 0 || ferror(out))

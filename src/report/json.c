@@ -9,8 +9,12 @@
 
 #include "config.h"
 #include "pyheapinspect/analysis/histogram.h"
+#include "pyheapinspect/report/fill.h"
+#include "pyheapinspect/report/growth.h"
+#include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/json.h"
+#include "pyheapinspect/report/memory.h"
 
 static void small_ints_json(yajl_gen g, const struct phi_small_ints *s)
 {
@@ -87,7 +91,8 @@ static void timings_json(yajl_gen g, const struct phi_report *r)
 	yajl_gen_map_close(g);
 }
 
-static void heap_json(yajl_gen g, const struct phi_heap *h)
+static void heap_json(yajl_gen g, const struct phi_heap *h,
+		      const uint64_t *alloc)
 {
 	const struct phi_heap_stats *s = &h->stats;
 	uint32_t *order;
@@ -118,6 +123,8 @@ static void heap_json(yajl_gen g, const struct phi_heap *h)
 			phi_json_string(g, t->name);
 			uint_field(g, "count", t->count);
 			uint_field(g, "size", t->size);
+			if (alloc)
+				uint_field(g, "allocated", alloc[order[k]]);
 			yajl_gen_map_close(g);
 		}
 		free(order);
@@ -233,7 +240,7 @@ static void retained_json(yajl_gen g, const struct phi_report *r)
 	n = snprintf(buf, sizeof(buf), "%.4f", rt->threshold);
 	yajl_gen_number(g, buf, (size_t)n);
 	retained_list(g, r, "top", rt->ntop);
-	retained_list(g, r, "suspects", rt->nsuspects);
+	phi_suspects_json(g, r);
 	yajl_gen_map_close(g);
 }
 
@@ -338,6 +345,10 @@ static void completeness_json(yajl_gen g, const struct phi_report *r)
 	yajl_gen_array_close(g);
 	if (dropped)
 		uint_field(g, "incomplete_dropped", dropped);
+	phi_json_key(g, "notes");
+	yajl_gen_array_open(g);
+	gaps_json(g, &r->python->notes);
+	yajl_gen_array_close(g);
 }
 
 static void target_json(yajl_gen g, const struct phi_report *r)
@@ -392,15 +403,19 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 	yajl_gen_map_open(g);
 	target_json(g, r);
 	completeness_json(g, r);
+	phi_report_memory_json(g, r);
 	timings_json(g, r);
 	if (r->heap)
-		heap_json(g, r->heap);
+		heap_json(g, r->heap,
+			  r->memory ? r->memory->type_allocated : NULL);
 	if (r->analysis) {
 		named_json(g, r);
 		sharing_json(g, r);
 		retained_json(g, r);
 		dups_json(g, r);
 		audit_json(g, r);
+		phi_fill_json(g, r);
+		phi_growth_json(g, r);
 	}
 	if (r->small_ints)
 		small_ints_json(g, r->small_ints);

@@ -8,7 +8,11 @@
 
 #include "pyheapinspect/analysis/histogram.h"
 #include "pyheapinspect/base/escape.h"
+#include "pyheapinspect/report/memory.h"
 
+#include "pyheapinspect/report/fill.h"
+#include "pyheapinspect/report/growth.h"
+#include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/text.h"
 
 /* Characters of a type name, a value or a path shown at most. */
@@ -91,9 +95,17 @@ static void print_gaps(FILE *out, const struct phi_gaps *g)
 }
 
 /* Every gap of the run, right under the header: the first thing a
- * reader must know about the figures below. */
+ * reader must know about the figures below; then the notes. */
 static void print_all_gaps(FILE *out, const struct phi_report *r)
 {
+	const struct phi_gaps *notes = &r->python->notes;
+
+	char b1[SAFE_BUF(NAME_CHARS)], b2[SAFE_BUF(NAME_CHARS)];
+
+	for (size_t i = 0; i < notes->n; i++)
+		fprintf(out, "  NOTE                %s: %s\n",
+			safe(notes->v[i].what, NAME_CHARS, b1, sizeof(b1)),
+			safe(notes->v[i].why, NAME_CHARS, b2, sizeof(b2)));
 	print_gaps(out, &r->capture->gaps);
 	print_gaps(out, &r->python->gaps);
 	if (r->heap)
@@ -144,7 +156,8 @@ static const char *human(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
-static void print_heap(FILE *out, const struct phi_heap *h, size_t top)
+static void print_heap(FILE *out, const struct phi_heap *h, size_t top,
+		       const uint64_t *alloc)
 {
 	const struct phi_heap_stats *s = &h->stats;
 	uint32_t *order;
@@ -164,16 +177,22 @@ static void print_heap(FILE *out, const struct phi_heap *h, size_t top)
 			s->bad_refs, s->bad_fields);
 	if (phi_histogram(&h->types, &order, &n) < 0)
 		return;
-	fprintf(out, "\n  %12s  %10s  %6s  %s\n", "size", "count", "share",
-		"type");
+	fprintf(out, "\n  %12s  %10s  %6s  ", "size", "count", "share");
+	if (alloc)
+		fprintf(out, "%12s  ", "allocated");
+	fprintf(out, "type\n");
 	for (size_t k = 0; k < n && k < top; k++) {
 		const struct phi_type *t = &h->types.v[order[k]];
 
-		fprintf(out, "  %12s  %10" PRIu64 "  %5.1f%%  %s\n",
+		fprintf(out, "  %12s  %10" PRIu64 "  %5.1f%%  ",
 			human(t->size, b2, sizeof(b2)), t->count,
 			s->total_size ? 100.0 * (double)t->size /
-						(double)s->total_size : 0.0,
-			safe(t->name, NAME_CHARS, name, sizeof(name)));
+						(double)s->total_size : 0.0);
+		if (alloc)
+			fprintf(out, "%12s  ", human(alloc[order[k]], b1,
+						     sizeof(b1)));
+		fprintf(out, "%s\n", safe(t->name, NAME_CHARS, name,
+					  sizeof(name)));
 	}
 	if (n > top)
 		fprintf(out, "  ... %zu more types (--top N)\n", n - top);
@@ -235,15 +254,15 @@ static void print_retained(FILE *out, const struct phi_report *r)
 	const struct phi_retained *rt = &r->analysis->retained;
 	char b[32], path[PHI_PATH_MAX], sp[SAFE_BUF(PATH_CHARS)];
 
-	fprintf(out, "\nretained size (what each object keeps alive); leak "
-		"suspects retain more than %.0f%% of the heap:\n",
-		rt->threshold * 100);
+	fprintf(out, "\nretained size (what each object keeps alive); the "
+		"leak suspects below are marked:\n");
 	for (size_t i = 0; i < rt->ntop; i++) {
 		uint32_t v = rt->top[i];
 
 		fprintf(out, "  %10s %s ", human(rt->dom.retained[v], b,
 						 sizeof(b)),
-			i < rt->nsuspects ? "SUSPECT" : "       ");
+			phi_suspects_has(&r->analysis->suspects, v) ?
+				"SUSPECT" : "       ");
 		describe(out, r, v);
 		phi_path_text(&r->analysis->paths, r->heap, v, path,
 			      sizeof(path));
@@ -309,14 +328,20 @@ int phi_report_text(FILE *out, const struct phi_report *r,
 {
 	print_header(out, r);
 	print_all_gaps(out, r);
+	phi_report_memory_text(out, r);
 	if (r->heap)
-		print_heap(out, r->heap, r->top);
+		print_heap(out, r->heap, r->top,
+			   r->memory ? r->memory->type_allocated : NULL);
 	if (r->analysis) {
 		print_named(out, r);
 		print_retained(out, r);
+		phi_suspects_text(out, r);
 		print_sharing(out, r);
 		print_dups(out, r);
 		print_audit(out, r);
+		phi_fill_text(out, r);
+		if (r->growth)
+			phi_growth_text(out, r->growth, r->top);
 	}
 	if (r->small_ints)
 		print_small_ints(out, r->small_ints, r->list_small_ints);

@@ -16,12 +16,14 @@
 static int parse_line(const char *line, struct phi_map *m)
 {
 	unsigned long long start, end, offset, inode;
+	unsigned major, minor;
 	char perms[8];
 	int pathpos = -1;
 	size_t plen;
 
-	if (sscanf(line, "%llx-%llx %7s %llx %*x:%*x %llu %n", &start, &end,
-		   perms, &offset, &inode, &pathpos) < 5 || pathpos < 0)
+	if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end,
+		   perms, &offset, &major, &minor, &inode, &pathpos) < 7 ||
+	    pathpos < 0)
 		return -1;
 	if (end <= start || strlen(perms) != 4)
 		return -1;
@@ -29,6 +31,8 @@ static int parse_line(const char *line, struct phi_map *m)
 	m->end = end;
 	m->offset = offset;
 	m->inode = inode;
+	m->dev_major = major;
+	m->dev_minor = minor;
 	m->perms = (perms[0] == 'r' ? PHI_MAP_R : 0) |
 		   (perms[1] == 'w' ? PHI_MAP_W : 0) |
 		   (perms[2] == 'x' ? PHI_MAP_X : 0) |

@@ -1,5 +1,6 @@
 /* The source interface: dispatch, and what every kind shares. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pyheapinspect/source/source.h"
@@ -45,9 +46,20 @@ void phi_capture_note_gaps(struct phi_capture *cap)
 			    (double)img->skipped / (1 << 20));
 }
 
+void phi_rss_free(struct phi_rss *rss)
+{
+	if (!rss)
+		return;
+	free(rss->v);
+	free(rss->pages);
+	free(rss);
+}
+
 void phi_capture_release(struct phi_capture *cap)
 {
 	phi_image_release(&cap->img);
+	phi_rss_free(cap->rss);
+	cap->rss = NULL;
 }
 
 uint64_t phi_default_memory_limit(void)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Deep sizes equal the in-process recipe, retained sizes and paths have
-# their known values, planted duplicates are found, and --expr resolves
+# their known values, the first leak suspect is the planted one (at its
+# accumulation point), planted duplicates are found, and --expr resolves
 # module attributes, instance attributes, slots, dict keys and indices
 # and refuses unknown names.  The fixture computes every expected value
 # from inside the target.
@@ -53,6 +54,18 @@ for e, addr in t["objects"].items():
 for e, path in t["paths"].items():
     if named[e]["path"] != path:
         bad.append("%s path %r, expected %r" % (e, named[e]["path"], path))
+# Leak suspects at the accumulation point: the planted dict, not the
+# module's __dict__ or the instance holding it; never a module.
+sus = doc["retained"]["suspects"]
+want = t["suspect"]
+got = sus[0] if sus else {}
+if (got.get("path"), got.get("retained_size"), got.get("children", {}).get("count"), got.get("length")) != \
+        (want["path"], want["retained"], want["children"], want["length"]):
+    bad.append("first suspect %r, expected %r" % (
+        [got.get(k) for k in ("path", "retained_size", "length")], want))
+for s in sus:
+    if s["type"] == "module" or s["path"].endswith("'].__dict__") and s["path"].count("[") == 1:
+        bad.append("a module or its __dict__ is a suspect: %s" % s["path"])
 groups = doc["duplicates"]["groups"]
 for want in t["duplicates"]:
     if not any(g["type"] == want["type"] and g["count"] == want["count"] and
@@ -66,12 +79,12 @@ if doc["refcount_audit"]["lower_than_found"] != 0:
     bad.append("refcount audit: %d objects with fewer references than found" % doc["refcount_audit"]["lower_than_found"])
 for b in bad:
     print("mismatch:", b)
-print("%d deep sizes, %d retained sizes, %d addresses, %d paths, %d duplicate groups checked" % (
+print("%d deep sizes, %d retained sizes, %d addresses, %d paths, 1 suspect, %d duplicate groups checked" % (
     len(t["deep"]), len(t["retained"]) + 1, len(t["objects"]), len(t["paths"]) + 1, len(t["duplicates"])))
 sys.exit(1 if bad else 0)
 PY
 assert_running "$TARGET_PID"
-pass "deep sizes, retained sizes, paths, duplicates and --expr equal the target's truth"
+pass "deep sizes, retained sizes, paths, the first suspect, duplicates and --expr equal the target's truth"
 
 # Unknown names are refused, one clear line, exit 15.
 refuse() {

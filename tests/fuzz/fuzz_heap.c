@@ -58,12 +58,15 @@
 #include <zlib.h>
 
 #include "pyheapinspect/analysis/analysis.h"
+#include "pyheapinspect/analysis/growth.h"
+#include "pyheapinspect/analysis/summary.h"
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/python.h"
 #include "pyheapinspect/cpython/310/layout.h"
 #include "pyheapinspect/cpython/310/py310.h"
 #include "pyheapinspect/report/dump.h"
 #include "pyheapinspect/report/json.h"
+#include "pyheapinspect/report/summary.h"
 #include "pyheapinspect/report/text.h"
 #include "pyheapinspect/source/snapshot/snapshot.h"
 #include "pyheapinspect/source/source.h"
@@ -144,7 +147,11 @@ static void run_pipeline(const struct phi_python *py,
 	struct phi_analysis an;
 	struct phi_analysis_opts opts;
 	struct phi_report rep;
-	bool have_si, have_an;
+	struct phi_summary sum;
+	struct phi_growth growth;
+	struct phi_summary_info info = { 1, "3.10", "fuzz", "snapshot", 0, -1,
+					 true };
+	bool have_si, have_an, have_sum, have_growth;
 	int rc;
 
 	memset(&rt, 0, sizeof(rt));
@@ -179,8 +186,18 @@ static void run_pipeline(const struct phi_python *py,
 	}
 	have_an = rc == 0;
 	phi_dump_jsonl(g_null, &heap, &err);
+	/* The summary and its growth against itself: paths and type names
+	 * from the patched heap go through the masking, the join and the
+	 * writer. */
+	have_sum = have_an && phi_summary_build(&sum, &heap, &an, &info,
+						&err) == 0;
+	have_growth = have_sum && phi_growth_compare(&growth, &sum, &sum, 0.1,
+						     5, &err) == 0;
+	if (have_sum)
+		phi_summary_write(g_null, &sum, &err);
 	if (have_si && have_an) {
 		memset(&rep, 0, sizeof(rep));
+		rep.growth = have_growth ? &growth : NULL;
 		rep.pid = g_src.pid;
 		rep.python = py;
 		rep.capture = &g_cap;
@@ -194,6 +211,10 @@ static void run_pipeline(const struct phi_python *py,
 		phi_report_json(g_null, &rep, &err);
 	}
 	fflush(g_null);
+	if (have_growth)
+		phi_growth_release(&growth);
+	if (have_sum)
+		phi_summary_release(&sum);
 	phi_analysis_release(&an);
 	phi_heap_release(&heap);
 }

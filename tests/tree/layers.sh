@@ -8,7 +8,11 @@
 #    read no layout value (PHI_L);
 #  - cpython/ reads memory only through the source interface: no
 #    source/proc/ or source/snapshot/ header; a version folder includes
-#    no other version's headers;
+#    no other version's headers; it knows nothing of native/ (the C
+#    library's memory);
+#  - native/ (the C library's memory) stands on base/, debuginfo/ and the
+#    source interface: no CPython, graph, analysis or report header, no
+#    source folder's;
 #  - source/ knows nothing of CPython, the graph's users or reports;
 #  - graph/, debuginfo/ and base/ stand on base/ (and graph/ itself);
 #  - only main.c wires everything: it is the one file outside these
@@ -64,6 +68,11 @@ check() {
 	done
 	forbid cpython "reads memory past the source interface" \
 		"${inc}source/(proc|snapshot|core)/"
+	forbid cpython "depends on the C library's layer" "${inc}native/"
+	forbid native "depends on a later stage or on CPython" \
+		"${inc}(cpython|graph|analysis|report)/"
+	forbid native "reads memory past the source interface" \
+		"${inc}source/(proc|snapshot|core)/"
 	for v in "$top"/src/cpython/3*/; do
 		[ -d "$v" ] || continue
 		ver=$(basename "$v")
@@ -79,13 +88,13 @@ check() {
 		done
 	done
 	forbid source "depends on a later stage" \
-		"${inc}(cpython|analysis|report|graph|debuginfo)/"
+		"${inc}(cpython|analysis|report|graph|debuginfo|native)/"
 	forbid graph "depends on a later stage" \
-		"${inc}(source|cpython|analysis|report|debuginfo)/"
+		"${inc}(source|cpython|analysis|report|debuginfo|native)/"
 	forbid debuginfo "depends on a later stage" \
-		"${inc}(source|cpython|analysis|report|graph)/"
+		"${inc}(source|cpython|analysis|report|graph|native)/"
 	forbid base "depends on a stage" \
-		"${inc}(source|cpython|analysis|report|graph|debuginfo)/"
+		"${inc}(source|cpython|analysis|report|graph|debuginfo|native)/"
 	return "$bad"
 }
 
@@ -118,4 +127,8 @@ plant src/report/json.c 'int y = PHI_L(lay, OB_TYPE);'
 plant src/cpython/310/walk.c '#include "pyheapinspect/source/proc/capture.h"'
 plant src/source/image.c '#include "pyheapinspect/cpython/heap.h"'
 plant src/graph/graph.c '#include "pyheapinspect/analysis/paths.h"'
+plant src/native/glibc.c '#include "pyheapinspect/cpython/heap.h"'
+plant src/native/mappings.c '#include "pyheapinspect/source/proc/reader.h"'
+plant src/cpython/310/pymalloc.c '#include "pyheapinspect/native/native.h"'
+plant src/source/image.c '#include "pyheapinspect/native/native.h"'
 echo "layers: self-test: every planted violation was caught"

@@ -164,6 +164,50 @@ static void test_self_bias_from_other_mappings(void **state)
 	object_close(&o);
 }
 
+/* The PT_LOAD segments, at the bias, hold the code (executable) and the
+ * data (writable); .text and .data are sections; the build-id is the
+ * one readelf would show (checked through the note of the mapped
+ * memory, which the loader put there from the same file). */
+static void test_self_segments_and_sections(void **state)
+{
+	struct phi_elf_segment seg[16];
+	char hex[PHI_BUILD_ID_HEX], mem[PHI_BUILD_ID_HEX];
+	uint64_t fn = (uint64_t)(uintptr_t)&phi_test_marker_fn;
+	uint64_t var = (uint64_t)(uintptr_t)&phi_test_marker_var;
+	uint64_t addr = 0, size = 0;
+	bool code = false, data = false;
+	struct object o;
+	size_t n;
+
+	(void)state;
+	self_open(&o);
+	n = phi_elf_segments(&o.elf, seg, 16);
+	assert_true(n >= 2);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t lo = seg[i].vaddr + o.bias, hi = lo + seg[i].memsz;
+
+		code |= (seg[i].flags & PF_X) && fn >= lo && fn < hi;
+		data |= (seg[i].flags & PF_W) && var >= lo && var < hi;
+	}
+	assert_true(code);
+	assert_true(data);
+	assert_int_equal(phi_elf_segments(&o.elf, seg, 1), 1);
+	assert_true(phi_elf_section(&o.elf, ".text", &addr, &size));
+	assert_true(fn >= addr + o.bias && fn < addr + o.bias + size);
+	assert_false(phi_elf_section(&o.elf, ".no-such-section", NULL, NULL));
+	/* the test build links with a build-id (gcc's default on Debian) */
+	assert_true(phi_elf_build_id(&o.elf, hex, sizeof(hex)));
+	assert_int_equal(strlen(hex), 40);
+	assert_true(phi_elf_section(&o.elf, ".note.gnu.build-id", &addr,
+				    &size));
+	assert_true(phi_notes_build_id((const void *)(uintptr_t)(addr +
+								 o.bias),
+				       size, mem, sizeof(mem)));
+	assert_string_equal(hex, mem);
+	assert_true(o.elf.has_debug_info);
+	object_close(&o);
+}
+
 /* A hand-made ELF file: the header and PT_LOAD program headers only. */
 static void write_elf(char *path, uint16_t type, const Elf64_Phdr *ph,
 		      size_t nph)
@@ -544,6 +588,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self_function_and_variable),
 		cmocka_unit_test(test_self_bias_from_other_mappings),
+		cmocka_unit_test(test_self_segments_and_sections),
 		cmocka_unit_test(test_bias_handmade_dyn),
 		cmocka_unit_test(test_bias_handmade_exec),
 		cmocka_unit_test(test_bias_shared_page),

@@ -122,6 +122,12 @@ static void test_parse_fields(void **state)
 				 m->end, m->offset, m->inode, m->perms,
 				 m->path, m->deleted, phi_map_is_file(m));
 	}
+	/* the device, hex major:minor, which a mapped file is checked by */
+	assert_int_equal(maps.v[0].dev_major, 8);
+	assert_int_equal(maps.v[0].dev_minor, 2);
+	assert_int_equal(maps.v[6].dev_major, 0xfd);
+	assert_int_equal(maps.v[6].dev_minor, 1);
+	assert_int_equal(maps.v[2].dev_major, 0);
 	phi_maps_release(&maps);
 	assert_null(maps.v);
 	assert_int_equal(maps.n, 0);

@@ -8,9 +8,11 @@
 
 #include "pyheapinspect/analysis/deep.h"
 #include "pyheapinspect/analysis/dups.h"
+#include "pyheapinspect/analysis/fill.h"
 #include "pyheapinspect/analysis/paths.h"
 #include "pyheapinspect/analysis/referrers.h"
 #include "pyheapinspect/analysis/retained.h"
+#include "pyheapinspect/analysis/suspects.h"
 #include "pyheapinspect/base/error.h"
 #include "pyheapinspect/cpython/heap.h"
 
@@ -29,9 +31,12 @@ struct phi_analysis_opts {
 	const char *const *exprs;   /* --expr values */
 	size_t nexprs;
 	size_t top;                 /* rows of each top-N list */
-	double suspect_share;       /* leak suspects retain more than this */
+	double suspect_share;       /* the suspects' walks start from objects
+				     * retaining more than this share */
 	uint64_t dups_key;          /* the duplicates' hash key (random per
 				     * run) */
+	const uint64_t *retained_sizes; /* per node, for the retained sizes
+					 * (NULL: sys.getsizeof) */
 };
 
 struct phi_analysis {
@@ -41,7 +46,9 @@ struct phi_analysis {
 	struct phi_sharing sharing;
 	struct phi_audit audit;
 	struct phi_retained retained;
+	struct phi_suspects suspects;
 	struct phi_dups dups;
+	struct phi_fill_report fill;
 	struct phi_paths paths;
 	double ms;
 };

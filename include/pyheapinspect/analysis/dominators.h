@@ -31,6 +31,13 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 			   const uint32_t *roots, size_t nroots,
 			   struct phi_error *err);
 
+/* The same with the retained sizes from sizes[] (one per node: the
+ * allocated bytes, say) instead of sys.getsizeof. */
+int phi_dominators_compute_sized(struct phi_dominators *d,
+				 const struct phi_graph *g,
+				 const uint32_t *roots, size_t nroots,
+				 const uint64_t *sizes, struct phi_error *err);
+
 void phi_dominators_release(struct phi_dominators *d);
 
 #endif

@@ -33,4 +33,12 @@ void phi_paths_release(struct phi_paths *p);
 void phi_path_text(const struct phi_paths *p, const struct phi_heap *h,
 		   uint32_t node, char *buf, size_t len);
 
+/* The steps from `from`, an ancestor of node in the BFS tree, down to
+ * node, named as phi_path_text names them (so that the path of `from`
+ * followed by these is node's path, but where phi_path_text shortens
+ * `from`'s last step: obj.__dict__ then ['x'] is obj.x there).  -1 when
+ * from is not an ancestor (buf is then ""). */
+int phi_path_steps(const struct phi_paths *p, const struct phi_heap *h,
+		   uint32_t from, uint32_t node, char *buf, size_t len);
+
 #endif

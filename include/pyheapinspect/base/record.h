@@ -11,8 +11,10 @@
 
 #include "pyheapinspect/base/error.h"
 
-/* Bounds that a record read from an untrusted file is held to. */
-#define PHI_RECORD_MAX_ENTRIES 65536
+/* Bounds that a record read from an untrusted file is held to.  A real
+ * description has about 280 numbers; lookups are linear, so the bound
+ * also bounds the time a hostile file can cost (n^2/2 comparisons). */
+#define PHI_RECORD_MAX_ENTRIES 4096
 #define PHI_RECORD_MAX_NAME 255
 #define PHI_RECORD_MAX_TEXT 4096
 

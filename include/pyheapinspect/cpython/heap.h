@@ -155,6 +155,23 @@ int phi_heap_resolve(const struct phi_heap *h, const char *expr,
 int phi_heap_resolve_address(const struct phi_heap *h, const char *text,
 			     uint32_t *node, struct phi_error *err);
 
+/* A collection's table (list, dict, set, bytearray and their
+ * subclasses): how full it is, and what a copy of it would allocate.
+ * table - copy_table, when positive, is what the collection holds beyond
+ * what its length needs; sys.getsizeof(x) - sys.getsizeof(type(x)(x))
+ * for the builtin types. */
+struct phi_fill {
+	uint64_t length;     /* len(x) */
+	uint64_t capacity;   /* items its table holds before it must grow */
+	uint64_t table;      /* bytes of the table, in sys.getsizeof */
+	uint64_t copy_table; /* bytes of the table of list(x), dict(x),
+			      * set(x) or bytearray(x) */
+};
+
+/* False for other kinds and for a table that cannot be read. */
+bool phi_heap_fill(const struct phi_heap *h, uint32_t node,
+		   struct phi_fill *f);
+
 /* Comparing objects by value (the duplicates finder).  One context per
  * thread: it remembers what it read.  Its hashes are keyed by `key`
  * (equal values have equal hashes under one key; a target cannot plant

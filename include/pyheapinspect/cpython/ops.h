@@ -15,6 +15,7 @@
 #include "pyheapinspect/base/error.h"
 #include "pyheapinspect/base/record.h"
 #include "pyheapinspect/cpython/heap.h"
+#include "pyheapinspect/cpython/memory.h"
 #include "pyheapinspect/cpython/python.h"
 #include "pyheapinspect/debuginfo/elfsym.h"
 #include "pyheapinspect/source/image.h"
@@ -45,16 +46,30 @@ struct phi_cpython_ops {
 	int (*runtime)(const struct phi_python *py,
 		       const struct phi_image *img, struct phi_runtime *rt,
 		       struct phi_error *err);
+	/* Statics the symbol tables lacked, found in the image (see
+	 * phi_python_statics).  May be NULL. */
+	int (*statics)(struct phi_python *py, const struct phi_image *img,
+		       const struct phi_runtime *rt, struct phi_error *err);
 	int (*small_ints)(const struct phi_python *py,
 			  const struct phi_image *img,
 			  const struct phi_runtime *rt,
 			  struct phi_small_ints *out, struct phi_error *err);
+	/* pymalloc, the free lists and the GC state (cpython/memory.h). */
+	int (*memory)(const struct phi_python *py, const struct phi_image *img,
+		      const struct phi_runtime *rt, struct phi_pymemory *out,
+		      struct phi_error *err);
 	/* Fill h (zeroed, with py, img and rt set) with every object. */
 	int (*heap_build)(struct phi_heap *h, const struct phi_heap_opts *o,
 			  struct phi_error *err);
 	/* Free what heap_build added beyond the generic arrays (the type
 	 * table's own fields).  May be NULL. */
 	void (*heap_release)(struct phi_heap *h);
+
+	/* What each object costs its allocators (phi_heap_allocated). */
+	int (*allocated)(const struct phi_heap *h,
+			 const struct phi_pymemory *m,
+			 const struct phi_block_sizer *sizer, uint64_t **out,
+			 struct phi_error *err);
 
 	/* --- questions about the heap's objects (cpython/heap.h) --- */
 	bool (*preview)(const struct phi_heap *h, uint32_t node, char *buf,
@@ -65,6 +80,8 @@ struct phi_cpython_ops {
 			   uint32_t child, char *buf, size_t len);
 	int (*resolve)(const struct phi_heap *h, const char *expr,
 		       uint32_t *node, struct phi_error *err);
+	bool (*fill)(const struct phi_heap *h, uint32_t node,
+		     struct phi_fill *out);
 	int (*valcmp_open)(struct phi_valcmp *vc, struct phi_error *err);
 	void (*valcmp_close)(struct phi_valcmp *vc);
 	uint32_t (*valcmp_class)(const struct phi_valcmp *vc, uint32_t node);

@@ -46,7 +46,30 @@ struct phi_python {
 	double layout_ms;           /* time the resolution took */
 	struct phi_gaps gaps;       /* what the description lacks (symbols
 				     * a stripped build does not have...) */
+	struct phi_gaps notes;      /* what the user should know but costs
+				     * nothing (a debug file refused while
+				     * the built-in table stands in) */
 	void *impl;                 /* the version's own state */
+
+	/* Where symbols and debug files come from (issue 11).  The caller
+	 * of phi_python_locate may set debug_dirs (--debug-dir) before
+	 * phi_python_layout_start; the rest is filled by the stages. */
+	const char *const *debug_dirs; /* searched after the standard
+					* places, in order */
+	size_t ndebug_dirs;
+	char root[64];              /* the target's root directory
+				     * ("/proc/PID/root"), "" if none */
+	char object_note[320];      /* how the mapped file was checked */
+	char symbols_note[640];     /* where the symbols came from, and
+				     * the statics found in memory */
+	char debug_path[PATH_MAX];  /* the debug file used, as the target
+				     * names it; "" when none */
+	char debug_note[768];       /* where it was and how it matched */
+	/* Debug files looked at and refused, one line each: main prints
+	 * them as warnings when none was accepted (then each is also a
+	 * gap), under -v otherwise. */
+	char debug_refused[4][PATH_MAX / 4 + 320];
+	size_t ndebug_refused;
 };
 
 /* Bounds on lists the target's memory could make endless. */
@@ -113,6 +136,13 @@ int phi_python_export(const struct phi_python *py, struct phi_record *rec,
 void phi_python_layout_start(struct phi_python *py);
 void phi_python_layout_wait(struct phi_python *py);
 int phi_python_layout_join(struct phi_python *py, struct phi_error *err);
+
+/* After the capture and phi_python_runtime: find in the image what the
+ * symbol tables lacked (the statics of a stripped build), validate it,
+ * and add a gap for each static still missing.  Bounded by the object's
+ * own data; never fails on what it cannot find. */
+int phi_python_statics(struct phi_python *py, const struct phi_image *img,
+		       const struct phi_runtime *rt, struct phi_error *err);
 
 /* _PyRuntime, the interpreters and their threads, from the image. */
 int phi_python_runtime(const struct phi_python *py,

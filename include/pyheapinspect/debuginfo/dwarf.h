@@ -22,14 +22,13 @@ struct phi_dwarf_query {
 	bool found;    /* out */
 };
 
-/* Answer the queries from the DWARF of the ELF file at path, or from its
- * separate debug file (build-id under /usr/lib/debug/.build-id, or
- * .gnu_debuglink next to the file, in .debug/ or under /usr/lib/debug).
- * Stops reading as soon as every queried type was seen.  Returns 0 when
- * DWARF was read (queries it lacks stay found = false), -PHI_E_NO_DEBUGINFO
- * when neither the file nor a debug file has DWARF, another -code on
- * error.  If used_path is not NULL, the file whose DWARF answered is copied
- * there (size used_path_len). */
+/* Answer the queries from the DWARF of the ELF file at path: the mapped
+ * object itself or a separate debug file that debuginfo/debugfile.h
+ * found and checked (this function looks nowhere else).  Stops reading
+ * as soon as every queried type was seen.  Returns 0 when DWARF was read
+ * (queries it lacks stay found = false), -PHI_E_NO_DEBUGINFO when the
+ * file has none, another -code on error.  If used_path is not NULL, path
+ * is copied there (size used_path_len). */
 int phi_dwarf_resolve(const char *path, struct phi_dwarf_query *queries,
 		      size_t nqueries, char *used_path, size_t used_path_len,
 		      struct phi_error *err);

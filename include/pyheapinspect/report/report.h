@@ -7,8 +7,11 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "pyheapinspect/analysis/analysis.h"
+#include "pyheapinspect/analysis/memory.h"
+#include "pyheapinspect/analysis/growth.h"
 #include "pyheapinspect/base/error.h"
 #include "pyheapinspect/base/gaps.h"
 #include "pyheapinspect/cpython/heap.h"
@@ -26,6 +29,8 @@ struct phi_report {
 	const struct phi_small_ints *small_ints;
 	const struct phi_heap *heap;
 	const struct phi_analysis *analysis;
+	const struct phi_memory *memory; /* the memory section, or NULL */
+	const struct phi_growth *growth; /* against --baseline, or NULL */
 	bool list_small_ints; /* text: print the whole table */
 	size_t top;           /* text: rows of the type histogram */
 	double layout_ms;     /* time to resolve the layouts (in a thread,
@@ -33,6 +38,9 @@ struct phi_report {
 	double layout_wait_ms; /* of which the run waited for at the join */
 	double t0;            /* when the run began (CLOCK_MONOTONIC ms) */
 	double total_ms;      /* from t0 to the report */
+	time_t captured_at;   /* wall clock of the capture, 0 if unknown
+			       * (a snapshot does not record it) */
+	bool from_snapshot;   /* the capture was loaded from a snapshot */
 };
 
 /* Gaps of the whole run (capture, interpreter, heap): a report with

@@ -20,6 +20,7 @@ struct phi_map {
 	uint64_t start, end; /* [start, end) */
 	uint64_t offset;     /* file offset of start */
 	uint64_t inode;
+	unsigned dev_major, dev_minor; /* the file's device */
 	unsigned perms;      /* PHI_MAP_* */
 	char *path;          /* "" for anonymous, "[heap]", a file path */
 	bool deleted;        /* path ended in " (deleted)" (stripped) */

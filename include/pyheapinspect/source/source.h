@@ -33,6 +33,42 @@ struct phi_capture_opts {
 	void *before_freeze_ctx;
 };
 
+/* The target's resident memory at the freeze, before the copy touched
+ * it (source/proc/smaps.c): /proc/PID/status, and per mapping of smaps
+ * its Rss and Swap and the state of each of its pages (pagemap), so that
+ * a mapping can be split between classes of memory. */
+enum {
+	PHI_PAGE_ABSENT = 0,
+	PHI_PAGE_RESIDENT = 1,
+	PHI_PAGE_SWAPPED = 2,
+};
+
+struct phi_rss_vma {
+	uint64_t start, end;
+	uint64_t rss, swap;       /* smaps Rss and Swap, bytes */
+	bool file;                /* backed by a file, shared or a device */
+	bool has_pages;           /* pages[page0 ...] describe it */
+	uint64_t page0;
+};
+
+struct phi_rss {
+	/* /proc/PID/status, bytes. */
+	uint64_t vm_rss, rss_anon, rss_file, rss_shmem, vm_swap;
+	uint64_t smaps_rss, smaps_swap; /* sums over the mappings */
+	struct phi_rss_vma *v;
+	size_t n;
+	uint8_t *pages;           /* PHI_PAGE_* per page of the mappings
+				   * that have any resident or swapped */
+	uint64_t npages;
+	uint64_t page_size;
+	bool pfns;                /* the zero page was told by its PFN (else
+				   * by its flags: not exclusive, not file) */
+	uint64_t zero_pages;      /* PTEs of the shared zero page (reads of
+				   * untouched memory): not resident */
+};
+
+void phi_rss_free(struct phi_rss *rss);
+
 /* The result of a capture: the image, and how it was taken. */
 struct phi_capture {
 	struct phi_image img;
@@ -49,6 +85,8 @@ struct phi_capture {
 			      * the times nor the image's counters: they
 			      * are all 0 and say nothing */
 	struct phi_gaps gaps; /* memory the image lacks */
+	struct phi_rss *rss;  /* resident memory at the freeze (a live
+			       * process only), NULL when not read */
 };
 
 void phi_capture_release(struct phi_capture *cap);
@@ -68,8 +106,15 @@ struct phi_source_ops {
 		    size_t len, struct phi_error *err);
 	/* A path through which the file mapped by m can be opened now
 	 * (for a live process: /proc/PID/map_files/..., else its root's
-	 * view of the path); -PHI_E_NOT_FOUND when the source has no files
-	 * (a snapshot keeps what was read from them). */
+	 * view of the path).  0 when it is the mapped file (map_files, or
+	 * the same device and inode as the mapping); 1 when a file is at
+	 * the mapped path but its device or inode differ from the
+	 * mapping's (replaced since, or an overlay filesystem that shows
+	 * others): the caller must compare its contents (the build-id)
+	 * with the mapped memory before trusting it.  -PHI_E_NOT_FOUND
+	 * (or _PERMISSION) with a message saying what to do when there is
+	 * no such file (deleted, or a snapshot, which keeps what was read
+	 * from its files). */
 	int (*file)(struct phi_source *s, const struct phi_map *m,
 		    char *path, size_t len, struct phi_error *err);
 	/* Copy the target's memory into cap->img (cap is initialised
@@ -85,6 +130,9 @@ struct phi_source {
 	pid_t pid;               /* the process (a snapshot: the one it was
 				  * taken from) */
 	struct phi_maps maps;    /* empty for a snapshot */
+	char root[64];           /* the target's root directory, to look
+				  * for its files ("/proc/PID/root"); ""
+				  * when the source has no files */
 	/* A snapshot's saved description of the interpreter (the CPython
 	 * layer wrote it); empty for a live process. */
 	struct phi_record record;

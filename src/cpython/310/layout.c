@@ -78,6 +78,8 @@ static const char *const not_objects[] = {
 	"pyruntimestate", "_is", "gc_generation", "PyGC_Head", "_ts",
 	"_err_stackitem", "_object", "PyVarObject", "PyMemberDef",
 	"_dictkeysobject", "PyDictKeyEntry", "setentry", "PyMethodDef",
+	"_PyTraceMalloc_Config", "arena_object", "pool_header",
+	"debug_alloc_api_t", "PyMemAllocatorEx",
 };
 
 /* What every CPython 3.10 on x86-64 has, whatever its build options:

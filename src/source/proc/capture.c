@@ -5,10 +5,12 @@
 #include <time.h>
 
 #include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/source/proc/capture.h"
 #include "pyheapinspect/source/proc/copy.h"
 #include "pyheapinspect/source/proc/freeze.h"
 #include "pyheapinspect/source/proc/process.h"
+#include "pyheapinspect/source/proc/smaps.h"
 
 /* Once attached, "no such process" means it exited under us. */
 static int exited_if_gone(int rc, pid_t pid, struct phi_error *err)
@@ -39,10 +41,15 @@ static int capture_running(struct phi_reader *r, const struct phi_maps *maps,
 			   const struct phi_capture_opts *o,
 			   struct phi_capture *cap, struct phi_error *err)
 {
-	struct phi_copy_opts so = { .max_bytes = o->max_bytes };
+	struct phi_copy_opts so = { .max_bytes = o->max_bytes,
+				    .progress = true };
 	double t0 = phi_now_ms();
-	int rc = phi_copy_process(&cap->img, r, maps, &so, err);
+	int rc;
 
+	phi_progress_begin("copying memory (not frozen)", PHI_PROGRESS_BYTES,
+			   NULL);
+	rc = phi_copy_process(&cap->img, r, maps, &so, err);
+	phi_progress_end();
 	cap->copy_ms = phi_now_ms() - t0;
 	return rc;
 }
@@ -66,7 +73,14 @@ int phi_capture_run(pid_t pid, struct phi_reader *r, struct phi_maps *maps,
 	 * sides, so that the frozen copy below is a plain memory copy. */
 	phi_image_init(&warm);
 	t0 = phi_now_ms();
+	so.progress = true;
+	phi_progress_begin("copying memory (warm copy)", PHI_PROGRESS_BYTES,
+			   NULL);
 	rc = phi_copy_process(&warm, r, maps, &so, err);
+	/* The line is erased before the freeze: nothing is written to the
+	 * terminal while the target is stopped. */
+	phi_progress_end();
+	so.progress = false;
 	cap->warm_ms = phi_now_ms() - t0;
 	if (o->before_freeze)
 		o->before_freeze(o->before_freeze_ctx);
@@ -79,6 +93,8 @@ int phi_capture_run(pid_t pid, struct phi_reader *r, struct phi_maps *maps,
 	cap->threads = fz.n;
 	cap->frozen = true;
 	hold_for_tests(o->test_hold_ms);
+	/* Before the frozen copy reads a page (see smaps.c). */
+	phi_smaps_capture(pid, &cap->rss, &cap->gaps);
 	/* The maps read before freezing may be stale by now. */
 	phi_maps_release(maps);
 	t0 = phi_now_ms();

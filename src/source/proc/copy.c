@@ -6,6 +6,7 @@
 
 #include "pyheapinspect/base/bigmem.h"
 #include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/source/proc/copy.h"
 
 /* Chunk of one iovec: a hole (a file mapping past EOF) costs at most this
@@ -14,6 +15,8 @@
 /* Chunks read between two looks at the clock when there is a deadline:
  * 16 MiB, a few milliseconds. */
 #define DEADLINE_PIECE 16
+/* Chunks read between two progress reports: 64 MiB. */
+#define PROGRESS_PIECE 64
 
 struct region {
 	uint64_t start, end;
@@ -108,20 +111,30 @@ static int read_chunks(struct phi_reader *r, struct phi_iov *iov, size_t n,
 		       struct phi_error *err)
 {
 	bool fired = false;
+	size_t piece = o->deadline_ms ? DEADLINE_PIECE : PROGRESS_PIECE;
+	uint64_t done = 0, total = 0;
 
-	if (!o->deadline_ms)
+	if (!o->deadline_ms && !o->progress)
 		return phi_readv(r, iov, n, err);
-	for (size_t i = 0; i < n; i += DEADLINE_PIECE) {
-		size_t k = n - i < DEADLINE_PIECE ? n - i : DEADLINE_PIECE;
+	for (size_t i = 0; i < n; i++)
+		total += iov[i].len;
+	for (size_t i = 0; i < n; i += piece) {
+		size_t k = n - i < piece ? n - i : piece;
 		int rc;
 
-		if (!fired && phi_now_ms() > o->deadline_ms && o->on_deadline) {
+		if (o->deadline_ms && !fired && phi_now_ms() > o->deadline_ms &&
+		    o->on_deadline) {
 			o->on_deadline(o->ctx);
 			fired = true;
 		}
 		rc = phi_readv(r, iov + i, k, err);
 		if (rc < 0)
 			return rc;
+		if (o->progress) {
+			for (size_t j = i; j < i + k; j++)
+				done += iov[j].len;
+			phi_progress_update(done, total);
+		}
 	}
 	return 0;
 }

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "pyheapinspect/source/proc/capture.h"
@@ -102,35 +104,73 @@ static int proc_read(struct phi_source *s, uint64_t addr, void *buf,
 	return phi_read(reader_of(s), addr, buf, len, err);
 }
 
-static bool can_open(const char *path)
+/* Open path and stat what was opened; errno set on failure. */
+static bool stat_open(const char *path, struct stat *st)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok;
 
 	if (fd < 0)
 		return false;
+	ok = fstat(fd, st) == 0;
 	close(fd);
-	return true;
+	return ok;
 }
 
-/* The way that works for containers and for files deleted since they
- * were mapped: map_files first (root or CAP_CHECKPOINT_RESTORE), then
- * the process's root directory (its mount namespace's view). */
+static bool same_file(const struct stat *st, const struct phi_map *m)
+{
+	return major(st->st_dev) == m->dev_major &&
+	       minor(st->st_dev) == m->dev_minor &&
+	       (uint64_t)st->st_ino == m->inode;
+}
+
+/* No file to read: say why, and what to do. */
+static int no_file(struct phi_source *s, const struct phi_map *m,
+		   int map_errno, int path_errno, struct phi_error *err)
+{
+	bool denied = map_errno == EPERM || map_errno == EACCES;
+	const char *gone = m->deleted ? "was deleted since it was mapped" :
+					"is no longer at that path";
+
+	if (path_errno == EACCES || path_errno == EPERM)
+		return phi_proc_error(err, EPERM, s->pid,
+				       "open the mapped files of");
+	if (!denied)
+		return phi_error_set(err, PHI_E_NOT_FOUND, "'%s' mapped by "
+				     "process %d %s, and /proc/%d/map_files "
+				     "cannot open it: %s", m->path,
+				     (int)s->pid, gone, (int)s->pid,
+				     strerror(map_errno));
+	return phi_error_set(err, PHI_E_PERMISSION, "'%s' mapped by process "
+			     "%d %s: only /proc/%d/map_files can still read "
+			     "the mapped file, and it needs root or "
+			     "CAP_CHECKPOINT_RESTORE: run pyheapinspect as "
+			     "root (or with that capability), or restart the "
+			     "process", m->path, (int)s->pid, gone,
+			     (int)s->pid);
+}
+
+/* The way that works for containers and for files deleted or replaced
+ * since they were mapped: map_files first (root or
+ * CAP_CHECKPOINT_RESTORE), which is the mapped file itself; then the
+ * process's root directory (its mount namespace's view of the path),
+ * which is the mapped file only if its device and inode are the
+ * mapping's (source.h says what 1 means). */
 static int proc_file(struct phi_source *s, const struct phi_map *m,
 		     char *path, size_t len, struct phi_error *err)
 {
+	struct stat st;
+	int map_errno;
+
 	snprintf(path, len, "/proc/%d/map_files/%" PRIx64 "-%" PRIx64,
 		 (int)s->pid, m->start, m->end);
-	if (can_open(path))
+	if (stat_open(path, &st))
 		return 0;
+	map_errno = errno;
 	snprintf(path, len, "/proc/%d/root%s", (int)s->pid, m->path);
-	if (can_open(path))
-		return 0;
-	if (errno == EACCES || errno == EPERM)
-		return phi_proc_error(err, EPERM, s->pid,
-				       "open the mapped files of");
-	return phi_error_set(err, PHI_E_NOT_FOUND, "cannot open '%s' mapped "
-			     "by process %d: %s", m->path, (int)s->pid,
-			     strerror(errno));
+	if (stat_open(path, &st))
+		return same_file(&st, m) && !m->deleted ? 0 : 1;
+	return no_file(s, m, map_errno, errno, err);
 }
 
 static int proc_capture(struct phi_source *s,
@@ -177,5 +217,6 @@ int phi_process_open(struct phi_source *s, pid_t pid, struct phi_error *err)
 	s->ops = &process_ops;
 	s->impl = p;
 	s->pid = pid;
+	snprintf(s->root, sizeof(s->root), "/proc/%d/root", (int)pid);
 	return phi_maps_read(pid, &s->maps, err);
 }

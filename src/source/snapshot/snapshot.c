@@ -50,6 +50,7 @@
 #include <zlib.h>
 
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/source/snapshot/snapshot.h"
 #include "pyheapinspect/source/source.h"
 
@@ -79,6 +80,7 @@ struct wr {
 	const char *path;
 	struct phi_error *err;
 	int rc;
+	uint64_t done, total;   /* segment bytes, for the progress line */
 };
 
 static void wr_fail(struct wr *w)
@@ -107,6 +109,20 @@ static void wr_bytes(struct wr *w, const void *p, uint64_t len)
 			wr_fail(w);
 		b += piece;
 		len -= piece;
+	}
+}
+
+/* A segment's bytes, with the progress line told after each piece. */
+static void wr_data(struct wr *w, const unsigned char *b, uint64_t len)
+{
+	while (!w->rc && len) {
+		uint64_t piece = len > MAX_PIECE ? MAX_PIECE : len;
+
+		wr_bytes(w, b, piece);
+		b += piece;
+		len -= piece;
+		w->done += piece;
+		phi_progress_update(w->done, w->total);
 	}
 }
 
@@ -192,7 +208,7 @@ static void wr_segments(struct wr *w, const struct phi_image *img,
 				len = MAX_RECORD;
 			wr_u64(w, s->start + off);
 			wr_u64(w, len);
-			wr_bytes(w, s->data + off, len);
+			wr_data(w, s->data + off, len);
 		}
 	}
 }
@@ -214,6 +230,7 @@ int phi_snapshot_save(const char *path, pid_t pid,
 			return phi_error_set(err, PHI_E_INTERNAL,
 					     "image segments out of order");
 		records += (s->end - s->start + MAX_RECORD - 1) / MAX_RECORD;
+		w.total += s->end - s->start;
 	}
 	/* Level 1: twice as fast as the default for 10% more bytes; the
 	 * tool waits for it after the target has been thawed. */
@@ -249,6 +266,7 @@ struct rd {
 	const char *path;
 	struct phi_error *err;
 	int rc;
+	uint64_t file_size;     /* for the progress line */
 };
 
 static int rd_corrupt(struct rd *r, const char *what)
@@ -459,6 +477,22 @@ static int rd_set_text(struct rd *r, struct phi_record *rec,
 	return rc < 0 && !r->rc ? (r->rc = rc) : r->rc;
 }
 
+/* A name of the description: not empty (a record refuses it, and the
+ * error must be the file's). */
+static int rd_name(struct rd *r, char **out, const char *what)
+{
+	char msg[64];
+
+	if (rd_dup(r, PHI_RECORD_MAX_NAME, out, what))
+		return r->rc;
+	if (**out)
+		return 0;
+	free(*out);
+	*out = NULL;
+	snprintf(msg, sizeof(msg), "%s is empty", what);
+	return rd_corrupt(r, msg);
+}
+
 /* Format 3's description: named numbers, then named texts. */
 static int rd_record(struct rd *r, struct phi_record *rec)
 {
@@ -468,7 +502,7 @@ static int rd_record(struct rd *r, struct phi_record *rec)
 	if (!r->rc && n > PHI_RECORD_MAX_ENTRIES)
 		return rd_corrupt(r, "too many numbers in the description");
 	for (uint32_t i = 0; i < n && !r->rc; i++) {
-		if (rd_dup(r, PHI_RECORD_MAX_NAME, &name, "a number's name"))
+		if (rd_name(r, &name, "a number's name"))
 			break;
 		rd_set_num(r, rec, name, (int64_t)rd_u64(r));
 		free(name);
@@ -477,7 +511,7 @@ static int rd_record(struct rd *r, struct phi_record *rec)
 	if (!r->rc && n > PHI_RECORD_MAX_ENTRIES)
 		return rd_corrupt(r, "too many texts in the description");
 	for (uint32_t i = 0; i < n && !r->rc; i++) {
-		if (rd_dup(r, PHI_RECORD_MAX_NAME, &name, "a text's name"))
+		if (rd_name(r, &name, "a text's name"))
 			break;
 		if (rd_dup(r, PHI_RECORD_MAX_TEXT, &text, "a text")) {
 			free(name);
@@ -647,6 +681,7 @@ static int rd_append(struct rd *r, struct pending *p, uint64_t len)
 		}
 		if (rd_bytes(r, p->data + p->len, (size_t)piece))
 			return r->rc;
+		phi_progress_update((uint64_t)gzoffset(r->gz), r->file_size);
 		p->len += piece;
 		len -= piece;
 		piece *= 2;
@@ -800,7 +835,10 @@ static int load(const char *path, uint64_t max_bytes, struct phi_source *s,
 		struct phi_capture *cap, struct phi_error *err)
 {
 	struct rd r = { .path = path, .err = err };
+	struct stat st;
 
+	if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+		r.file_size = (uint64_t)st.st_size;
 	errno = 0;
 	r.gz = gzopen(path, "rbe");
 	if (!r.gz)

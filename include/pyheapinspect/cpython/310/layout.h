@@ -96,7 +96,6 @@
 	X(MEMBERDEF_OFFSET, "PyMemberDef", "offset", 8, 16) \
 	X(LONG_SIZE, "_longobject", NULL, 0, 32) \
 	X(LONG_DIGIT, "_longobject", "ob_digit", 4, 24) \
-	X(FLOAT_SIZE, "PyFloatObject", NULL, 0, 24) \
 	X(FLOAT_FVAL, "PyFloatObject", "ob_fval", 8, 16) \
 	X(BYTES_SIZE, "PyBytesObject", NULL, 0, 40) \
 	X(BYTES_SHASH, "PyBytesObject", "ob_shash", 8, 24) \
@@ -105,16 +104,12 @@
 	X(BYTEARRAY_ALLOC, "PyByteArrayObject", "ob_alloc", 8, 24) \
 	X(BYTEARRAY_BYTES, "PyByteArrayObject", "ob_bytes", 8, 32) \
 	X(BYTEARRAY_START, "PyByteArrayObject", "ob_start", 8, 40) \
-	X(TUPLE_SIZE, "PyTupleObject", NULL, 0, 32) \
 	X(TUPLE_ITEM, "PyTupleObject", "ob_item", 8, 24) \
-	X(LIST_SIZE, "PyListObject", NULL, 0, 40) \
 	X(LIST_ITEM, "PyListObject", "ob_item", 8, 24) \
 	X(LIST_ALLOCATED, "PyListObject", "allocated", 8, 32) \
-	X(DICT_SIZE, "PyDictObject", NULL, 0, 48) \
 	X(DICT_USED, "PyDictObject", "ma_used", 8, 16) \
 	X(DICT_KEYS, "PyDictObject", "ma_keys", 8, 32) \
 	X(DICT_VALUES, "PyDictObject", "ma_values", 8, 40) \
-	X(DKEYS_SIZE, "_dictkeysobject", NULL, 0, 40) \
 	X(DK_REFCNT, "_dictkeysobject", "dk_refcnt", 8, 0) \
 	X(DK_SIZE, "_dictkeysobject", "dk_size", 8, 8) \
 	X(DK_NENTRIES, "_dictkeysobject", "dk_nentries", 8, 32) \
@@ -212,7 +207,6 @@
 	X(DESCR_TYPE, "PyDescrObject", "d_type", 8, 16) \
 	X(DESCR_NAME, "PyDescrObject", "d_name", 8, 24) \
 	X(DESCR_QUALNAME, "PyDescrObject", "d_qualname", 8, 32) \
-	X(EXC_SIZE, "PyBaseExceptionObject", NULL, 0, 64) \
 	X(EXC_DICT, "PyBaseExceptionObject", "dict", 8, 16) \
 	X(EXC_ARGS, "PyBaseExceptionObject", "args", 8, 24) \
 	X(EXC_TRACEBACK, "PyBaseExceptionObject", "traceback", 8, 32) \
@@ -262,7 +256,54 @@
 	X(ODICT_SIZE, "PyODictObject", NULL, 0, 112) \
 	X(ODICT_FIRST, "PyODictObject", "od_first", 8, 48) \
 	X(ODICT_FAST_NODES_SIZE, "PyODictObject", "od_fast_nodes_size", 8, 72) \
-	X(ODICT_INST_DICT, "PyODictObject", "od_inst_dict", 8, 96)
+	X(ODICT_INST_DICT, "PyODictObject", "od_inst_dict", 8, 96) \
+	PHI_LAYOUT_MEMORY_FIELDS(X)
+
+/* The allocator, the free lists and the GC state (cpython/310/pymalloc.c,
+ * freelists.c, gcstate.c): obmalloc's structs, the interpreter's counts,
+ * the sizes _debugmallocstats prints. */
+#define PHI_LAYOUT_MEMORY_FIELDS(X) \
+	X(IS_GC_ENABLED, "_is", "gc.enabled", 4, 628) \
+	X(GCGEN_THRESHOLD, "gc_generation", "threshold", 4, 16) \
+	X(GCGEN_COUNT, "gc_generation", "count", 4, 20) \
+	X(IS_FLOAT_NUMFREE, "_is", "float_state.numfree", 4, 9776) \
+	X(IS_TUPLE_NUMFREE, "_is", "tuple.numfree", 80, 9960) \
+	X(IS_LIST_NUMFREE, "_is", "list.numfree", 4, 10680) \
+	X(IS_DICT_NUMFREE, "_is", "dict_state.numfree", 4, 11328) \
+	X(IS_DICT_KEYS_NUMFREE, "_is", "dict_state.keys_numfree", 4, 11976) \
+	X(IS_FRAME_FREE_LIST, "_is", "frame.free_list", 8, 11984) \
+	X(IS_FRAME_NUMFREE, "_is", "frame.numfree", 4, 11992) \
+	X(IS_AGEN_VALUE_NUMFREE, "_is", "async_gen.value_numfree", 4, 12640) \
+	X(IS_AGEN_ASEND_NUMFREE, "_is", "async_gen.asend_numfree", 4, 13288) \
+	X(IS_CONTEXT_NUMFREE, "_is", "context.numfree", 4, 13304) \
+	X(IS_MEMERRORS_NUMFREE, "_is", "exc_state.memerrors_numfree", 4, 13328) \
+	X(DICT_SIZE, "PyDictObject", NULL, 0, 48) \
+	X(FLOAT_SIZE, "PyFloatObject", NULL, 0, 24) \
+	X(LIST_SIZE, "PyListObject", NULL, 0, 40) \
+	X(TUPLE_SIZE, "PyTupleObject", NULL, 0, 32) \
+	X(DICTKEYS_SIZE, "_dictkeysobject", NULL, 0, 40) \
+	X(ASEND_SIZE, "PyAsyncGenASend", NULL, 0, 40) \
+	X(AGEN_VALUE_SIZE, "_PyAsyncGenWrappedValue", NULL, 0, 24) \
+	X(CONTEXT_SIZE, "PyContext", NULL, 0, 48) \
+	X(BASEEXC_SIZE, "PyBaseExceptionObject", NULL, 0, 64) \
+	X(TRACEMALLOC_SIZE, "_PyTraceMalloc_Config", NULL, 0, 12) \
+	X(TRACEMALLOC_TRACING, "_PyTraceMalloc_Config", "tracing", 4, 4) \
+	X(ARENA_OBJ_SIZE, "arena_object", NULL, 0, 48) \
+	X(ARENA_ADDRESS, "arena_object", "address", 8, 0) \
+	X(ARENA_POOL_ADDRESS, "arena_object", "pool_address", 8, 8) \
+	X(ARENA_NFREEPOOLS, "arena_object", "nfreepools", 4, 16) \
+	X(ARENA_NTOTALPOOLS, "arena_object", "ntotalpools", 4, 20) \
+	X(POOL_HEADER_SIZE, "pool_header", NULL, 0, 48) \
+	X(POOL_COUNT, "pool_header", "ref.count", 4, 0) \
+	X(POOL_FREEBLOCK, "pool_header", "freeblock", 8, 8) \
+	X(POOL_ARENAINDEX, "pool_header", "arenaindex", 4, 32) \
+	X(POOL_SZIDX, "pool_header", "szidx", 4, 36) \
+	X(POOL_NEXTOFFSET, "pool_header", "nextoffset", 4, 40) \
+	X(POOL_MAXNEXTOFFSET, "pool_header", "maxnextoffset", 4, 44) \
+	X(DEBUG_API_SIZE, "debug_alloc_api_t", NULL, 0, 48) \
+	X(DEBUG_API_ALLOC, "debug_alloc_api_t", "alloc", 40, 8) \
+	X(MEMALLOC_SIZE, "PyMemAllocatorEx", NULL, 0, 40) \
+	X(MEMALLOC_MALLOC, "PyMemAllocatorEx", "malloc", 8, 8)
 
 enum phi_layout_id {
 #define PHI_LAYOUT_ENUM(id, type, member, width, builtin) PHI_L_##id,
@@ -290,6 +331,21 @@ enum phi_layout_id {
 #define PHI_DEQUE_BLOCKLEN 64
 #define PHI_DEQUE_BLOCK_DATA 8
 #define PHI_DEQUE_BLOCK_RIGHTLINK (8 + 8 * PHI_DEQUE_BLOCKLEN)
+/* Objects/obmalloc.c: 16-byte size classes up to 512 bytes, 16 KiB
+ * pools in 1 MiB arenas, a three-level radix tree of arena coverage. */
+#define PHI_PYMALLOC_ALIGNMENT 16
+#define PHI_PYMALLOC_THRESHOLD 512
+#define PHI_PYMALLOC_CLASSES (PHI_PYMALLOC_THRESHOLD / PHI_PYMALLOC_ALIGNMENT)
+#define PHI_PYMALLOC_POOL_SIZE (16u << 10)
+#define PHI_PYMALLOC_ARENA_SIZE (1u << 20)
+#define PHI_PYMALLOC_MAP_ROOT_ENTRIES 1024
+#define PHI_PYMALLOC_MAP_MID_ENTRIES 1024
+#define PHI_PYMALLOC_MAP_BOT_ENTRIES 256
+#define PHI_PYMALLOC_MAP_BOT_SIZE (8 * PHI_PYMALLOC_MAP_BOT_ENTRIES)
+/* Free-list bounds of 3.10 (PyDict_MAXFREELIST...): a count above is
+ * damage. */
+#define PHI_TUPLE_MAXSAVESIZE 20
+#define PHI_FREELIST_MAX 2000
 
 struct phi_layout {
 	int64_t v[PHI_L__COUNT];

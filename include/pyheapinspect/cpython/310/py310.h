@@ -16,8 +16,11 @@
 #include "pyheapinspect/debuginfo/elfsym.h"
 
 /* X(id, symbol name).  All are optional at lookup; callers check the ones
- * they need.  The statics (interned, arenas, version) are only in
- * .symtab. */
+ * they need.  The statics (version, interned, arenas, maxarenas,
+ * _PyExc_BaseException, deque_type, defdict_type, subtype_dealloc) are
+ * only in .symtab: a stripped build has them in a debug file or not at
+ * all, and statics.c finds those the decoders need in memory; the same
+ * holds for obmalloc's counters and the allocator tables (pymalloc.c). */
 #define PHI_SYMBOLS(X)                                                     \
 	X(RUNTIME, "_PyRuntime")                                           \
 	X(GETVERSION, "Py_GetVersion")                                     \
@@ -78,7 +81,19 @@
 	X(NONE_TYPE, "_PyNone_Type")                                       \
 	X(NOTIMPL_TYPE, "_PyNotImplemented_Type")                          \
 	X(ELLIPSIS_TYPE, "PyEllipsis_Type")                                \
-	X(SUBTYPE_DEALLOC, "subtype_dealloc")
+	X(SUBTYPE_DEALLOC, "subtype_dealloc")                              \
+	X(BASEEXC_PTR, "PyExc_BaseException")                              \
+	X(NTIMES_ARENA, "ntimes_arena_allocated")                          \
+	X(NARENAS_HIGHWATER, "narenas_highwater")                          \
+	X(NARENAS_CURRENT, "narenas_currently_allocated")                  \
+	X(MAP_ROOT, "arena_map_root")                                      \
+	X(MAP_MID_COUNT, "arena_map_mid_count")                            \
+	X(MAP_BOT_COUNT, "arena_map_bot_count")                            \
+	X(TRACEMALLOC_CONFIG, "_Py_tracemalloc_config")                    \
+	X(OBJ_ALLOCATOR, "_PyObject")                                      \
+	X(MEM_DEBUG, "_PyMem_Debug")                                       \
+	X(OBJECT_MALLOC, "_PyObject_Malloc")                               \
+	X(DEBUG_MALLOC, "_PyMem_DebugMalloc")
 
 enum phi_sym_id {
 #define PHI_SYM_ENUM(id, name) PHI_S_##id,
@@ -90,10 +105,17 @@ enum phi_sym_id {
 /* The thread resolving the layouts (py310.c). */
 struct phi_layout_job;
 
+/* The object's PT_LOAD segments, at most (libpython has 4). */
+#define PHI_MAX_SEGMENTS 8
+
 struct phi310 {
 	uint64_t sym[PHI_S__COUNT]; /* runtime addresses, 0 when absent */
 	struct phi_layout layout;
 	struct phi_layout_job *job; /* NULL after an import */
+	/* The object's segments, at their runtime addresses (the bias
+	 * added): where its statics can be (statics.c). */
+	struct phi_elf_segment seg[PHI_MAX_SEGMENTS];
+	size_t nseg;
 };
 
 static inline const struct phi310 *phi310(const struct phi_python *py)

@@ -28,6 +28,9 @@ struct phi_copy_opts {
 	double deadline_ms;
 	void (*on_deadline)(void *ctx);
 	void *ctx;
+	/* Report the bytes copied to base/progress.h, reading in pieces
+	 * (never while the target is frozen: a terminal may block). */
+	bool progress;
 };
 
 int phi_copy_process(struct phi_image *img, struct phi_reader *r,

@@ -1,0 +1,311 @@
+/* The growth section, in text and JSON, and the lines of --watch
+ * (growth.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pyheapinspect/report/growth.h"
+#include "pyheapinspect/report/jsonout.h"
+#include "pyheapinspect/report/textout.h"
+
+/* Rows of each list in a --watch line. */
+#define WATCH_ROWS 3
+
+static void uint_field(yajl_gen g, const char *key, uint64_t v)
+{
+	phi_json_key(g, key);
+	yajl_gen_integer(g, (long long)v);
+}
+
+static void int_field(yajl_gen g, const char *key, int64_t v)
+{
+	phi_json_key(g, key);
+	yajl_gen_integer(g, (long long)v);
+}
+
+/* ---- growth: JSON */
+
+static void baseline_json(yajl_gen g, const char *key,
+			  const struct phi_summary *s)
+{
+	phi_json_key(g, key);
+	yajl_gen_map_open(g);
+	phi_json_key(g, "captured_at");
+	phi_json_string(g, s->captured_at);
+	phi_json_key(g, "source");
+	phi_json_string(g, s->source);
+	int_field(g, "pid", s->pid);
+	uint_field(g, "objects", s->objects);
+	uint_field(g, "total_size", s->total_size);
+	uint_field(g, "reachable_size", s->reachable_size);
+	phi_json_key(g, "rss");
+	if (s->rss < 0)
+		yajl_gen_null(g);
+	else
+		yajl_gen_integer(g, s->rss);
+	yajl_gen_map_close(g);
+}
+
+static void rows_json(yajl_gen g, const char *key,
+		      const struct phi_growth_path *p, size_t n)
+{
+	phi_json_key(g, key);
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < n; i++) {
+		yajl_gen_map_open(g);
+		phi_json_key(g, "path");
+		phi_json_string(g, p[i].path);
+		phi_json_key(g, "type");
+		phi_json_string(g, p[i].type);
+		uint_field(g, "before", p[i].before);
+		uint_field(g, "after", p[i].after);
+		int_field(g, "delta", p[i].delta);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+static void types_json(yajl_gen g, const struct phi_growth *gr, size_t n)
+{
+	phi_json_key(g, "types");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < n && i < gr->ntypes; i++) {
+		const struct phi_growth_type *t = &gr->types[i];
+
+		yajl_gen_map_open(g);
+		phi_json_key(g, "type");
+		phi_json_string(g, t->type);
+		uint_field(g, "count", t->count);
+		int_field(g, "count_delta", t->count_delta);
+		uint_field(g, "size", t->size);
+		int_field(g, "size_delta", t->size_delta);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+static void deltas_json(yajl_gen g, const struct phi_growth *gr)
+{
+	int_field(g, "objects_delta", gr->objects_delta);
+	int_field(g, "total_size_delta", gr->total_size_delta);
+	int_field(g, "reachable_size_delta", gr->reachable_size_delta);
+	phi_json_key(g, "rss_delta");
+	if (gr->rss_known)
+		yajl_gen_integer(g, gr->rss_delta);
+	else
+		yajl_gen_null(g);
+}
+
+/* The growth object; rows caps each list. */
+static void growth_value(yajl_gen g, const struct phi_growth *gr,
+			 size_t rows)
+{
+	yajl_gen_map_open(g);
+	baseline_json(g, "baseline", gr->before);
+	phi_json_key(g, "captured_at");
+	phi_json_string(g, gr->after->captured_at);
+	deltas_json(g, gr);
+	uint_field(g, "floor", gr->floor);
+	uint_field(g, "types_changed", gr->types_changed);
+	uint_field(g, "paths_changed", gr->paths_changed);
+	types_json(g, gr, rows);
+	rows_json(g, "paths", gr->paths, rows < gr->npaths ? rows : gr->npaths);
+	rows_json(g, "suspects", gr->suspects,
+		  rows < gr->nsuspects ? rows : gr->nsuspects);
+	yajl_gen_map_close(g);
+}
+
+void phi_growth_json(yajl_gen g, const struct phi_report *r)
+{
+	phi_json_key(g, "growth");
+	if (r->growth)
+		growth_value(g, r->growth, SIZE_MAX);
+	else
+		yajl_gen_null(g);
+}
+
+/* ---- growth: text */
+
+static void types_text(FILE *out, const struct phi_growth *gr, size_t rows)
+{
+	char b[32];
+
+	fprintf(out, "  types, largest change first (%zu changed):\n",
+		gr->types_changed);
+	for (size_t i = 0; i < gr->ntypes && i < rows; i++) {
+		const struct phi_growth_type *t = &gr->types[i];
+
+		fprintf(out, "    %12s %+12" PRId64 "  ",
+			phi_text_delta(t->size_delta, b, sizeof(b)),
+			t->count_delta);
+		phi_text_put(out, t->type, 120);
+		fputc('\n', out);
+	}
+}
+
+static void paths_text(FILE *out, const char *title,
+		       const struct phi_growth_path *p, size_t n)
+{
+	char b1[32], b2[32], b3[32];
+
+	fprintf(out, "  %s\n", title);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "    %12s  ",
+			phi_text_delta(p[i].delta, b1, sizeof(b1)));
+		phi_text_put(out, p[i].path, 300);
+		fprintf(out, "\n%18s(%s, was %s)\n", "",
+			phi_text_size(p[i].after, b2, sizeof(b2)),
+			phi_text_size(p[i].before, b3, sizeof(b3)));
+	}
+}
+
+void phi_growth_text(FILE *out, const struct phi_growth *gr, size_t rows)
+{
+	char b1[32], b2[32], b3[32], b4[32], title[160];
+
+	fputs("\ngrowth since the baseline (", out);
+	phi_text_put(out, gr->before->captured_at, 40);
+	fputs(", ", out);
+	phi_text_put(out, gr->before->source, 40);
+	fprintf(out, " %" PRId64 "):\n", gr->before->pid);
+	fprintf(out, "  objects %+" PRId64 ", sys.getsizeof total %s, "
+		"reachable %s, rss %s\n", gr->objects_delta,
+		phi_text_delta(gr->total_size_delta, b1, sizeof(b1)),
+		phi_text_delta(gr->reachable_size_delta, b2, sizeof(b2)),
+		gr->rss_known ? phi_text_delta(gr->rss_delta, b3, sizeof(b3)) :
+				"unknown");
+	types_text(out, gr, rows);
+	snprintf(title, sizeof(title), "paths, retained size, largest change "
+		 "first (%zu changed; paths retaining under %s are not "
+		 "recorded):", gr->paths_changed,
+		 phi_text_size(gr->floor, b4, sizeof(b4)));
+	paths_text(out, title, gr->paths, gr->npaths < rows ? gr->npaths :
+							      rows);
+	paths_text(out, gr->nsuspects ? "growth suspects (where the growth "
+		   "accumulates):" : "growth suspects: none", gr->suspects,
+		   gr->nsuspects < rows ? gr->nsuspects : rows);
+}
+
+/* ---- --watch */
+
+static void compact_text(FILE *out, const char *label,
+			 const struct phi_growth *gr)
+{
+	char b1[32], b2[32];
+
+	fprintf(out, " | %s: objects %+" PRId64 ", heap %s", label,
+		gr->objects_delta,
+		phi_text_delta(gr->total_size_delta, b1, sizeof(b1)));
+	if (gr->rss_known)
+		fprintf(out, ", rss %s",
+			phi_text_delta(gr->rss_delta, b2, sizeof(b2)));
+	for (size_t i = 0; i < gr->ntypes && i < WATCH_ROWS; i++) {
+		fputs(i ? ", " : "; ", out);
+		phi_text_put(out, gr->types[i].type, 60);
+		fprintf(out, " %+" PRId64, gr->types[i].count_delta);
+	}
+	for (size_t i = 0; i < gr->npaths && i < WATCH_ROWS; i++) {
+		fputs(i ? ", " : "; ", out);
+		phi_text_put(out, gr->paths[i].path, 120);
+		fprintf(out, " %s",
+			phi_text_delta(gr->paths[i].delta, b1, sizeof(b1)));
+	}
+}
+
+void phi_watch_text(FILE *out, const struct phi_watch_step *w)
+{
+	char b1[32], b2[32];
+
+	fprintf(out, "#%u %s objects %" PRIu64 " heap %s", w->capture,
+		w->now->captured_at, w->now->objects,
+		phi_text_size(w->now->total_size, b1, sizeof(b1)));
+	if (w->now->rss >= 0)
+		fprintf(out, " rss %s",
+			phi_text_size((uint64_t)w->now->rss, b2, sizeof(b2)));
+	fprintf(out, " paused %.1f ms", w->pause_ms);
+	if (w->since_first)
+		compact_text(out, "since first", w->since_first);
+	if (w->since_previous)
+		compact_text(out, "since previous", w->since_previous);
+	fputc('\n', out);
+	fflush(out);
+}
+
+int phi_watch_json(FILE *out, const struct phi_watch_step *w,
+		   struct phi_error *err)
+{
+	yajl_gen g = phi_json_open(out, false);
+
+	if (!g)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	yajl_gen_map_open(g);
+	phi_json_key(g, "watch");
+	yajl_gen_integer(g, w->capture);
+	phi_json_key(g, "captured_at");
+	phi_json_string(g, w->now->captured_at);
+	int_field(g, "pid", w->now->pid);
+	uint_field(g, "objects", w->now->objects);
+	uint_field(g, "total_size", w->now->total_size);
+	uint_field(g, "reachable_size", w->now->reachable_size);
+	phi_json_key(g, "rss");
+	if (w->now->rss < 0)
+		yajl_gen_null(g);
+	else
+		yajl_gen_integer(g, w->now->rss);
+	phi_json_key(g, "pause_ms");
+	{
+		char buf[32];
+		int n = snprintf(buf, sizeof(buf), "%.3f", w->pause_ms);
+
+		yajl_gen_number(g, buf, (size_t)n);
+	}
+	phi_json_key(g, "complete");
+	yajl_gen_bool(g, w->now->complete);
+	phi_json_key(g, "since_first");
+	if (w->since_first)
+		growth_value(g, w->since_first, WATCH_ROWS);
+	else
+		yajl_gen_null(g);
+	phi_json_key(g, "since_previous");
+	if (w->since_previous)
+		growth_value(g, w->since_previous, WATCH_ROWS);
+	else
+		yajl_gen_null(g);
+	yajl_gen_map_close(g);
+	fputc('\n', out);
+	return phi_json_close(g, out, err);
+}
+
+void phi_watch_end_text(FILE *out, const struct phi_growth *gr,
+			unsigned captures, const char *reason, size_t rows)
+{
+	fprintf(out, "\nwatch ended (%s) after %u captures\n", reason,
+		captures);
+	if (gr)
+		phi_growth_text(out, gr, rows);
+	fflush(out);
+}
+
+int phi_watch_end_json(FILE *out, const struct phi_growth *gr,
+		       unsigned captures, const char *reason,
+		       struct phi_error *err)
+{
+	yajl_gen g = phi_json_open(out, false);
+
+	if (!g)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	yajl_gen_map_open(g);
+	phi_json_key(g, "watch_end");
+	phi_json_string(g, reason);
+	phi_json_key(g, "captures");
+	yajl_gen_integer(g, captures);
+	phi_json_key(g, "growth");
+	if (gr)
+		growth_value(g, gr, SIZE_MAX);
+	else
+		yajl_gen_null(g);
+	yajl_gen_map_close(g);
+	fputc('\n', out);
+	return phi_json_close(g, out, err);
+}
