@@ -1,5 +1,4 @@
-/* Text from the target, escaped for a terminal or as Python source
- * (escape.h). */
+/* Text from the target, escaped for a terminal (escape.h). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,8 +69,8 @@ static bool put(struct esc *e, const void *piece, size_t plen)
 	return true;
 }
 
-static size_t escape(char *out, size_t cap, const char *str, size_t len,
-		     bool repr, char quote, size_t max_chars, bool *cut)
+size_t phi_escape_text(char *out, size_t cap, const char *str, size_t len,
+		       size_t max_chars, bool *cut)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	struct esc e = { out, cap, 0 };
@@ -96,17 +95,12 @@ static size_t escape(char *out, size_t cap, const char *str, size_t len,
 			buf[0] = '\\';
 			buf[1] = cp == '\n' ? 'n' : cp == '\r' ? 'r' : 't';
 			blen = 2;
-		} else if (cp < 0x20 || cp == 0x7F ||
-			   (repr && cp >= 0x80 && cp <= 0x9F)) {
+		} else if (cp < 0x20 || cp == 0x7F) {
 			blen = (size_t)snprintf(buf, sizeof(buf), "\\x%02x",
 						(unsigned)cp);
 		} else if ((cp >= 0x80 && cp <= 0x9F) || moves_text(cp)) {
 			blen = (size_t)snprintf(buf, sizeof(buf), "\\u%04x",
 						(unsigned)cp);
-		} else if (repr && (cp == '\\' || cp == (unsigned char)quote)) {
-			buf[0] = '\\';
-			buf[1] = (char)cp;
-			blen = 2;
 		} else {
 			memcpy(buf, s + i, k);
 			blen = k;
@@ -120,16 +114,4 @@ static size_t escape(char *out, size_t cap, const char *str, size_t len,
 		*cut = i < len;
 	out[e.len] = '\0';
 	return e.len;
-}
-
-size_t phi_escape_text(char *out, size_t cap, const char *s, size_t len,
-		       size_t max_chars, bool *cut)
-{
-	return escape(out, cap, s, len, false, 0, max_chars, cut);
-}
-
-size_t phi_escape_repr(char *out, size_t cap, const char *s, size_t len,
-		       char quote, size_t max_chars, bool *cut)
-{
-	return escape(out, cap, s, len, true, quote, max_chars, cut);
 }

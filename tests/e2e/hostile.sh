@@ -200,14 +200,16 @@ rows = [l for l in lines if " x " in l and dup[:40] in l]
 assert len(rows) == 1, (dup, [l for l in lines if "dup" in l][:5])
 # U+0000: the --object preview goes on past it.
 assert "before\\x00after" in text, [l for l in lines if "before" in l]
-# Keys and attribute names in paths, as Python source, escaped.
-assert "['k\\x1b[31mey\\n\\x85']" in text, [l for l in lines if "HOLDER" in l]
-assert "['a\\x1b[7mttr\\r']" in text, [l for l in lines if "BOX" in l]
+# Keys and attribute names in paths, escaped.
+assert "['" + shown(info["key"]) + "']" in text, \
+    [l for l in lines if "HOLDER" in l]
+assert "['" + shown(info["attr"]) + "']" in text, \
+    [l for l in lines if "BOX" in l]
 # The JSON document holds the exact texts.
 names = [t["type"] for t in doc["types"]]
 assert info["type_name"] in names
 assert doc["named"][0]["preview"] == info["nul_text"], doc["named"][0]
-assert any(info["key"] in r["path"].encode().decode("unicode_escape")
+assert any("['" + info["key"] + "']" in r["path"]
            for r in doc["retained"]["top"]), "no path through the key"
 # The error naming the class.
 assert b"\\x1b[2J" in err, err

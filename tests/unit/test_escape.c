@@ -1,10 +1,9 @@
 /* Unit tests for base/escape.h: every C0 control, DEL, C1 control,
  * invalid UTF-8 byte and text-reordering character escaped as the header
  * documents, valid UTF-8 kept, U+0000 inside the text shown, the bounds
- * (characters, buffer) never cut an escape in two; the repr flavour
- * quotes and escapes the backslash; and over every 1- and 2-byte input
- * and a few hundred thousand random ones, no output holds a byte a
- * terminal acts on. */
+ * (characters, buffer) never cut an escape in two; and over every 1-
+ * and 2-byte input and a few hundred thousand random ones, no output
+ * holds a byte a terminal acts on. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -60,21 +59,6 @@ static void test_controls(void **state)
 	     "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x90\x8d");
 	TEXT("a\\x1b", "a\\x1b");
 	TEXT("\xc2\xa0", "\xc2\xa0");
-}
-
-static void test_repr(void **state)
-{
-	char out[64];
-	bool cut;
-
-	(void)state;
-	phi_escape_repr(out, sizeof(out), "it's \\ \x1b\xc2\x85", 10, '\'', 50,
-			&cut);
-	assert_string_equal(out, "it\\'s \\\\ \\x1b\\x85");
-	phi_escape_repr(out, sizeof(out), "say \"hi\"", 8, '\'', 50, &cut);
-	assert_string_equal(out, "say \"hi\"");
-	phi_escape_repr(out, sizeof(out), "a\0b", 3, '"', 50, &cut);
-	assert_string_equal(out, "a\\x00b");
 }
 
 static void test_bounds(void **state)
@@ -184,7 +168,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_controls),
-		cmocka_unit_test(test_repr),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_every_short_input),
 	};

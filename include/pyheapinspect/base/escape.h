@@ -18,14 +18,10 @@
  * A backslash stands for itself: the escapes are for safety, not to be
  * read back (the JSON document has the exact text).
  *
- * phi_escape_repr writes what Python's repr() would between the quotes:
- * the same, with C0, DEL and C1 as \xNN, and the backslash and the quote
- * character escaped too, so that a dict key in a path is Python source.
- *
- * Both read s[0..len) (NUL bytes included), write at most max_chars of
+ * It reads s[0..len) (NUL bytes included), writes at most max_chars of
  * its characters (a code point, or one byte of invalid UTF-8) into out,
  * NUL-terminated, never more than cap bytes and never an escape cut in
- * two, and return the bytes written.  *cut, when not NULL, says whether
+ * two, and returns the bytes written.  *cut, when not NULL, says whether
  * characters were left out.  An escape is at most 6 bytes: cap =
  * 6 * max_chars + 1 always holds the result. */
 #ifndef PYHEAPINSPECT_ESCAPE_H
@@ -39,7 +35,5 @@
 
 size_t phi_escape_text(char *out, size_t cap, const char *s, size_t len,
 		       size_t max_chars, bool *cut);
-size_t phi_escape_repr(char *out, size_t cap, const char *s, size_t len,
-		       char quote, size_t max_chars, bool *cut);
 
 #endif

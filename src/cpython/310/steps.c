@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/cpython/310/steps.h"
 #include "pyheapinspect/cpython/310/dict.h"
 #include "pyheapinspect/cpython/310/py310.h"
@@ -44,31 +43,40 @@ static void append(char *buf, size_t len, const char *pre, const char *s,
 		snprintf(buf + used, len - used, "%s%s%s", pre, s, post);
 }
 
-/* Characters of a str key shown in a path. */
-#define KEY_CHARS 100
-
-/* A str key as Python's repr writes it: quoted with ' (with " when it
- * holds ' and no "), control characters, the backslash and the quote
- * escaped (escape.h), U+0000 included; "..." after the quote when cut.
- * Cut shorter when out is smaller than KEY_CHARS escaped characters. */
-static void str_repr(const char *v, size_t vlen, bool more, char *out,
-		     size_t len)
+/* A str key between quotes as it is: ' (" when it holds a '), its
+ * characters unescaped (the JSON writer escapes them, and the text
+ * report as base/escape.h says), but U+0000 written \x00: a path is a C
+ * string.  Cut at a character boundary if out is too small. */
+static void str_key(const char *v, size_t vlen, char *out, size_t len)
 {
-	char q = memchr(v, '\'', vlen) && !memchr(v, '"', vlen) ? '"' : '\'';
-	bool cut;
-	size_t n;
+	char q = memchr(v, '\'', vlen) ? '"' : '\'';
+	size_t n = 0, i = 0;
 
-	if (len < 8) {
-		out[0] = '\0';
+	if (len < 3) {
+		if (len)
+			out[0] = '\0';
 		return;
 	}
-	out[0] = q;
-	n = 1 + phi_escape_repr(out + 1, len - 5, v, vlen, q, KEY_CHARS, &cut);
 	out[n++] = q;
-	if (cut || more) {
-		memcpy(out + n, "...", 3);
-		n += 3;
+	while (i < vlen) {
+		size_t k = 1;
+
+		while (i + k < vlen && ((unsigned char)v[i + k] & 0xC0) == 0x80)
+			k++;
+		if (!v[i]) {
+			if (n + 4 + 2 > len)
+				break;
+			memcpy(out + n, "\\x00", 4);
+			n += 4;
+		} else {
+			if (n + k + 2 > len)
+				break;
+			memcpy(out + n, v + i, k);
+			n += k;
+		}
+		i += k;
 	}
+	out[n++] = q;
 	out[n] = '\0';
 }
 
@@ -86,7 +94,7 @@ static void key_text(const struct phi_labeler *lb, uint64_t key, char *out,
 	    phi_value_preview_n(lb->img, lb->lay, k, key, v, sizeof(v), &vlen,
 				&cut)) {
 		if (k == PHI_K_STR)
-			str_repr(v, vlen, cut, out, len);
+			str_key(v, vlen, out, len);
 		else
 			snprintf(out, len, "%s", v);
 	} else {
