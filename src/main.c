@@ -25,6 +25,7 @@
 #include "pyheapinspect/cpython/memory.h"
 #include "pyheapinspect/cpython/python.h"
 #include "pyheapinspect/native/native.h"
+#include "pyheapinspect/cpython/traces.h"
 #include "pyheapinspect/report/dot.h"
 #include "pyheapinspect/report/dump.h"
 #include "pyheapinspect/report/folded.h"
@@ -53,6 +54,7 @@ struct options {
 	bool small_ints;
 	bool mallocstats;          /* print _debugmallocstats' text only */
 	bool allocated_retained;   /* retained sizes in allocated bytes */
+	int sites;                 /* --sites: 1 by line, 2 by traceback */
 	size_t top;
 	const char *dump;
 	const char *html, *folded, *dot; /* the pictures */
@@ -76,7 +78,7 @@ enum {
 	OPT_EXPR, OPT_SUSPECT, OPT_MAX_PAUSE, OPT_NO_FREEZE, OPT_MAX_MEMORY,
 	OPT_SNAPSHOT, OPT_SAVE_SNAPSHOT, OPT_DEBUG_DIR, OPT_HTML, OPT_FOLDED,
 	OPT_DOT, OPT_MALLOCSTATS, OPT_RETAINED_ALLOCATED, OPT_SAVE_SUMMARY,
-	OPT_BASELINE, OPT_WATCH, OPT_COUNT,
+	OPT_BASELINE, OPT_WATCH, OPT_COUNT, OPT_SITES,
 };
 
 static const struct option long_options[] = {
@@ -103,6 +105,7 @@ static const struct option long_options[] = {
 	{ "baseline", required_argument, NULL, OPT_BASELINE },
 	{ "watch", required_argument, NULL, OPT_WATCH },
 	{ "count", required_argument, NULL, OPT_COUNT },
+	{ "sites", optional_argument, NULL, OPT_SITES },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -178,6 +181,10 @@ static void usage(FILE *out)
 		"(size classes, malloc\n"
 		"                    chunks, GC headers), not "
 		"sys.getsizeof\n"
+		"      --sites[=lineno|traceback]\n"
+		"                    allocation sites from the target's "
+		"tracemalloc, by line\n"
+		"                    (the default) or by traceback\n"
 		"  -v, --verbose     say where symbols and layouts came from\n"
 		"  -h, --help        show this help\n"
 		"  -V, --version     show the version\n\n"
@@ -381,6 +388,15 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_RETAINED_ALLOCATED:
 			o->allocated_retained = true;
 			break;
+		case OPT_SITES:
+			if (!optarg || strcmp(optarg, "lineno") == 0)
+				o->sites = 1;
+			else if (strcmp(optarg, "traceback") == 0)
+				o->sites = 2;
+			else
+				return usage_error("invalid --sites (lineno "
+						   "or traceback)", optarg);
+			break;
 		case 'v':
 			o->verbose = true;
 			break;
@@ -546,7 +562,8 @@ static int capture_settled(struct run *r, const struct options *o,
 }
 
 static int write_dump(const struct options *o, const struct phi_heap *h,
-		      const uint64_t *allocated, struct phi_error *err)
+		      const uint64_t *allocated, const struct phi_traces *t,
+		      struct phi_error *err)
 {
 	FILE *f = strcmp(o->dump, "-") == 0 ? stdout : fopen(o->dump, "we");
 	int rc;
@@ -556,7 +573,7 @@ static int write_dump(const struct options *o, const struct phi_heap *h,
 				     o->dump, strerror(errno));
 	phi_progress_begin("writing the dump", PHI_PROGRESS_COUNT,
 			   "objects");
-	rc = phi_dump_jsonl_allocated(f, h, allocated, err);
+	rc = phi_dump_jsonl_full(f, h, allocated, t, err);
 	phi_progress_end();
 	if (f != stdout && fclose(f) != 0 && rc == 0)
 		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
@@ -629,6 +646,39 @@ static uint64_t random_key(void)
 	if (f)
 		fclose(f);
 	return k;
+}
+
+/* tracemalloc's traces.  Not tracing is no gap: the report says so in
+ * one line.  Tracing but unreadable (or torn) is a gap when --sites asked
+ * for them, a note otherwise. */
+static int read_traces(const struct options *o, struct phi_python *py,
+		       struct phi_heap *h, struct phi_traces *t,
+		       struct phi_error *err)
+{
+	/* Only the one line when nothing asks for the traces themselves. */
+	bool summary = !o->json && !o->sites && !o->dump &&
+		       !o->analysis.nobjects && !o->analysis.nexprs;
+	int rc = phi_heap_traces(h, summary, t, err);
+
+	if (rc < 0)
+		return rc;
+	if (o->verbose && t->state == PHI_TRACES_READ && t->summary)
+		fprintf(stderr, "pyheapinspect: tracemalloc: %" PRIu64
+			" traces counted, none read (nothing asks for them; "
+			"tables found in %s)\n", t->ntraces, t->symbols);
+	else if (o->verbose && t->state == PHI_TRACES_READ)
+		fprintf(stderr, "pyheapinspect: tracemalloc: %" PRIu64
+			" traces, %zu tracebacks read in %.1f ms (tables "
+			"found in %s)\n", t->ntraces, t->ntb, t->ms,
+			t->symbols);
+	else if (o->verbose)
+		fprintf(stderr, "pyheapinspect: tracemalloc: %s\n", t->note);
+	if (t->state == PHI_TRACES_UNAVAILABLE ||
+	    t->state == PHI_TRACES_BROKEN || t->torn)
+		phi_gap_add(o->sites ? &h->gaps : &py->notes,
+			    "allocation sites", -1, -1, "%s%s", t->torn ?
+			    "approximate: " : "unavailable: ", t->note);
+	return 0;
 }
 
 /* What the memory section is made of, beside the heap. */
@@ -798,6 +848,7 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	struct mem_parts *mem = calloc(1, sizeof(*mem));
 	struct phi_small_ints si;
 	struct phi_heap heap;
+	struct phi_traces traces = { 0 };
 	struct phi_analysis an;
 	struct phi_analysis_opts opts = o->analysis;
 	struct phi_heap_opts hopts = { 0 };
@@ -839,6 +890,10 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	if (rc == 0 && o->allocated_retained)
 		opts.retained_sizes = mem->allocated;
 	if (rc == 0)
+		rc = read_traces(o, &r->py, &heap, &traces, err);
+	opts.traces = &traces;
+	opts.sites_by_traceback = o->sites == 2;
+	if (rc == 0)
 		rc = phi_analysis_run(&an, &heap, &opts, err);
 	phi_progress_end();
 	if (rc == 0)
@@ -849,10 +904,12 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	if (rc == 0)
 		rc = summarise(o, r, &heap, &an, err);
 	if (rc == 0 && o->dump)
-		rc = write_dump(o, &heap, mem->allocated, err);
+		rc = write_dump(o, &heap, mem->allocated, &traces, err);
 	r->rep.small_ints = &si;
 	r->rep.heap = &heap;
 	r->rep.analysis = &an;
+	r->rep.traces = &traces;
+	r->rep.sites = o->sites;
 	/* --watch's later captures only feed the growth lines. */
 	if (rc == 0 && !r->summary_only)
 		rc = write_pictures(o, &r->rep, err);
@@ -871,6 +928,7 @@ static int analyse_and_report(const struct options *o, struct run *r,
 				   "JSON)", phi_report_gaps(&r->rep));
 	r->rep.memory = NULL;
 	phi_analysis_release(&an);
+	phi_traces_release(&traces);
 	phi_heap_release(&heap);
 	memory_release(mem);
 	free(mem);

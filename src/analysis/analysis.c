@@ -72,11 +72,39 @@ static int measure_named(struct phi_analysis *a, const struct phi_heap *h,
 	return rc;
 }
 
+/* Allocation sites, and the retained set of every named object and
+ * leak suspect by site. */
+static int sites(struct phi_analysis *a, const struct phi_heap *h,
+		 const struct phi_analysis_opts *o, struct phi_error *err)
+{
+	uint32_t *named = calloc(a->nnamed + 1, sizeof(*named));
+	uint32_t *suspects = calloc(a->suspects.n + 1, sizeof(*suspects));
+	struct phi_sites_opts so = {
+		.by_traceback = o->sites_by_traceback, .named = named,
+		.nnamed = a->nnamed, .suspects = suspects,
+		.nsuspects = a->suspects.n, .top = o->top,
+	};
+	int rc = 0;
+
+	if (!named || !suspects)
+		rc = phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	for (size_t i = 0; rc == 0 && i < a->nnamed; i++)
+		named[i] = a->named[i].node;
+	for (size_t i = 0; rc == 0 && i < a->suspects.n; i++)
+		suspects[i] = a->suspects.v[i].node;
+	if (rc == 0)
+		rc = phi_sites_compute(&a->sites, h, o->traces,
+				       &a->retained.dom, &so, err);
+	free(named);
+	free(suspects);
+	return rc;
+}
+
 /* The analyses in the order that picks the error reported when several
  * fail: the one the sequential order would have met first. */
 enum step {
 	S_NAMES, S_INDEG, S_SHARING, S_AUDIT, S_RETAINED, S_SUSPECTS, S_PATHS,
-	S_DUPS, S_FILL, S_MEASURE, S_NONE
+	S_DUPS, S_FILL, S_MEASURE, S_SITES, S_NONE
 };
 
 struct chain {
@@ -150,7 +178,11 @@ static void graph_chain(struct chain *c)
 		return;
 	phi_progress_begin("analysing: named objects", PHI_PROGRESS_COUNT,
 			   NULL);
-	ok(c, S_MEASURE, measure_named(a, h, &c->err));
+	if (!ok(c, S_MEASURE, measure_named(a, h, &c->err)))
+		return;
+	phi_progress_begin("analysing: allocation sites", PHI_PROGRESS_COUNT,
+			   NULL);
+	ok(c, S_SITES, sites(a, h, o, &c->err));
 }
 
 /* With every signal blocked, so that they reach the main thread, where
@@ -210,5 +242,6 @@ void phi_analysis_release(struct phi_analysis *a)
 	phi_dups_release(&a->dups);
 	phi_fill_release(&a->fill);
 	phi_paths_release(&a->paths);
+	phi_sites_release(&a->sites);
 	memset(a, 0, sizeof(*a));
 }

@@ -1,12 +1,15 @@
 /* The heap model's generic part: its release, and every question about
  * its objects passed on to the version that decoded it. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pyheapinspect/cpython/heap.h"
+#include "pyheapinspect/base/bigmem.h"
 #include "pyheapinspect/cpython/memory.h"
 #include "pyheapinspect/cpython/ops.h"
+#include "pyheapinspect/cpython/traces.h"
 
 int phi_heap_build(struct phi_heap *h, const struct phi_python *py,
 		   const struct phi_image *img, const struct phi_runtime *rt,
@@ -80,6 +83,33 @@ int phi_heap_resolve_address(const struct phi_heap *h, const char *text,
 				     "no object at %s in the heap of the "
 				     "target", text);
 	return 0;
+}
+
+int phi_heap_traces(const struct phi_heap *h, bool summary,
+		    struct phi_traces *out, struct phi_error *err)
+{
+	if (!h->py->ops->traces) {
+		memset(out, 0, sizeof(*out));
+		out->state = PHI_TRACES_ABSENT;
+		snprintf(out->note, sizeof(out->note), "pyheapinspect reads "
+			 "no tracemalloc state of CPython %s",
+			 h->py->ops->name);
+		return 0;
+	}
+	return h->py->ops->traces(h, summary, out, err);
+}
+
+void phi_traces_release(struct phi_traces *t)
+{
+	for (size_t i = 0; t->files && i < t->nfiles; i++)
+		free(t->files[i].text);
+	phi_big_free(t->v);
+	phi_big_free(t->tb);
+	phi_big_free(t->frames);
+	phi_big_free(t->files);
+	phi_big_free(t->node_trace);
+	phi_big_free(t->blocks);
+	memset(t, 0, sizeof(*t));
 }
 
 int phi_valcmp_open(struct phi_valcmp *vc, const struct phi_heap *h,

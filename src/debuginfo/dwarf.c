@@ -683,3 +683,190 @@ int phi_dwarf_resolve(const char *path, struct phi_dwarf_query *queries,
 		snprintf(used_path, used_path_len, "%s", path);
 	return 0;
 }
+
+/* ---- File-static variables of one compile unit ------------------------
+ *
+ * For a build without .symtab: the addresses of statics (tracemalloc's
+ * tables) from DW_AT_location of their DW_TAG_variable.  Separate from
+ * the layouts' walk above: it reads one unit, found by its name, and
+ * only the top-level DIEs of that unit. */
+
+/* The address of a location that is exactly one DW_OP_addr (the form a
+ * static variable's location has); 0 for anything else. */
+static int addr_location(const unsigned char *p, Dwarf_Unsigned len,
+			 uint64_t *addr)
+{
+	if (len != 9 || p[0] != DW_OP_addr)
+		return 0;
+	*addr = 0;
+	for (int i = 8; i >= 1; i--)
+		*addr = *addr << 8 | p[i];
+	return 1;
+}
+
+static int var_location(struct walk *w, Dwarf_Die die, uint64_t *addr)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Attribute attr;
+	Dwarf_Unsigned len;
+	Dwarf_Block *blk;
+	Dwarf_Half form;
+	Dwarf_Ptr expr;
+	int res, rc;
+
+	res = dwarf_attr(die, DW_AT_location, &attr, &de);
+	if (res != DW_DLV_OK)
+		return dw_result(w, res, de, "attribute");
+	res = dwarf_whatform(attr, &form, &de);
+	if (res != DW_DLV_OK) {
+		rc = dw_result(w, res, de, "location form");
+	} else if (form == DW_FORM_exprloc) {
+		res = dwarf_formexprloc(attr, &len, &expr, &de);
+		rc = res == DW_DLV_OK ? addr_location(expr, len, addr)
+				      : dw_result(w, res, de, "location");
+	} else if (is_block_form(form)) {
+		res = dwarf_formblock(attr, &blk, &de);
+		if (res == DW_DLV_OK) {
+			rc = addr_location(blk->bl_data, blk->bl_len, addr);
+			dwarf_dealloc(w->dbg, blk, DW_DLA_BLOCK);
+		} else {
+			rc = dw_result(w, res, de, "location");
+		}
+	} else {
+		rc = 0; /* a location list: not a plain static */
+	}
+	dwarf_dealloc(w->dbg, attr, DW_DLA_ATTR);
+	return rc;
+}
+
+/* One top-level DIE of the unit: a queried variable gets its address. */
+static int visit_var(struct walk *w, Dwarf_Die die, struct phi_dwarf_var *v,
+		     size_t n)
+{
+	Dwarf_Half tag;
+	uint64_t addr = 0;
+	char *name;
+	int rc;
+
+	rc = die_tag(w, die, &tag);
+	if (rc <= 0 || tag != DW_TAG_variable)
+		return rc < 0 ? rc : 0;
+	rc = die_name(w, die, &name);
+	if (rc <= 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].found || strcmp(v[i].name, name) != 0)
+			continue;
+		rc = var_location(w, die, &addr);
+		if (rc == 1) {
+			v[i].addr = addr;
+			v[i].found = true;
+		}
+		return rc < 0 ? rc : 0;
+	}
+	return 0;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* The unit just entered by dwarf_next_cu_header_d: 1 if it is the one
+ * named, its variables looked up; 0 if it is another. */
+static int unit_vars(struct walk *w, const char *cu_suffix,
+		     struct phi_dwarf_var *v, size_t n)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Die cu, die, next;
+	char *name;
+	int res, rc;
+
+	res = dwarf_siblingof_b(w->dbg, NULL, true, &cu, &de);
+	if (res != DW_DLV_OK)
+		return dw_result(w, res, de, "unit");
+	rc = die_name(w, cu, &name);
+	if (rc <= 0 || !ends_with(name, cu_suffix)) {
+		free_die(w, cu);
+		return rc < 0 ? rc : 0;
+	}
+	rc = die_child(w, cu, &die);
+	free_die(w, cu);
+	while (rc == 1) {
+		rc = visit_var(w, die, v, n);
+		if (rc == 0)
+			rc = die_sibling(w, die, &next);
+		else
+			next = NULL;
+		free_die(w, die);
+		die = next;
+	}
+	free_die(w, die);
+	return rc < 0 ? rc : 1;
+}
+
+static int units_vars(struct walk *w, const char *cu_suffix,
+		      struct phi_dwarf_var *v, size_t n)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Unsigned next_off;
+	Dwarf_Half unit_type;
+	int res, rc;
+
+	for (;;) {
+		res = dwarf_next_cu_header_d(w->dbg, true, NULL, NULL, NULL,
+					     NULL, NULL, NULL, NULL, NULL,
+					     &next_off, &unit_type, &de);
+		if (res == DW_DLV_NO_ENTRY)
+			return 0;
+		if (res != DW_DLV_OK)
+			return dw_fail(w, de, "unit header");
+		rc = unit_vars(w, cu_suffix, v, n);
+		if (rc != 0)
+			return rc; /* found (stopping early: dwarf_finish
+				    * follows), or an error */
+	}
+}
+
+int phi_dwarf_variables(const char *path, const char *cu_suffix,
+			struct phi_dwarf_var *vars, size_t n,
+			struct phi_error *err)
+{
+	struct walk w = { .path = path, .err = err };
+	Dwarf_Error de = NULL;
+	Elf *elf = NULL;
+	int fd, res, rc;
+
+	for (size_t i = 0; i < n; i++)
+		vars[i].found = false;
+	fd = open_regular(path);
+	if (fd < 0)
+		return open_error(err, path);
+	if (elf_version(EV_CURRENT) != EV_NONE)
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf) {
+		close(fd);
+		return phi_error_set(err, PHI_E_IO, "cannot read ELF file "
+				     "'%s': %s", path, elf_errmsg(-1));
+	}
+	res = elf_kind(elf) != ELF_K_ELF
+		      ? DW_DLV_NO_ENTRY
+		      : dwarf_elf_init_b(elf, DW_DLC_READ, DW_GROUPNUMBER_ANY,
+					 NULL, NULL, &w.dbg, &de);
+	if (res == DW_DLV_OK) {
+		rc = units_vars(&w, cu_suffix, vars, n);
+		if (dwarf_finish(w.dbg, &de) == DW_DLV_ERROR)
+			dwarf_dealloc(NULL, de, DW_DLA_ERROR);
+	} else {
+		rc = dw_result(&w, res, de, "headers");
+	}
+	elf_end(elf);
+	close(fd);
+	if (rc == 0)
+		return phi_error_set(err, PHI_E_NO_DEBUGINFO, "no compile "
+				     "unit %s in the DWARF of '%s'", cu_suffix,
+				     path);
+	return rc < 0 ? rc : 0;
+}

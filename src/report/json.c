@@ -15,6 +15,7 @@
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/json.h"
 #include "pyheapinspect/report/memory.h"
+#include "pyheapinspect/report/sites.h"
 
 static void small_ints_json(yajl_gen g, const struct phi_small_ints *s)
 {
@@ -177,6 +178,7 @@ static void named_json(yajl_gen g, const struct phi_report *r)
 		uint_field(g, "retained_size", n->retained);
 		phi_json_key(g, "path");
 		phi_json_string(g, n->path);
+		phi_sites_named_json(g, r, i);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -417,6 +419,7 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 		phi_fill_json(g, r);
 		phi_growth_json(g, r);
 	}
+	phi_sites_json(g, r);
 	if (r->small_ints)
 		small_ints_json(g, r->small_ints);
 	yajl_gen_map_close(g);

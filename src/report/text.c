@@ -13,6 +13,7 @@
 #include "pyheapinspect/report/fill.h"
 #include "pyheapinspect/report/growth.h"
 #include "pyheapinspect/report/suspects.h"
+#include "pyheapinspect/report/sites.h"
 #include "pyheapinspect/report/text.h"
 
 /* Characters of a type name, a value or a path shown at most. */
@@ -246,6 +247,7 @@ static void print_named(FILE *out, const struct phi_report *r)
 			n->path[0] ?
 				safe(n->path, PHI_PATH_MAX, pb, sizeof(pb)) :
 				"(no path from a root)");
+		phi_sites_named_text(out, r, i);
 	}
 }
 
@@ -343,6 +345,7 @@ int phi_report_text(FILE *out, const struct phi_report *r,
 		if (r->growth)
 			phi_growth_text(out, r->growth, r->top);
 	}
+	phi_sites_text(out, r);
 	if (r->small_ints)
 		print_small_ints(out, r->small_ints, r->list_small_ints);
 	if (fflush(out) != 0 || ferror(out))

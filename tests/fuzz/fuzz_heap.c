@@ -43,8 +43,10 @@
  * claim another valid type (type confusion: each decoder over other
  * layouts); others give the counts and sizes of each kind (ob_size,
  * allocated, dk_size, mask, length, tp_basicsize...) every magnitude
- * from 0 to 2^63.  With PHI_FUZZ_DICT=FILE as well, a libFuzzer dictionary of
- * the type and object addresses of the base image is written there.
+ * from 0 to 2^63; with a base target that traced, others damage
+ * tracemalloc's tables.  With PHI_FUZZ_DICT=FILE as well, a libFuzzer
+ * dictionary of the type and object addresses of the base image is
+ * written there.
  *
  * With PHI_FUZZ_CHECK=1, every input checks that the image is restored
  * byte for byte (slow: for debugging the harness). */
@@ -61,6 +63,7 @@
 #include "pyheapinspect/analysis/growth.h"
 #include "pyheapinspect/analysis/summary.h"
 #include "pyheapinspect/cpython/heap.h"
+#include "pyheapinspect/cpython/traces.h"
 #include "pyheapinspect/cpython/python.h"
 #include "pyheapinspect/cpython/310/layout.h"
 #include "pyheapinspect/cpython/310/py310.h"
@@ -147,6 +150,7 @@ static void run_pipeline(const struct phi_python *py,
 	struct phi_analysis an;
 	struct phi_analysis_opts opts;
 	struct phi_report rep;
+	struct phi_traces traces = { 0 };
 	struct phi_summary sum;
 	struct phi_growth growth;
 	struct phi_summary_info info = { 1, "3.10", "fuzz", "snapshot", 0, -1,
@@ -170,7 +174,11 @@ static void run_pipeline(const struct phi_python *py,
 
 		phi_heap_resolve(&heap, g_exprs[i], &node, &err);
 	}
+	/* tracemalloc's traces, when the base target traced */
+	phi_heap_traces(&heap, false, &traces, &err);
 	memset(&opts, 0, sizeof(opts));
+	opts.traces = &traces;
+	opts.sites_by_traceback = true;
 	opts.top = 5;
 	opts.suspect_share = 0.1;
 	opts.exprs = g_exprs;
@@ -185,7 +193,7 @@ static void run_pipeline(const struct phi_python *py,
 		rc = phi_analysis_run(&an, &heap, &opts, &err);
 	}
 	have_an = rc == 0;
-	phi_dump_jsonl(g_null, &heap, &err);
+	phi_dump_jsonl_full(g_null, &heap, NULL, &traces, &err);
 	/* The summary and its growth against itself: paths and type names
 	 * from the patched heap go through the masking, the join and the
 	 * writer. */
@@ -206,6 +214,8 @@ static void run_pipeline(const struct phi_python *py,
 		rep.heap = &heap;
 		rep.analysis = &an;
 		rep.list_small_ints = true;
+		rep.traces = &traces;
+		rep.sites = 2;
 		rep.top = 5;
 		phi_report_text(g_null, &rep, &err);
 		phi_report_json(g_null, &rep, &err);
@@ -216,6 +226,7 @@ static void run_pipeline(const struct phi_python *py,
 	if (have_sum)
 		phi_summary_release(&sum);
 	phi_analysis_release(&an);
+	phi_traces_release(&traces);
 	phi_heap_release(&heap);
 }
 
@@ -775,6 +786,83 @@ static void desc_seeds(const char *dir)
 		recs.written, dir);
 }
 
+/* tracemalloc's tables, when the base target traced: each table's
+ * header, the first entries of a few chains, the traces and tracebacks
+ * they lead to, every magnitude and a few pointers (self, another
+ * record). */
+#define TM(id) ((uint64_t)lay->v[PHI_L_##id])
+#define NMAG (sizeof(magnitudes) / sizeof(magnitudes[0]))
+
+static void tm_record_seeds(struct seeder *sd, const struct phi_layout *lay,
+			    uint64_t key, uint64_t value)
+{
+	/* a trace_t (value), or a traceback or filename (key) */
+	for (size_t m = 0; m < NMAG; m += 3) {
+		add_patch(sd, value, magnitudes[m], 8);
+		add_patch(sd, value + 8, magnitudes[m], 8);
+		add_patch(sd, key + TM(TMTB_NFRAME), magnitudes[m], 2);
+		add_patch(sd, key + TM(TMTB_TOTAL_NFRAME), magnitudes[m], 2);
+		add_patch(sd, key + TM(TMTB_FRAMES), magnitudes[m], 8);
+		add_patch(sd, key + TM(ASCII_LENGTH), magnitudes[m], 8);
+	}
+}
+
+static void tm_table_seeds(struct seeder *sd, const struct phi_layout *lay,
+			   uint64_t table)
+{
+	const struct phi_image *img = &g_cap.img;
+	uint64_t nbuckets = 0, buckets = 0;
+	unsigned done = 0;
+
+	if (!phi_image_u64(img, table + TM(TMHT_NBUCKETS), &nbuckets) ||
+	    !phi_image_u64(img, table + TM(TMHT_BUCKETS), &buckets))
+		return;
+	for (size_t m = 0; m < NMAG; m++) {
+		add_patch(sd, table + TM(TMHT_NENTRIES), magnitudes[m], 8);
+		add_patch(sd, table + TM(TMHT_NBUCKETS), magnitudes[m], 8);
+	}
+	add_patch(sd, table + TM(TMHT_BUCKETS), table, 8);
+	for (uint64_t b = 0; b < nbuckets && b < (1u << 20) && done < 6;
+	     b++) {
+		uint64_t e = 0, value = 0, key = 0;
+
+		if (!phi_image_u64(img, buckets + 8 * b, &e) || !e)
+			continue;
+		done++;
+		add_patch(sd, buckets + 8 * b, e + 8, 8);
+		add_patch(sd, e + TM(TMENT_NEXT), e, 8);
+		add_patch(sd, e + TM(TMENT_KEY_HASH), b + 1, 8);
+		add_patch(sd, e + TM(TMENT_KEY), table, 8);
+		add_patch(sd, e + TM(TMENT_VALUE), e, 8);
+		phi_image_u64(img, e + TM(TMENT_VALUE), &value);
+		phi_image_u64(img, e + TM(TMENT_KEY), &key);
+		tm_record_seeds(sd, lay, key, value);
+	}
+}
+
+static void tm_seeds(struct seeder *sd, const struct phi_python *py)
+{
+	const struct phi310 *s = phi310(py);
+	const struct phi_layout *lay = phi310_layout(py);
+	static const enum phi_sym_id tables[] = {
+		PHI_S_TM_TRACES, PHI_S_TM_DOMAINS, PHI_S_TM_TRACEBACKS,
+		PHI_S_TM_FILENAMES,
+	};
+	uint64_t t = 0;
+
+	if (!s->sym[PHI_S_TRACEMALLOC_CONFIG] || !s->sym[PHI_S_TM_TRACES])
+		return;
+	for (size_t m = 0; m < NMAG; m++)
+		add_patch(sd, s->sym[PHI_S_TRACEMALLOC_CONFIG] +
+			  TM(TMCFG_MAX_NFRAME), magnitudes[m], 4);
+	add_patch(sd, s->sym[PHI_S_TM_TRACED], 0, 8);
+	add_patch(sd, s->sym[PHI_S_TM_EMPTY_TRACEBACK] + TM(TMTB_NFRAME),
+		  0xffff, 2);
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (phi_image_u64(&g_cap.img, s->sym[tables[i]], &t) && t)
+			tm_table_seeds(sd, lay, t);
+}
+
 static void make_seeds(const char *dir, const char *dict)
 {
 	const struct phi_image *img = &g_cap.img;
@@ -861,6 +949,9 @@ static void make_seeds(const char *dir, const char *dict)
 	sd.n = 0;
 	size_seeds(&sd, &heap, phi310_layout(py));
 	write_seeds(&sd, dir, "size", (sd.n + 1) / 2);
+	sd.n = 0;
+	tm_seeds(&sd, py);
+	write_seeds(&sd, dir, "tracemalloc", (sd.n + 1) / 2);
 	phi_heap_release(&heap);
 	free(sd.p);
 	desc_seeds(dir);

@@ -13,6 +13,7 @@
 #include "pyheapinspect/analysis/referrers.h"
 #include "pyheapinspect/analysis/retained.h"
 #include "pyheapinspect/analysis/suspects.h"
+#include "pyheapinspect/analysis/sites.h"
 #include "pyheapinspect/base/error.h"
 #include "pyheapinspect/cpython/heap.h"
 
@@ -37,6 +38,8 @@ struct phi_analysis_opts {
 				     * run) */
 	const uint64_t *retained_sizes; /* per node, for the retained sizes
 					 * (NULL: sys.getsizeof) */
+	const struct phi_traces *traces; /* tracemalloc's, or NULL */
+	bool sites_by_traceback;    /* statistics("traceback") too */
 };
 
 struct phi_analysis {
@@ -50,6 +53,7 @@ struct phi_analysis {
 	struct phi_dups dups;
 	struct phi_fill_report fill;
 	struct phi_paths paths;
+	struct phi_sites sites;     /* allocation sites (tracemalloc) */
 	double ms;
 };
 

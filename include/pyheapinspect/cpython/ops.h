@@ -17,6 +17,7 @@
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/memory.h"
 #include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/cpython/traces.h"
 #include "pyheapinspect/debuginfo/elfsym.h"
 #include "pyheapinspect/source/image.h"
 
@@ -82,6 +83,11 @@ struct phi_cpython_ops {
 		       uint32_t *node, struct phi_error *err);
 	bool (*fill)(const struct phi_heap *h, uint32_t node,
 		     struct phi_fill *out);
+	/* tracemalloc's traces from the image, joined with h's objects
+	 * (cpython/traces.h); with summary, only its state, traced memory
+	 * and number of traces.  May be NULL: the version reads none. */
+	int (*traces)(const struct phi_heap *h, bool summary,
+		      struct phi_traces *out, struct phi_error *err);
 	int (*valcmp_open)(struct phi_valcmp *vc, struct phi_error *err);
 	void (*valcmp_close)(struct phi_valcmp *vc);
 	uint32_t (*valcmp_class)(const struct phi_valcmp *vc, uint32_t node);

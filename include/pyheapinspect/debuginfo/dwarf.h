@@ -33,4 +33,24 @@ int phi_dwarf_resolve(const char *path, struct phi_dwarf_query *queries,
 		      size_t nqueries, char *used_path, size_t used_path_len,
 		      struct phi_error *err);
 
+/* A file-static variable of one compile unit (a build without .symtab
+ * has no other record of where it is). */
+struct phi_dwarf_var {
+	const char *name;
+	uint64_t addr; /* out: link-time address (add the load bias) */
+	bool found;    /* out */
+};
+
+/* The addresses of vars, DW_TAG_variable DIEs at the top level of the
+ * compile unit whose DW_AT_name ends with cu_suffix
+ * ("Modules/_tracemalloc.c"), from the DWARF of the file at path itself
+ * (give the file phi_dwarf_resolve used: no separate debug file is
+ * looked for here).  Only a DW_AT_location that is exactly one
+ * DW_OP_addr counts.  Returns 0 when the unit was read (variables it
+ * lacks stay found = false), -PHI_E_NO_DEBUGINFO when the file has no
+ * DWARF or no such unit, another -code on error. */
+int phi_dwarf_variables(const char *path, const char *cu_suffix,
+			struct phi_dwarf_var *vars, size_t n,
+			struct phi_error *err);
+
 #endif

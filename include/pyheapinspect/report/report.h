@@ -16,6 +16,7 @@
 #include "pyheapinspect/base/gaps.h"
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/python.h"
+#include "pyheapinspect/cpython/traces.h"
 #include "pyheapinspect/source/source.h"
 
 /* Bump on any incompatible change of the JSON document or dump. */
@@ -32,6 +33,8 @@ struct phi_report {
 	const struct phi_memory *memory; /* the memory section, or NULL */
 	const struct phi_growth *growth; /* against --baseline, or NULL */
 	bool list_small_ints; /* text: print the whole table */
+	const struct phi_traces *traces; /* tracemalloc's, or NULL */
+	int sites;            /* --sites: 1 by line, 2 by traceback */
 	size_t top;           /* text: rows of the type histogram */
 	double layout_ms;     /* time to resolve the layouts (in a thread,
 			       * while the warm copy runs) */

@@ -79,7 +79,8 @@ static const char *const not_objects[] = {
 	"_err_stackitem", "_object", "PyVarObject", "PyMemberDef",
 	"_dictkeysobject", "PyDictKeyEntry", "setentry", "PyMethodDef",
 	"_PyTraceMalloc_Config", "arena_object", "pool_header",
-	"debug_alloc_api_t", "PyMemAllocatorEx",
+	"debug_alloc_api_t", "PyMemAllocatorEx", "_Py_hashtable_t",
+	"_Py_hashtable_entry_t", "trace_t", "traceback_t", "frame_t",
 };
 
 /* What every CPython 3.10 on x86-64 has, whatever its build options:

@@ -8,6 +8,7 @@
 #include "pyheapinspect/cpython/310/smallints.h"
 #include "pyheapinspect/cpython/310/statics.h"
 #include "pyheapinspect/cpython/310/steps.h"
+#include "pyheapinspect/cpython/310/tracemalloc.h"
 #include "pyheapinspect/cpython/310/valcmp.h"
 #include "pyheapinspect/cpython/310/value.h"
 #include "pyheapinspect/cpython/310/walk.h"
@@ -35,6 +36,7 @@ const struct phi_cpython_ops phi_cpython310_ops = {
 	.label_step = phi310_label_step,
 	.resolve = phi310_resolve,
 	.fill = phi310_fill,
+	.traces = phi310_traces,
 	.valcmp_open = phi310_valcmp_open,
 	.valcmp_close = phi310_valcmp_close,
 	.valcmp_class = phi310_valcmp_class,

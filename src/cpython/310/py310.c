@@ -10,6 +10,7 @@
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/cpython/310/py310.h"
 #include "pyheapinspect/debuginfo/debugfile.h"
+#include "pyheapinspect/debuginfo/dwarf.h"
 
 static const char *const symbol_names[PHI_S__COUNT] = {
 #define PHI_SYM_NAME(id, name) [PHI_S_##id] = name,
@@ -49,6 +50,13 @@ struct phi_layout_job {
 	struct phi_error err;
 	int rc;
 	double ms;                 /* time the resolution itself took */
+	/* tracemalloc's statics, when no .symtab has them: from the DWARF
+	 * the layouts came from (link-time addresses). */
+	bool want_tm;
+	uint64_t tm_addr[PHI_TM_NSTATICS];
+	bool tm_found[PHI_TM_NSTATICS];
+	bool tm_dwarf;             /* a DWARF was there to look in */
+	char tm_why[200];
 };
 
 #include "legacy.inc"
@@ -64,6 +72,16 @@ const char *phi_symbol_name(enum phi_sym_id id)
 static struct phi310 *state(struct phi_python *py)
 {
 	return py->impl;
+}
+
+/* tracemalloc's tables can be read: every static but the lock (which
+ * only tells a torn state) has an address. */
+static bool tm_statics_found(const struct phi310 *s)
+{
+	for (int i = PHI_TM_FIRST_STATIC; i <= PHI_TM_LAST_STATIC; i++)
+		if (i != PHI_S_TM_TABLES_LOCK && !s->sym[i])
+			return false;
+	return true;
 }
 
 /* The state, and the built-in layouts until others are resolved; with
@@ -102,6 +120,8 @@ int phi310_open(struct phi_python *py, struct phi_elf *elf,
 	/* .PyRuntime's start, when _PyRuntime is not exported */
 	if (!s->sym[PHI_S_RUNTIME])
 		s->sym[PHI_S_RUNTIME] = py->runtime;
+	if (tm_statics_found(s))
+		s->tm_syms = PHI_TM_SYMS_SYMTAB;
 	s->nseg = phi_elf_segments(elf, s->seg, PHI_MAX_SEGMENTS);
 	for (size_t i = 0; i < s->nseg; i++)
 		s->seg[i].vaddr += py->bias;
@@ -171,6 +191,66 @@ static void debug_layouts(struct phi_layout_job *job)
 		 "%s", job->df.shown);
 }
 
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+
+	return s ? s + 1 : path;
+}
+
+/* Every static tracemalloc needs came from a debug file's .symtab. */
+static bool tm_got_all(const struct phi_layout_job *job)
+{
+	for (int i = PHI_TM_FIRST_STATIC; i <= PHI_TM_LAST_STATIC; i++)
+		if (i != PHI_S_TM_TABLES_LOCK && job->need[i] && !job->got[i])
+			return false;
+	return true;
+}
+
+/* tracemalloc's statics from the DWARF that gave the layouts (neither
+ * the object nor its debug file has a .symtab naming them): the
+ * file-level variables of its compile unit.  path is the object, or the
+ * debug file while it is still open. */
+static void resolve_tm_statics(struct phi_layout_job *job, const char *path,
+			       const char *shown)
+{
+	struct phi_dwarf_var v[PHI_TM_NSTATICS];
+	struct phi_error err = { 0 };
+	int rc;
+
+	job->tm_dwarf = true;
+	for (int i = 0; i < PHI_TM_NSTATICS; i++)
+		v[i] = (struct phi_dwarf_var){
+			.name = symbol_names[PHI_TM_FIRST_STATIC + i] };
+	rc = phi_dwarf_variables(path, "Modules/_tracemalloc.c", v,
+				 PHI_TM_NSTATICS, &err);
+	if (rc < 0) {
+		snprintf(job->tm_why, sizeof(job->tm_why), "%.199s", err.msg);
+		return;
+	}
+	for (int i = 0; i < PHI_TM_NSTATICS; i++) {
+		job->tm_addr[i] = v[i].addr;
+		job->tm_found[i] = v[i].found;
+		if (!v[i].found && !job->tm_why[0] &&
+		    PHI_TM_FIRST_STATIC + i != PHI_S_TM_TABLES_LOCK)
+			snprintf(job->tm_why, sizeof(job->tm_why), "no "
+				 ".symtab, and the DWARF in '%.100s' locates "
+				 "no %s", base_name(shown), v[i].name);
+	}
+}
+
+/* Where to look for them, if anywhere: the object's own DWARF, else the
+ * accepted debug file's. */
+static void tm_statics(struct phi_layout_job *job)
+{
+	if (!job->want_tm || tm_got_all(job))
+		return;
+	if (job->has_dwarf)
+		resolve_tm_statics(job, job->path, job->path);
+	else if (job->found && job->df.has_dwarf && !job->dwarf_error[0])
+		resolve_tm_statics(job, job->df.path, job->df.shown);
+}
+
 static void resolve_job(struct phi_layout_job *job)
 {
 	struct phi_debug_search search = { job->root, job->dirs, job->ndirs };
@@ -186,10 +266,12 @@ static void resolve_job(struct phi_layout_job *job)
 		job->rc = 0;
 		debug_layouts(job);
 	}
-	if (job->found) {
+	if (job->found)
 		debug_symbols(job);
+	if (job->rc == 0)
+		tm_statics(job);
+	if (job->found)
 		phi_debugfile_close(&job->df);
-	}
 	job->ms = phi_now_ms() - t0;
 	job->done = true;
 }
@@ -212,6 +294,11 @@ void phi310_layout_start(struct phi_python *py)
 	job->df.fd = -1;
 	memset(job->got, 0, sizeof(job->got));
 	job->dwarf_error[0] = '\0';
+	job->want_tm = state(py)->sym[PHI_S_TRACEMALLOC_CONFIG] &&
+		       state(py)->tm_syms == PHI_TM_SYMS_NONE;
+	memset(job->tm_found, 0, sizeof(job->tm_found));
+	job->tm_dwarf = false;
+	job->tm_why[0] = '\0';
 	snprintf(job->path, sizeof(job->path), "%s", py->open_path);
 	snprintf(job->root, sizeof(job->root), "%s", py->root);
 	job->dirs = py->debug_dirs;
@@ -331,6 +418,33 @@ static void take_debug_file(struct phi_python *py,
 			    in, job->dwarf_error);
 }
 
+/* After take_debug_file: the statics a debug file's .symtab gave, else
+ * those its DWARF (or the object's) located; else why not. */
+static void install_tm_statics(struct phi_python *py,
+			       const struct phi_layout_job *job)
+{
+	struct phi310 *s = state(py);
+
+	if (!job->want_tm)
+		return;
+	if (tm_statics_found(s)) {
+		s->tm_syms = PHI_TM_SYMS_SYMTAB;
+		return;
+	}
+	for (int i = 0; i < PHI_TM_NSTATICS; i++)
+		if (job->tm_found[i] && !s->sym[PHI_TM_FIRST_STATIC + i])
+			s->sym[PHI_TM_FIRST_STATIC + i] =
+				job->tm_addr[i] + py->bias;
+	if (tm_statics_found(s))
+		s->tm_syms = PHI_TM_SYMS_DWARF;
+	else if (!job->tm_dwarf)
+		snprintf(s->tm_why, sizeof(s->tm_why), "'%.120s' has neither "
+			 ".symtab nor DWARF for Modules/_tracemalloc.c",
+			 base_name(py->object_path));
+	else
+		snprintf(s->tm_why, sizeof(s->tm_why), "%.199s", job->tm_why);
+}
+
 int phi310_layout_join(struct phi_python *py, struct phi_error *err)
 {
 	struct phi_layout_job *job = state(py)->job;
@@ -349,6 +463,7 @@ int phi310_layout_join(struct phi_python *py, struct phi_error *err)
 	state(py)->layout = job->layout;
 	describe_layout(py);
 	take_debug_file(py, job);
+	install_tm_statics(py, job);
 	return 0;
 }
 
@@ -515,5 +630,14 @@ int phi310_import(struct phi_python *py, const struct phi_record *rec,
 	if (!py->runtime)
 		py->runtime = s->sym[PHI_S_RUNTIME];
 	import_segments(s, rec);
+	if (tm_statics_found(s))
+		s->tm_syms = PHI_TM_SYMS_SNAPSHOT;
+	else if (!s->sym[PHI_S_TRACEMALLOC_CONFIG])
+		snprintf(s->tm_why, sizeof(s->tm_why), "the snapshot holds no "
+			 "address of tracemalloc's state (saved by a "
+			 "pyheapinspect that did not read it)");
+	else
+		snprintf(s->tm_why, sizeof(s->tm_why), "the snapshot holds no "
+			 "address of tracemalloc's tables");
 	return import_layout(s, rec, err);
 }

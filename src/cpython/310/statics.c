@@ -420,7 +420,8 @@ static const char *cost_of(enum phi_sym_id id)
  * read another way, the pointer helps find _PyExc_BaseException only,
  * and obmalloc's statics, the allocator tables and tracemalloc's state
  * serve the memory section, which says itself what their absence costs
- * (pymalloc.c). */
+ * (pymalloc.c); tracemalloc's tables say it in tracemalloc.c (a note, or
+ * a gap with --sites). */
 static bool needed(enum phi_sym_id id)
 {
 	switch (id) {
@@ -434,7 +435,7 @@ static bool needed(enum phi_sym_id id)
 	case PHI_S_DEBUG_MALLOC:
 		return false;
 	default:
-		return true;
+		return id < PHI_TM_FIRST_STATIC || id > PHI_TM_LAST_STATIC;
 	}
 }
 

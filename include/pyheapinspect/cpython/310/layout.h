@@ -257,7 +257,8 @@
 	X(ODICT_FIRST, "PyODictObject", "od_first", 8, 48) \
 	X(ODICT_FAST_NODES_SIZE, "PyODictObject", "od_fast_nodes_size", 8, 72) \
 	X(ODICT_INST_DICT, "PyODictObject", "od_inst_dict", 8, 96) \
-	PHI_LAYOUT_MEMORY_FIELDS(X)
+	PHI_LAYOUT_MEMORY_FIELDS(X) \
+	PHI_LAYOUT_TRACEMALLOC_FIELDS(X)
 
 /* The allocator, the free lists and the GC state (cpython/310/pymalloc.c,
  * freelists.c, gcstate.c): obmalloc's structs, the interpreter's counts,
@@ -276,7 +277,8 @@
 	X(IS_AGEN_VALUE_NUMFREE, "_is", "async_gen.value_numfree", 4, 12640) \
 	X(IS_AGEN_ASEND_NUMFREE, "_is", "async_gen.asend_numfree", 4, 13288) \
 	X(IS_CONTEXT_NUMFREE, "_is", "context.numfree", 4, 13304) \
-	X(IS_MEMERRORS_NUMFREE, "_is", "exc_state.memerrors_numfree", 4, 13328) \
+	X(IS_MEMERRORS_NUMFREE, "_is", "exc_state.memerrors_numfree", 4, \
+	  13328) \
 	X(DICT_SIZE, "PyDictObject", NULL, 0, 48) \
 	X(FLOAT_SIZE, "PyFloatObject", NULL, 0, 24) \
 	X(LIST_SIZE, "PyListObject", NULL, 0, 40) \
@@ -304,6 +306,32 @@
 	X(DEBUG_API_ALLOC, "debug_alloc_api_t", "alloc", 40, 8) \
 	X(MEMALLOC_SIZE, "PyMemAllocatorEx", NULL, 0, 40) \
 	X(MEMALLOC_MALLOC, "PyMemAllocatorEx", "malloc", 8, 8)
+
+/* tracemalloc's records (Modules/_tracemalloc.c, tracemalloc.c), and
+ * its config but the tracing flag, which is TRACEMALLOC_TRACING above. */
+#define PHI_LAYOUT_TRACEMALLOC_FIELDS(X) \
+	X(TMCFG_INITIALIZED, "_PyTraceMalloc_Config", "initialized", 4, 0) \
+	X(TMCFG_MAX_NFRAME, "_PyTraceMalloc_Config", "max_nframe", 4, 8) \
+	X(TMHT_SIZE, "_Py_hashtable_t", NULL, 0, 80) \
+	X(TMHT_NENTRIES, "_Py_hashtable_t", "nentries", 8, 0) \
+	X(TMHT_NBUCKETS, "_Py_hashtable_t", "nbuckets", 8, 8) \
+	X(TMHT_BUCKETS, "_Py_hashtable_t", "buckets", 8, 16) \
+	X(TMENT_SIZE, "_Py_hashtable_entry_t", NULL, 0, 32) \
+	X(TMENT_NEXT, "_Py_hashtable_entry_t", "_Py_slist_item", 8, 0) \
+	X(TMENT_KEY_HASH, "_Py_hashtable_entry_t", "key_hash", 8, 8) \
+	X(TMENT_KEY, "_Py_hashtable_entry_t", "key", 8, 16) \
+	X(TMENT_VALUE, "_Py_hashtable_entry_t", "value", 8, 24) \
+	X(TMTRACE_SIZE, "trace_t", NULL, 0, 16) \
+	X(TMTRACE_BYTES, "trace_t", "size", 8, 0) \
+	X(TMTRACE_TRACEBACK, "trace_t", "traceback", 8, 8) \
+	X(TMTB_SIZE, "traceback_t", NULL, 0, 24) \
+	X(TMTB_HASH, "traceback_t", "hash", 8, 0) \
+	X(TMTB_NFRAME, "traceback_t", "nframe", 2, 8) \
+	X(TMTB_TOTAL_NFRAME, "traceback_t", "total_nframe", 2, 10) \
+	X(TMTB_FRAMES, "traceback_t", "frames", 12, 12) \
+	X(TMFRAME_SIZE, "frame_t", NULL, 0, 12) \
+	X(TMFRAME_FILENAME, "frame_t", "filename", 8, 0) \
+	X(TMFRAME_LINENO, "frame_t", "lineno", 4, 8)
 
 enum phi_layout_id {
 #define PHI_LAYOUT_ENUM(id, type, member, width, builtin) PHI_L_##id,
@@ -346,6 +374,9 @@ enum phi_layout_id {
  * damage. */
 #define PHI_TUPLE_MAXSAVESIZE 20
 #define PHI_FREELIST_MAX 2000
+/* tracemalloc (Modules/_tracemalloc.c): MAX_NFRAME, HASHTABLE_MIN_SIZE. */
+#define PHI_TM_MAX_NFRAME 65535
+#define PHI_TM_HASHTABLE_MIN 16
 
 struct phi_layout {
 	int64_t v[PHI_L__COUNT];

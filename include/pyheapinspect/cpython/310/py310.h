@@ -20,7 +20,10 @@
  * _PyExc_BaseException, deque_type, defdict_type, subtype_dealloc) are
  * only in .symtab: a stripped build has them in a debug file or not at
  * all, and statics.c finds those the decoders need in memory; the same
- * holds for obmalloc's counters and the allocator tables (pymalloc.c). */
+ * holds for obmalloc's counters and the allocator tables (pymalloc.c).
+ * tracemalloc's statics (TM_*) are in .symtab or, without it, in the
+ * DWARF of Modules/_tracemalloc.c: the layout thread reads them there
+ * (py310.c). */
 #define PHI_SYMBOLS(X)                                                     \
 	X(RUNTIME, "_PyRuntime")                                           \
 	X(GETVERSION, "Py_GetVersion")                                     \
@@ -93,7 +96,16 @@
 	X(OBJ_ALLOCATOR, "_PyObject")                                      \
 	X(MEM_DEBUG, "_PyMem_Debug")                                       \
 	X(OBJECT_MALLOC, "_PyObject_Malloc")                               \
-	X(DEBUG_MALLOC, "_PyMem_DebugMalloc")
+	X(DEBUG_MALLOC, "_PyMem_DebugMalloc")                              \
+	X(TM_TRACES, "tracemalloc_traces")                                 \
+	X(TM_DOMAINS, "tracemalloc_domains")                               \
+	X(TM_TRACEBACKS, "tracemalloc_tracebacks")                         \
+	X(TM_FILENAMES, "tracemalloc_filenames")                           \
+	X(TM_TRACED, "tracemalloc_traced_memory")                          \
+	X(TM_PEAK, "tracemalloc_peak_traced_memory")                       \
+	X(TM_EMPTY_TRACEBACK, "tracemalloc_empty_traceback")               \
+	X(TM_UNKNOWN_FILENAME, "unknown_filename")                         \
+	X(TM_TABLES_LOCK, "tables_lock")
 
 enum phi_sym_id {
 #define PHI_SYM_ENUM(id, name) PHI_S_##id,
@@ -108,6 +120,14 @@ struct phi_layout_job;
 /* The object's PT_LOAD segments, at most (libpython has 4). */
 #define PHI_MAX_SEGMENTS 8
 
+/* Where tracemalloc's statics were found (tracemalloc.c says so). */
+enum phi_tm_symbols {
+	PHI_TM_SYMS_NONE,     /* not found: tm_why says why */
+	PHI_TM_SYMS_SYMTAB,
+	PHI_TM_SYMS_DWARF,
+	PHI_TM_SYMS_SNAPSHOT, /* imported with the snapshot's symbols */
+};
+
 struct phi310 {
 	uint64_t sym[PHI_S__COUNT]; /* runtime addresses, 0 when absent */
 	struct phi_layout layout;
@@ -116,7 +136,14 @@ struct phi310 {
 	 * added): where its statics can be (statics.c). */
 	struct phi_elf_segment seg[PHI_MAX_SEGMENTS];
 	size_t nseg;
+	enum phi_tm_symbols tm_syms;
+	char tm_why[200];           /* when PHI_TM_SYMS_NONE */
 };
+
+/* tracemalloc's statics, the exported config aside. */
+#define PHI_TM_FIRST_STATIC PHI_S_TM_TRACES
+#define PHI_TM_LAST_STATIC PHI_S_TM_TABLES_LOCK
+#define PHI_TM_NSTATICS (PHI_TM_LAST_STATIC - PHI_TM_FIRST_STATIC + 1)
 
 static inline const struct phi310 *phi310(const struct phi_python *py)
 {
