@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "pyheapinspect/analysis/growth.h"
 #include "pyheapinspect/analysis/summary.h"
 #include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/memory.h"
@@ -207,10 +209,16 @@ static double mib(uint64_t bytes)
 	return (double)bytes / (1 << 20);
 }
 
+/* One line on stderr: a message may quote the target's text (a module
+ * or attribute name, a path), so it is escaped as the text report is. */
 static int fail(const struct phi_error *err, const struct options *o)
 {
+	char line[sizeof(err->msg) * PHI_ESCAPE_MAX + 1];
+
 	phi_progress_end();
-	fprintf(stderr, "pyheapinspect: %s\n", err->msg);
+	phi_escape_text(line, sizeof(line), err->msg, strlen(err->msg),
+			sizeof(err->msg), NULL);
+	fprintf(stderr, "pyheapinspect: %s\n", line);
 	/* Out of memory because the budget said no: say which budget. */
 	if (err->code == PHI_E_NO_MEMORY && phi_budget_refusals())
 		fprintf(stderr, "pyheapinspect: the memory budget of %.0f MiB "
@@ -489,8 +497,24 @@ static void decode_progress(uint64_t done, uint64_t seen)
 	phi_progress_update(done, seen);
 }
 
+/* One line on stderr, escaped: paths and names come from the target. */
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void say(const char *fmt, ...)
+{
+	char raw[1024], line[sizeof(raw) * PHI_ESCAPE_MAX + 1];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	va_end(ap);
+	phi_escape_text(line, sizeof(line), raw, strlen(raw), sizeof(raw),
+			NULL);
+	fprintf(stderr, "pyheapinspect: %s\n", line);
+}
+
 /* The debug files refused: a warning each when none was used (each is a
- * gap of the report too), a -v line when another one was. */
+ * note of the report too), a -v line when another one was. */
 static void report_debug_files(const struct phi_python *py, bool verbose)
 {
 	bool used = py->debug_path[0] != '\0';
@@ -499,29 +523,26 @@ static void report_debug_files(const struct phi_python *py, bool verbose)
 		phi_progress_end();
 	for (size_t i = 0; i < py->ndebug_refused; i++)
 		if (!used || verbose)
-			fprintf(stderr, "pyheapinspect: %s%s\n",
-				used ? "" : "warning: ", py->debug_refused[i]);
+			say("%s%s", used ? "" : "warning: ",
+			    py->debug_refused[i]);
 	if (verbose && used)
-		fprintf(stderr, "pyheapinspect: debug file '%s' %s\n",
-			py->debug_path, py->debug_note);
+		say("debug file '%s' %s", py->debug_path, py->debug_note);
 }
 
 static void verbose_target(const struct phi_python *py)
 {
 	phi_progress_end();
-	fprintf(stderr, "pyheapinspect: interpreter in '%s' (opened as '%s': "
-		"%s), load bias 0x%" PRIx64 "\n", py->object_path,
-		py->open_path, py->object_note, py->bias);
-	fprintf(stderr, "pyheapinspect: _PyRuntime at 0x%" PRIx64
-		", version '%s'\n", py->runtime, py->version.text);
+	say("interpreter in '%s' (opened as '%s': %s), load bias 0x%" PRIx64,
+	    py->object_path, py->open_path, py->object_note, py->bias);
+	say("_PyRuntime at 0x%" PRIx64 ", version '%s'", py->runtime,
+	    py->version.text);
 	if (py->layout_source == PHI_LAYOUT_DWARF)
-		fprintf(stderr, "pyheapinspect: layouts from DWARF in '%s' "
-			"(%u fields from the built-in table), %.1f ms\n",
-			py->layout_path, py->layout_missing, py->layout_ms);
+		say("layouts from DWARF in '%s' (%u fields from the built-in "
+		    "table), %.1f ms", py->layout_path, py->layout_missing,
+		    py->layout_ms);
 	else
-		fprintf(stderr, "pyheapinspect: no DWARF found: layouts from "
-			"the built-in CPython %s table\n",
-			phi_python_version_name(py));
+		say("no DWARF found: layouts from the built-in CPython %s "
+		    "table", phi_python_version_name(py));
 }
 
 static void verbose_capture(const struct phi_capture *cap)
@@ -793,8 +814,11 @@ static int read_traces(const struct options *o, struct phi_python *py,
 		       struct phi_heap *h, struct phi_traces *t,
 		       struct phi_error *err)
 {
-	/* Only the one line when nothing asks for the traces themselves. */
+	/* Only the one line when nothing asks for the traces themselves
+	 * (a capture summary keeps the lines: --save-summary, --baseline,
+	 * --watch and a baseline's own capture). */
 	bool summary = !o->json && !o->sites && !o->dump &&
+		       !o->save_summary && !o->baseline && !o->watch_s &&
 		       !o->analysis.nobjects && !o->analysis.nexprs;
 	int rc = phi_heap_traces(h, summary, t, err);
 
@@ -955,6 +979,7 @@ static int summarise(const struct options *o, struct run *r,
 	info.captured_at = captured_at(o);
 	info.rss = r->rss;
 	info.complete = phi_report_gaps(&r->rep) == 0;
+	info.memory = r->rep.memory;
 	rc = phi_summary_build(&r->summary, heap, an, &info, err);
 	if (rc < 0)
 		return rc;

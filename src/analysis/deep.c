@@ -4,6 +4,7 @@
 
 #include "pyheapinspect/analysis/deep.h"
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/sizes.h"
 
 static enum phi_kind kind_of(const struct phi_heap *h, uint32_t i)
 {
@@ -73,7 +74,8 @@ static int outside_refs(const struct phi_heap *h, const struct queue *set,
 
 		if (indeg[v] > inside[v]) {
 			out->outside_objects++;
-			out->outside_size += phi_graph_size(g, v);
+			out->outside_size = phi_size_add(out->outside_size,
+							 phi_graph_size(g, v));
 		}
 	}
 	phi_big_free(inside);
@@ -112,11 +114,14 @@ int phi_deep_size(const struct phi_heap *h, uint32_t node,
 			out->references++;
 			if (mark[v]) {
 				out->shared_refs++;
-				out->sharing_saved += phi_graph_size(g, v);
+				out->sharing_saved =
+					phi_size_add(out->sharing_saved,
+						     phi_graph_size(g, v));
 				continue;
 			}
 			mark[v] = 1;
-			out->size += phi_graph_size(g, v);
+			out->size = phi_size_add(out->size,
+						 phi_graph_size(g, v));
 			out->objects++;
 			q.v[q.n++] = v;
 		}

@@ -42,6 +42,7 @@
 #include "pyheapinspect/analysis/dominators.h"
 #include "pyheapinspect/base/bigmem.h"
 #include "pyheapinspect/base/progress.h"
+#include "pyheapinspect/base/sizes.h"
 
 #define VROOT 1u /* preorder number of the virtual root */
 /* In dom: "same idom as this vertex", resolved by the last pass.  Free
@@ -352,13 +353,16 @@ static void results(struct phi_dominators *d, struct dom_work *w,
 	uint32_t nv = w->nvert;
 
 	for (uint32_t i = nv; i > VROOT; i--) {
-		uint32_t v = w->vertex[i];
+		uint32_t v = w->vertex[i], up;
 		uint64_t size = sizes ? sizes[v] : phi_graph_size(g, v);
 
-		d->retained[v] += size;
-		d->reachable_size += size;
-		if (w->dom[i] != VROOT)
-			d->retained[w->vertex[w->dom[i]]] += d->retained[v];
+		d->retained[v] = phi_size_add(d->retained[v], size);
+		d->reachable_size = phi_size_add(d->reachable_size, size);
+		if (w->dom[i] == VROOT)
+			continue;
+		up = w->vertex[w->dom[i]];
+		d->retained[up] = phi_size_add(d->retained[up],
+					       d->retained[v]);
 	}
 	memset(d->idom, 0xff, (size_t)w->n * sizeof(*d->idom));
 	for (uint32_t i = 2; i <= nv; i++)

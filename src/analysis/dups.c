@@ -12,6 +12,7 @@
 
 #include "pyheapinspect/analysis/dups.h"
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/sizes.h"
 
 /* Candidates hashed this far ahead have their object prefetched: the
  * hashing is bound by a cache miss on each object, at random in the
@@ -282,11 +283,13 @@ static int walk_run(const struct ctx *c, cand_t *cs, size_t n,
 					gr.first = nd;
 				if (phi_graph_size(g, nd) < gr.size)
 					gr.size = phi_graph_size(g, nd);
-				total += phi_graph_size(g, nd);
+				total = phi_size_add(total,
+						     phi_graph_size(g, nd));
 			}
 			gr.wasted = total - gr.size;
 			out->total_groups++;
-			out->total_wasted += gr.wasted;
+			out->total_wasted = phi_size_add(out->total_wasted,
+							 gr.wasted);
 			if (best_offer(b, &gr) < 0)
 				return -1;
 		}

@@ -339,6 +339,125 @@ out:
 	return rc;
 }
 
+/* ---- the memory breakdown */
+
+static const struct phi_summary_class *find_class(
+	const struct phi_summary_memory *m, const char *name)
+{
+	for (size_t i = 0; i < m->nclasses; i++)
+		if (strcmp(m->classes[i].name, name) == 0)
+			return &m->classes[i];
+	return NULL;
+}
+
+static int compare_classes(struct phi_growth_memory *g,
+			   const struct phi_summary_memory *b,
+			   const struct phi_summary_memory *a)
+{
+	g->classes = calloc(a->nclasses + b->nclasses + 1,
+			    sizeof(*g->classes));
+	if (!g->classes)
+		return -1;
+	for (size_t i = 0; i < a->nclasses; i++) {
+		const struct phi_summary_class *x = &a->classes[i];
+		const struct phi_summary_class *y = find_class(b, x->name);
+		struct phi_growth_class *c = &g->classes[g->nclasses++];
+
+		c->name = x->name;
+		c->after = x->resident;
+		c->before = y ? y->resident : 0;
+		c->delta = sdiff(c->after, c->before);
+	}
+	for (size_t i = 0; i < b->nclasses; i++) {
+		const struct phi_summary_class *y = &b->classes[i];
+		struct phi_growth_class *c;
+
+		if (find_class(a, y->name))
+			continue;
+		c = &g->classes[g->nclasses++];
+		c->name = y->name;
+		c->before = y->resident;
+		c->delta = -(int64_t)y->resident;
+	}
+	return 0;
+}
+
+static int compare_memory(struct phi_growth *gr)
+{
+	const struct phi_summary_memory *b = &gr->before->memory;
+	const struct phi_summary_memory *a = &gr->after->memory;
+	struct phi_growth_memory *g = &gr->memory;
+
+	if (!a->present || !b->present)
+		return 0;
+	g->present = true;
+	g->rss_known = a->have_rss && b->have_rss;
+	if (g->rss_known) {
+		g->rss_before = b->vm_rss;
+		g->rss_after = a->vm_rss;
+		g->rss_delta = sdiff(a->vm_rss, b->vm_rss);
+		g->anon_delta = sdiff(a->anon, b->anon);
+		g->file_delta = sdiff(a->file, b->file);
+		g->shmem_delta = sdiff(a->shmem, b->shmem);
+		g->swap_delta = sdiff(a->swap, b->swap);
+	}
+	g->objects_delta = sdiff(a->objects, b->objects);
+	g->getsizeof_delta = sdiff(a->getsizeof, b->getsizeof);
+	g->allocated_known = a->allocated >= 0 && b->allocated >= 0;
+	g->allocated_delta = g->allocated_known ?
+		a->allocated - b->allocated : 0;
+	g->garbage_objects_delta = sdiff(a->garbage_objects,
+					 b->garbage_objects);
+	g->garbage_size_delta = sdiff(a->garbage_size, b->garbage_size);
+	return compare_classes(g, b, a);
+}
+
+/* ---- allocation sites */
+
+static struct phi_site_line *site_lines(const struct phi_summary *s)
+{
+	struct phi_site_line *v = calloc(s->nsites + 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < s->nsites; i++) {
+		const struct phi_summary_site *x = &s->sites[i];
+
+		v[i] = (struct phi_site_line){ x->filename,
+					       strlen(x->filename), x->lineno,
+					       x->size, x->count };
+	}
+	return v;
+}
+
+static int compare_sites(struct phi_growth *g, size_t max,
+			 struct phi_error *err)
+{
+	const struct phi_summary *b = g->before, *a = g->after;
+	struct phi_site_line *la, *lb;
+	size_t n = 0, k = 0;
+	int rc;
+
+	if (!a->have_sites || !b->have_sites)
+		return 0;
+	la = site_lines(a);
+	lb = site_lines(b);
+	rc = la && lb ? phi_sites_diff(la, a->nsites, lb, b->nsites,
+				       &g->sites, &n, err) : -1;
+	free(la);
+	free(lb);
+	if (rc < 0)
+		return -1;
+	g->have_sites = true;
+	/* compare_to lists the unchanged lines too, last: they go. */
+	while (k < n && (g->sites[k].size_diff || g->sites[k].count_diff))
+		k++;
+	for (size_t i = k; i < n; i++)
+		if (g->sites[i].size_diff || g->sites[i].count_diff)
+			g->sites[k++] = g->sites[i];
+	g->sites_changed = k;
+	g->nsites = k < max ? k : max;
+	return 0;
+}
+
 int phi_growth_compare(struct phi_growth *g, const struct phi_summary *before,
 		       const struct phi_summary *after, double share,
 		       size_t max, struct phi_error *err)
@@ -354,7 +473,8 @@ int phi_growth_compare(struct phi_growth *g, const struct phi_summary *before,
 	g->rss_known = before->rss >= 0 && after->rss >= 0;
 	g->rss_delta = g->rss_known ? after->rss - before->rss : 0;
 	g->floor = before->floor > after->floor ? before->floor : after->floor;
-	if (compare_types(g, max) < 0 || compare_paths(g, max) < 0) {
+	if (compare_types(g, max) < 0 || compare_paths(g, max) < 0 ||
+	    compare_memory(g) < 0 || compare_sites(g, max, err) < 0) {
 		phi_growth_release(g);
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory comparing the captures");
@@ -367,5 +487,7 @@ void phi_growth_release(struct phi_growth *g)
 	free(g->types);
 	free(g->paths);
 	free(g->suspects);
+	free(g->memory.classes);
+	free(g->sites);
 	memset(g, 0, sizeof(*g));
 }

@@ -5,6 +5,7 @@
 #include "pyheapinspect/analysis/referrers.h"
 #include "pyheapinspect/analysis/topn.h"
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/sizes.h"
 
 int phi_indegree(const struct phi_graph *g, uint32_t **out,
 		 struct phi_error *err)
@@ -36,7 +37,8 @@ int phi_sharing(const struct phi_heap *h, const uint32_t *indeg, size_t top,
 		if (indeg[i] > 1) {
 			phi_topn_offer(&tn, i);
 			out->objects++;
-			out->size += phi_graph_size(g, i);
+			out->size = phi_size_add(out->size,
+						 phi_graph_size(g, i));
 		}
 	}
 	best = phi_topn_finish(&tn, &out->ntop);
@@ -76,7 +78,8 @@ int phi_audit(const struct phi_heap *h, const uint32_t *indeg, size_t top,
 			out->low++;
 		} else if ((uint64_t)phi_graph_refcnt(g, i) > indeg[i]) {
 			out->external++;
-			out->external_size += phi_graph_size(g, i);
+			out->external_size = phi_size_add(out->external_size,
+							  phi_graph_size(g, i));
 		}
 	}
 	return 0;

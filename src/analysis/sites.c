@@ -511,27 +511,16 @@ int phi_sites_lines(const struct phi_sites *s, struct phi_site_line **out,
 	return 0;
 }
 
-/* Both captures' lines in (name, line) order, walked together. */
-int phi_sites_compare(struct phi_sites *now,
-		      const struct phi_site_line *then, size_t nthen,
-		      struct phi_error *err)
+/* Both sides' lines in (name, line) order, walked together. */
+static size_t merge_lines(struct phi_site_growth *out,
+			  const struct phi_site_line *a, size_t na,
+			  const struct phi_site_line *b, size_t nb)
 {
-	struct phi_site_line *a = NULL, *b = calloc(nthen + 1, sizeof(*b));
-	size_t na = 0, i = 0, j = 0, n = 0;
+	size_t i = 0, j = 0, n = 0;
 
-	free(now->growth);
-	now->growth = calloc(now->nlineno + nthen + 1, sizeof(*now->growth));
-	now->ngrowth = 0;
-	if (!b || !now->growth || phi_sites_lines(now, &a, &na, err) < 0) {
-		free(a);
-		free(b);
-		return oom(err);
-	}
-	memcpy(b, then, nthen * sizeof(*b));
-	qsort(b, nthen, sizeof(*b), cmp_line);
-	while (i < na || j < nthen) {
-		struct phi_site_growth *g = &now->growth[n++];
-		int c = i == na ? 1 : j == nthen ? -1 : cmp_line(&a[i], &b[j]);
+	while (i < na || j < nb) {
+		struct phi_site_growth *g = &out[n++];
+		int c = i == na ? 1 : j == nb ? -1 : cmp_line(&a[i], &b[j]);
 
 		if (c <= 0) {
 			*g = (struct phi_site_growth){
@@ -552,9 +541,55 @@ int phi_sites_compare(struct phi_sites *now,
 			j++;
 		}
 	}
-	now->ngrowth = n;
-	qsort(now->growth, n, sizeof(*now->growth), cmp_growth);
+	return n;
+}
+
+int phi_sites_diff(const struct phi_site_line *now, size_t nnow,
+		   const struct phi_site_line *then, size_t nthen,
+		   struct phi_site_growth **out, size_t *nout,
+		   struct phi_error *err)
+{
+	struct phi_site_line *a = calloc(nnow + 1, sizeof(*a));
+	struct phi_site_line *b = calloc(nthen + 1, sizeof(*b));
+	struct phi_site_growth *g = calloc(nnow + nthen + 1, sizeof(*g));
+	size_t n;
+
+	*out = NULL;
+	*nout = 0;
+	if (!a || !b || !g) {
+		free(a);
+		free(b);
+		free(g);
+		return oom(err);
+	}
+	memcpy(a, now, nnow * sizeof(*a));
+	memcpy(b, then, nthen * sizeof(*b));
+	qsort(a, nnow, sizeof(*a), cmp_line);
+	qsort(b, nthen, sizeof(*b), cmp_line);
+	n = merge_lines(g, a, nnow, b, nthen);
+	qsort(g, n, sizeof(*g), cmp_growth);
 	free(a);
 	free(b);
+	*out = g;
+	*nout = n;
 	return 0;
+}
+
+int phi_sites_compare(struct phi_sites *now,
+		      const struct phi_site_line *then, size_t nthen,
+		      struct phi_error *err)
+{
+	struct phi_site_line *a = NULL;
+	size_t na = 0;
+	int rc;
+
+	free(now->growth);
+	now->growth = NULL;
+	now->ngrowth = 0;
+	rc = phi_sites_lines(now, &a, &na, err);
+	if (rc == 0)
+		rc = phi_sites_diff(a, na, then, nthen, &now->growth,
+				    &now->ngrowth, err);
+	free(a);
+	return rc;
 }

@@ -412,6 +412,164 @@ static int build_suspects(struct phi_summary *s, const struct phi_heap *h,
 	return 0;
 }
 
+/* ---- the memory breakdown */
+
+static int build_memory(struct phi_summary *s, const struct phi_memory *m)
+{
+	struct phi_summary_memory *x = &s->memory;
+
+	if (!m)
+		return 0;
+	x->present = true;
+	if (m->rss) {
+		x->have_rss = true;
+		x->vm_rss = m->rss->vm_rss;
+		x->anon = m->rss->rss_anon;
+		x->file = m->rss->rss_file;
+		x->shmem = m->rss->rss_shmem;
+		x->swap = m->rss->vm_swap;
+	}
+	x->objects = m->live_objects;
+	x->getsizeof = m->live_size;
+	x->allocated = m->have_allocated ? (int64_t)m->live_allocated : -1;
+	x->garbage_objects = m->garbage.objects;
+	x->garbage_size = m->garbage.size;
+	if (!m->have_classes)
+		return 0;
+	x->classes = calloc(PHI_MC__COUNT, sizeof(*x->classes));
+	if (!x->classes)
+		return -1;
+	for (int c = 0; c < PHI_MC__COUNT; c++) {
+		struct phi_summary_class *k = &x->classes[x->nclasses];
+
+		k->name = dup(phi_mem_class_name((enum phi_mem_class)c));
+		if (!k->name)
+			return -1;
+		k->resident = m->cls[c].resident;
+		x->nclasses++;
+	}
+	return 0;
+}
+
+/* ---- tracemalloc's lines */
+
+/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid (the
+ * rule of report/jsonout.c: no overlong forms, no surrogates, nothing
+ * past U+10FFFF), so that a cleaned text goes through JSON unchanged. */
+static size_t utf8_len(const unsigned char *p, size_t len)
+{
+	unsigned c = p[0];
+	uint32_t cp;
+	size_t n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n > len)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+/* A filename from the target as the summary keeps it: every invalid
+ * byte and NUL as U+FFFD, cut on a character boundary to
+ * PHI_SUMMARY_MAX_FILENAME bytes with U+2026 at the end. */
+static char *clean_filename(const char *text, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	char *out = malloc(PHI_SUMMARY_MAX_FILENAME + 1);
+	size_t o = 0, i = 0;
+
+	if (!out)
+		return NULL;
+	while (i < len) {
+		size_t k = p[i] ? utf8_len(p + i, len - i) : 0;
+		const char *put = k ? text + i : "\xef\xbf\xbd";
+		size_t n = k ? k : 3;
+
+		if (o + n > PHI_SUMMARY_MAX_FILENAME - 3) {
+			memcpy(out + o, "\xe2\x80\xa6", 3);
+			o += 3;
+			break;
+		}
+		memcpy(out + o, put, n);
+		o += n;
+		i += k ? k : 1;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int by_line(const void *x, const void *y)
+{
+	const struct phi_summary_site *a = x, *b = y;
+	int c = strcmp(a->filename, b->filename);
+
+	if (c)
+		return c;
+	return a->lineno < b->lineno ? -1 : a->lineno > b->lineno;
+}
+
+/* The largest lines (sites->lineno is largest first), in (filename,
+ * lineno) order, lines whose cut filenames meet merged. */
+static int build_sites(struct phi_summary *s, const struct phi_sites *st)
+{
+	size_t n, k = 0;
+
+	if (!st->t)
+		return 0;
+	n = st->nlineno < PHI_SUMMARY_MAX_SITES ? st->nlineno :
+						  PHI_SUMMARY_MAX_SITES;
+	s->have_sites = true;
+	s->traced = st->t->traced;
+	s->sites = calloc(n ? n : 1, sizeof(*s->sites));
+	if (!s->sites)
+		return -1;
+	for (size_t i = n; i < st->nlineno; i++) {
+		s->sites_omitted++;
+		s->sites_omitted_size += st->lineno[i].size;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct phi_site *r = &st->lineno[i];
+		const struct phi_trace_file *f = &st->t->files[r->file];
+		struct phi_summary_site *x = &s->sites[s->nsites];
+
+		x->filename = clean_filename(f->text, f->len);
+		if (!x->filename)
+			return -1;
+		x->lineno = r->lineno;
+		x->size = r->size;
+		x->count = r->count;
+		s->nsites++;
+	}
+	qsort(s->sites, s->nsites, sizeof(*s->sites), by_line);
+	for (size_t i = 0; i < s->nsites; i++) {
+		if (k && by_line(&s->sites[k - 1], &s->sites[i]) == 0) {
+			s->sites[k - 1].size += s->sites[i].size;
+			s->sites[k - 1].count += s->sites[i].count;
+			free(s->sites[i].filename);
+			continue;
+		}
+		s->sites[k++] = s->sites[i];
+	}
+	s->nsites = k;
+	return 0;
+}
+
 static char *iso_time(int64_t t)
 {
 	time_t tt = (time_t)t;
@@ -455,7 +613,9 @@ int phi_summary_build(struct phi_summary *s, const struct phi_heap *h,
 	s->fill_wasted = a->fill.wasted;
 	if (!s->tool_version || !s->captured_at || !s->host || !s->source ||
 	    !s->python_version || build_types(s, h) < 0 ||
-	    build_paths(s, h, a) < 0 || build_suspects(s, h, a) < 0) {
+	    build_paths(s, h, a) < 0 || build_suspects(s, h, a) < 0 ||
+	    build_memory(s, info->memory) < 0 ||
+	    build_sites(s, &a->sites) < 0) {
 		phi_summary_release(s);
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory summarising the capture");
@@ -478,6 +638,12 @@ void phi_summary_release(struct phi_summary *s)
 	}
 	for (size_t i = 0; i < s->ngroups; i++)
 		free(s->groups[i].type);
+	for (size_t i = 0; i < s->memory.nclasses; i++)
+		free(s->memory.classes[i].name);
+	for (size_t i = 0; i < s->nsites; i++)
+		free(s->sites[i].filename);
+	free(s->memory.classes);
+	free(s->sites);
 	free(s->types);
 	free(s->paths);
 	free(s->suspects);

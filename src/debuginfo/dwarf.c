@@ -28,6 +28,11 @@
 /* Bound on typedef/qualifier chains and on nesting of anonymous members:
  * real headers need 2 or 3, corrupt DWARF could loop forever. */
 #define MAX_DEPTH 16
+/* Offsets and sizes read from the DWARF, which is untrusted (the target's
+ * own file, or a debug file found for it): no struct of a C program is
+ * 4 GiB, and a sum of member offsets along a path must not wrap.  A
+ * value past this answers "absent"; the caller validates the rest. */
+#define MAX_VALUE ((Dwarf_Unsigned)1 << 32)
 
 struct walk {
 	Dwarf_Debug dbg;
@@ -293,8 +298,19 @@ static int member_offset(struct walk *w, Dwarf_Die die, Dwarf_Unsigned *off)
 	res = dwarf_whatform(attr, &form, &de);
 	if (res == DW_DLV_OK && is_block_form(form)) {
 		rc = location_block(w, attr, form, off);
+	} else if (res == DW_DLV_OK && form == DW_FORM_implicit_const) {
+		/* DWARF 5 (gcc 11 and later): the value is in the
+		 * abbreviation, which this libdwarf's dwarf_formudata
+		 * refuses and dwarf_formsdata reads. */
+		Dwarf_Signed sv = 0;
+
+		res = dwarf_formsdata(attr, &sv, &de);
+		rc = dw_result(w, res, de, "member location");
+		if (rc == 1 && sv < 0)
+			rc = 0;
+		*off = (Dwarf_Unsigned)sv;
 	} else if (res == DW_DLV_OK) {
-		/* constant classes, DW_FORM_implicit_const included */
+		/* the other constant classes */
 		res = dwarf_formudata(attr, off, &de);
 		rc = dw_result(w, res, de, "member location");
 	} else {
@@ -325,6 +341,8 @@ static int anon_member(struct walk *w, Dwarf_Die die, const char *name,
 	free_die(w, agg);
 	if (rc == 1)
 		rc = member_offset(w, die, &base);
+	if (rc == 1 && (base > MAX_VALUE || inner > MAX_VALUE - base))
+		rc = 0;
 	if (rc == 1) {
 		*off = base + inner;
 		return 1;
@@ -399,6 +417,11 @@ static int member_path(struct walk *w, Dwarf_Die agg, const char *path,
 		rc = find_member(w, cur, path, len, 0, &off, &member);
 		if (rc <= 0)
 			break;
+		if (off > MAX_VALUE || *total > MAX_VALUE - off) {
+			free_die(w, member);
+			rc = 0;
+			break;
+		}
 		*total += off;
 		if (path[len] == '\0') {
 			free_die(w, member);
@@ -430,7 +453,7 @@ static int answer(struct walk *w, struct phi_dwarf_query *q, Dwarf_Die agg)
 		rc = dw_result(w, dwarf_bytesize(agg, &val, &de), de,
 			       "byte size");
 	}
-	if (rc == 1 && val <= INT64_MAX) {
+	if (rc == 1 && val <= MAX_VALUE) {
 		q->value = (int64_t)val;
 		q->found = true;
 	}

@@ -97,6 +97,82 @@ static void deltas_json(yajl_gen g, const struct phi_growth *gr)
 		yajl_gen_null(g);
 }
 
+static void memory_json(yajl_gen g, const struct phi_growth_memory *m)
+{
+	phi_json_key(g, "memory");
+	if (!m->present) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_map_open(g);
+	phi_json_key(g, "rss");
+	if (m->rss_known) {
+		yajl_gen_map_open(g);
+		uint_field(g, "before", m->rss_before);
+		uint_field(g, "after", m->rss_after);
+		int_field(g, "delta", m->rss_delta);
+		int_field(g, "anon_delta", m->anon_delta);
+		int_field(g, "file_delta", m->file_delta);
+		int_field(g, "shmem_delta", m->shmem_delta);
+		int_field(g, "swap_delta", m->swap_delta);
+		yajl_gen_map_close(g);
+	} else {
+		yajl_gen_null(g);
+	}
+	phi_json_key(g, "classes");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < m->nclasses; i++) {
+		yajl_gen_map_open(g);
+		phi_json_key(g, "class");
+		phi_json_string(g, m->classes[i].name);
+		uint_field(g, "before", m->classes[i].before);
+		uint_field(g, "after", m->classes[i].after);
+		int_field(g, "delta", m->classes[i].delta);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	int_field(g, "objects_delta", m->objects_delta);
+	int_field(g, "getsizeof_delta", m->getsizeof_delta);
+	phi_json_key(g, "allocated_delta");
+	if (m->allocated_known)
+		yajl_gen_integer(g, m->allocated_delta);
+	else
+		yajl_gen_null(g);
+	int_field(g, "garbage_objects_delta", m->garbage_objects_delta);
+	int_field(g, "garbage_size_delta", m->garbage_size_delta);
+	yajl_gen_map_close(g);
+}
+
+static void sites_json(yajl_gen g, const struct phi_growth *gr, size_t rows)
+{
+	phi_json_key(g, "sites_changed");
+	if (gr->have_sites)
+		yajl_gen_integer(g, (long long)gr->sites_changed);
+	else
+		yajl_gen_null(g);
+	phi_json_key(g, "sites");
+	if (!gr->have_sites) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < gr->nsites && i < rows; i++) {
+		const struct phi_site_growth *x = &gr->sites[i];
+
+		yajl_gen_map_open(g);
+		phi_json_key(g, "filename");
+		phi_json_text(g, (const unsigned char *)x->filename,
+			      x->filename_len);
+		uint_field(g, "lineno", x->lineno);
+		uint_field(g, "size", x->size);
+		int_field(g, "size_delta", x->size_diff);
+		uint_field(g, "count", x->count);
+		int_field(g, "count_delta", x->count_diff);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
 /* The growth object; rows caps each list. */
 static void growth_value(yajl_gen g, const struct phi_growth *gr,
 			 size_t rows)
@@ -113,6 +189,8 @@ static void growth_value(yajl_gen g, const struct phi_growth *gr,
 	rows_json(g, "paths", gr->paths, rows < gr->npaths ? rows : gr->npaths);
 	rows_json(g, "suspects", gr->suspects,
 		  rows < gr->nsuspects ? rows : gr->nsuspects);
+	memory_json(g, &gr->memory);
+	sites_json(g, gr, rows);
 	yajl_gen_map_close(g);
 }
 
@@ -160,6 +238,82 @@ static void paths_text(FILE *out, const char *title,
 	}
 }
 
+static void memory_text(FILE *out, const struct phi_growth_memory *m)
+{
+	char b1[32], b2[32], b3[32];
+
+	if (!m->present)
+		return;
+	fputs("  memory:", out);
+	if (m->rss_known)
+		fprintf(out, " RSS %s (%s, was %s),",
+			phi_text_delta(m->rss_delta, b1, sizeof(b1)),
+			phi_text_size(m->rss_after, b2, sizeof(b2)),
+			phi_text_size(m->rss_before, b3, sizeof(b3)));
+	fprintf(out, " live objects %+" PRId64 " (%s sys.getsizeof",
+		m->objects_delta,
+		phi_text_delta(m->getsizeof_delta, b1, sizeof(b1)));
+	if (m->allocated_known)
+		fprintf(out, ", %s allocated",
+			phi_text_delta(m->allocated_delta, b2, sizeof(b2)));
+	fprintf(out, "), garbage %+" PRId64 " objects (%s)\n",
+		m->garbage_objects_delta,
+		phi_text_delta(m->garbage_size_delta, b3, sizeof(b3)));
+	for (size_t i = 0; i < m->nclasses; i++) {
+		if (!m->classes[i].delta)
+			continue;
+		fprintf(out, "    %12s  ",
+			phi_text_delta(m->classes[i].delta, b1, sizeof(b1)));
+		phi_text_put(out, m->classes[i].name, 40);
+		fprintf(out, " (%s, was %s)\n",
+			phi_text_size(m->classes[i].after, b2, sizeof(b2)),
+			phi_text_size(m->classes[i].before, b3, sizeof(b3)));
+	}
+}
+
+/* A filename from the target: valid UTF-8 kept, the rest as \xNN. */
+static void put_filename(FILE *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len && i < 300) {
+		size_t n = phi_utf8_seq_len(p + i, len - i);
+
+		if (n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
+			fprintf(out, "\\x%02x", p[i]);
+			i++;
+		} else {
+			fwrite(p + i, 1, n, out);
+			i += n;
+		}
+	}
+	if (i < len)
+		fputs("...", out);
+}
+
+static void sites_text(FILE *out, const struct phi_growth *gr, size_t rows)
+{
+	char b1[32], b2[32];
+
+	if (!gr->have_sites)
+		return;
+	fprintf(out, "  allocation sites, largest change first (%zu "
+		"changed, as Snapshot.compare_to(old, 'lineno')):\n",
+		gr->sites_changed);
+	for (size_t i = 0; i < gr->nsites && i < rows; i++) {
+		const struct phi_site_growth *x = &gr->sites[i];
+
+		fprintf(out, "    %12s %+10" PRId64 "  ",
+			phi_text_delta(x->size_diff, b1, sizeof(b1)),
+			x->count_diff);
+		put_filename(out, x->filename, x->filename_len);
+		fprintf(out, ":%" PRIu32 " (%s in %" PRIu64 " blocks)\n",
+			x->lineno, phi_text_size(x->size, b2, sizeof(b2)),
+			x->count);
+	}
+}
+
 void phi_growth_text(FILE *out, const struct phi_growth *gr, size_t rows)
 {
 	char b1[32], b2[32], b3[32], b4[32], title[160];
@@ -185,6 +339,8 @@ void phi_growth_text(FILE *out, const struct phi_growth *gr, size_t rows)
 	paths_text(out, gr->nsuspects ? "growth suspects (where the growth "
 		   "accumulates):" : "growth suspects: none", gr->suspects,
 		   gr->nsuspects < rows ? gr->nsuspects : rows);
+	memory_text(out, &gr->memory);
+	sites_text(out, gr, rows);
 }
 
 /* ---- --watch */

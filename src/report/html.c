@@ -6,10 +6,11 @@
  * (section 4) and every list to its length, so the page is bounded on
  * any heap; the dominator tree is pruned best-first (section 3).
  *
- * Parts that other stages will provide are written as null, which the
- * page shows as "Not in this report": memory_part (the memory breakdown,
- * issue 14), garbage_part (issue 14) and growth_part (--baseline, issue
- * 15).  Each is one function here: give it the section's JSON writer. */
+ * The memory breakdown, the garbage and the growth (--baseline) come
+ * from the structs the JSON report writes (report/memory.c,
+ * report/growth.c), in the contract's names and caps; a part the run
+ * does not have (a growth without a baseline) is null, which the page
+ * shows as "Not in this report". */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/html_page.h"
 #include "pyheapinspect/report/jsonout.h"
+#include "pyheapinspect/report/memory.h"
 #include "pyheapinspect/report/textfit.h"
 
 /* The contract's numbers (docs/html-data.md, sections 3 and 4). */
@@ -37,6 +39,11 @@
 #define MAX_SUSPECTS 20
 #define MAX_DUPLICATES 50
 #define MAX_NOTES 8
+#define MAX_GARBAGE_TYPES 50
+#define MAX_CYCLES 10
+#define MAX_GROWTH 100            /* types, paths, sites */
+#define MAX_GROWTH_SUSPECTS 20
+#define MAX_GROWTH_CLASSES 32
 
 /* ---- the escaping filter between yajl and the file */
 
@@ -265,31 +272,407 @@ static void notes_part(yajl_gen g, const struct phi_report *r)
 	yajl_gen_array_close(g);
 }
 
-/* ---- parts other stages will fill (null: "Not in this report") */
+/* ---- memory, garbage, growth: the JSON report's structs, capped */
 
-/* Issue 14: the JSON report's "memory" section as it is (RSS by class
- * of mapping, pymalloc, free lists, GC state). */
+static void int_kv(yajl_gen g, const char *k, int64_t v)
+{
+	key(g, k);
+	yajl_gen_integer(g, (long long)v);
+}
+
+static void opt_uint_kv(yajl_gen g, const char *k, bool known, uint64_t v)
+{
+	key(g, k);
+	if (known)
+		yajl_gen_integer(g, (long long)v);
+	else
+		yajl_gen_null(g);
+}
+
+static void bool_kv(yajl_gen g, const char *k, bool v)
+{
+	key(g, k);
+	yajl_gen_bool(g, v);
+}
+
+static void int3_kv(yajl_gen g, const char *k, const int64_t *v)
+{
+	key(g, k);
+	yajl_gen_array_open(g);
+	for (int i = 0; i < 3; i++)
+		yajl_gen_integer(g, (long long)v[i]);
+	yajl_gen_array_close(g);
+}
+
+static void rss_part(yajl_gen g, const struct phi_memory *m)
+{
+	const struct phi_rss *rs = m->rss;
+
+	key(g, "rss");
+	if (!rs) {
+		yajl_gen_null(g);
+	} else {
+		yajl_gen_map_open(g);
+		uint_kv(g, "total", rs->vm_rss);
+		uint_kv(g, "anonymous", rs->rss_anon);
+		uint_kv(g, "file", rs->rss_file);
+		uint_kv(g, "shmem", rs->rss_shmem);
+		uint_kv(g, "swap", rs->vm_swap);
+		yajl_gen_map_close(g);
+	}
+	key(g, "classes");
+	yajl_gen_array_open(g);
+	for (int c = 0; m->have_classes && c < PHI_MC__COUNT; c++) {
+		yajl_gen_map_open(g);
+		text_kv(g, "class", phi_mem_class_name((enum phi_mem_class)c),
+			CAP_TYPE);
+		uint_kv(g, "resident", m->cls[c].resident);
+		uint_kv(g, "swap", m->cls[c].swap);
+		uint_kv(g, "mappings", m->cls[c].mappings);
+		uint_kv(g, "objects_allocated", m->objects_in[c]);
+		text_kv(g, "hint",
+			phi_report_memory_hint((enum phi_mem_class)c),
+			CAP_PATH);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+static void pymalloc_part(yajl_gen g, const struct phi_pymalloc *p)
+{
+	static const char *const methods[] = { "none", "symbols", "scan" };
+
+	key(g, "pymalloc");
+	if (p->method == PHI_PYMALLOC_NONE) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_map_open(g);
+	text_kv(g, "method", methods[p->method], CAP_TYPE);
+	opt_uint_kv(g, "arenas_allocated_total", p->have_counters,
+		    p->ntimes_allocated);
+	opt_uint_kv(g, "arenas_reclaimed", p->have_counters,
+		    p->ntimes_allocated - p->narenas);
+	opt_uint_kv(g, "arenas_highwater", p->have_counters, p->highwater);
+	uint_kv(g, "arenas_current", p->narenas);
+	uint_kv(g, "bytes_in_allocated_blocks", p->allocated_bytes);
+	uint_kv(g, "bytes_in_available_blocks", p->available_bytes);
+	uint_kv(g, "unused_pools", p->unused_pools);
+	uint_kv(g, "bytes_lost_to_pool_headers", p->pool_headers);
+	uint_kv(g, "bytes_lost_to_quantization", p->quantization);
+	uint_kv(g, "bytes_lost_to_arena_alignment", p->arena_alignment);
+	key(g, "classes");
+	yajl_gen_array_open(g);
+	for (uint32_t i = 0; i < p->nclasses && i < PHI_PYMEM_MAX_CLASSES;
+	     i++) {
+		const struct phi_pymalloc_class *c = &p->cls[i];
+
+		if (!c->pools)
+			continue;
+		yajl_gen_map_open(g);
+		uint_kv(g, "size", c->size);
+		uint_kv(g, "pools", c->pools);
+		uint_kv(g, "blocks_in_use", c->blocks);
+		uint_kv(g, "avail_blocks", c->avail);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
+}
+
+static void free_lists_part(yajl_gen g, const struct phi_free_lists *fl)
+{
+	key(g, "free_lists");
+	if (!fl->present) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < fl->n && i < PHI_PYMEM_MAX_FREE_LISTS; i++) {
+		yajl_gen_map_open(g);
+		text_kv(g, "name", fl->v[i].name, CAP_TYPE);
+		if (fl->v[i].length)
+			uint_kv(g, "length", (uint64_t)fl->v[i].length);
+		int_kv(g, "count", fl->v[i].count);
+		uint_kv(g, "bytes", fl->v[i].bytes);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+static void gc_part(yajl_gen g, const struct phi_gc_state *gc)
+{
+	int64_t gen[3];
+
+	key(g, "gc");
+	if (!gc->present) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_map_open(g);
+	bool_kv(g, "enabled", gc->enabled);
+	int3_kv(g, "thresholds", gc->thresholds);
+	int3_kv(g, "counts", gc->counts);
+	for (int i = 0; i < 3; i++)
+		gen[i] = (int64_t)gc->generations[i];
+	int3_kv(g, "generations", gen);
+	uint_kv(g, "permanent", gc->permanent);
+	bool_kv(g, "collecting", gc->collecting);
+	yajl_gen_map_close(g);
+}
+
+/* glibc malloc in brief: mallinfo2's totals (the JSON report has the
+ * arenas and malloc_stats' text). */
+static void malloc_part(yajl_gen g, const struct phi_malloc *mal)
+{
+	static const char *const methods[] = { "none", "debuginfo",
+					       "builtin-2.36" };
+
+	key(g, "malloc");
+	if (!mal || mal->method == PHI_MALLOC_NONE) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_map_open(g);
+	text_kv(g, "method", methods[mal->method], CAP_TYPE);
+	uint_kv(g, "system", mal->mi.arena);
+	uint_kv(g, "in_use", mal->mi.uordblks);
+	uint_kv(g, "free", mal->mi.fordblks);
+	uint_kv(g, "mmapped", mal->mi.hblkhd);
+	uint_kv(g, "mmapped_chunks", mal->mi.hblks);
+	uint_kv(g, "arenas", mal->narenas);
+	opt_uint_kv(g, "tcache_bytes", mal->have_tcache, mal->tcache_bytes);
+	yajl_gen_map_close(g);
+}
+
+/* The JSON report's "memory" section (report/memory.c), in the
+ * contract's names. */
 static void memory_part(yajl_gen g, const struct phi_report *r)
 {
-	(void)r;
+	const struct phi_memory *m = r->memory;
+
 	key(g, "memory");
-	yajl_gen_null(g);
+	if (!m) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_map_open(g);
+	rss_part(g, m);
+	key(g, "objects");
+	yajl_gen_map_open(g);
+	uint_kv(g, "count", m->live_objects);
+	uint_kv(g, "getsizeof", m->live_size);
+	opt_uint_kv(g, "allocated", m->have_allocated, m->live_allocated);
+	yajl_gen_map_close(g);
+	if (m->py) {
+		pymalloc_part(g, &m->py->pymalloc);
+		free_lists_part(g, &m->py->free_lists);
+		uint_kv(g, "free_lists_bytes", m->free_list_bytes);
+		gc_part(g, &m->py->gc);
+	}
+	malloc_part(g, m->malloc);
+	opt_uint_kv(g, "unexplained", m->have_classes && m->have_allocated,
+		    m->unexplained);
+	key(g, "notes");
+	yajl_gen_array_open(g);
+	if (m->note[0])
+		text(g, m->note, CAP_PATH);
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
 }
 
-/* Issue 14: memory.garbage (objects no root reaches, their cycles). */
+/* memory.garbage: objects no root reaches, by type and by shape of
+ * cycle, each shape with its path around. */
 static void garbage_part(yajl_gen g, const struct phi_report *r)
 {
-	(void)r;
+	const struct phi_garbage *gb = r->memory ? &r->memory->garbage : NULL;
+
 	key(g, "garbage");
-	yajl_gen_null(g);
+	if (!gb) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_map_open(g);
+	uint_kv(g, "objects", gb->objects);
+	uint_kv(g, "size", gb->size);
+	opt_uint_kv(g, "allocated", r->memory->have_allocated, gb->allocated);
+	uint_kv(g, "cycle_count", gb->cycles_total);
+	uint_kv(g, "shapes", gb->shapes);
+	key(g, "types");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < gb->ntypes && i < MAX_GARBAGE_TYPES; i++) {
+		yajl_gen_map_open(g);
+		text_kv(g, "type", gb->types[i].name, CAP_TYPE);
+		uint_kv(g, "count", gb->types[i].count);
+		uint_kv(g, "size", gb->types[i].size);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	key(g, "cycles");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < gb->ncycles && i < MAX_CYCLES; i++) {
+		const struct phi_garbage_cycle *c = &gb->cycles[i];
+
+		yajl_gen_map_open(g);
+		text_kv(g, "type", c->type, CAP_TYPE);
+		uint_kv(g, "count", c->count);
+		uint_kv(g, "length", c->length);
+		text_kv(g, "path", c->path, CAP_PATH);
+		uint_kv(g, "objects", c->objects);
+		uint_kv(g, "size", c->size);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
 }
 
-/* Issue 15: growth against --baseline. */
+static void growth_baseline(yajl_gen g, const struct phi_summary *b)
+{
+	key(g, "baseline");
+	yajl_gen_map_open(g);
+	text_kv(g, "captured_at", b->captured_at, CAP_TYPE);
+	text_kv(g, "source", b->source, CAP_TYPE);
+	int_kv(g, "pid", b->pid);
+	uint_kv(g, "objects", b->objects);
+	uint_kv(g, "total_size", b->total_size);
+	uint_kv(g, "reachable_size", b->reachable_size);
+	opt_uint_kv(g, "rss", b->rss >= 0, (uint64_t)b->rss);
+	yajl_gen_map_close(g);
+}
+
+static void growth_rows(yajl_gen g, const char *k,
+			const struct phi_growth_path *p, size_t n, size_t max)
+{
+	key(g, k);
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < n && i < max; i++) {
+		yajl_gen_map_open(g);
+		text_kv(g, "path", p[i].path, CAP_PATH);
+		text_kv(g, "type", p[i].type, CAP_TYPE);
+		uint_kv(g, "before", p[i].before);
+		uint_kv(g, "after", p[i].after);
+		int_kv(g, "delta", p[i].delta);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+static void growth_types(yajl_gen g, const struct phi_growth *gr)
+{
+	key(g, "types");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < gr->ntypes && i < MAX_GROWTH; i++) {
+		const struct phi_growth_type *t = &gr->types[i];
+
+		yajl_gen_map_open(g);
+		text_kv(g, "type", t->type, CAP_TYPE);
+		uint_kv(g, "count", t->count);
+		int_kv(g, "count_delta", t->count_delta);
+		uint_kv(g, "size", t->size);
+		int_kv(g, "size_delta", t->size_delta);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+static void growth_memory(yajl_gen g, const struct phi_growth_memory *m)
+{
+	key(g, "memory");
+	if (!m->present) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_map_open(g);
+	opt_uint_kv(g, "rss_before", m->rss_known, m->rss_before);
+	opt_uint_kv(g, "rss_after", m->rss_known, m->rss_after);
+	key(g, "rss_delta");
+	if (m->rss_known)
+		yajl_gen_integer(g, m->rss_delta);
+	else
+		yajl_gen_null(g);
+	key(g, "classes");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < m->nclasses && i < MAX_GROWTH_CLASSES; i++) {
+		yajl_gen_map_open(g);
+		text_kv(g, "class", m->classes[i].name, CAP_TYPE);
+		uint_kv(g, "before", m->classes[i].before);
+		uint_kv(g, "after", m->classes[i].after);
+		int_kv(g, "delta", m->classes[i].delta);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	int_kv(g, "objects_delta", m->objects_delta);
+	int_kv(g, "getsizeof_delta", m->getsizeof_delta);
+	key(g, "allocated_delta");
+	if (m->allocated_known)
+		yajl_gen_integer(g, m->allocated_delta);
+	else
+		yajl_gen_null(g);
+	int_kv(g, "garbage_objects_delta", m->garbage_objects_delta);
+	int_kv(g, "garbage_size_delta", m->garbage_size_delta);
+	yajl_gen_map_close(g);
+}
+
+static void growth_sites(yajl_gen g, const struct phi_growth *gr)
+{
+	char buf[CAP_PATH + 8];
+
+	key(g, "sites");
+	if (!gr->have_sites) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < gr->nsites && i < MAX_GROWTH; i++) {
+		const struct phi_site_growth *x = &gr->sites[i];
+		size_t n = phi_text_fit(x->filename, x->filename_len, buf,
+					sizeof(buf), CAP_PATH, phi_width_blob);
+
+		yajl_gen_map_open(g);
+		key(g, "filename");
+		yajl_gen_string(g, (const unsigned char *)buf, n);
+		uint_kv(g, "lineno", x->lineno);
+		uint_kv(g, "size", x->size);
+		int_kv(g, "size_delta", x->size_diff);
+		uint_kv(g, "count", x->count);
+		int_kv(g, "count_delta", x->count_diff);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+}
+
+/* The JSON report's "growth" (--baseline), capped. */
 static void growth_part(yajl_gen g, const struct phi_report *r)
 {
-	(void)r;
+	const struct phi_growth *gr = r->growth;
+
 	key(g, "growth");
-	yajl_gen_null(g);
+	if (!gr) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_map_open(g);
+	growth_baseline(g, gr->before);
+	text_kv(g, "captured_at", gr->after->captured_at, CAP_TYPE);
+	int_kv(g, "objects_delta", gr->objects_delta);
+	int_kv(g, "total_size_delta", gr->total_size_delta);
+	int_kv(g, "reachable_size_delta", gr->reachable_size_delta);
+	key(g, "rss_delta");
+	if (gr->rss_known)
+		yajl_gen_integer(g, gr->rss_delta);
+	else
+		yajl_gen_null(g);
+	uint_kv(g, "floor", gr->floor);
+	uint_kv(g, "types_changed", gr->types_changed);
+	uint_kv(g, "paths_changed", gr->paths_changed);
+	opt_uint_kv(g, "sites_changed", gr->have_sites, gr->sites_changed);
+	growth_types(g, gr);
+	growth_rows(g, "paths", gr->paths, gr->npaths, MAX_GROWTH);
+	growth_rows(g, "suspects", gr->suspects, gr->nsuspects,
+		    MAX_GROWTH_SUSPECTS);
+	growth_memory(g, &gr->memory);
+	growth_sites(g, gr);
+	yajl_gen_map_close(g);
 }
 
 /* ---- the dominator tree (section 3) */
@@ -484,7 +867,7 @@ static int tree_part(yajl_gen g, struct tree *tr)
 /* ---- tables */
 
 static void types_part(yajl_gen g, const struct phi_heap *h,
-		       const uint32_t *order, size_t n)
+		       const uint64_t *alloc, const uint32_t *order, size_t n)
 {
 	uint64_t count = 0, size = 0;
 
@@ -497,6 +880,8 @@ static void types_part(yajl_gen g, const struct phi_heap *h,
 		text_kv(g, "type", t->name, CAP_TYPE);
 		uint_kv(g, "count", t->count);
 		uint_kv(g, "size", t->size);
+		if (alloc)
+			uint_kv(g, "allocated", alloc[order[k]]);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -672,7 +1057,8 @@ static int blob(yajl_gen g, const struct phi_report *r, struct tree *tr,
 	heap_part(g, r, ntypes);
 	memory_part(g, r);
 	rc = tree_part(g, tr);
-	types_part(g, r->heap, order, ntypes);
+	types_part(g, r->heap, r->memory ? r->memory->type_allocated : NULL,
+		   order, ntypes);
 	retainers_part(g, r, top, ntop);
 	if (rc == 0)
 		rc = suspects_part(g, r, tr->t);

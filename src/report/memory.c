@@ -185,6 +185,11 @@ static const char *const class_hints[PHI_MC__COUNT] = {
 			      "memory, locale data)",
 };
 
+const char *phi_report_memory_hint(enum phi_mem_class c)
+{
+	return (unsigned)c < PHI_MC__COUNT ? class_hints[c] : "";
+}
+
 static void text_rss(FILE *out, const struct phi_memory *m)
 {
 	const struct phi_rss *r = m->rss;

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/sites.h"
+#include "pyheapinspect/report/textout.h"
 
 #define NO_TRACE "no trace: allocated before tracing started, reused " \
 	"from a free-list block tracemalloc never saw, or not allocated " \
@@ -36,23 +38,27 @@ static const char *state_name(enum phi_traces_state s)
 
 /* ---- text ------------------------------------------------------------- */
 
-/* A name from the target, for a terminal: valid UTF-8 but controls
- * kept, everything else as \xNN. */
+/* A name from the target, for a terminal: escaped as base/escape.h
+ * says (C0 and C1 controls, DEL, bytes that are not UTF-8, what reorders
+ * text), its NUL bytes included, in pieces of 256 characters. */
 static void put_name(FILE *out, const struct phi_trace_file *f)
 {
-	const unsigned char *p = (const unsigned char *)f->text;
-	size_t i = 0;
+	char buf[256 * PHI_ESCAPE_MAX + 1];
+	const char *p = f->text;
+	size_t left = f->len;
 
-	while (i < f->len) {
-		size_t n = phi_utf8_seq_len(p + i, f->len - i);
+	while (left) {
+		/* A piece ends where a UTF-8 sequence may start. */
+		size_t n = left < 256 ? left : 256;
+		bool cut;
 
-		if (n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7f))) {
-			fprintf(out, "\\x%02x", p[i]);
-			i++;
-		} else {
-			fwrite(p + i, 1, n, out);
-			i += n;
-		}
+		while (n < left && n > 1 &&
+		       ((unsigned char)p[n] & 0xC0) == 0x80)
+			n--;
+		phi_escape_text(buf, sizeof(buf), p, n, n, &cut);
+		fputs(buf, out);
+		p += n;
+		left -= n;
 	}
 }
 
@@ -231,9 +237,10 @@ static void print_suspects(FILE *out, const struct phi_report *r,
 	for (size_t i = 0; i < s->nsuspects; i++) {
 		const struct phi_site_split *x = &s->suspects[i];
 
-		fprintf(out, "  %s at 0x%" PRIx64 " retains %s:\n    ",
-			phi_heap_type(r->heap, x->node)->name, g->addr[x->node],
-			human(x->retained, b, sizeof(b)));
+		fputs("  ", out);
+		phi_text_put(out, phi_heap_type(r->heap, x->node)->name, 120);
+		fprintf(out, " at 0x%" PRIx64 " retains %s:\n    ",
+			g->addr[x->node], human(x->retained, b, sizeof(b)));
 		print_split(out, r, x, r->top);
 	}
 }

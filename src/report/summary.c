@@ -45,13 +45,76 @@ static void str(yajl_gen g, const char *key, const char *v)
 	phi_json_string(g, v);
 }
 
-/* Issue 14's memory breakdown (RSS by kind of mapping, pymalloc) goes
- * here once the report has it; until then the key is there, null. */
+/* The memory breakdown (null when the capture had none). */
 static void memory_json(yajl_gen g, const struct phi_summary *s)
 {
-	(void)s;
+	const struct phi_summary_memory *m = &s->memory;
+
 	phi_json_key(g, "memory");
-	yajl_gen_null(g);
+	if (!m->present) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_map_open(g);
+	phi_json_key(g, "rss");
+	if (m->have_rss) {
+		yajl_gen_map_open(g);
+		u64(g, "vm_rss", m->vm_rss);
+		u64(g, "anon", m->anon);
+		u64(g, "file", m->file);
+		u64(g, "shmem", m->shmem);
+		u64(g, "swap", m->swap);
+		yajl_gen_map_close(g);
+	} else {
+		yajl_gen_null(g);
+	}
+	phi_json_key(g, "classes");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < m->nclasses; i++) {
+		yajl_gen_map_open(g);
+		str(g, "class", m->classes[i].name);
+		u64(g, "resident", m->classes[i].resident);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	phi_json_key(g, "objects");
+	yajl_gen_map_open(g);
+	u64(g, "count", m->objects);
+	u64(g, "getsizeof", m->getsizeof);
+	i64_or_null(g, "allocated", m->allocated);
+	yajl_gen_map_close(g);
+	phi_json_key(g, "garbage");
+	yajl_gen_map_open(g);
+	u64(g, "objects", m->garbage_objects);
+	u64(g, "size", m->garbage_size);
+	yajl_gen_map_close(g);
+	yajl_gen_map_close(g);
+}
+
+/* tracemalloc's lines (null when the capture did not read them). */
+static void sites_json(yajl_gen g, const struct phi_summary *s)
+{
+	phi_json_key(g, "sites");
+	if (!s->have_sites) {
+		yajl_gen_null(g);
+		return;
+	}
+	yajl_gen_map_open(g);
+	u64(g, "traced_memory", s->traced);
+	u64(g, "omitted", s->sites_omitted);
+	u64(g, "omitted_size", s->sites_omitted_size);
+	phi_json_key(g, "lines");
+	yajl_gen_array_open(g);
+	for (size_t i = 0; i < s->nsites; i++) {
+		yajl_gen_map_open(g);
+		str(g, "filename", s->sites[i].filename);
+		u64(g, "lineno", s->sites[i].lineno);
+		u64(g, "size", s->sites[i].size);
+		u64(g, "count", s->sites[i].count);
+		yajl_gen_map_close(g);
+	}
+	yajl_gen_array_close(g);
+	yajl_gen_map_close(g);
 }
 
 static void header_json(yajl_gen g, const struct phi_summary *s)
@@ -157,6 +220,7 @@ int phi_summary_write(FILE *out, const struct phi_summary *s,
 	header_json(g, s);
 	lists_json(g, s);
 	suspects_json(g, s);
+	sites_json(g, s);
 	yajl_gen_map_close(g);
 	/* One document per line: files can be concatenated (JSON Lines). */
 	fputc('\n', out);
@@ -434,6 +498,122 @@ static void read_suspects(struct rd *r, yajl_val d, struct phi_summary *s)
 	}
 }
 
+/* An object under key, or NULL when it is absent or null (*bad when it
+ * is something else). */
+static yajl_val optional(struct rd *r, yajl_val d, const char *key)
+{
+	yajl_val v = field(d, key);
+	char msg[96];
+
+	if (!v || YAJL_IS_NULL(v))
+		return NULL;
+	if (YAJL_IS_OBJECT(v))
+		return v;
+	snprintf(msg, sizeof(msg), "'%.40s' is neither an object nor null",
+		 key);
+	bad(r, msg);
+	return NULL;
+}
+
+static yajl_val object(struct rd *r, yajl_val d, const char *key)
+{
+	yajl_val v = field(d, key);
+	char msg[96];
+
+	if (YAJL_IS_OBJECT(v))
+		return v;
+	snprintf(msg, sizeof(msg), "'%.40s' is missing or not an object", key);
+	bad(r, msg);
+	return NULL;
+}
+
+static void read_rss(struct rd *r, yajl_val rss, struct phi_summary_memory *m)
+{
+	m->have_rss = true;
+	if (unum(r, rss, "vm_rss", &m->vm_rss) &&
+	    unum(r, rss, "anon", &m->anon) && unum(r, rss, "file", &m->file) &&
+	    unum(r, rss, "shmem", &m->shmem))
+		unum(r, rss, "swap", &m->swap);
+}
+
+static void read_memory(struct rd *r, yajl_val d, struct phi_summary *s)
+{
+	struct phi_summary_memory *m = &s->memory;
+	yajl_val v = optional(r, d, "memory"), rss, o, gb, a;
+	size_t n = 0;
+
+	if (!v)
+		return;
+	m->present = true;
+	rss = optional(r, v, "rss");
+	if (rss)
+		read_rss(r, rss, m);
+	o = object(r, v, "objects");
+	gb = o ? object(r, v, "garbage") : NULL;
+	a = gb ? list(r, v, "classes", PHI_SUMMARY_MAX_CLASSES, &n) : NULL;
+	if (!a || r->rc < 0 || !unum(r, o, "count", &m->objects) ||
+	    !unum(r, o, "getsizeof", &m->getsizeof) ||
+	    !num_or_null(r, o, "allocated", &m->allocated) ||
+	    !unum(r, gb, "objects", &m->garbage_objects) ||
+	    !unum(r, gb, "size", &m->garbage_size) ||
+	    !(m->classes = entries(r, n, sizeof(*m->classes))))
+		return;
+	for (size_t i = 0; i < n && r->rc == 0; i++) {
+		struct phi_summary_class *c = &m->classes[i];
+		yajl_val e = a->u.array.values[i];
+
+		if (!text(r, e, "class", &c->name))
+			break;
+		m->nclasses++;
+		unum(r, e, "resident", &c->resident);
+	}
+}
+
+/* The lines, each once, in (filename, lineno) order as written. */
+static void read_lines(struct rd *r, yajl_val a, size_t n,
+		       struct phi_summary *s)
+{
+	for (size_t i = 0; i < n && r->rc == 0; i++) {
+		struct phi_summary_site *x = &s->sites[i];
+		yajl_val e = a->u.array.values[i];
+		int64_t line = 0;
+		int c;
+
+		if (!text(r, e, "filename", &x->filename))
+			break;
+		s->nsites++;
+		if (!num(r, e, "lineno", 0, &line) ||
+		    !unum(r, e, "size", &x->size) ||
+		    !unum(r, e, "count", &x->count))
+			break;
+		if (line > UINT32_MAX) {
+			bad(r, "a line number is out of range");
+			break;
+		}
+		x->lineno = (uint32_t)line;
+		c = i ? strcmp(x[-1].filename, x->filename) : -1;
+		if (c > 0 || (c == 0 && x[-1].lineno >= x->lineno))
+			bad(r, "the sites are not in (filename, lineno) order");
+	}
+}
+
+static void read_sites(struct rd *r, yajl_val d, struct phi_summary *s)
+{
+	yajl_val v = optional(r, d, "sites"), a;
+	size_t n = 0;
+
+	if (!v)
+		return;
+	s->have_sites = true;
+	a = list(r, v, "lines", PHI_SUMMARY_MAX_SITES, &n);
+	if (!a || !unum(r, v, "traced_memory", &s->traced) ||
+	    !unum(r, v, "omitted", &s->sites_omitted) ||
+	    !unum(r, v, "omitted_size", &s->sites_omitted_size) ||
+	    !(s->sites = entries(r, n, sizeof(*s->sites))))
+		return;
+	read_lines(r, a, n, s);
+}
+
 /* Nesting depth of the JSON text, strings skipped; false past max. */
 static bool shallow(const char *t, size_t len, int max)
 {
@@ -543,6 +723,10 @@ int phi_summary_load(const char *path, struct phi_summary *s,
 		read_paths(&r, doc, s);
 	if (r.rc == 0)
 		read_suspects(&r, doc, s);
+	if (r.rc == 0)
+		read_memory(&r, doc, s);
+	if (r.rc == 0)
+		read_sites(&r, doc, s);
 	yajl_tree_free(doc);
 	if (r.rc < 0)
 		phi_summary_release(s);

@@ -1,10 +1,14 @@
-/* The text report. */
+/* The text report.  Every text that comes from the target (type names,
+ * values, keys and attribute names in paths, file names) goes through
+ * safe(): control characters are escaped (base/escape.h), so that one
+ * row stays one line and nothing reaches the terminal as a command. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pyheapinspect/analysis/histogram.h"
 #include "pyheapinspect/report/footprint.h"
+#include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/report/memory.h"
 
 #include "pyheapinspect/report/fill.h"
@@ -20,14 +24,41 @@ static double copied_mib(const struct phi_report *r)
 	       (1 << 20);
 }
 
+/* Characters of a type name, a value or a path shown at most. */
+#define NAME_CHARS 512
+#define VALUE_CHARS 60
+#define PATH_CHARS 200
+#define SAFE_BUF(chars) ((chars) * PHI_ESCAPE_MAX + 4)
+
+/* s[0..len) escaped into buf (SAFE_BUF(max) bytes), at most max
+ * characters, "..." after it when cut (or when *cut says so already). */
+static const char *safe_n(const char *s, size_t len, size_t max, char *buf,
+			  size_t cap, bool more)
+{
+	bool cut;
+	size_t n = phi_escape_text(buf, cap - 3, s ? s : "", s ? len : 0,
+				   max, &cut);
+
+	if (cut || more)
+		memcpy(buf + n, "...", 4);
+	return buf;
+}
+
+static const char *safe(const char *s, size_t max, char *buf, size_t cap)
+{
+	return safe_n(s, s ? strlen(s) : 0, max, buf, cap, false);
+}
+
 static void print_header(FILE *out, const struct phi_report *r)
 {
 	const struct phi_python *py = r->python;
+	char b[SAFE_BUF(NAME_CHARS)];
 
 	fprintf(out, "pyheapinspect: process %d, CPython %d.%d.%d\n",
 		(int)r->pid, py->version.major, py->version.minor,
 		py->version.micro);
-	fprintf(out, "  interpreter object  %s\n", py->object_path);
+	fprintf(out, "  interpreter object  %s\n",
+		safe(py->object_path, NAME_CHARS, b, sizeof(b)));
 	if (py->layout_source == PHI_LAYOUT_DWARF)
 		fprintf(out, "  layouts             DWARF\n");
 	else
@@ -61,9 +92,13 @@ static void print_header(FILE *out, const struct phi_report *r)
 
 static void print_gaps(FILE *out, const struct phi_gaps *g)
 {
+	char b1[SAFE_BUF(NAME_CHARS)], b2[SAFE_BUF(NAME_CHARS)];
+
+	/* A gap may name a file or a mapping of the target. */
 	for (size_t i = 0; i < g->n; i++)
-		fprintf(out, "  INCOMPLETE          %s: %s\n", g->v[i].what,
-			g->v[i].why);
+		fprintf(out, "  INCOMPLETE          %s: %s\n",
+			safe(g->v[i].what, NAME_CHARS, b1, sizeof(b1)),
+			safe(g->v[i].why, NAME_CHARS, b2, sizeof(b2)));
 	if (g->dropped)
 		fprintf(out, "  INCOMPLETE          and %zu more gaps\n",
 			g->dropped);
@@ -75,9 +110,12 @@ static void print_all_gaps(FILE *out, const struct phi_report *r)
 {
 	const struct phi_gaps *notes = &r->python->notes;
 
+	char b1[SAFE_BUF(NAME_CHARS)], b2[SAFE_BUF(NAME_CHARS)];
+
 	for (size_t i = 0; i < notes->n; i++)
-		fprintf(out, "  NOTE                %s: %s\n", notes->v[i].what,
-			notes->v[i].why);
+		fprintf(out, "  NOTE                %s: %s\n",
+			safe(notes->v[i].what, NAME_CHARS, b1, sizeof(b1)),
+			safe(notes->v[i].why, NAME_CHARS, b2, sizeof(b2)));
 	print_gaps(out, &r->capture->gaps);
 	print_gaps(out, &r->python->gaps);
 	if (r->heap)
@@ -134,7 +172,7 @@ static void print_heap(FILE *out, const struct phi_heap *h, size_t top,
 	const struct phi_heap_stats *s = &h->stats;
 	uint32_t *order;
 	size_t n;
-	char b1[32], b2[32];
+	char b1[32], b2[32], name[SAFE_BUF(NAME_CHARS)];
 
 	fprintf(out, "\nheap: %" PRIu64 " objects, %s (sys.getsizeof), %"
 		PRIu64 " tracked by the GC\n", s->objects,
@@ -163,7 +201,8 @@ static void print_heap(FILE *out, const struct phi_heap *h, size_t top,
 		if (alloc)
 			fprintf(out, "%12s  ", human(alloc[order[k]], b1,
 						     sizeof(b1)));
-		fprintf(out, "%s\n", t->name);
+		fprintf(out, "%s\n", safe(t->name, NAME_CHARS, name,
+					  sizeof(name)));
 	}
 	if (n > top)
 		fprintf(out, "  ... %zu more types (--top N)\n", n - top);
@@ -175,25 +214,31 @@ static void describe(FILE *out, const struct phi_report *r, uint32_t node)
 {
 	const struct phi_graph *g = &r->heap->g;
 	const struct phi_type *t = &r->heap->types.v[g->type[node]];
-	char v[PHI_PREVIEW_BUF], b[32];
+	char v[PHI_PREVIEW_BUF], b[32], name[SAFE_BUF(NAME_CHARS)];
+	char sv[SAFE_BUF(VALUE_CHARS)];
 	size_t vlen;
 	bool cut;
 
-	fprintf(out, "%s at 0x%" PRIx64 " (%s)", t->name, g->addr[node],
+	fprintf(out, "%s at 0x%" PRIx64 " (%s)",
+		safe(t->name, NAME_CHARS, name, sizeof(name)), g->addr[node],
 		human(phi_graph_size(g, node), b, sizeof(b)));
+	/* vlen, not the C string: a str may hold U+0000. */
 	if (phi_heap_preview(r->heap, node, v, sizeof(v), &vlen, &cut))
-		fprintf(out, " %.60s%s", v, cut || strlen(v) > 60 ? "..." : "");
+		fprintf(out, " %s", safe_n(v, vlen, VALUE_CHARS, sv,
+					   sizeof(sv), cut));
 }
 
 static void print_named(FILE *out, const struct phi_report *r)
 {
 	const struct phi_analysis *a = r->analysis;
-	char b1[32], b2[32], b3[32];
+	char b1[32], b2[32], b3[32], sp[SAFE_BUF(PATH_CHARS)];
+	char pb[SAFE_BUF(PHI_PATH_MAX)];
 
 	for (size_t i = 0; i < a->nnamed; i++) {
 		const struct phi_named *n = &a->named[i];
 
-		fprintf(out, "\n%s: ", n->spec);
+		fprintf(out, "\n%s: ",
+			safe(n->spec, PATH_CHARS, sp, sizeof(sp)));
 		describe(out, r, n->node);
 		fprintf(out, "\n  deep size     %s in %" PRIu64 " objects (%"
 			PRIu64 " references, %" PRIu64 " shared, %s saved by "
@@ -208,7 +253,9 @@ static void print_named(FILE *out, const struct phi_report *r)
 		fprintf(out, "  retains       %s\n",
 			human(n->retained, b1, sizeof(b1)));
 		fprintf(out, "  alive through %s\n",
-			n->path[0] ? n->path : "(no path from a root)");
+			n->path[0] ?
+				safe(n->path, PHI_PATH_MAX, pb, sizeof(pb)) :
+				"(no path from a root)");
 		phi_sites_named_text(out, r, i);
 	}
 }
@@ -216,7 +263,7 @@ static void print_named(FILE *out, const struct phi_report *r)
 static void print_retained(FILE *out, const struct phi_report *r)
 {
 	const struct phi_retained *rt = &r->analysis->retained;
-	char b[32], path[PHI_PATH_MAX];
+	char b[32], path[PHI_PATH_MAX], sp[SAFE_BUF(PATH_CHARS)];
 
 	fprintf(out, "\nretained size (what each object keeps alive); the "
 		"leak suspects below are marked:\n");
@@ -230,7 +277,8 @@ static void print_retained(FILE *out, const struct phi_report *r)
 		describe(out, r, v);
 		phi_path_text(&r->analysis->paths, r->heap, v, path,
 			      sizeof(path));
-		fprintf(out, "\n%21s%.200s\n", "", path);
+		fprintf(out, "\n%21s%s\n", "",
+			safe(path, PATH_CHARS, sp, sizeof(sp)));
 	}
 }
 
@@ -251,16 +299,19 @@ static void print_sharing(FILE *out, const struct phi_report *r)
 static void print_dups(FILE *out, const struct phi_report *r)
 {
 	const struct phi_dups *d = &r->analysis->dups;
-	char b1[32], b2[32];
+	char b1[32], b2[32], ty[SAFE_BUF(NAME_CHARS)];
+	char v[SAFE_BUF(VALUE_CHARS)];
 
 	fprintf(out, "\nduplicate values: %s wasted in %" PRIu64 " groups\n",
 		human(d->total_wasted, b1, sizeof(b1)), d->total_groups);
 	for (size_t i = 0; i < d->ngroups; i++) {
 		const struct phi_dup_group *x = &d->groups[i];
 
-		fprintf(out, "  %10s wasted  %6" PRIu64 " x %-8s %-10s %.60s\n",
+		fprintf(out, "  %10s wasted  %6" PRIu64 " x %-8s %-10s %s\n",
 			human(x->wasted, b1, sizeof(b1)), x->count,
-			human(x->size, b2, sizeof(b2)), x->type, x->preview);
+			human(x->size, b2, sizeof(b2)),
+			safe(x->type, NAME_CHARS, ty, sizeof(ty)),
+			safe(x->preview, VALUE_CHARS, v, sizeof(v)));
 	}
 }
 

@@ -1,22 +1,22 @@
 /* Text for a terminal (textout.h). */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
+
+#include "pyheapinspect/base/escape.h"
 
 #include "pyheapinspect/report/textout.h"
 
 void phi_text_put(FILE *out, const char *s, size_t max)
 {
-	size_t n = 0;
+	char buf[PHI_TEXT_PUT_MAX * PHI_ESCAPE_MAX + 1];
+	bool cut;
 
-	for (; *s && n < max; s++, n++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c < 0x20 || c == 0x7f)
-			fprintf(out, "\\x%02x", c);
-		else
-			fputc(c, out);
-	}
-	if (*s)
+	if (max > PHI_TEXT_PUT_MAX)
+		max = PHI_TEXT_PUT_MAX;
+	phi_escape_text(buf, sizeof(buf), s, strlen(s), max, &cut);
+	fputs(buf, out);
+	if (cut)
 		fputs("...", out);
 }
 

@@ -15,10 +15,13 @@ after (the C arrays are the template, byte for byte).  Then:
   retained for every node and objects likewise, node 0 = the reachable
   heap, at most 1,200 object nodes each retaining at least the
   threshold, one "other" node per parent at most;
-- the figures: heap totals, types, retainers, suspects and duplicates
-  equal the JSON report's (cut to the caps); the tree's path of every
-  retainer it holds, joined from the labels as the page joins them,
-  equals the retainer's path.
+- the figures: heap totals, types (their allocated bytes too),
+  retainers, suspects and duplicates equal the JSON report's (cut to the
+  caps); the tree's path of every retainer it holds, joined from the
+  labels as the page joins them, equals the retainer's path;
+- memory, garbage and growth: the JSON report's memory section, its
+  memory.garbage and its growth (null without --baseline), field for
+  field in the contract's names, each list and string within its cap.
 Prints one line per check; exits 1 when one fails.  Stdlib only.
 """
 import importlib.util
@@ -186,6 +189,24 @@ def check_caps(data):
                          120, bad)
     for k in ("python_build", "interpreter_object"):
         check_string("target." + k, data["target"].get(k), 400, bad)
+    g = data.get("garbage") or {}
+    for i, r in enumerate(g.get("types") or []):
+        check_string("garbage.types[%d].type" % i, r.get("type"), 120, bad)
+    for i, r in enumerate(g.get("cycles") or []):
+        check_string("garbage.cycles[%d].type" % i, r.get("type"), 120, bad)
+        check_string("garbage.cycles[%d].path" % i, r.get("path"), 400, bad)
+    gr = data.get("growth") or {}
+    for key in ("types", "paths", "suspects"):
+        for i, r in enumerate(gr.get(key) or []):
+            check_string("growth.%s[%d].type" % (key, i), r.get("type"), 120,
+                         bad)
+            check_string("growth.%s[%d].path" % (key, i), r.get("path"), 400,
+                         bad)
+    for i, r in enumerate(gr.get("sites") or []):
+        check_string("growth.sites[%d].filename" % i, r.get("filename"), 400,
+                     bad)
+    for i, r in enumerate((data.get("memory") or {}).get("classes") or []):
+        check_string("memory.classes[%d].hint" % i, r.get("hint"), 400, bad)
     for i, s in enumerate(data.get("notes") or []):
         check_string("notes[%d]" % i, s, 400, bad)
     check(not bad, "every string within its cap%s" %
@@ -193,6 +214,15 @@ def check_caps(data):
     lens = {"types": 400, "retainers": 50, "suspects": 20, "duplicates": 50,
             "notes": 8}
     over = [k for k, n in lens.items() if len(data.get(k) or []) > n]
+    nested = {("garbage", "types"): 50, ("garbage", "cycles"): 10,
+              ("growth", "types"): 100, ("growth", "paths"): 100,
+              ("growth", "suspects"): 20, ("growth", "sites"): 100,
+              ("memory", "free_lists"): 40}
+    over += ["%s.%s" % k for k, n in nested.items()
+             if len((data.get(k[0]) or {}).get(k[1]) or []) > n]
+    pm = (data.get("memory") or {}).get("pymalloc") or {}
+    if len(pm.get("classes") or []) > 64:
+        over.append("memory.pymalloc.classes")
     check(not over, "every list within its cap%s" %
           (": " + ", ".join(over) if over else ""))
 
@@ -227,7 +257,8 @@ def check_figures(data, rep):
               "report's%s" % (key, n, ": not %s" % bad[:5] if bad else ""))
 
     rows("types", data["types"], rep["types"],
-         [("type", "type", 120), ("count", "count", 0), ("size", "size", 0)])
+         [("type", "type", 120), ("count", "count", 0), ("size", "size", 0),
+          ("allocated", "allocated", 0)])
     obj = [("address", "address", 0), ("type", "type", 120),
            ("size", "size", 0), ("retained", "retained_size", 0),
            ("path", "path", 400)]
@@ -239,6 +270,133 @@ def check_figures(data, rep):
     rows("duplicates", data["duplicates"], dups["groups"],
          [("type", "type", 120), ("count", "count", 0), ("size", "size", 0),
           ("wasted", "wasted", 0), ("preview", "preview", 120)])
+
+
+def same(where, mine, theirs):
+    """mine == theirs; a list of the differing keys otherwise."""
+    bad = [k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k)]
+    check(not bad, "%s equal the JSON report's%s" %
+          (where, ": %s" % sorted(bad)[:6] if bad else ""))
+
+
+def check_memory(data, rep):
+    m, r = data.get("memory"), rep.get("memory")
+    check(isinstance(m, dict) and isinstance(r, dict),
+          "the blob and the report have a memory section")
+    if not isinstance(m, dict) or not isinstance(r, dict):
+        return
+    rss = r["rss"]
+    want = None if rss is None else {
+        "total": rss["vm_rss"], "anonymous": rss["anon"],
+        "file": rss["file"], "shmem": rss["shmem"], "swap": rss["swap"]}
+    check(m.get("rss") == want, "memory.rss is the report's (%s)" %
+          (want and want["total"]))
+    keys = ("class", "resident", "swap", "mappings", "objects_allocated")
+    theirs = r["classes"] or []
+    cls = [{k: c[k] for k in keys} for c in theirs]
+    mine = [{k: c.get(k) for k in keys} for c in m["classes"]]
+    check(mine == cls and all(c.get("hint") == fitted(x["hint"], 400)
+                              for c, x in zip(m["classes"], theirs)),
+          "memory.classes: %d, the report's" % len(cls))
+    same("memory.objects", m["objects"], r["objects"])
+    notes = [fitted(r["note"], 400)] if r.get("note") else []
+    check(m.get("unexplained") == r.get("unexplained") and
+          m.get("free_lists_bytes") == r.get("free_lists_bytes") and
+          m.get("notes") == notes,
+          "memory.unexplained, free_lists_bytes and notes are the report's")
+    pm, rp = m.get("pymalloc"), r.get("pymalloc")
+    if rp is None:
+        check(pm is None, "memory.pymalloc null, as in the report")
+    else:
+        keys = [k for k in rp if k not in ("cpython_prints_it", "tracemalloc",
+                                           "arena_map_mid_nodes",
+                                           "arena_map_bot_nodes")]
+        same("memory.pymalloc", pm, {k: rp[k] for k in keys})
+    fl = r.get("free_lists")
+    want = None if fl is None else [
+        dict({"name": f["list"], "count": f["count"], "bytes": f["bytes"]},
+             **({"length": f["length"]} if "length" in f else {}))
+        for f in fl]
+    check(m.get("free_lists") == want, "memory.free_lists are the report's")
+    check(m.get("gc") == r.get("gc"), "memory.gc is the report's")
+    ml, rm = m.get("malloc"), r.get("malloc")
+    want = None if rm is None else {
+        "method": rm["method"], "system": rm["mallinfo2"]["arena"],
+        "in_use": rm["mallinfo2"]["uordblks"],
+        "free": rm["mallinfo2"]["fordblks"],
+        "mmapped": rm["mallinfo2"]["hblkhd"],
+        "mmapped_chunks": rm["mallinfo2"]["hblks"],
+        "arenas": len(rm["arenas"]), "tcache_bytes": rm["tcache_bytes"]}
+    check(ml == want, "memory.malloc is the report's mallinfo2")
+
+
+def check_garbage(data, rep):
+    g = data.get("garbage")
+    r = (rep.get("memory") or {}).get("garbage")
+    check(isinstance(g, dict) and isinstance(r, dict),
+          "the blob and the report have the garbage")
+    if not isinstance(g, dict) or not isinstance(r, dict):
+        return
+    check(g["objects"] == r["objects"] and g["size"] == r["size"] and
+          g.get("allocated") == r.get("allocated") and
+          g["cycle_count"] == r["cycles_total"] and
+          g["shapes"] == r["shapes"],
+          "garbage: %d objects, %d bytes, %d cycles, the report's" %
+          (r["objects"], r["size"], r["cycles_total"]))
+    want = [{"type": fitted(t["type"], 120), "count": t["count"],
+             "size": t["size"]} for t in r["types"][:50]]
+    check(g["types"] == want, "garbage.types: %d, the report's" % len(want))
+    want = [{"type": fitted(c["type"], 120), "count": c["count"],
+             "length": c["length"], "path": fitted(c["path"], 400),
+             "objects": c["objects"], "size": c["size"]}
+            for c in r["cycles"][:10]]
+    check(g["cycles"] == want, "garbage.cycles: %d, the report's" %
+          len(want))
+
+
+def growth_rows(rows, n, text_keys):
+    return [{k: fitted(v, text_keys[k]) if k in text_keys else v
+             for k, v in x.items()} for x in rows[:n]]
+
+
+def check_growth(data, rep):
+    g, r = data.get("growth"), rep.get("growth")
+    if r is None:
+        check(g is None, "growth null: no baseline")
+        return
+    check(isinstance(g, dict), "the blob has the growth")
+    if not isinstance(g, dict):
+        return
+    b = dict(r["baseline"])
+    b["captured_at"] = fitted(b["captured_at"], 120)
+    b["source"] = fitted(b["source"], 120)
+    same("growth.baseline", g["baseline"], b)
+    for k in ("captured_at", "objects_delta", "total_size_delta",
+              "reachable_size_delta", "rss_delta", "floor", "types_changed",
+              "paths_changed", "sites_changed"):
+        check(g.get(k) == r.get(k), "growth.%s = %r, the report's" %
+              (k, r.get(k)))
+    check(g["types"] == growth_rows(r["types"], 100, {"type": 120}),
+          "growth.types: %d, the report's" % min(100, len(r["types"])))
+    for k, n in (("paths", 100), ("suspects", 20)):
+        check(g[k] == growth_rows(r[k], n, {"path": 400, "type": 120}),
+              "growth.%s: %d, the report's" % (k, min(n, len(r[k]))))
+    rm = r["memory"]
+    want = None if rm is None else {
+        "rss_before": rm["rss"] and rm["rss"]["before"],
+        "rss_after": rm["rss"] and rm["rss"]["after"],
+        "rss_delta": rm["rss"] and rm["rss"]["delta"],
+        "classes": growth_rows(rm["classes"], 32, {"class": 120}),
+        "objects_delta": rm["objects_delta"],
+        "getsizeof_delta": rm["getsizeof_delta"],
+        "allocated_delta": rm["allocated_delta"],
+        "garbage_objects_delta": rm["garbage_objects_delta"],
+        "garbage_size_delta": rm["garbage_size_delta"]}
+    check(g.get("memory") == want, "growth.memory is the report's")
+    rs = r["sites"]
+    want = None if rs is None else growth_rows(rs, 100, {"filename": 400})
+    check(g.get("sites") == want, "growth.sites: %s rows, the report's" %
+          (None if rs is None else len(want)))
 
 
 def check_tree_paths(nodes, data):
@@ -276,6 +434,9 @@ def main():
     check_figures(data, rep)
     if nodes:
         check_tree_paths(nodes, data)
+    check_memory(data, rep)
+    check_garbage(data, rep)
+    check_growth(data, rep)
     if FAILED:
         print("%d check(s) failed" % len(FAILED))
         sys.exit(1)

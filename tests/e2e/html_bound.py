@@ -43,6 +43,8 @@ def worst():
     row = {"type": s(S.CAP_TYPE), "count": BIG, "size": BIG}
     ret = {"address": "0x7fffffffffff", "type": s(S.CAP_TYPE), "size": BIG,
            "retained": BIG, "path": s(S.CAP_PATH)}
+    growth_row = {"path": s(S.CAP_PATH), "type": s(S.CAP_TYPE),
+                  "before": BIG, "after": BIG, "delta": -BIG}
     return {
         "schema_version": 1, "generator": s(S.CAP_PATH),
         "target": {"pid": 2 ** 22, "python_version": "3.10.13",
@@ -59,9 +61,11 @@ def worst():
                  "duplicate_groups": BIG, "duplicates_wasted": BIG},
         "memory": {
             "rss": {"total": BIG, "anonymous": BIG, "file": BIG,
-                    "swap": BIG},
-            "classes": [{"class": s(40), "resident": BIG, "mappings": BIG,
-                         "hint": s(S.CAP_PATH)} for _ in range(12)],
+                    "shmem": BIG, "swap": BIG},
+            "classes": [{"class": s(S.CAP_TYPE), "resident": BIG,
+                         "swap": BIG, "mappings": BIG,
+                         "objects_allocated": BIG, "hint": s(S.CAP_PATH)}
+                        for _ in range(12)],
             "objects": {"count": BIG, "getsizeof": BIG, "allocated": BIG},
             "pymalloc": dict({k: BIG for k in (
                 "arenas_allocated_total", "arenas_reclaimed",
@@ -69,17 +73,23 @@ def worst():
                 "bytes_in_allocated_blocks", "bytes_in_available_blocks",
                 "unused_pools", "bytes_lost_to_pool_headers",
                 "bytes_lost_to_quantization",
-                "bytes_lost_to_arena_alignment")},
+                "bytes_lost_to_arena_alignment")}, method="symbols",
                 classes=[{"size": 16 * (i + 1), "pools": BIG,
                           "blocks_in_use": BIG, "avail_blocks": BIG}
-                         for i in range(32)]),
-            "free_lists": [{"name": s(40), "count": BIG, "bytes": BIG}
-                           for _ in range(40)],
+                         for i in range(S.MAX_PYMALLOC_CLASSES)]),
+            "free_lists": [{"name": s(S.CAP_TYPE), "length": 19,
+                            "count": BIG, "bytes": BIG}
+                           for _ in range(S.MAX_FREE_LISTS)],
+            "free_lists_bytes": BIG,
             "gc": {"enabled": False, "thresholds": [BIG] * 3,
                    "counts": [BIG] * 3, "generations": [BIG] * 3,
                    "permanent": BIG, "collecting": False},
+            "malloc": {"method": "builtin-2.36", "system": BIG,
+                       "in_use": BIG, "free": BIG, "mmapped": BIG,
+                       "mmapped_chunks": BIG, "arenas": BIG,
+                       "tcache_bytes": BIG},
             "unexplained": BIG,
-            "notes": [s(S.CAP_PATH)] * 4,
+            "notes": [s(S.CAP_PATH)],
         },
         "tree": {"total": BIG, "objects": BIG, "min_share": S.MIN_SHARE,
                  "max_nodes": S.MAX_NODES, "threshold": BIG,
@@ -93,19 +103,41 @@ def worst():
         "duplicates": [{"type": s(S.CAP_TYPE), "count": BIG, "size": BIG,
                         "wasted": BIG, "preview": s(S.CAP_PREVIEW)}
                        ] * S.MAX_DUPLICATES,
-        "garbage": {"objects": BIG, "size": BIG, "cycle_count": BIG,
+        "garbage": {"objects": BIG, "size": BIG, "allocated": BIG,
+                    "cycle_count": BIG, "shapes": BIG,
                     "types": [row] * S.MAX_GARBAGE_TYPES,
-                    "cycles": [{"objects": BIG, "size": BIG,
-                                "path": s(S.CAP_PATH),
-                                "types": [s(S.CAP_TYPE)] * 8}
+                    "cycles": [{"type": s(S.CAP_TYPE), "count": BIG,
+                                "length": BIG, "path": s(S.CAP_PATH),
+                                "objects": BIG, "size": BIG}
                                ] * S.MAX_CYCLES},
-        "growth": {"baseline": {"captured_at": "2026-12-01T07:00:00Z",
-                                "objects": BIG, "total_size": BIG},
+        "growth": {"baseline": {"captured_at": s(S.CAP_TYPE),
+                                "source": s(S.CAP_TYPE), "pid": BIG,
+                                "objects": BIG, "total_size": BIG,
+                                "reachable_size": BIG, "rss": BIG},
+                   "captured_at": s(S.CAP_TYPE), "objects_delta": -BIG,
+                   "total_size_delta": -BIG, "reachable_size_delta": -BIG,
+                   "rss_delta": -BIG, "floor": BIG, "types_changed": BIG,
+                   "paths_changed": BIG, "sites_changed": BIG,
                    "types": [{"type": s(S.CAP_TYPE), "count": BIG,
                               "count_delta": -BIG, "size": BIG,
                               "size_delta": -BIG}] * S.MAX_GROWTH,
-                   "paths": [{"path": s(S.CAP_PATH), "before": BIG,
-                              "after": BIG, "delta": -BIG}] * S.MAX_GROWTH},
+                   "paths": [growth_row] * S.MAX_GROWTH,
+                   "suspects": [growth_row] * S.MAX_GROWTH_SUSPECTS,
+                   "memory": {"rss_before": BIG, "rss_after": BIG,
+                              "rss_delta": -BIG,
+                              "classes": [{"class": s(S.CAP_TYPE),
+                                           "before": BIG, "after": BIG,
+                                           "delta": -BIG}
+                                          ] * S.MAX_GROWTH_CLASSES,
+                              "objects_delta": -BIG,
+                              "getsizeof_delta": -BIG,
+                              "allocated_delta": -BIG,
+                              "garbage_objects_delta": -BIG,
+                              "garbage_size_delta": -BIG},
+                   "sites": [{"filename": s(S.CAP_PATH), "lineno": 2 ** 32,
+                              "size": BIG, "size_delta": -BIG,
+                              "count": BIG, "count_delta": -BIG}
+                             ] * S.MAX_GROWTH},
         "notes": [s(S.CAP_PATH)] * 8,
     }
 

@@ -5,22 +5,31 @@
 # 1. fixtures/html_target.py (a service-like heap with a planted cache,
 #    lists under hostile keys, a key and a class name longer than any
 #    cap, uncollectable garbage): one run writes --json, --html,
-#    --folded and --dot of the list under the second hostile key.
+#    --folded and --dot of the list under the second hostile key, and a
+#    summary.
 #    - the page: exactly the template around a blob that keeps the data
 #      contract (escaping, caps, the tree's sums, its paths) and carries
-#      the report's figures (html_blob_check.py); in headless Chromium
-#      from file://: every section, the heap's totals, the planted
-#      cache's path and retained size (as the target computed it) in the
-#      suspects, the retainers and the dominator tree, the hostile lists
-#      likewise, their keys shown as text, nothing loaded, no request
-#      leaving the page (html_check.sh; a screenshot is kept in
-#      tests/artefacts/).  Parts the tool does not compute yet (memory,
-#      garbage, growth) must say "Not in this report"; once the blob has
-#      them, the garbage figures are the target's.
+#      the report's figures, its memory section, garbage and growth
+#      field for field (html_blob_check.py); in headless Chromium from
+#      file://: every section, the heap's totals, the memory totals of
+#      the JSON report's memory section (RSS, objects, pymalloc, free
+#      lists, malloc), the garbage the target planted (its count and
+#      sys.getsizeof total, computed inside), the planted cache's path
+#      and retained size (as the target computed it) in the suspects,
+#      the retainers and the dominator tree, the hostile lists likewise,
+#      their keys shown as text, nothing loaded, no request leaving the
+#      page (html_check.sh; a screenshot is kept in tests/artefacts/);
+#      growth "Not in this report" (no baseline).
 #    - folded stacks: well formed, adding up to the reachable heap, the
 #      planted containers' stacks carrying their retained sizes.
 #    - DOT: renders with graphviz, the hostile path drawn as the target
 #      holds it.
+#    Then SIGUSR1: the target adds 4,000 records to its cache; a second
+#    run with --baseline (the summary) writes --json and --html: the
+#    JSON report's growth.paths[0] is the cache with the growth the
+#    target computed, the blob's growth is the report's, and in Chromium
+#    the growth section shows that path with its before, after and
+#    delta, and the report's deltas.
 # 2. fixtures/demo_service.py, the demo heap: the page keeps the contract
 #    and shows the report's totals and its 50 largest retainers, in the
 #    table and in the tree.
@@ -37,14 +46,6 @@ py() {
 	"$PYTHON310" -c "$@"
 }
 
-# blob_has PAGE KEY: the page's blob has a non-null KEY.
-blob_has() {
-	py 'import json, sys
-p = open(sys.argv[1], encoding="utf-8").read()
-a = p.index("id=\"phi-data\">") + len("id=\"phi-data\">")
-sys.exit(0 if json.loads(p[a:p.index("</script>", a)]).get(sys.argv[2]) else 1)' "$1" "$2"
-}
-
 sh "$PHI_SRCDIR/src/report/html/mkpage.sh" "$WORK/template.html" ||
 	fail "mkpage.sh failed"
 
@@ -56,10 +57,11 @@ addr=$(py 'import json, sys; print(json.load(open(sys.argv[1]))["evil2"]["addres
 	"$WORK/truth.json")
 run_tool "$WORK/report.json" "$WORK/report.err" -p "$TARGET_PID" --json \
 	--top 50 --html "$WORK/report.html" --folded "$WORK/heap.folded" \
-	--dot "$WORK/evil2.dot" --object "$addr"
+	--dot "$WORK/evil2.dot" --object "$addr" \
+	--save-summary "$WORK/summary.json"
 [ "$RC" -eq 0 ] || fail "tool exited $RC: $(cat "$WORK/report.err")"
 [ -s "$WORK/report.err" ] && fail "the tool wrote to stderr without a terminal: $(head -c 300 "$WORK/report.err")"
-pass "one run wrote the JSON report, the page, the folded stacks and the DOT graph"
+pass "one run wrote the JSON report, the page, the folded stacks, the DOT graph and the summary"
 
 "$PYTHON310" "$E2E/html_blob_check.py" "$WORK/report.html" \
 	"$WORK/report.json" "$WORK/template.html" >"$WORK/blob.out" ||
@@ -67,11 +69,9 @@ pass "one run wrote the JSON report, the page, the folded stacks and the DOT gra
 pass "the page is the template around a blob that keeps the contract and the report's figures ($(wc -c <"$WORK/report.html") bytes)"
 
 # The expectations: the target's own figures (the cache's retained size,
-# the lists under hostile keys, the garbage once reported) and the
-# report's totals, which the page must show unchanged.
-garbage=no
-blob_has "$WORK/report.html" garbage && garbage=yes
-"$PYTHON310" - "$WORK/truth.json" "$WORK/report.json" "$garbage" \
+# the lists under hostile keys, the garbage it planted) and the report's
+# totals and memory section, which the page must show unchanged.
+"$PYTHON310" - "$WORK/truth.json" "$WORK/report.json" \
 	>"$WORK/expect.json" <<'PY'
 import json, sys
 t = json.load(open(sys.argv[1]))
@@ -83,18 +83,33 @@ for x in (p, t["evil"], t["evil2"]):
     for sec in ("retainers", "dominators"):
         rows.append({"section": sec, "path": x["path"], "col": "retained",
                      "value": x["retained"]})
+m = r["memory"]
 figures = {"objects": r["objects"], "total_size": r["total_size"],
            "reachable_size": r["retained"]["reachable_size"],
-           "duplicates_wasted": r["duplicates"]["wasted"]}
+           "duplicates_wasted": r["duplicates"]["wasted"],
+           "rss": m["rss"]["vm_rss"],
+           "memory.rss.total": m["rss"]["vm_rss"],
+           "memory.rss.anonymous": m["rss"]["anon"],
+           "memory.rss.file": m["rss"]["file"],
+           "memory.objects.getsizeof": m["objects"]["getsizeof"],
+           "memory.objects.allocated": m["objects"]["allocated"],
+           "memory.pymalloc.free": m["pymalloc"]["bytes_in_available_blocks"],
+           "memory.free_lists": m["free_lists_bytes"],
+           "memory.unexplained": m["unexplained"],
+           "memory.malloc.system": m["malloc"]["mallinfo2"]["arena"],
+           "memory.malloc.in_use": m["malloc"]["mallinfo2"]["uordblks"],
+           "garbage.objects": t["garbage"]["objects"],
+           "garbage.size": t["garbage"]["size"],
+           "garbage.cycles": t["garbage"]["cycles"],
+           "garbage_size": t["garbage"]["size"]}
+for k in ("bytes_in_allocated_blocks", "arenas_current", "unused_pools"):
+    figures["memory.pymalloc." + k] = m["pymalloc"][k]
+# The memory section's classes, one row each in its table.
 texts = [{"section": "retainers", "contains": t["evil"]["key"][:9]},
-         {"section": "memory", "contains": "Not in this report"},
-         {"section": "growth", "contains": "Not in this report"}]
-if sys.argv[3] == "yes":
-    figures.update({"garbage.objects": t["garbage"]["objects"],
-                    "garbage.size": t["garbage"]["size"],
-                    "garbage.cycles": t["garbage"]["cycles"]})
-else:
-    texts.append({"section": "garbage", "contains": "Not in this report"})
+         {"section": "growth", "contains": "Not in this report"},
+         {"section": "garbage", "contains": "Pair.other.other"}]
+texts += [{"section": "memory", "contains": c["class"]}
+          for c in m["classes"] if c["resident"]]
 print(json.dumps({
     "sections": ["memory", "dominators", "types", "retainers", "suspects",
                  "duplicates", "garbage", "growth"],
@@ -103,7 +118,7 @@ PY
 sh "$E2E/html_check.sh" "$WORK/report.html" "$WORK/expect.json" \
 	"$ARTEFACTS/html_report.png" >"$WORK/check.out" ||
 	fail "the page does not pass its checks: $(grep FAIL "$WORK/check.out")"
-pass "the page renders in Chromium with the target's figures, nothing loaded (garbage reported: $garbage)"
+pass "the page renders in Chromium with the target's figures and garbage ($(py 'import json, sys; g = json.load(open(sys.argv[1]))["garbage"]; print("%d objects, %d bytes" % (g["objects"], g["size"]))' "$WORK/truth.json")) and the report's memory totals, nothing loaded"
 
 # Folded stacks: the total and each planted container's path and
 # retained size.  A path that holds a newline is passed with it escaped
@@ -128,6 +143,48 @@ print(json.load(open(sys.argv[1]))["evil2"]["path"].replace("\n", "\\x0a"))' "$W
 sh "$E2E/dot_check.sh" "$WORK/evil2.dot" "$want" roots --nodes 6 --edges 6 \
 	>"$WORK/dot.out" || fail "DOT: $(grep FAIL "$WORK/dot.out")"
 pass "the DOT graph renders, the hostile path drawn as the target holds it"
+
+# Growth: the target grows its cache, a second run compares with the
+# summary of the first.
+kill -USR1 "$TARGET_PID"
+i=0
+until py 'import json, sys
+sys.exit(0 if json.load(open(sys.argv[1]))["generation"] == 2 else 1)' \
+	"$WORK/truth.json" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && fail "the target did not grow within 20 s"
+	sleep 0.1
+done
+run_tool "$WORK/grown.json" "$WORK/grown.err" -p "$TARGET_PID" --json \
+	--top 50 --html "$WORK/grown.html" --baseline "$WORK/summary.json"
+[ "$RC" -eq 0 ] || fail "tool exited $RC with --baseline: $(cat "$WORK/grown.err")"
+"$PYTHON310" "$E2E/html_blob_check.py" "$WORK/grown.html" \
+	"$WORK/grown.json" "$WORK/template.html" >"$WORK/grown-blob.out" ||
+	fail "the page with growth breaks the contract: $(grep FAIL "$WORK/grown-blob.out")"
+"$PYTHON310" - "$WORK/truth.json" "$WORK/grown.json" \
+	>"$WORK/grown-expect.json" <<'PY' || fail "the JSON report's growth.paths[0] is not the target's growth"
+import json, sys
+t = json.load(open(sys.argv[1]))["growth"]
+g = json.load(open(sys.argv[2]))["growth"]
+top = g["paths"][0]
+if [top["path"], top["before"], top["after"], top["delta"]] != \
+        [t["path"], t["before"], t["after"], t["delta"]]:
+    sys.stderr.write("growth.paths[0] %r, the target's %r\n" % (top, t))
+    sys.exit(1)
+rows = [{"section": "growth", "path": top["path"], "col": c,
+         "value": top[c]} for c in ("before", "after", "delta")]
+print(json.dumps({
+    "sections": ["memory", "dominators", "types", "retainers", "suspects",
+                 "duplicates", "garbage", "growth"],
+    "figures": {"growth." + k: g[k] for k in (
+        "objects_delta", "total_size_delta", "reachable_size_delta")},
+    "rows": rows},
+    indent=1))
+PY
+sh "$E2E/html_check.sh" "$WORK/grown.html" "$WORK/grown-expect.json" \
+	"$ARTEFACTS/html_growth.png" >"$WORK/grown-check.out" ||
+	fail "the page with growth does not pass its checks: $(grep FAIL "$WORK/grown-check.out")"
+pass "with --baseline: growth.paths[0] is the cache grown by the target's $(py 'import json, sys; print(json.load(open(sys.argv[1]))["growth"]["delta"])' "$WORK/truth.json") bytes, in the blob and in Chromium's growth section"
 
 # ---- 2. the demo heap
 

@@ -43,7 +43,11 @@ MAX_SUSPECTS = 20
 MAX_DUPLICATES = 50
 MAX_GARBAGE_TYPES = 50
 MAX_CYCLES = 10
-MAX_GROWTH = 100
+MAX_GROWTH = 100            # growth types, paths and sites
+MAX_GROWTH_SUSPECTS = 20
+MAX_GROWTH_CLASSES = 32
+MAX_PYMALLOC_CLASSES = 64
+MAX_FREE_LISTS = 40
 PLACEHOLDER = "@PHI_DATA@"
 
 
@@ -373,7 +377,8 @@ def garbage(h):
     connected components, found without recursion)."""
     gar = [i for i in range(h.n) if not h.reachable[i]]
     if not gar:
-        return {"objects": 0, "size": 0, "types": [], "cycles": []}
+        return {"objects": 0, "size": 0, "cycle_count": 0, "shapes": 0,
+                "types": [], "cycles": []}
     ing = set(gar)
     by_type = {}
     for i in gar:
@@ -424,15 +429,20 @@ def garbage(h):
         cycles.append((sum(h.size[i] for i in comp), comp))
     cycles.sort(key=lambda c: (-c[0], h.addr[min(c[1])]))
     out = []
+    # Each component is its own shape here (the tool groups cycles of
+    # one shape: the same first type and path around).
     for size, comp in cycles[:MAX_CYCLES]:
-        out.append({"objects": len(comp), "size": size,
+        first = min(comp, key=lambda i: (h.type[i] in ("dict", "str"),
+                                         h.addr[i]))
+        out.append({"type": cap(h.type[first], CAP_TYPE), "count": 1,
+                    "length": len(comp),
                     "path": cap(cycle_path(h, comp), CAP_PATH),
-                    "types": sorted(set(h.type[i] for i in comp))[:8]})
+                    "objects": len(comp), "size": size})
     types = sorted(({"type": cap(t, CAP_TYPE), "count": c, "size": s}
                     for t, (c, s) in by_type.items()),
                    key=lambda r: (-r["size"], r["type"]))
     return {"objects": len(gar), "size": sum(h.size[i] for i in gar),
-            "cycle_count": len(comps),
+            "cycle_count": len(comps), "shapes": len(comps),
             "types": types[:MAX_GARBAGE_TYPES], "cycles": out}
 
 

@@ -14,6 +14,22 @@
  * everything is released and the patched bytes are restored, so that the
  * next input starts again from the pristine image.
  *
+ * Three values of segment patch the interpreter's description instead of
+ * the image; the first 8 of the len bytes are then a value (little-endian,
+ * sign-extended from its last byte), and offset chooses what it replaces:
+ * the entry whose name's CRC-32 is offset, else entry offset modulo the
+ * count (so that regression inputs name their field and survive a new
+ * layout field):
+ *
+ *   0xffffffff  a number of the snapshot's record (a layout value, a
+ *               symbol, python.*): the description is imported again, as
+ *               --snapshot does, and the pipeline runs only if the import
+ *               accepts it (its validation refuses a bad layout table);
+ *   0xfffffffe  a value of the layout table after the import ("layout:"
+ *               names), re-validated: the pipeline runs if it passes;
+ *   0xfffffffd  the same, not validated: the decoders must stay safe
+ *               whatever the table says.
+ *
  * Any error return is fine; a crash, a sanitizer report, a leak or a
  * timeout is a bug.
  *
@@ -70,6 +86,11 @@ struct undo {
 	unsigned char old[PATCH_MAX];
 };
 
+/* Markers of the description patches (see the top). */
+#define SEG_RECORD 0xffffffffu
+#define SEG_LAYOUT 0xfffffffeu
+#define SEG_LAYOUT_RAW 0xfffffffdu
+
 static struct phi_source g_src;
 static struct phi_python g_py;
 static struct phi_capture g_cap;
@@ -118,9 +139,9 @@ static uint32_t get_u32(const uint8_t *p)
 
 /* The whole pipeline of the tool over the (patched) image.  Errors are
  * expected and ignored. */
-static void run_pipeline(const struct phi_image *img)
+static void run_pipeline(const struct phi_python *py,
+			 const struct phi_image *img)
 {
-	const struct phi_python *py = &g_py;
 	struct phi_error err = { 0 };
 	struct phi_runtime rt;
 	struct phi_small_ints si;
@@ -209,10 +230,155 @@ static void run_pipeline(const struct phi_image *img)
 	phi_heap_release(&heap);
 }
 
+/* ---- description patches ---------------------------------------------- */
+
+/* "layout:_is.next", "layout:PyGC_Head" (py310.c's names). */
+static void layout_name(int id, char *buf, size_t len)
+{
+	const char *member = phi_layout_member_name((enum phi_layout_id)id);
+
+	if (strcmp(member, "(size)") == 0)
+		snprintf(buf, len, "layout:%s",
+			 phi_layout_type_name((enum phi_layout_id)id));
+	else
+		snprintf(buf, len, "layout:%s.%s",
+			 phi_layout_type_name((enum phi_layout_id)id), member);
+}
+
+static uint32_t name_crc(const char *name)
+{
+	return (uint32_t)crc32(crc32(0L, Z_NULL, 0), (const Bytef *)name,
+			       (uInt)strlen(name));
+}
+
+/* The value of a description patch: len bytes (at most 8) little-endian,
+ * sign-extended. */
+static int64_t patch_value(const uint8_t *p, size_t len)
+{
+	uint64_t v = 0;
+
+	if (len > 8)
+		len = 8;
+	for (size_t i = 0; i < len; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	if (len && len < 8 && (p[len - 1] & 0x80))
+		v |= ~0ULL << (8 * len);
+	return (int64_t)v;
+}
+
+static size_t record_index(uint32_t sel)
+{
+	const struct phi_record *rec = &g_src.record;
+
+	for (size_t i = 0; i < rec->nnum; i++)
+		if (name_crc(rec->num[i].name) == sel)
+			return i;
+	return sel % rec->nnum;
+}
+
+static int layout_index(uint32_t sel)
+{
+	char name[PHI_RECORD_MAX_NAME + 1];
+
+	for (int i = 0; i < PHI_L__COUNT; i++) {
+		layout_name(i, name, sizeof(name));
+		if (name_crc(name) == sel)
+			return i;
+	}
+	return (int)(sel % PHI_L__COUNT);
+}
+
+/* What an input changes besides the image, undone after it. */
+struct desc_patches {
+	bool record, layout, raw;
+	size_t nrec;
+	size_t rec_idx[64];
+	int64_t rec_old[64];
+	struct phi_layout saved;   /* the imported table, to restore */
+	bool layout_saved;
+};
+
+static void desc_patch(struct desc_patches *dp, uint32_t seg, uint32_t sel,
+		       int64_t v)
+{
+	struct phi310 *st = g_py.impl;
+
+	if (seg == SEG_RECORD) {
+		struct phi_record *rec = &g_src.record;
+		size_t i;
+
+		if (rec->nnum == 0 || dp->nrec == 64)
+			return;
+		i = record_index(sel);
+		dp->rec_idx[dp->nrec] = i;
+		dp->rec_old[dp->nrec++] = rec->num[i].value;
+		rec->num[i].value = v;
+		dp->record = true;
+		return;
+	}
+	if (!dp->layout_saved) {
+		dp->saved = st->layout;
+		dp->layout_saved = true;
+	}
+	st->layout.v[layout_index(sel)] = v;
+	dp->layout = true;
+	dp->raw |= seg == SEG_LAYOUT_RAW;
+}
+
+static void desc_restore(struct desc_patches *dp)
+{
+	struct phi310 *st = g_py.impl;
+
+	while (dp->nrec--)
+		g_src.record.num[dp->rec_idx[dp->nrec]].value =
+			dp->rec_old[dp->nrec];
+	if (dp->layout_saved)
+		st->layout = dp->saved;
+}
+
+/* The pipeline over the image with the description as patched. */
+static void run_patched(struct desc_patches *dp, const struct phi_image *img)
+{
+	struct phi_error err = { 0 };
+	struct phi_python py;
+
+	if (dp->record) {
+		/* As --snapshot does: import, and stop at a refusal. */
+		struct phi310 *st;
+
+		if (phi_python_import(&py, &g_src.record, &err) < 0) {
+			phi_python_close(&py);
+			return;
+		}
+		st = py.impl;
+		if (dp->layout) {
+			const struct phi_layout *patched = phi310_layout(&g_py);
+
+			/* Layout patches apply over the imported table. */
+			for (int i = 0; i < PHI_L__COUNT; i++)
+				if (patched->v[i] != dp->saved.v[i])
+					st->layout.v[i] = patched->v[i];
+			if (!dp->raw &&
+			    phi_layout_validate(&st->layout, &err) < 0) {
+				phi_python_close(&py);
+				return;
+			}
+		}
+		run_pipeline(&py, img);
+		phi_python_close(&py);
+		return;
+	}
+	if (dp->layout && !dp->raw &&
+	    phi_layout_validate(phi310_layout(&g_py), &err) < 0)
+		return;
+	run_pipeline(&g_py, img);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct phi_image *img = &g_cap.img;
 	struct undo *u = NULL;
+	struct desc_patches dp = { 0 };
 	size_t nu = 0, pos = 0;
 
 	if (img->n == 0)
@@ -221,7 +387,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!u)
 		return 0;
 	while (pos + 9 <= size) {
-		size_t seg = get_u32(data + pos) % img->n;
+		uint32_t rawseg = get_u32(data + pos);
+		size_t seg = rawseg % img->n;
 		struct phi_segment *s = &img->seg[seg];
 		uint64_t seglen = s->end - s->start;
 		size_t off = (size_t)(get_u32(data + pos + 4) % seglen);
@@ -230,6 +397,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		pos += 9;
 		if (len > size - pos)
 			len = size - pos;
+		if (rawseg >= SEG_LAYOUT_RAW) {
+			if (len == 0)
+				break;
+			desc_patch(&dp, rawseg, get_u32(data + pos - 5),
+				   patch_value(data + pos, len));
+			pos += len;
+			continue;
+		}
 		if (len > seglen - off)
 			len = (size_t)(seglen - off);
 		if (len == 0)
@@ -242,7 +417,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nu++;
 		pos += len;
 	}
-	run_pipeline(img);
+	run_patched(&dp, img);
+	desc_restore(&dp);
 	/* Backwards: overlapping patches end with the oldest bytes. */
 	while (nu--)
 		memcpy(img->seg[u[nu].seg].data + u[nu].off, u[nu].old,
@@ -367,6 +543,8 @@ static void write_dict(const char *path, const struct phi_heap *heap)
 			       PHI_TPFLAGS_HEAPTYPE | PHI_TPFLAGS_HAVE_GC,
 			       1ULL << 31, 1ULL << 40, 0x3fffffffULL,
 			       0xfffffffffffffff0ULL, 0x100 };
+	static const uint32_t markers[] = { SEG_RECORD, SEG_LAYOUT,
+					    SEG_LAYOUT_RAW };
 	size_t n = 0;
 
 	if (!f)
@@ -376,6 +554,14 @@ static void write_dict(const char *path, const struct phi_heap *heap)
 		for (int b = 0; b < 8; b++)
 			fprintf(f, "\\x%02x", (unsigned)(words[k] >> (8 * b)) &
 				0xff);
+		fprintf(f, "\"\n");
+	}
+	/* The markers of the description patches (see the top). */
+	for (size_t k = 0; k < 3; k++, n++) {
+		fprintf(f, "m%zu=\"", k);
+		for (int b = 0; b < 4; b++)
+			fprintf(f, "\\x%02x",
+				(unsigned)(markers[k] >> (8 * b)) & 0xff);
 		fprintf(f, "\"\n");
 	}
 	for (size_t i = 0; i < heap->types.n; i++, n++) {
@@ -480,6 +666,124 @@ static void size_seeds(struct seeder *sd, const struct phi_heap *heap,
 					  magnitudes[m], sf->width);
 		}
 	}
+}
+
+/* One description patch as an input record (17 bytes). */
+static size_t encode_desc(uint32_t seg, uint32_t sel, int64_t v,
+			  unsigned char *out)
+{
+	put_u32(out, seg);
+	put_u32(out + 4, sel);
+	out[8] = 7;
+	for (int k = 0; k < 8; k++)
+		out[9 + k] = (unsigned char)((uint64_t)v >> (8 * k));
+	return 17;
+}
+
+static void write_input(const char *dir, const char *prefix, size_t n,
+			const unsigned char *buf, size_t len)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/seed-%s-%04zu", dir, prefix, n);
+	f = fopen(path, "wb");
+	if (!f)
+		return;
+	fwrite(buf, 1, len, f);
+	fclose(f);
+}
+
+/* Description patches gathered into inputs of `per` patches each. */
+struct desc_batch {
+	const char *dir, *prefix;
+	unsigned char buf[17 * 8];
+	size_t len, per, k, written;
+};
+
+static void batch_add(struct desc_batch *db, uint32_t seg, uint32_t sel,
+		      int64_t v)
+{
+	db->len += encode_desc(seg, sel, v, db->buf + db->len);
+	if (++db->k == db->per) {
+		write_input(db->dir, db->prefix, db->written++, db->buf,
+			    db->len);
+		db->len = db->k = 0;
+	}
+}
+
+static void batch_end(struct desc_batch *db)
+{
+	if (db->k)
+		write_input(db->dir, db->prefix, db->written++, db->buf,
+			    db->len);
+	db->len = db->k = 0;
+}
+
+/* Would the table lay with value v at field i be refused?  Seeds the
+ * validation passes would only run the pipeline over a near-normal
+ * table: the raw seeds do that. */
+static bool refused(const struct phi_layout *lay, int i, int64_t v)
+{
+	struct phi_layout copy = *lay;
+
+	copy.v[i] = v;
+	return phi_layout_validate(&copy, NULL) < 0;
+}
+
+/* Layout values and record numbers given the values a hostile table
+ * would hold: each field at 0, -1, past its struct, unaligned, huge.
+ * Validated, one a seed (most are refused at once); raw, eight a seed
+ * (each runs the whole pipeline over them); and in the record the
+ * import reads (layouts, symbols, the version), one a seed. */
+static void desc_seeds(const char *dir)
+{
+	const struct phi_layout *lay = phi310_layout(&g_py);
+	const struct phi_record *rec = &g_src.record;
+	struct desc_batch one = { .dir = dir, .prefix = "layout", .per = 1 };
+	struct desc_batch raw = { .dir = dir, .prefix = "rawlayout",
+				  .per = 8 };
+	struct desc_batch recs = { .dir = dir, .prefix = "record", .per = 1 };
+
+	for (int pass = 0; pass < 4; pass++) {
+		for (int i = 0; i < PHI_L__COUNT; i++) {
+			enum phi_layout_id sz = phi_layout_struct_of(
+				(enum phi_layout_id)i);
+			int64_t size = sz < PHI_L__COUNT ? lay->v[sz] : 0;
+			const int64_t vals[] = {
+				0, -1, lay->v[i] + 4, size, size - 7,
+				1 << 20, INT64_MAX, INT64_MIN,
+			};
+			char name[PHI_RECORD_MAX_NAME + 1];
+			uint32_t sel;
+
+			layout_name(i, name, sizeof(name));
+			sel = name_crc(name);
+			for (int k = pass; k < 8; k += 4)
+				if (refused(lay, i, vals[k]))
+					batch_add(&one, SEG_LAYOUT, sel,
+						  vals[k]);
+			batch_add(&raw, SEG_LAYOUT_RAW, sel,
+				  vals[(pass * 3 + i) % 8]);
+		}
+	}
+	batch_end(&raw);
+	for (size_t i = 0; i < rec->nnum; i++) {
+		const int64_t vals[] = { 0, rec->num[i].value + 8,
+					 INT64_MIN };
+		uint32_t sel = name_crc(rec->num[i].name);
+
+		/* A layout value refused on import needs one seed; the
+		 * symbols and the version run the pipeline. */
+		bool layout = strstr(rec->num[i].name, "layout:") != NULL;
+
+		for (size_t k = 0; k < (layout ? 1 : 3); k++)
+			batch_add(&recs, SEG_RECORD, sel, vals[k]);
+	}
+	batch_end(&recs);
+	fprintf(stderr, "fuzz_heap: wrote %zu layout, %zu raw layout and %zu "
+		"record seeds to %s\n", one.written, raw.written,
+		recs.written, dir);
 }
 
 /* tracemalloc's tables, when the base target traced: each table's
@@ -650,6 +954,7 @@ static void make_seeds(const char *dir, const char *dict)
 	write_seeds(&sd, dir, "tracemalloc", (sd.n + 1) / 2);
 	phi_heap_release(&heap);
 	free(sd.p);
+	desc_seeds(dir);
 }
 
 /* ---- start-up --------------------------------------------------------- */

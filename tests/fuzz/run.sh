@@ -6,9 +6,12 @@
 #
 # The fuzz target loads a base snapshot (a real CPython 3.10 heap saved
 # with `pyheapinspect --save-snapshot`) once, and each input patches a few
-# bytes of its image; the whole pipeline of the tool (runtime, small ints,
-# heap, analyses with --expr, JSONL dump, reports) then runs over it.  See
-# the comment at the top of fuzz_heap.c for the input format.  Any error
+# bytes of its image, numbers of its description (layouts, symbols, the
+# version: imported again, as --snapshot does) or the layout table after
+# the import (re-validated, or not: the decoders must stay safe anyway);
+# the whole pipeline of the tool (runtime, small ints, heap, analyses with
+# --expr, JSONL dump, reports) then runs over it.  See the comment at the
+# top of fuzz_heap.c for the input format.  Any error
 # the library returns is fine; a crash, a sanitizer report, a leak or a
 # timeout is a bug.
 #
@@ -24,7 +27,8 @@
 #   3. replay every file of tests/fuzz/regressions/ once (each must pass);
 #   4. fuzz for FUZZ_SECONDS, starting from seeds written by the target
 #      itself into the corpus (patches of object headers, type objects,
-#      the runtime and interpreter state, objects claiming another type)
+#      the runtime and interpreter state, objects claiming another type,
+#      layout values and record numbers at hostile values)
 #      and from the corpus of earlier runs, with a dictionary of the type
 #      and object addresses of the base image.  A crash, leak or timeout is saved as
 #      tests/fuzz/regressions/{crash,leak,timeout,oom}-SHA1: rename it to

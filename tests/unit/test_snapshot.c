@@ -347,12 +347,66 @@ static struct hdr good_hdr(uint32_t version)
 	};
 }
 
-/* Values of a hand-written file: layout field id (format 3) or position
- * id (formats 1 and 2) holds 8 * id, but the first one holds layout0;
- * symbol id (or position id) is at SYM_BASE + 16 * id. */
+/* Does the validation leave the struct of field id free to move: none
+ * of its fields is one of the values every CPython 3.10 has (and, for
+ * a table of formats 1 and 2, each has a position there: the others
+ * keep their built-in values)? */
+static bool movable(int id, bool legacy)
+{
+	static int fixed[PHI_L__COUNT + 1]; /* 0 unknown, 1 fixed, 2 free */
+	enum phi_layout_id s = phi_layout_struct_of((enum phi_layout_id)id);
+
+	if (!fixed[PHI_L__COUNT]) {
+		for (int j = 0; j < PHI_L__COUNT; j++) {
+			struct phi_layout l;
+			struct phi_error err = { 0 };
+
+			phi_layout_builtin(&l);
+			l.v[j] += 8;
+			fixed[j] = phi_layout_validate(&l, &err) < 0 &&
+					   strstr(err.msg, "every CPython") ?
+				   1 : 2;
+		}
+		fixed[PHI_L__COUNT] = 1;
+	}
+	for (int j = 0; j < PHI_L__COUNT; j++)
+		if (phi_layout_struct_of((enum phi_layout_id)j) == s &&
+		    (fixed[j] == 1 || (legacy && legacy_layout_pos(j) < 0)))
+			return false;
+	return true;
+}
+
+/* The value of layout field id in a hand-written file: a table the
+ * import accepts (it validates every table) and unlike the built-in one,
+ * so that a value read into another field shows: the members and the
+ * size of every struct the validation leaves free moved by 8 bytes;
+ * pyruntimestate.interpreters.head holds layout0. */
+static int64_t hand_value(const struct hdr *h, int id)
+{
+	struct phi_layout builtin;
+
+	if (id == PHI_L_RT_INTERP_HEAD)
+		return h->layout0;
+	phi_layout_builtin(&builtin);
+	return builtin.v[id] + (movable(id, true) ? 8 : 0);
+}
+
+/* Values of a hand-written file: layout field id (format 3) holds
+ * hand_value(id); position pos (formats 1 and 2) the value of the field
+ * legacy.inc names there (8 * pos past the names: such tables are
+ * refused before their values are read); symbol id (or position id) is
+ * at SYM_BASE + 16 * id. */
 static int64_t hand_layout(const struct hdr *h, size_t id)
 {
-	return id == 0 ? h->layout0 : (int64_t)(8 * id);
+	return hand_value(h, (int)id);
+}
+
+static int64_t hand_legacy(const struct hdr *h, size_t pos)
+{
+	for (int id = 0; pos < NLEGACY_LAYOUT && id < PHI_L__COUNT; id++)
+		if (legacy_layout_pos(id) == (int)pos)
+			return hand_value(h, id);
+	return (int64_t)(8 * pos);
 }
 
 /* A CPython 3.10 described by h. */
@@ -416,7 +470,7 @@ static void put_legacy(struct buf *b, const struct hdr *h)
 	/* As many values as the header says (none when it says more than a
 	 * reader may read: it must refuse before reading them). */
 	for (uint32_t i = 0; i < h->nlayout && h->nlayout <= MAX_LEGACY; i++)
-		put_u64(b, (uint64_t)hand_layout(h, i));
+		put_u64(b, (uint64_t)hand_legacy(h, i));
 	for (uint32_t i = 0; i < h->nsym && h->nsym <= MAX_LEGACY; i++)
 		put_u64(b, SYM_BASE + 16 * i);
 	if (h->version >= 2)
@@ -636,8 +690,7 @@ static void expect_hdr_values(const struct hdr *h, const struct loaded *l)
 	assert_null(st->job); /* imported: no layouts to resolve */
 	for (int i = 0; i < PHI_L__COUNT; i++) {
 		int pos = legacy ? legacy_layout_pos(i) : i;
-		int64_t want = pos < 0 ? builtin.v[i] :
-					 hand_layout(h, (size_t)pos);
+		int64_t want = pos < 0 ? builtin.v[i] : hand_layout(h, i);
 
 		if (st->layout.v[i] != want)
 			fail_msg("format %u, layout %s.%s: %lld, expected %lld",
@@ -675,16 +728,17 @@ static void fill(unsigned char *p, size_t n, uint32_t seed)
 	}
 }
 
-/* Every layout value different from the built-in one where it can be,
- * symbols at distinct addresses (every fifth absent), layouts from
- * DWARF with some fields missing. */
+/* Every layout value different from the built-in one where the
+ * validation lets it be (every free struct moved by 8 bytes), symbols
+ * at distinct addresses (every fifth absent), layouts from DWARF with
+ * some fields missing. */
 static void make_python(struct phi310 *st, struct phi_python *py)
 {
 	memset(st, 0, sizeof(*st));
 	memset(py, 0, sizeof(*py));
 	phi_layout_builtin(&st->layout);
 	for (int i = 0; i < PHI_L__COUNT; i++)
-		st->layout.v[i] = (int64_t)((i * 7919) % 16000);
+		st->layout.v[i] += movable(i, false) ? 8 : 0;
 	for (int i = 0; i < PHI_S__COUNT; i++)
 		st->sym[i] = i % 5 == 4 ? 0 :
 				0x7f1234560000ULL + 0x1000ULL * (uint64_t)i;
@@ -1263,7 +1317,7 @@ static void test_v1_loads(void **state)
 		assert_true(phi_record_num(r, "legacy-layout:0", &v));
 		assert_int_equal(v, 48);
 		assert_true(phi_record_num(r, "legacy-layout:207", &v));
-		assert_int_equal(v, 8 * 207);
+		assert_int_equal(v, hand_legacy(&h, 207));
 		assert_true(phi_record_num(r, "legacy-symbol:59", &v));
 		assert_int_equal(v, SYM_BASE + 16 * 59);
 		assert_true(phi_record_num(r, "layout.source", &v));
@@ -1825,7 +1879,11 @@ static void test_v3_layout_values(void **state)
 		bool ok;
 	} cases[] = {
 		{ -1, false }, { 1LL << 21, false }, { INT64_MIN, false },
-		{ INT64_MAX, false }, { 1LL << 20, true }, { 0, true },
+		{ INT64_MAX, false }, { 1LL << 20, false },
+		/* Inside the object header; misaligned. */
+		{ 0, false }, { 172, false },
+		/* Anywhere else inside _typeobject. */
+		{ 16, true }, { 400, true },
 	};
 	struct hdr h = good_hdr(3);
 	struct phi_record rec;
@@ -1877,7 +1935,7 @@ static void test_v3_layout_values(void **state)
 		assert_int_equal(PHI_L(&phi310(&l.py)->layout, TP_FLAGS),
 				 builtin.v[PHI_L_TP_FLAGS]);
 		assert_int_equal(PHI_L(&phi310(&l.py)->layout, TP_NAME),
-				 8 * PHI_L_TP_NAME);
+				 hand_layout(&h, PHI_L_TP_NAME));
 		loaded_release(&l);
 		phi_record_release(&part);
 		phi_record_release(&rec);

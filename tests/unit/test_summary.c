@@ -5,7 +5,11 @@
  * negative field, an overlong text, a parent out of range or its own,
  * deep nesting, a NUL byte, too large a file), and the growth of two
  * hand-made summaries worked out by hand (types, the paths a child's
- * change does not carry, modules left out, suspects by growth). */
+ * change does not carry, modules left out, suspects by growth); the
+ * memory breakdown and tracemalloc's lines written, read back, refused
+ * when damaged (lines out of order or twice, a line number past 32
+ * bits, a memory section that is not an object), and compared (the
+ * classes' and objects' deltas, the lines as compare_to orders them). */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -436,6 +440,233 @@ static void test_growth(void **state)
 	phi_summary_release(&b);
 }
 
+/* ---- the memory breakdown and tracemalloc's lines */
+
+struct l {
+	const char *file;
+	uint32_t line;
+	uint64_t size, count;
+};
+
+static void add_memory(struct phi_summary *s, uint64_t rss,
+		       const char *const *names, const uint64_t *res, size_t n,
+		       uint64_t objects, uint64_t getsizeof, int64_t allocated,
+		       uint64_t gobj, uint64_t gsize)
+{
+	struct phi_summary_memory *m = &s->memory;
+
+	m->present = true;
+	m->have_rss = true;
+	m->vm_rss = rss;
+	m->anon = rss / 2;
+	m->file = rss / 4;
+	m->classes = calloc(n + 1, sizeof(*m->classes));
+	for (size_t i = 0; i < n; i++)
+		m->classes[m->nclasses++] = (struct phi_summary_class){
+			strdup(names[i]), res[i] };
+	m->objects = objects;
+	m->getsizeof = getsizeof;
+	m->allocated = allocated;
+	m->garbage_objects = gobj;
+	m->garbage_size = gsize;
+}
+
+/* Lines given in (filename, lineno) order, as a summary keeps them. */
+static void add_sites(struct phi_summary *s, const struct l *v, size_t n)
+{
+	s->have_sites = true;
+	s->sites = calloc(n + 1, sizeof(*s->sites));
+	for (size_t i = 0; i < n; i++)
+		s->sites[s->nsites++] = (struct phi_summary_site){
+			strdup(v[i].file), v[i].line, v[i].size, v[i].count };
+}
+
+static void test_memory_sites_file(void **state)
+{
+	const char *names[] = { "pymalloc_arenas", "elf" };
+	const uint64_t res[] = { 600, 300 };
+	const struct l lines[] = {
+		{ "a.py", 1, 100, 1 }, { "a.py", 2, 50, 2 },
+		{ "b \"\xc3\xa9\".py", 4294967295u, 10, 1 } };
+	struct phi_summary s, r;
+	struct phi_error err = { 0 };
+	char f[512];
+
+	(void)state;
+	snprintf(f, sizeof(f), "%s", tmp_path("rt.json"));
+	make(&s, NULL, 0, NULL, 0);
+	add_memory(&s, 1000, names, res, 2, 10, 500, 600, 2, 64);
+	add_sites(&s, lines, 3);
+	s.traced = 160;
+	s.sites_omitted = 4;
+	s.sites_omitted_size = 12;
+	assert_int_equal(phi_summary_save(f, &s, &err), 0);
+	if (phi_summary_load(f, &r, &err) != 0)
+		fail_msg("load: %s", err.msg);
+	assert_true(r.memory.present);
+	assert_true(r.memory.have_rss);
+	assert_int_equal(r.memory.vm_rss, 1000);
+	assert_int_equal(r.memory.anon, 500);
+	assert_int_equal(r.memory.file, 250);
+	assert_int_equal(r.memory.nclasses, 2);
+	assert_string_equal(r.memory.classes[1].name, "elf");
+	assert_int_equal(r.memory.classes[1].resident, 300);
+	assert_int_equal(r.memory.getsizeof, 500);
+	assert_int_equal(r.memory.allocated, 600);
+	assert_int_equal(r.memory.garbage_size, 64);
+	assert_true(r.have_sites);
+	assert_int_equal(r.nsites, 3);
+	assert_string_equal(r.sites[2].filename, lines[2].file);
+	assert_int_equal(r.sites[2].lineno, 4294967295u);
+	assert_int_equal(r.sites[1].count, 2);
+	assert_int_equal(r.traced, 160);
+	assert_int_equal(r.sites_omitted, 4);
+	assert_int_equal(r.sites_omitted_size, 12);
+	phi_summary_release(&r);
+	/* Unknown allocated bytes and RSS: null, read back as such. */
+	s.memory.allocated = -1;
+	s.memory.have_rss = false;
+	assert_int_equal(phi_summary_save(f, &s, &err), 0);
+	assert_int_equal(phi_summary_load(f, &r, &err), 0);
+	assert_int_equal(r.memory.allocated, -1);
+	assert_false(r.memory.have_rss);
+	phi_summary_release(&r);
+	phi_summary_release(&s);
+	/* A summary of an older tool: no "sites", "memory" null. */
+	make(&s, NULL, 0, NULL, 0);
+	assert_int_equal(phi_summary_save(f, &s, &err), 0);
+	assert_int_equal(phi_summary_load(f, &r, &err), 0);
+	assert_false(r.memory.present);
+	assert_false(r.have_sites);
+	phi_summary_release(&r);
+	phi_summary_release(&s);
+}
+
+#define SITES_OK "\"sites\":{\"traced_memory\":1,\"omitted\":0," \
+	"\"omitted_size\":0,\"lines\":[{\"filename\":\"a\",\"lineno\":1," \
+	"\"size\":1,\"count\":1},{\"filename\":\"a\",\"lineno\":LINE," \
+	"\"size\":1,\"count\":1}]},\"suspects\":[]"
+
+static void test_memory_sites_damaged(void **state)
+{
+	char *t;
+
+	(void)state;
+	/* Good as written. */
+	t = edited("\"suspects\":[]", SITES_OK);
+	{
+		char *u = strstr(t, "PARENT"), *v = strstr(t, "LINE");
+
+		memcpy(u, "-1    ", 6);
+		memcpy(v, "2   ", 4);
+		assert_int_equal(load_text(t, strlen(t)), 0);
+		memcpy(v, "1   ", 4);        /* the same line twice */
+		assert_int_equal(load_text(t, strlen(t)), -PHI_E_CORRUPT);
+		memcpy(v, "0   ", 4);        /* out of order */
+		assert_int_equal(load_text(t, strlen(t)), -PHI_E_CORRUPT);
+	}
+	free(t);
+	t = edited("\"suspects\":[]", SITES_OK);
+	{
+		char *u = strstr(t, "PARENT"), *v;
+		char *w = malloc(strlen(t) + 16);
+
+		memcpy(u, "-1    ", 6);
+		v = strstr(t, "LINE");
+		snprintf(w, strlen(t) + 16, "%.*s4294967296%s",
+			 (int)(v - t), t, v + 4);
+		assert_int_equal(load_text(w, strlen(w)), -PHI_E_CORRUPT);
+		free(w);
+	}
+	free(t);
+	refused("\"memory\":null", "\"memory\":[]");
+	refused("\"memory\":null", "\"memory\":{\"rss\":null}");
+	refused("\"memory\":null", "\"memory\":{\"rss\":null,\"classes\":[],"
+		"\"objects\":{\"count\":1,\"getsizeof\":1,\"allocated\":-2},"
+		"\"garbage\":{\"objects\":0,\"size\":0}}");
+	refused("\"suspects\":[]", "\"sites\":7,\"suspects\":[]");
+}
+
+/* Before and after (worked out by hand):
+ *   RSS 1000 -> 1500; pymalloc_arenas 600 -> 1000, elf 300 -> 300,
+ *   malloc_heap 100 -> gone, other_anon new 200; objects 10 -> 12,
+ *   getsizeof 500 -> 700, allocated 600 -> unknown, garbage 2 (64 B)
+ *   -> none.
+ *   lines: a.py:1 100/1 both (unchanged), a.py:2 50/2 -> 80/3 (+30,
+ *   +1), b.py:5 10/1 -> gone, c.py:3 7/1 both, d.py:9 and e.py:1 new
+ *   30/1 each.  compare_to: |size_diff| 30, 30, 30 then 10: a.py:2
+ *   first (size 80), then e.py:1 before d.py:9 (the same figures, the
+ *   larger traceback first), then b.py:5; the unchanged lines go. */
+static void test_memory_sites_growth(void **state)
+{
+	const char *nb[] = { "pymalloc_arenas", "elf", "malloc_heap" };
+	const uint64_t rb[] = { 600, 300, 100 };
+	const char *na[] = { "pymalloc_arenas", "elf", "other_anon" };
+	const uint64_t ra[] = { 1000, 300, 200 };
+	const struct l lb[] = { { "a.py", 1, 100, 1 }, { "a.py", 2, 50, 2 },
+				{ "b.py", 5, 10, 1 }, { "c.py", 3, 7, 1 } };
+	const struct l la[] = { { "a.py", 1, 100, 1 }, { "a.py", 2, 80, 3 },
+				{ "c.py", 3, 7, 1 }, { "d.py", 9, 30, 1 },
+				{ "e.py", 1, 30, 1 } };
+	struct phi_summary b, a;
+	struct phi_growth g;
+	struct phi_error err = { 0 };
+	const struct phi_growth_memory *m = &g.memory;
+
+	(void)state;
+	make(&b, NULL, 0, NULL, 0);
+	make(&a, NULL, 0, NULL, 0);
+	add_memory(&b, 1000, nb, rb, 3, 10, 500, 600, 2, 64);
+	add_memory(&a, 1500, na, ra, 3, 12, 700, -1, 0, 0);
+	add_sites(&b, lb, 4);
+	add_sites(&a, la, 5);
+	assert_int_equal(phi_growth_compare(&g, &b, &a, 0.10, 3, &err), 0);
+	assert_true(m->present);
+	assert_true(m->rss_known);
+	assert_int_equal(m->rss_delta, 500);
+	assert_int_equal(m->anon_delta, 250);
+	assert_int_equal(m->nclasses, 4);
+	assert_string_equal(m->classes[0].name, "pymalloc_arenas");
+	assert_int_equal(m->classes[0].delta, 400);
+	assert_int_equal(m->classes[1].delta, 0);
+	assert_string_equal(m->classes[2].name, "other_anon");
+	assert_int_equal(m->classes[2].before, 0);
+	assert_int_equal(m->classes[2].delta, 200);
+	assert_string_equal(m->classes[3].name, "malloc_heap");
+	assert_int_equal(m->classes[3].after, 0);
+	assert_int_equal(m->classes[3].delta, -100);
+	assert_int_equal(m->objects_delta, 2);
+	assert_int_equal(m->getsizeof_delta, 200);
+	assert_false(m->allocated_known);
+	assert_int_equal(m->garbage_objects_delta, -2);
+	assert_int_equal(m->garbage_size_delta, -64);
+	assert_true(g.have_sites);
+	assert_int_equal(g.sites_changed, 4);
+	assert_int_equal(g.nsites, 3);   /* at most max */
+	assert_string_equal(g.sites[0].filename, "a.py");
+	assert_int_equal(g.sites[0].lineno, 2);
+	assert_int_equal(g.sites[0].size_diff, 30);
+	assert_int_equal(g.sites[0].count_diff, 1);
+	assert_int_equal(g.sites[0].size, 80);
+	assert_string_equal(g.sites[1].filename, "e.py");
+	assert_string_equal(g.sites[2].filename, "d.py");
+	assert_string_equal(g.sites[3].filename, "b.py");
+	assert_int_equal(g.sites[3].size_diff, -10);
+	assert_int_equal(g.sites[3].count_diff, -1);
+	assert_int_equal(g.sites[3].size, 0);
+	phi_growth_release(&g);
+	/* One side without lines or memory: neither is compared. */
+	phi_summary_release(&b);
+	make(&b, NULL, 0, NULL, 0);
+	assert_int_equal(phi_growth_compare(&g, &b, &a, 0.10, 3, &err), 0);
+	assert_false(g.memory.present);
+	assert_false(g.have_sites);
+	assert_int_equal(g.nsites, 0);
+	phi_growth_release(&g);
+	phi_summary_release(&a);
+	phi_summary_release(&b);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -458,6 +689,9 @@ int main(void)
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_not_json),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_memory_sites_file),
+		cmocka_unit_test(test_memory_sites_damaged),
+		cmocka_unit_test(test_memory_sites_growth),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

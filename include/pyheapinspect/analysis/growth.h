@@ -9,7 +9,11 @@
  *  - suspects by growth: from every path that grew under one that did
  *    not (or under a module), walk down into the child carrying the
  *    growth while it carries at least PHI_SUSPECT_DESCEND of it; the
- *    suspect is where the walk stops.
+ *    suspect is where the walk stops;
+ *  - when both summaries have them, the memory breakdown's deltas (the
+ *    resident memory and each class of mapping, the live objects, the
+ *    garbage) and growth by allocation site (tracemalloc's lines, as
+ *    Snapshot.compare_to(old, "lineno") gives them: sites.h).
  * A path recorded in one summary only counts 0 in the other: it was
  * below that capture's floor there (or not there at all).
  * The growth points into both summaries, which must outlive it. */
@@ -20,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pyheapinspect/analysis/sites.h"
 #include "pyheapinspect/analysis/summary.h"
 #include "pyheapinspect/base/error.h"
 
@@ -35,6 +40,28 @@ struct phi_growth_path {
 	int64_t delta;
 };
 
+struct phi_growth_class {
+	const char *name;
+	uint64_t before, after;   /* resident */
+	int64_t delta;
+};
+
+/* The memory breakdown's deltas (after minus before). */
+struct phi_growth_memory {
+	bool present;             /* both captures had a memory section */
+	bool rss_known;           /* both read the resident memory */
+	uint64_t rss_before, rss_after;
+	int64_t rss_delta, anon_delta, file_delta, shmem_delta, swap_delta;
+	/* Classes of either capture (0 in the other), in the later
+	 * capture's order, then the earlier one's others. */
+	struct phi_growth_class *classes;
+	size_t nclasses;
+	int64_t objects_delta, getsizeof_delta;
+	bool allocated_known;
+	int64_t allocated_delta;
+	int64_t garbage_objects_delta, garbage_size_delta;
+};
+
 struct phi_growth {
 	const struct phi_summary *before, *after;
 	int64_t objects_delta, total_size_delta, reachable_size_delta;
@@ -48,6 +75,14 @@ struct phi_growth {
 	struct phi_growth_path *suspects; /* largest delta first */
 	size_t nsuspects;
 	double share;
+	struct phi_growth_memory memory;
+	/* Growth by allocation site, when both captures kept their lines:
+	 * the lines that changed (compare_to's rows whose size or count
+	 * differ), in compare_to's order; filenames point into the
+	 * summaries. */
+	bool have_sites;
+	struct phi_site_growth *sites;
+	size_t nsites, sites_changed;
 };
 
 /* At most max types, paths and suspects (the *_changed counts say how

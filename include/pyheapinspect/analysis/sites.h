@@ -39,13 +39,12 @@ struct phi_site_split {
 	size_t nrows, lines;       /* rows kept; lines the set touches */
 };
 
-/* Growth by allocation site against a baseline (issue 15's --baseline):
- * what Snapshot.compare_to(old, "lineno") gives.  Not wired yet: a
- * baseline is a capture summary (summary.h), which does not keep the
- * sites.  The hook: a summary would keep phi_sites_lines() of its
- * capture (filename, lineno, size, count: a few hundred rows), and
- * phi_sites_compare() of the next capture against those rows fills
- * growth[] here. */
+/* Growth by allocation site against a baseline (--baseline): what
+ * Snapshot.compare_to(old, "lineno") gives.  A capture summary
+ * (summary.h) keeps phi_sites_lines() of its capture (filename, lineno,
+ * size, count); phi_sites_diff() of two such lists, or
+ * phi_sites_compare() of a capture's sites against a baseline's lines,
+ * gives the rows. */
 struct phi_site_line {
 	const char *filename;
 	size_t filename_len;
@@ -73,7 +72,7 @@ struct phi_sites {
 	size_t nnamed;
 	struct phi_site_split *suspects; /* one per leak suspect */
 	size_t nsuspects;
-	struct phi_site_growth *growth;  /* against a baseline: NULL */
+	struct phi_site_growth *growth;  /* phi_sites_compare's, or NULL */
 	size_t ngrowth;
 };
 
@@ -100,10 +99,20 @@ void phi_sites_release(struct phi_sites *s);
 int phi_sites_lines(const struct phi_sites *s, struct phi_site_line **out,
 		    size_t *n, struct phi_error *err);
 
-/* Growth against a baseline's lines: now's minus then's, matched by
- * filename text and line, lines of one side only included, ordered as
+/* Growth of one capture's lines against a baseline's: now's minus
+ * then's, matched by filename text and line, lines of one side only
+ * included (unchanged lines too, as compare_to lists them), ordered as
  * Snapshot.compare_to() orders them (|size_diff|, size, |count_diff|,
- * count, then the line, largest first).  Fills now->growth. */
+ * count, then the line, largest first).  Neither list need be sorted;
+ * the rows point at their filenames.  *out (nnow + nthen rows at most)
+ * to free. */
+int phi_sites_diff(const struct phi_site_line *now, size_t nnow,
+		   const struct phi_site_line *then, size_t nthen,
+		   struct phi_site_growth **out, size_t *nout,
+		   struct phi_error *err);
+
+/* The same for a capture's sites (phi_sites_lines of now): fills
+ * now->growth. */
 int phi_sites_compare(struct phi_sites *now,
 		      const struct phi_site_line *then, size_t nthen,
 		      struct phi_error *err);

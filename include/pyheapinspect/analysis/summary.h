@@ -2,8 +2,10 @@
  * later captures with (growth.h) and to load into a columnar engine
  * across a fleet (docs/schema.md).  It holds the type histogram, the
  * heap's counts, the largest retainers down to a floor under stable
- * path labels, the leak suspects and the collections' fill; report/
- * summary.c writes and reads it as one JSON document.
+ * path labels, the leak suspects, the collections' fill, the memory
+ * breakdown (memory.h) and, when the target traces with tracemalloc,
+ * its lines (statistics("lineno"), sites.h); report/summary.c writes
+ * and reads it as one JSON document.
  *
  * Stable labels, as Eclipse MAT matches objects across dumps: a
  * retainer is named by its path from a root (paths.h) with list indices
@@ -20,6 +22,7 @@
 #include <stdint.h>
 
 #include "pyheapinspect/analysis/analysis.h"
+#include "pyheapinspect/analysis/memory.h"
 #include "pyheapinspect/base/error.h"
 #include "pyheapinspect/cpython/heap.h"
 
@@ -38,6 +41,13 @@
 /* Bounds a summary read from a file must respect. */
 #define PHI_SUMMARY_MAX_TYPES 100000
 #define PHI_SUMMARY_MAX_TEXT 4096
+/* Classes of mapping a summary read from a file may name. */
+#define PHI_SUMMARY_MAX_CLASSES 32
+/* tracemalloc's lines kept: the largest, at most this many (a service
+ * has a few thousand); a filename is cut to PHI_SUMMARY_MAX_FILENAME
+ * bytes (on a character boundary, "..." as U+2026 at the end). */
+#define PHI_SUMMARY_MAX_SITES 20000
+#define PHI_SUMMARY_MAX_FILENAME 1024
 
 struct phi_summary_type {
 	char *type;
@@ -70,6 +80,31 @@ struct phi_summary_group {
 	uint64_t instances, retained;
 };
 
+/* The memory breakdown of the capture (memory.h), as far as a later
+ * capture is compared with it. */
+struct phi_summary_class {
+	char *name;          /* "pymalloc_arenas", ... */
+	uint64_t resident;
+};
+
+struct phi_summary_memory {
+	bool present;        /* the capture had a memory section */
+	bool have_rss;       /* the resident memory was read at the freeze */
+	uint64_t vm_rss, anon, file, shmem, swap;
+	struct phi_summary_class *classes; /* empty without smaps */
+	size_t nclasses;
+	uint64_t objects, getsizeof;       /* the live objects */
+	int64_t allocated;                 /* -1: unknown */
+	uint64_t garbage_objects, garbage_size;
+};
+
+/* One line of tracemalloc's statistics("lineno"). */
+struct phi_summary_site {
+	char *filename;      /* valid UTF-8, no NUL, cut (see above) */
+	uint32_t lineno;
+	uint64_t size, count;
+};
+
 /* What the capture was, beside the heap. */
 struct phi_summary_info {
 	int64_t pid;
@@ -79,6 +114,7 @@ struct phi_summary_info {
 	int64_t captured_at;     /* Unix time, seconds */
 	int64_t rss;             /* the target's VmRSS in bytes, -1 unknown */
 	bool complete;           /* no gaps */
+	const struct phi_memory *memory; /* the memory section, or NULL */
 };
 
 struct phi_summary {
@@ -103,6 +139,15 @@ struct phi_summary {
 	size_t nsuspects;
 	struct phi_summary_group *groups;
 	size_t ngroups;
+	struct phi_summary_memory memory;
+	/* tracemalloc's lines, when the capture's traces were read: in
+	 * (filename, lineno) order, each line once; the smallest lines
+	 * past PHI_SUMMARY_MAX_SITES are left out and counted. */
+	bool have_sites;
+	struct phi_summary_site *sites;
+	size_t nsites;
+	uint64_t sites_omitted, sites_omitted_size;
+	uint64_t traced;         /* get_traced_memory()[0] */
 };
 
 /* The summary of one analysed capture. */

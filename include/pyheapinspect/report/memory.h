@@ -16,6 +16,10 @@
 int phi_report_mallocstats(FILE *out, const struct phi_pymemory *m,
 			   struct phi_error *err);
 
+/* The one-line advice on a class of mapping, as both reports and the
+ * HTML page give it. */
+const char *phi_report_memory_hint(enum phi_mem_class c);
+
 /* The memory section, first in each report (nothing when r->memory is
  * NULL). */
 void phi_report_memory_text(FILE *out, const struct phi_report *r);

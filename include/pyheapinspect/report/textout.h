@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* s with control bytes as \xNN, at most max bytes (then "..."). */
+/* s escaped as base/escape.h says (C0 and C1 controls, DEL, bytes that
+ * are not UTF-8, what reorders text), at most max characters (then
+ * "..."), max itself at most PHI_TEXT_PUT_MAX. */
+#define PHI_TEXT_PUT_MAX 640
 void phi_text_put(FILE *out, const char *s, size_t max);
 /* 1234567 -> "1.2 MiB" (len >= 24). */
 const char *phi_text_size(uint64_t n, char *buf, size_t len);

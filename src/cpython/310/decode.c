@@ -4,6 +4,7 @@
  * only as far as the image holds the data they describe. */
 #include <string.h>
 
+#include "pyheapinspect/base/sizes.h"
 #include "pyheapinspect/cpython/310/decode.h"
 #include "pyheapinspect/cpython/310/dict.h"
 #include "pyheapinspect/cpython/310/str.h"
@@ -81,14 +82,17 @@ static uint64_t abs64(int64_t v)
 	return v < 0 ? -(uint64_t)v : (uint64_t)v;
 }
 
-/* object.__sizeof__: tp_basicsize + |ob_size| * tp_itemsize. */
+/* object.__sizeof__: tp_basicsize + |ob_size| * tp_itemsize, which
+ * saturates rather than wrap (the items of a var object are inline, but
+ * not every kind of them is checked against the image). */
 static uint64_t default_size(const struct ctx *c)
 {
 	uint64_t size = (uint64_t)c->ty->basicsize;
 
 	if (c->ty->itemsize)
-		size += abs64(rds(c, L(OB_SIZE))) *
-			(uint64_t)c->ty->itemsize;
+		size = phi_size_add(size,
+				    phi_size_mul(abs64(rds(c, L(OB_SIZE))),
+						 (uint64_t)c->ty->itemsize));
 	return size;
 }
 
@@ -125,7 +129,7 @@ static uint64_t do_list(const struct ctx *c)
 		return (uint64_t)c->ty->basicsize;
 	}
 	visit_array(c, rd(c, L(LIST_ITEM)), n);
-	return (uint64_t)c->ty->basicsize + 8 * (uint64_t)alloc;
+	return phi_size_add((uint64_t)c->ty->basicsize, 8 * (uint64_t)alloc);
 }
 
 static uint64_t do_dict(const struct ctx *c)
@@ -154,12 +158,17 @@ static uint64_t do_odict(const struct ctx *c)
 {
 	uint64_t size = do_dict(c);
 	int64_t fast = rds(c, L(ODICT_FAST_NODES_SIZE));
+	int64_t used = rds(c, L(DICT_USED));
 
 	visit_field(c, L(ODICT_INST_DICT));
 	if (fast > 0 && fast < (int64_t)1 << 40)
 		size += 8 * (uint64_t)fast;
+	if (used < 0 || used >= (int64_t)1 << 40) {
+		c->d->bad_fields++;
+		return size;
+	}
 	if (rd(c, L(ODICT_FIRST)))
-		size += ODICT_NODE_SIZE * (uint64_t)rds(c, L(DICT_USED));
+		size += ODICT_NODE_SIZE * (uint64_t)used;
 	return size;
 }
 
@@ -176,9 +185,16 @@ static uint64_t do_set(const struct ctx *c)
 	uint64_t table = rd(c, L(SET_TABLE));
 	int64_t mask = rds(c, L(SET_MASK));
 	uint64_t esize = (uint64_t)L(SETENTRY_SIZE);
+	uint64_t koff = (uint64_t)L(SETENTRY_KEY);
 	const unsigned char *t;
 	uint64_t n;
 
+	/* A validated table says 16 and 0; whatever one says, an entry
+	 * must hold its key, and the size divides below. */
+	if (esize < 8 || esize > PHI_LAYOUT_MAX || koff > esize - 8) {
+		c->d->bad_fields++;
+		return (uint64_t)c->ty->basicsize;
+	}
 	if (mask < 0 || mask > (int64_t)1 << 40 || ((mask + 1) & mask)) {
 		c->d->bad_fields++;
 		return (uint64_t)c->ty->basicsize;
@@ -192,7 +208,7 @@ static uint64_t do_set(const struct ctx *c)
 	for (uint64_t i = 0; t && i < n; i++) {
 		uint64_t key;
 
-		memcpy(&key, t + i * esize + L(SETENTRY_KEY), 8);
+		memcpy(&key, t + i * esize + koff, 8);
 		if (key && key != c->d->set_dummy)
 			visit(c, key);
 	}
@@ -218,16 +234,29 @@ static uint64_t do_str(const struct ctx *c)
 	return s.size;
 }
 
+/* An int's digits are inline, written when it is made: an ob_size
+ * whose digits the image does not hold is a lie (two ints of ob_size
+ * 2^61 would claim 16 EiB). */
 static uint64_t do_long(const struct ctx *c)
 {
-	return (uint64_t)L(LONG_DIGIT) + 4 * abs64(rds(c, L(OB_SIZE)));
+	uint64_t n = abs64(rds(c, L(OB_SIZE)));
+	uint64_t digits = c->addr + (uint64_t)L(LONG_DIGIT);
+
+	if (n > phi_image_avail(c->d->img, digits) / 4) {
+		c->d->bad_fields++;
+		return (uint64_t)L(LONG_DIGIT);
+	}
+	return (uint64_t)L(LONG_DIGIT) + 4 * n;
 }
 
+/* The buffer past ob_size may never have been touched: ob_alloc is
+ * believed, and saturates. */
 static uint64_t do_bytearray(const struct ctx *c)
 {
 	int64_t alloc = rds(c, L(BYTEARRAY_ALLOC));
 
-	return (uint64_t)c->ty->basicsize + (alloc > 0 ? (uint64_t)alloc : 0);
+	return phi_size_add((uint64_t)c->ty->basicsize,
+			    alloc > 0 ? (uint64_t)alloc : 0);
 }
 
 static uint64_t do_type(const struct ctx *c)
@@ -356,15 +385,17 @@ static uint64_t do_frame(const struct ctx *c)
 
 static uint64_t do_gen(const struct ctx *c)
 {
-	int64_t exc = L(GEN_EXC_STATE);
+	/* Offsets summed unsigned: whatever the table says, no signed
+	 * overflow (rd() checks where the sum lands). */
+	uint64_t exc = (uint64_t)L(GEN_EXC_STATE);
 
 	visit_field(c, L(GEN_FRAME));
 	visit_field(c, L(GEN_CODE));
 	visit_field(c, L(GEN_NAME));
 	visit_field(c, L(GEN_QUALNAME));
-	visit_field(c, exc + L(ERRSTACK_TYPE));
-	visit_field(c, exc + L(ERRSTACK_VALUE));
-	visit_field(c, exc + L(ERRSTACK_TB));
+	visit_field(c, (int64_t)(exc + (uint64_t)L(ERRSTACK_TYPE)));
+	visit_field(c, (int64_t)(exc + (uint64_t)L(ERRSTACK_VALUE)));
+	visit_field(c, (int64_t)(exc + (uint64_t)L(ERRSTACK_TB)));
 	if (c->ty->kind == PHI_K_CORO)
 		visit_field(c, L(CORO_ORIGIN));
 	else if (c->ty->kind == PHI_K_ASYNCGEN)
@@ -566,7 +597,7 @@ void phi_decode(struct phi_decoder *d, uint64_t addr,
 	visit_extras(&c);
 	out->gc = is_gc(&c);
 	if (out->gc) {
-		out->size += gchead;
+		out->size = phi_size_add(out->size, gchead);
 		if (phi_image_u64(d->img,
 				  addr - gchead + PHI_L(d->lay, GCHEAD_NEXT),
 				  &next))

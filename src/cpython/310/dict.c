@@ -26,12 +26,27 @@ static int64_t usable_fraction(int64_t n)
 	return (n << 1) / 3;
 }
 
+/* A validated table says 24, 8 and 16; whatever one says, an entry must
+ * hold its key and value where they are read (the image holds whole
+ * entries, not what lies past them). */
+static bool entry_layout_ok(const struct phi_layout *lay)
+{
+	uint64_t esize = (uint64_t)PHI_L(lay, DKE_SIZE);
+
+	return esize >= 8 && esize <= PHI_LAYOUT_MAX &&
+	       (uint64_t)PHI_L(lay, DKE_KEY) <= esize - 8 &&
+	       (uint64_t)PHI_L(lay, DKE_VALUE) <= esize - 8;
+}
+
 static bool read_keys(const struct phi_image *img,
 		      const struct phi_layout *lay, uint64_t keys,
 		      struct phi_dict *d)
 {
 	uint64_t esize = (uint64_t)PHI_L(lay, DKE_SIZE), first;
 
+	if (!entry_layout_ok(lay) ||
+	    (uint64_t)PHI_L(lay, DK_INDICES) > PHI_LAYOUT_MAX)
+		return false;
 	if (!phi_image_i64(img, keys + PHI_L(lay, DK_REFCNT), &d->dk_refcnt) ||
 	    !phi_image_i64(img, keys + PHI_L(lay, DK_SIZE), &d->dk_size) ||
 	    !phi_image_i64(img, keys + PHI_L(lay, DK_NENTRIES),

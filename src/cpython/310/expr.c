@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/cpython/310/expr.h"
 #include "pyheapinspect/cpython/310/dict.h"
 #include "pyheapinspect/cpython/310/long.h"
@@ -35,12 +36,19 @@ static const struct phi_type *type_of(const struct resolver *r,
 	return &r->h->types.v[r->h->g.type[*node]];
 }
 
+/* `on` is a type's name, which the target chose: escaped for the
+ * terminal the message goes to. */
 static int not_found(const struct resolver *r, const char *what,
 		     const char *name, const char *on)
 {
+	char safe[64 * PHI_ESCAPE_MAX + 1];
+	bool cut;
+
+	if (on)
+		phi_escape_text(safe, sizeof(safe), on, strlen(on), 64, &cut);
 	return phi_error_set(r->err, PHI_E_NOT_FOUND,
 			     "cannot resolve '%s': %s '%s'%s%s", r->expr, what,
-			     name, on ? " on " : "", on ? on : "");
+			     name, on ? " on " : "", on ? safe : "");
 }
 
 

@@ -43,23 +43,64 @@ static void append(char *buf, size_t len, const char *pre, const char *s,
 		snprintf(buf + used, len - used, "%s%s%s", pre, s, post);
 }
 
+/* A str key between quotes as it is: ' (" when it holds a '), its
+ * characters unescaped (the JSON writer escapes them, and the text
+ * report as base/escape.h says), but U+0000 written \x00: a path is a C
+ * string.  Cut at a character boundary if out is too small. */
+static void str_key(const char *v, size_t vlen, char *out, size_t len)
+{
+	char q = memchr(v, '\'', vlen) ? '"' : '\'';
+	size_t n = 0, i = 0;
+
+	if (len < 3) {
+		if (len)
+			out[0] = '\0';
+		return;
+	}
+	out[n++] = q;
+	while (i < vlen) {
+		size_t k = 1;
+
+		while (i + k < vlen && ((unsigned char)v[i + k] & 0xC0) == 0x80)
+			k++;
+		if (!v[i]) {
+			if (n + 4 + 2 > len)
+				break;
+			memcpy(out + n, "\\x00", 4);
+			n += 4;
+		} else {
+			if (n + k + 2 > len)
+				break;
+			memcpy(out + n, v + i, k);
+			n += k;
+		}
+		i += k;
+	}
+	out[n++] = q;
+	out[n] = '\0';
+}
+
 /* A dict key as Python source: 'text', 123, or <type at 0x...>. */
 static void key_text(const struct phi_labeler *lb, uint64_t key, char *out,
 		     size_t len)
 {
 	uint32_t n = phi_graph_find(&lb->h->g, key);
 	char v[PHI_PREVIEW_BUF];
+	size_t vlen;
 	bool cut;
 	enum phi_kind k = n == PHI_NONE ? PHI_K_OPAQUE : type_of(lb, n)->kind;
 
 	if ((k == PHI_K_STR || k == PHI_K_LONG) &&
-	    phi_value_preview(lb->img, lb->lay, k, key, v, sizeof(v), &cut))
-		snprintf(out, len, k == PHI_K_STR ?
-				   (strchr(v, '\'') ? "\"%s\"" : "'%s'") : "%s",
-			 v);
-	else
+	    phi_value_preview_n(lb->img, lb->lay, k, key, v, sizeof(v), &vlen,
+				&cut)) {
+		if (k == PHI_K_STR)
+			str_key(v, vlen, out, len);
+		else
+			snprintf(out, len, "%s", v);
+	} else {
 		snprintf(out, len, "<%s at 0x%" PRIx64 ">",
 			 n == PHI_NONE ? "?" : type_of(lb, n)->name, key);
+	}
 }
 
 /* Index of child among n pointers at arr, or -1. */

@@ -52,6 +52,13 @@ static bool add_size(uint64_t *a, uint64_t b)
 	return true;
 }
 
+/* A field of w bytes at off lies inside a struct of size bytes (no sum
+ * that could wrap). */
+static bool inside(uint64_t off, uint64_t w, uint64_t size)
+{
+	return size >= w && off <= size - w;
+}
+
 static bool read_ascii_header(const struct phi_image *img,
 			      const struct phi_layout *lay, uint64_t addr,
 			      uint64_t *length, uint32_t *state, uint64_t *wstr)
@@ -61,9 +68,8 @@ static bool read_ascii_header(const struct phi_image *img,
 
 	/* The fields must lie inside the header: a layout loaded from a
 	 * snapshot is untrusted too. */
-	if (!p || (uint64_t)L(ASCII_LENGTH) + 8 > size ||
-	    (uint64_t)L(ASCII_STATE) + 4 > size ||
-	    (uint64_t)L(ASCII_WSTR) + 8 > size)
+	if (!p || !inside(L(ASCII_LENGTH), 8, size) ||
+	    !inside(L(ASCII_STATE), 4, size) || !inside(L(ASCII_WSTR), 8, size))
 		return false;
 	memcpy(length, p + L(ASCII_LENGTH), 8);
 	memcpy(state, p + L(ASCII_STATE), 4);

@@ -153,10 +153,17 @@ static enum phi_kind find_kind(const struct phi_types *ts, uint64_t addr)
 	const struct phi_layout *lay = phi310_layout(ts->py);
 	uint64_t subtype_dealloc = phi310(ts->py)->sym[PHI_S_SUBTYPE_DEALLOC];
 	int64_t sbasic = -1, sitem = -1;
+	uint64_t seen[PHI_MAX_BASES];
 
 	for (int depth = 0; addr && depth < PHI_MAX_BASES; depth++) {
 		int64_t flags = 0, dealloc = 0, base = 0;
 		enum phi_kind k = known_kind(ts, addr);
+
+		/* A tp_base chain that loops reaches no known type. */
+		for (int j = 0; j < depth; j++)
+			if (seen[j] == addr)
+				return PHI_K_OPAQUE;
+		seen[depth] = addr;
 
 		if (k != PHI_K__COUNT)
 			return sbasic < 0 || same_layout(ts, k, sbasic, sitem) ?
@@ -256,6 +263,10 @@ static int push_slot(struct phi_types *ts, int64_t off)
 /* Called for each object member; returning true stops the walk. */
 typedef bool (*member_fn)(void *ctx, uint64_t name, int64_t offset);
 
+/* PyMemberDefs read for one question about a type, over its whole MRO:
+ * 64 classes of 4096 members each would be 2^18 reads per type. */
+#define MEMBER_BUDGET PHI_MAX_MEMBERS
+
 /* One PyMemberDef at m: true with its name and offset when it is an
  * object member (T_OBJECT or T_OBJECT_EX). */
 static bool member_at(const struct phi_types *ts, uint64_t m, uint64_t *name,
@@ -276,7 +287,7 @@ static bool member_at(const struct phi_types *ts, uint64_t m, uint64_t *name,
  * (as many PyMemberDefs right after the type object as its ob_size), or
  * a static class's NULL-terminated tp_members. */
 static bool each_member(const struct phi_types *ts, uint64_t cls,
-			member_fn fn, void *ctx)
+			member_fn fn, void *ctx, uint64_t *budget)
 {
 	const struct phi_layout *lay = phi310_layout(ts->py);
 	int64_t n = PHI_MAX_MEMBERS, flags = 0, meta = 0, metasize = 0;
@@ -298,9 +309,12 @@ static bool each_member(const struct phi_types *ts, uint64_t cls,
 	} else if (!rd64(ts, cls + PHI_L(lay, TP_MEMBERS), &first) || !first) {
 		return false;
 	}
-	for (int64_t i = 0; i < n; i++) {
-		bool obj = member_at(ts, (uint64_t)first + (uint64_t)i * msize,
-				     &name, &off, &end);
+	for (int64_t i = 0; i < n && *budget; i++) {
+		bool obj;
+
+		--*budget;
+		obj = member_at(ts, (uint64_t)first + (uint64_t)i * msize,
+				&name, &off, &end);
 
 		if (end)
 			break;
@@ -318,16 +332,24 @@ static bool each_mro_class(const struct phi_types *ts,
 	const struct phi_layout *lay = phi310_layout(ts->py);
 	int64_t mro = 0, n = 0;
 
+	uint64_t seen[PHI_MAX_BASES];
+
 	if (!rd64(ts, ty->addr + PHI_L(lay, TP_MRO), &mro) ||
 	    !rd64(ts, (uint64_t)mro + PHI_L(lay, OB_SIZE), &n) || n < 0 ||
 	    n > PHI_MAX_BASES)
 		return false;
 	for (int64_t i = 0; i < n; i++) {
 		int64_t cls = 0;
+		bool dup = false;
 
-		if (rd64(ts, (uint64_t)mro + PHI_L(lay, TUPLE_ITEM) + 8 * i,
-			 &cls) &&
-		    fn(ctx, (uint64_t)cls))
+		if (!rd64(ts, (uint64_t)mro + PHI_L(lay, TUPLE_ITEM) + 8 * i,
+			  &cls))
+			continue;
+		/* A class twice in an MRO is damage: its members once. */
+		for (int64_t j = 0; j < i && !dup; j++)
+			dup = seen[j] == (uint64_t)cls;
+		seen[i] = (uint64_t)cls;
+		if (!dup && fn(ctx, (uint64_t)cls))
 			return true;
 	}
 	return false;
@@ -336,6 +358,7 @@ static bool each_mro_class(const struct phi_types *ts,
 struct collect {
 	struct phi_types *ts;
 	int64_t from, basicsize;
+	uint64_t budget;
 };
 
 static bool collect_one(void *ctx, uint64_t name, int64_t off)
@@ -371,7 +394,7 @@ static bool collect_class(void *ctx, uint64_t cls)
 		one.from = 16;
 	else if (is_kind_type(c->ts, cls))
 		return false;
-	each_member(c->ts, cls, collect_one, &one);
+	each_member(c->ts, cls, collect_one, &one, &c->budget);
 	return false;
 }
 
@@ -379,7 +402,8 @@ static bool collect_class(void *ctx, uint64_t cls)
  * lists only its own). */
 static void collect_slots(struct phi_types *ts, struct phi_type *ty)
 {
-	struct collect c = { .ts = ts, .basicsize = ty->basicsize };
+	struct collect c = { .ts = ts, .basicsize = ty->basicsize,
+			     .budget = MEMBER_BUDGET };
 
 	ty->slots_start = (uint32_t)ts->nslot_offsets;
 	/* Of an opaque type only the classes' own __slots__ are known. */
@@ -398,6 +422,7 @@ struct find_member {
 	int64_t offset;    /* by offset */
 	uint64_t found_name;
 	int64_t found_offset;
+	uint64_t budget;
 };
 
 static bool match_member(void *ctx, uint64_t name, int64_t off)
@@ -425,13 +450,14 @@ static bool find_in_class(void *ctx, uint64_t cls)
 {
 	struct find_member *f = ctx;
 
-	return each_member(f->ts, cls, match_member, f);
+	return each_member(f->ts, cls, match_member, f, &f->budget);
 }
 
 int64_t phi_type_member_offset(const struct phi_types *ts,
 			       const struct phi_type *ty, const char *name)
 {
-	struct find_member f = { .ts = ts, .name = name };
+	struct find_member f = { .ts = ts, .name = name,
+				 .budget = MEMBER_BUDGET };
 
 	return each_mro_class(ts, ty, find_in_class, &f) ? f.found_offset : -1;
 }
@@ -440,7 +466,8 @@ bool phi_type_member_name(const struct phi_types *ts,
 			  const struct phi_type *ty, int64_t offset,
 			  char *buf, size_t len)
 {
-	struct find_member f = { .ts = ts, .offset = offset };
+	struct find_member f = { .ts = ts, .offset = offset,
+				 .budget = MEMBER_BUDGET };
 	const char *s;
 	size_t avail;
 

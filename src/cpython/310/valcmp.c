@@ -377,6 +377,42 @@ static void prefetch_obj(const struct ctx *c, uint32_t node)
 
 /* ---- previews --------------------------------------------------------- */
 
+/* A scalar's preview as a C string: a str may hold U+0000, written \x00
+ * here (as repr does) rather than ending the text there.  Every code
+ * point of a preview takes at most 4 bytes, so does \x00: cap
+ * (PHI_PREVIEW_BUF) holds the result. */
+static bool value_preview(const struct ctx *c, enum phi_kind kind,
+			  uint64_t addr, char *buf, size_t cap, bool *trunc)
+{
+	size_t len = 0, nuls = 0, out;
+
+	if (!phi_value_preview_n(c->img, c->lay, kind, addr, buf, cap, &len,
+				 trunc))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		nuls += buf[i] == '\0';
+	if (!nuls)
+		return true;
+	out = len + 3 * nuls;
+	if (out >= cap) {
+		/* Never with previews of PHI_PREVIEW_CHARS: the C string
+		 * ends at the first NUL then. */
+		*trunc = true;
+		return true;
+	}
+	buf[out] = '\0';
+	/* From the end, so that nothing is overwritten before it moves. */
+	for (size_t i = len; i-- > 0;) {
+		if (buf[i]) {
+			buf[--out] = buf[i];
+			continue;
+		}
+		out -= 4;
+		memcpy(buf + out, "\\x00", 4);
+	}
+	return true;
+}
+
 /* Text limited to PHI_PREVIEW_CHARS code points, then "..." when cut. */
 struct sbuf {
 	char *buf;
@@ -436,8 +472,7 @@ static void tuple_preview(const struct ctx *c, uint32_t node, char *buf,
 
 		if (k)
 			sb_put(&s, ", ");
-		if (!phi_value_preview(c->img, c->lay, kind, addr, item,
-				       sizeof(item), &trunc))
+		if (!value_preview(c, kind, addr, item, sizeof(item), &trunc))
 			snprintf(item, sizeof(item), "?");
 		if (kind == PHI_K_STR) {
 			sb_put(&s, "'");
@@ -525,7 +560,7 @@ void phi310_valcmp_preview(const struct phi_valcmp *vc, uint32_t node,
 
 	if (ty->kind == PHI_K_TUPLE)
 		tuple_preview(c, node, buf, cap);
-	else
-		phi_value_preview(c->img, c->lay, ty->kind, c->h->g.addr[node],
-				  buf, cap, &trunc);
+	else if (!value_preview(c, ty->kind, c->h->g.addr[node], buf, cap,
+				&trunc))
+		buf[0] = '\0';
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/base/sizes.h"
 #include "pyheapinspect/cpython/310/decode.h"
 #include "pyheapinspect/cpython/310/estimate.h"
 #include "pyheapinspect/cpython/310/py310.h"
@@ -26,6 +27,9 @@
 /* Frames per thread kept as roots; deeper frames are still reached
  * through f_back. */
 #define MAX_ROOT_FRAMES 100000
+/* Objects in a row of a GC list that are not objects: past this many,
+ * the rest of the chain is garbage too (or a loop among such). */
+#define GC_BAD_RUN 16
 #define PROGRESS_EVERY (1u << 16)
 /* References looked up together, so that their cache misses (hash slot,
  * node address, new object's header) overlap instead of queueing.  The
@@ -79,8 +83,13 @@ static bool read_header(const struct builder *b, uint64_t addr,
 {
 	uint64_t r = (uint64_t)L(OB_REFCNT), t = (uint64_t)L(OB_TYPE);
 	uint64_t len = (r > t ? r : t) + 8;
-	const unsigned char *p = phi_image_ptr(b->img, addr, len);
+	const unsigned char *p;
 
+	/* Validated layouts say 0 and 8; an unvalidated one must not make
+	 * len wrap. */
+	if (r > PHI_LAYOUT_MAX || t > PHI_LAYOUT_MAX)
+		return false;
+	p = phi_image_ptr(b->img, addr, len);
 	if (!p)
 		return false;
 	memcpy(refcnt, p + r, 8);
@@ -100,7 +109,10 @@ static uint32_t add_object(struct builder *b, uint64_t addr)
 	i = phi_graph_find_slot(g, addr, &slot);
 	if (i != PHI_NONE)
 		return i;
-	if ((addr & 7) || !read_header(b, addr, &refcnt, &type) || refcnt <= 0)
+	/* ob_type 0 is no type; it would also match last_type_addr before
+	 * the first type is met, and take a type never validated. */
+	if ((addr & 7) || !read_header(b, addr, &refcnt, &type) ||
+	    refcnt <= 0 || !type)
 		return PHI_NONE;
 	/* Objects of one type come in runs: skip the type table's hash. */
 	if (type == b->last_type_addr) {
@@ -236,19 +248,12 @@ static void on_ref(void *ctx, uint64_t addr, uint32_t flags)
 	queue(b, addr, flags, PEND_REF);
 }
 
-static void add_root(struct builder *b, uint64_t addr, enum phi_root_kind k,
-		     uint64_t tid, uint32_t index)
+/* Node n (an object) is a root of kind k. */
+static void add_root_node(struct builder *b, uint32_t n, enum phi_root_kind k,
+			  uint64_t tid, uint32_t index)
 {
 	struct phi_heap *h = b->h;
-	uint32_t n;
 
-	if (!addr)
-		return;
-	n = add_object(b, addr);
-	if (n == PHI_NONE) {
-		h->stats.bad_refs++;
-		return;
-	}
 	h->g.flags[n] |= PHI_NODE_ROOT;
 	if (h->nroots == h->roots_cap) {
 		size_t ncap = h->roots_cap ? h->roots_cap * 2 : 256;
@@ -264,6 +269,65 @@ static void add_root(struct builder *b, uint64_t addr, enum phi_root_kind k,
 	h->roots[h->nroots++] = (struct phi_root){ .node = n, .kind = k,
 						   .thread_id = tid,
 						   .index = index };
+}
+
+static void add_root(struct builder *b, uint64_t addr, enum phi_root_kind k,
+		     uint64_t tid, uint32_t index)
+{
+	uint32_t n;
+
+	if (!addr)
+		return;
+	n = add_object(b, addr);
+	if (n == PHI_NONE) {
+		b->h->stats.bad_refs++;
+		return;
+	}
+	add_root_node(b, n, k, tid, index);
+}
+
+/* Elements of the list at start whose next pointer is at next_off, up to
+ * cap: to its end (a NULL, or a pointer the image does not hold), or to
+ * where it meets itself (*looped).  Brent's algorithm finds the loop's
+ * length lambda and where it starts, mu, in O(mu + lambda) reads and no
+ * memory; a list whose first cap elements are all distinct is cut at
+ * cap without looking further. */
+static uint64_t list_length(const struct builder *b, uint64_t start,
+			    uint64_t next_off, uint64_t cap, bool *looped)
+{
+	uint64_t power = 1, lambda = 1, steps = 1, mu = 0;
+	uint64_t tortoise = start, hare;
+
+	*looped = false;
+	if (!start)
+		return 0;
+	hare = RD(start + next_off);
+	while (hare != tortoise) {
+		if (!hare)
+			return steps < cap ? steps : cap;
+		/* Brent meets a loop within 5 (mu + lambda) steps: past
+		 * that, the first cap elements are distinct. */
+		if (steps > 6 * cap)
+			return cap;
+		if (power == lambda) {
+			tortoise = hare;
+			power *= 2;
+			lambda = 0;
+		}
+		hare = RD(hare + next_off);
+		lambda++;
+		steps++;
+	}
+	*looped = true;
+	tortoise = hare = start;
+	for (uint64_t i = 0; i < lambda; i++)
+		hare = RD(hare + next_off);
+	while (tortoise != hare && mu < cap) {
+		tortoise = RD(tortoise + next_off);
+		hare = RD(hare + next_off);
+		mu++;
+	}
+	return mu + lambda < cap ? mu + lambda : cap;
 }
 
 static void add_root_array(struct builder *b, uint64_t arr, uint32_t n,
@@ -301,8 +365,22 @@ static void thread_roots(struct builder *b, uint64_t ts)
 	uint64_t f = RD(ts + L(TS_FRAME));
 	uint64_t exc = ts + (uint64_t)L(TS_EXC_STATE);
 
+	/* The f_back chain ends at a frame already a root: one that loops
+	 * back, or that another thread's chain holds (a frame is on one
+	 * thread's stack).  It ends too at a pointer that is not an
+	 * object, whose f_back would be garbage. */
 	for (uint32_t depth = 0; f && depth < MAX_ROOT_FRAMES; depth++) {
-		add_root(b, f, PHI_ROOT_FRAME, tid, depth);
+		uint32_t n = add_object(b, f);
+
+		if (n == PHI_NONE) {
+			b->h->stats.bad_refs++;
+			break;
+		}
+		if (b->h->g.flags[n] & PHI_NODE_ROOT) {
+			b->dec.bad_fields++;
+			break;
+		}
+		add_root_node(b, n, PHI_ROOT_FRAME, tid, depth);
 		f = RD(f + L(FRAME_BACK));
 	}
 	add_root(b, RD(ts + L(TS_DICT)), PHI_ROOT_THREAD, tid, 0);
@@ -318,13 +396,22 @@ static void thread_roots(struct builder *b, uint64_t ts)
 static void all_thread_roots(struct builder *b, const struct phi_interp *in)
 {
 	uint64_t ts = in->tstate_head;
+	bool looped;
+	uint64_t n = list_length(b, ts, (uint64_t)L(TS_NEXT),
+				 PHI_MAX_THREADS, &looped);
 
-	/* A linked list in the target: bounded, whatever it says. */
-	for (int n = 0; ts && n < PHI_MAX_THREADS; n++) {
+	/* A linked list in the target: each thread state once, however it
+	 * loops, and only those of this interpreter (a list that runs into
+	 * another's is damage). */
+	if (looped)
+		b->dec.bad_fields++;
+	for (uint64_t k = 0; k < n && ts; k++) {
+		if (RD(ts + L(TS_INTERP)) != in->addr) {
+			b->dec.bad_fields++;
+			break;
+		}
 		thread_roots(b, ts);
 		ts = RD(ts + L(TS_NEXT));
-		if (ts == in->tstate_head)
-			break;
 	}
 }
 
@@ -383,14 +470,24 @@ static bool is_head(const struct builder *b, uint64_t p)
  * a list head; at most gc_bound steps over all chains. */
 static void gc_chain(struct builder *b, uint64_t p)
 {
-	for (; p && !is_head(b, p) && b->gc_steps < b->gc_bound;
+	unsigned bad = 0;
+
+	/* A loop among listed objects ends where it meets one already in
+	 * the graph; a loop among things that are not objects, after a
+	 * run of them. */
+	for (; p && !is_head(b, p) && b->gc_steps < b->gc_bound &&
+	       bad < GC_BAD_RUN;
 	     b->gc_steps++) {
 		uint64_t obj = p + (uint64_t)L(GCHEAD_SIZE);
 
 		if (phi_graph_find(&b->h->g, obj) != PHI_NONE)
 			return;
-		if (add_object(b, obj) == PHI_NONE)
+		if (add_object(b, obj) == PHI_NONE) {
 			b->h->stats.bad_refs++;
+			bad++;
+		} else {
+			bad = 0;
+		}
 		p = RD(p + L(GCHEAD_NEXT));
 	}
 }
@@ -450,13 +547,14 @@ static void decode_node(struct builder *b, uint32_t i)
 		       (out.tracked ? PHI_NODE_TRACKED : 0) |
 		       (out.opaque ? PHI_NODE_OPAQUE : 0);
 	ty->count++;
-	ty->size += out.size;
+	ty->size = phi_size_add(ty->size, out.size);
 	h->stats.objects++;
-	h->stats.total_size += out.size;
+	h->stats.total_size = phi_size_add(h->stats.total_size, out.size);
 	h->stats.gc_tracked += out.tracked;
 	if (out.opaque) {
 		h->stats.opaque++;
-		h->stats.opaque_size += out.size;
+		h->stats.opaque_size = phi_size_add(h->stats.opaque_size,
+						    out.size);
 	}
 	if (ty->node == PHI_NONE)
 		queue(b, tcopy.addr, g->type[i], PEND_TYPE);

@@ -367,6 +367,8 @@
 					bytesFig(rss.anonymous, 'memory.rss.anonymous')] : null,
 				isNum(rss.file) ? [', file ',
 					bytesFig(rss.file, 'memory.rss.file')] : null,
+				isNum(rss.shmem) && rss.shmem > 0 ? [', shared ',
+					bytesFig(rss.shmem, 'memory.rss.shmem')] : null,
 				isNum(rss.swap) ? ['; swapped out ',
 					bytesFig(rss.swap, 'memory.rss.swap')] : null));
 		}
@@ -438,10 +440,12 @@
 			absent.push('pymalloc statistics');
 		var fl = Array.isArray(m.free_lists) ? m.free_lists : null;
 		if (fl) {
-			row('free lists', fl.reduce(function (a, f) {
-				return a + (f.bytes || 0);
-			}, 0), 'dead objects kept for reuse (floats, tuples, frames, ' +
-				'...)', 'memory.free_lists');
+			row('free lists', isNum(m.free_lists_bytes) ?
+				m.free_lists_bytes : fl.reduce(function (a, f) {
+					return a + (f.bytes || 0);
+				}, 0), 'dead objects kept for reuse (floats, tuples, ' +
+				'frames, ...): a full gc.collect() empties them',
+				'memory.free_lists');
 		} else {
 			absent.push('free lists');
 		}
@@ -478,14 +482,26 @@
 			s.appendChild(el('details', null,
 				el('summary', {text: 'Free lists (' + fl.length + ')'}),
 				table([
-					{key: 'name', label: 'free list', kind: 'text'},
+					{key: 'name', label: 'free list', kind: 'text',
+						value: function (r) {
+							return r.name + (isNum(r.length) ?
+								' (' + r.length + ')' : '');
+						},
+						cell: function (r) {
+							return visible(r.name) + (isNum(r.length) ?
+								' of length ' + r.length : '');
+						}},
 					{key: 'count', label: 'entries', kind: 'count'},
 					{key: 'bytes', label: 'bytes', kind: 'bytes'}
-				], fl)));
+				], fl, {limit: 40})));
 		if (m.gc)
 			s.appendChild(gcPart(m.gc));
 		else
 			absent.push('the GC\'s state');
+		if (m.malloc)
+			s.appendChild(mallocPart(m.malloc));
+		else
+			absent.push('glibc malloc\'s state');
 		if (absent.length)
 			s.appendChild(missing(absent.join(', ')));
 		(m.notes || []).forEach(function (n) {
@@ -532,6 +548,30 @@
 				], pm.classes, {limit: 64})));
 		}
 		return out;
+	}
+
+	function mallocPart(ml) {
+		var keys = [
+			['system', 'from the system', 'bytes'],
+			['in_use', 'in use', 'bytes'],
+			['free', 'free in bins', 'bytes'],
+			['tcache_bytes', 'in tcaches', 'bytes'],
+			['mmapped', 'mapped chunks', 'bytes'],
+			['mmapped_chunks', 'chunks mapped', 'count'],
+			['arenas', 'arenas', 'count']
+		];
+		var dl = el('dl.kv');
+		keys.forEach(function (k) {
+			if (!isNum(ml[k[0]]))
+				return;
+			dl.appendChild(el('div', null, el('dt', {text: k[1]}),
+				el('dd', null, k[2] === 'bytes' ?
+					bytesFig(ml[k[0]], 'memory.malloc.' + k[0]) :
+					countFig(ml[k[0]], 'memory.malloc.' + k[0]))));
+		});
+		return el('div.malloc', null,
+			el('h3', {text: 'C library malloc' + (ml.method ?
+				' (' + visible(ml.method) + ')' : '')}), dl);
 	}
 
 	function gcPart(gc) {
@@ -1034,23 +1074,26 @@
 		s.appendChild(el('p.lead', null,
 			countFig(g.objects, 'garbage.objects'), ' objects, ',
 			bytesFig(g.size, 'garbage.size'),
+			isNum(g.allocated) ? [' (', bytesFig(g.allocated,
+				'garbage.allocated'), ' allocated)'] : null,
 			isNum(g.cycle_count) ? [' in ',
-				countFig(g.cycle_count, 'garbage.cycles'), ' cycles'] : null,
+				countFig(g.cycle_count, 'garbage.cycles'),
+				g.cycle_count === 1 ? ' cycle' : ' cycles'] : null,
+			isNum(g.shapes) ? [' of ', countFig(g.shapes, 'garbage.shapes'),
+				g.shapes === 1 ? ' shape' :
+				' shapes'] : null,
 			'.'));
 		if (Array.isArray(g.cycles) && g.cycles.length) {
-			s.appendChild(el('h3', {text: 'Largest cycles'}));
+			s.appendChild(el('h3', {text: 'Largest cycles, by shape'}));
 			s.appendChild(table([
 				{key: 'path', label: 'around the cycle', kind: 'path',
 					cell: function (r) { return pathCell(r.path); }},
+				{key: 'type', label: 'from', kind: 'text',
+					cell: function (r) { return typeCell(r.type); }},
+				{key: 'count', label: 'cycles', kind: 'count'},
+				{key: 'length', label: 'objects around', kind: 'count'},
 				{key: 'objects', label: 'objects', kind: 'count'},
-				{key: 'size', label: 'size', kind: 'bytes'},
-				{key: 'types', label: 'types', kind: 'text',
-					value: function (r) {
-						return (r.types || []).join(', ');
-					},
-					cell: function (r) {
-						return typeCell((r.types || []).join(', '));
-					}}
+				{key: 'size', label: 'size', kind: 'bytes'}
 			], g.cycles, {rowAttrs: pathRows}));
 		}
 		if (Array.isArray(g.types) && g.types.length) {
@@ -1068,8 +1111,9 @@
 	function growthSection(d) {
 		var s = section('growth', 'Growth',
 			'What changed since the baseline capture: retained size per ' +
-			'stable path (list indices and addresses masked), and count ' +
-			'and size per type.');
+			'stable path (list indices and addresses masked), where the ' +
+			'growth accumulates, count and size per type, the memory ' +
+			'breakdown and tracemalloc\'s lines.');
 		var g = d.growth;
 		if (!g) {
 			s.appendChild(missing('growth (run with --baseline FILE to ' +
@@ -1083,6 +1127,31 @@
 					'') +
 				(isNum(b.objects) ? ': ' + fmtCount(b.objects) +
 					' objects, ' + fmtBytes(b.total_size) : '') + '.'));
+		if (isNum(g.objects_delta))
+			s.appendChild(el('p', null, 'Since then: objects ',
+				signedFig(g.objects_delta, fmtCount,
+					'growth.objects_delta'),
+				', sys.getsizeof total ', signedFig(g.total_size_delta,
+					fmtBytes, 'growth.total_size_delta'),
+				', reachable ', signedFig(g.reachable_size_delta,
+					fmtBytes, 'growth.reachable_size_delta'),
+				isNum(g.rss_delta) ? [', RSS ', signedFig(g.rss_delta,
+					fmtBytes, 'growth.rss_delta')] : null, '.'));
+		var sus = Array.isArray(g.suspects) ? g.suspects : [];
+		s.appendChild(el('h3', {text: 'Growth suspects'}));
+		if (sus.length)
+			s.appendChild(table([
+				{key: 'path', label: 'where the growth accumulates',
+					kind: 'path',
+					cell: function (r) { return pathCell(r.path); }},
+				{key: 'type', label: 'type', kind: 'text',
+					cell: function (r) { return typeCell(r.type); }},
+				{key: 'before', label: 'before', kind: 'bytes'},
+				{key: 'after', label: 'after', kind: 'bytes'},
+				{key: 'delta', label: 'change', kind: 'signed-bytes'}
+			], sus, {cls: 'suspects', rowAttrs: pathRows}));
+		else
+			s.appendChild(note('No growth suspect.'));
 		var paths = Array.isArray(g.paths) ? g.paths : [];
 		s.appendChild(el('h3', {text: 'Paths'}));
 		if (paths.length)
@@ -1112,7 +1181,79 @@
 			}}));
 		else
 			s.appendChild(note('No type changed.'));
+		growthMemory(s, g.memory);
+		growthSites(s, g);
 		return s;
+	}
+
+	function signedFig(n, f, name) {
+		return el('data', {value: isNum(n) ? n : '', 'data-figure': name,
+			class: n > 0 ? 'up' : n < 0 ? 'down' : null,
+			title: isNum(n) ? fmtCount(n) : null,
+			text: fmtSigned(n, f)});
+	}
+
+	function growthMemory(s, m) {
+		s.appendChild(el('h3', {text: 'Memory'}));
+		if (!m) {
+			s.appendChild(missing('the memory breakdown of both captures'));
+			return;
+		}
+		var rows = [];
+		if (isNum(m.rss_delta))
+			rows.push({part: 'RSS', before: m.rss_before,
+				after: m.rss_after, delta: m.rss_delta});
+		(m.classes || []).forEach(function (c) {
+			rows.push({part: c['class'], before: c.before, after: c.after,
+				delta: c.delta});
+		});
+		if (rows.length)
+			s.appendChild(table([
+				{key: 'part', label: 'resident', kind: 'text'},
+				{key: 'before', label: 'before', kind: 'bytes'},
+				{key: 'after', label: 'after', kind: 'bytes'},
+				{key: 'delta', label: 'change', kind: 'signed-bytes'}
+			], rows, {cls: 'mem'}));
+		s.appendChild(el('p', null, 'Live objects ',
+			signedFig(m.objects_delta, fmtCount,
+				'growth.memory.objects_delta'), ' (',
+			signedFig(m.getsizeof_delta, fmtBytes,
+				'growth.memory.getsizeof_delta'), ' sys.getsizeof',
+			isNum(m.allocated_delta) ? [', ', signedFig(m.allocated_delta,
+				fmtBytes, 'growth.memory.allocated_delta'),
+				' allocated'] : null, '); garbage ',
+			signedFig(m.garbage_objects_delta, fmtCount,
+				'growth.memory.garbage_objects_delta'), ' objects (',
+			signedFig(m.garbage_size_delta, fmtBytes,
+				'growth.memory.garbage_size_delta'), ').'));
+	}
+
+	function growthSites(s, g) {
+		s.appendChild(el('h3', {text: 'Allocation sites'}));
+		if (!Array.isArray(g.sites)) {
+			s.appendChild(missing('growth by allocation site (both ' +
+				'captures need tracemalloc\'s traces)'));
+			return;
+		}
+		if (!g.sites.length) {
+			s.appendChild(note('No allocation site changed.'));
+			return;
+		}
+		s.appendChild(table([
+			{key: 'site', label: 'line (as Snapshot.compare_to)',
+				kind: 'path',
+				value: function (r) { return r.filename + ':' + r.lineno; },
+				cell: function (r) {
+					return pathCell(r.filename + ':' + r.lineno);
+				}},
+			{key: 'size_delta', label: 'size change', kind: 'signed-bytes'},
+			{key: 'count_delta', label: 'blocks change',
+				kind: 'signed-count'},
+			{key: 'size', label: 'size now', kind: 'bytes'},
+			{key: 'count', label: 'blocks now', kind: 'count'}
+		], g.sites, {rowAttrs: function (tr, r) {
+			tr.setAttribute('data-path', r.filename + ':' + r.lineno);
+		}}));
 	}
 
 	/* ------------------------------------------------------------- main */
