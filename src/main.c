@@ -581,6 +581,7 @@ struct run {
 	struct phi_capture cap;
 	struct phi_runtime rt;
 	struct phi_report rep;
+	struct phi_native_libc libc; /* libc's files, read before the copy */
 	const struct options *o;
 	bool layout_joined;
 	double gc_wait_ms;   /* waited for GC collections so far */
@@ -878,7 +879,7 @@ static int memory_before(struct run *r, struct mem_parts *mp,
 	for (size_t i = 0; pm->arenas && i < pm->narenas; i++)
 		ex[i] = (struct phi_native_range){ pm->arenas[i].start,
 						   pm->arenas[i].end };
-	rc = phi_native_read(&mp->mal, &r->src, &r->cap.img, ex,
+	rc = phi_native_read(&mp->mal, &r->src, &r->cap.img, &r->libc, ex,
 			     pm->arenas ? pm->narenas : 0, err);
 	free(ex);
 	return rc;
@@ -1160,6 +1161,12 @@ static int acquire_live(const struct options *o, struct run *r,
 	r->py.debug_dirs = o->debug_dirs;
 	r->py.ndebug_dirs = o->ndebug_dirs;
 	phi_python_layout_start(&r->py);
+	/* libc's debug file while the layouts resolve in their thread:
+	 * before the copy, the memory it takes while it is read does not
+	 * stack on the image and the graph (the memory section needs it;
+	 * --mallocstats does not). */
+	if (!o->mallocstats)
+		phi_native_prepare(&r->libc, &r->src);
 	rc = capture_settled(r, o, err);
 	phi_progress_end();
 	if (rc == 0)
