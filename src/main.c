@@ -1028,7 +1028,9 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	opts.dups_key = random_key();
 	hopts.progress = phi_progress_enabled() ? decode_progress : NULL;
 	/* The graph and the analyses are bounded by the memory budget
-	 * (base/budget.h): an allocation past it fails. */
+	 * (base/budget.h): an allocation past it fails.  What the DWARF
+	 * readers freed goes back first (bigmem.h). */
+	phi_big_malloc_trim();
 	rc = phi_python_small_ints(&r->py, img, &r->rt, &si, err);
 	if (rc == 0)
 		rc = memory_before(r, mem, err);
@@ -1523,6 +1525,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	phi_freeze_install_signal_handlers();
+	phi_big_malloc_policy();
 	phi_progress_start(isatty(STDERR_FILENO));
 	if (o.verbose)
 		fprintf(stderr, "pyheapinspect: memory budget %.0f MiB (%s), "
