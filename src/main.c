@@ -722,7 +722,8 @@ static int capture_settled(struct run *r, const struct options *o,
 }
 
 static int write_dump(const struct options *o, const struct phi_heap *h,
-		      const uint64_t *allocated, const struct phi_traces *t,
+		      const struct phi_node_sizes *allocated,
+		      const struct phi_traces *t,
 		      struct phi_error *err)
 {
 	FILE *f = strcmp(o->dump, "-") == 0 ? stdout : fopen(o->dump, "we");
@@ -849,7 +850,8 @@ struct mem_parts {
 	struct phi_pymemory py;
 	struct phi_malloc mal;
 	struct phi_memory mem;
-	uint64_t *allocated;
+	struct phi_node_sizes alloc;
+	const struct phi_node_sizes *allocated; /* &alloc once computed */
 	bool have_py, have_mem;
 };
 
@@ -890,8 +892,11 @@ static int memory_allocated(struct run *r, const struct phi_heap *h,
 			    struct mem_parts *mp, struct phi_error *err)
 {
 	struct phi_block_sizer sizer = { phi_native_block_size, &r->cap.img };
+	int rc = phi_heap_allocated(h, &mp->py, &sizer, &mp->alloc, err);
 
-	return phi_heap_allocated(h, &mp->py, &sizer, &mp->allocated, err);
+	if (rc == 0)
+		mp->allocated = &mp->alloc;
+	return rc;
 }
 
 /* The breakdown, once the analyses ran; its gaps join the report's. */
@@ -922,7 +927,8 @@ static void memory_release(struct mem_parts *mp)
 	phi_native_release(&mp->mal);
 	if (mp->have_py)
 		phi_pymemory_release(&mp->py);
-	phi_big_free(mp->allocated);
+	if (mp->allocated)
+		phi_node_sizes_release(&mp->alloc);
 }
 
 /* ---- Summaries and growth (--save-summary, --baseline, --watch) */

@@ -504,7 +504,7 @@ out:
 
 int phi_garbage_find(struct phi_garbage *out, const struct phi_heap *h,
 		     const struct phi_dominators *dom,
-		     const uint64_t *allocated, size_t top,
+		     const struct phi_node_sizes *allocated, size_t top,
 		     struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;
@@ -524,7 +524,7 @@ int phi_garbage_find(struct phi_garbage *out, const struct phi_heap *h,
 		out->objects++;
 		out->size += phi_graph_size(g, i);
 		if (allocated)
-			out->allocated += allocated[i];
+			out->allocated += phi_node_size(allocated, i);
 	}
 	rc = count_types(out, h, w.slot, err);
 	if (rc == 0 && out->objects)

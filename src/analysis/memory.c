@@ -248,7 +248,8 @@ static enum phi_mem_class class_of(const struct phi_pymalloc *pm,
 }
 
 static void live(struct phi_memory *m, const struct phi_heap *h,
-		 const struct phi_analysis *a, const uint64_t *allocated)
+		 const struct phi_analysis *a,
+		 const struct phi_node_sizes *allocated)
 {
 	const struct phi_graph *g = &h->g;
 	const struct phi_pymalloc *pm = m->py ? &m->py->pymalloc : NULL;
@@ -260,7 +261,8 @@ static void live(struct phi_memory *m, const struct phi_heap *h,
 			continue;
 		m->live_objects++;
 		m->live_size += phi_graph_size(g, i);
-		b = allocated ? allocated[i] : phi_graph_size(g, i);
+		b = allocated ? phi_node_size(allocated, i) :
+			    phi_graph_size(g, i);
 		m->live_allocated += allocated ? b : 0;
 		m->objects_in[class_of(pm, m->malloc, g->addr[i])] += b;
 	}
@@ -269,7 +271,7 @@ static void live(struct phi_memory *m, const struct phi_heap *h,
 int phi_memory_run(struct phi_memory *m, const struct phi_heap *h,
 		   const struct phi_analysis *a, const struct phi_rss *rss,
 		   const struct phi_pymemory *py, const struct phi_malloc *mal,
-		   const uint64_t *allocated, size_t top,
+		   const struct phi_node_sizes *allocated, size_t top,
 		   struct phi_error *err)
 {
 	int rc;
@@ -292,7 +294,8 @@ int phi_memory_run(struct phi_memory *m, const struct phi_heap *h,
 					     "out of memory");
 		for (uint32_t i = 0; i < h->g.n; i++)
 			if (h->g.type[i] < h->types.n)
-				m->type_allocated[h->g.type[i]] += allocated[i];
+				m->type_allocated[h->g.type[i]] +=
+					phi_node_size(allocated, i);
 	}
 	for (size_t i = 0; py && py->free_lists.present &&
 			   i < py->free_lists.n; i++)

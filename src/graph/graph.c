@@ -252,3 +252,44 @@ int phi_graph_set_refcnt(struct phi_graph *g, uint32_t i, int64_t refcnt)
 	return set_wide(g->refcnt32, &g->wide_refcnt, i,
 			refcnt > 0 ? (uint64_t)refcnt : 0);
 }
+
+int phi_node_sizes_init(struct phi_node_sizes *s, size_t n)
+{
+	memset(s, 0, sizeof(*s));
+	s->v = phi_big_calloc(n ? n : 1, sizeof(*s->v));
+	if (!s->v)
+		return -1;
+	s->n = n;
+	return 0;
+}
+
+int phi_node_sizes_set(struct phi_node_sizes *s, uint32_t i, uint64_t v)
+{
+	struct phi_wide_table *w = &s->wide;
+
+	if (v < PHI_WIDE) {
+		s->v[i] = (uint32_t)v;
+		return 0;
+	}
+	if (w->n && w->v[w->n - 1].node >= i)
+		return -1;
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 16;
+		struct phi_wide *p = phi_big_realloc(w->v, ncap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		w->v = p;
+		w->cap = ncap;
+	}
+	w->v[w->n++] = (struct phi_wide){ .node = i, .value = v };
+	s->v[i] = PHI_WIDE;
+	return 0;
+}
+
+void phi_node_sizes_release(struct phi_node_sizes *s)
+{
+	phi_big_free(s->v);
+	phi_big_free(s->wide.v);
+	memset(s, 0, sizeof(*s));
+}
