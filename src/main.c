@@ -1055,6 +1055,8 @@ static int analyse_and_report(const struct options *o, struct run *r,
 			(double)phi_graph_memory(&heap.g) / (1 << 20));
 	if (rc == 0)
 		rc = memory_allocated(r, &heap, mem, err);
+	/* The build's grown and freed arrays, before the analyses' peak. */
+	phi_big_malloc_trim();
 	if (rc == 0 && o->allocated_retained)
 		opts.retained_sizes = mem->allocated;
 	if (rc == 0)
