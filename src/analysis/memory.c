@@ -130,7 +130,7 @@ static void classify_vma(struct phi_memory *m, const struct phi_rss *rss,
 	}
 	for (uint64_t p = 0; p < n; p++) {
 		uint8_t c = cls[p] == UNCLASSIFIED ? fallback(v) : cls[p];
-		uint8_t st = rss->pages[v->page0 + p];
+		unsigned st = phi_rss_page(rss, v->page0 + p);
 
 		seen[c] = true;
 		if (st == PHI_PAGE_RESIDENT) {
