@@ -40,6 +40,8 @@ struct walk {
 	struct phi_dwarf_query *q;
 	size_t nq;
 	bool *done;		/* done[i]: q[i]'s type was resolved */
+	bool *here;		/* here[i]: q[i] is looked for in this unit */
+	bool hints;		/* queries' cu_suffix honoured (first pass) */
 	size_t pending;		/* queries whose type is still unresolved */
 	struct phi_error *err;
 };
@@ -468,7 +470,8 @@ static int resolve_type(struct walk *w, const char *name, Dwarf_Die agg)
 	int rc;
 
 	for (i = 0; i < w->nq; i++) {
-		if (w->done[i] || strcmp(w->q[i].type_name, name))
+		if (w->done[i] || !w->here[i] ||
+		    strcmp(w->q[i].type_name, name))
 			continue;
 		w->done[i] = true;
 		w->pending--;
@@ -484,9 +487,34 @@ static bool is_pending(struct walk *w, const char *name)
 	size_t i;
 
 	for (i = 0; i < w->nq; i++)
-		if (!w->done[i] && !strcmp(w->q[i].type_name, name))
+		if (!w->done[i] && w->here[i] &&
+		    !strcmp(w->q[i].type_name, name))
 			return true;
 	return false;
+}
+
+static bool ends_with(const char *s, const char *suffix);
+
+/* Which pending queries this unit (its DIE cu) is searched for; false
+ * when none is: its DIEs are not read. */
+static int unit_wanted(struct walk *w, Dwarf_Die cu)
+{
+	char *name = NULL;
+	bool any = false;
+	int rc = 0;
+
+	if (w->hints)
+		rc = die_name(w, cu, &name);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < w->nq; i++) {
+		const char *want = w->q[i].cu_suffix;
+
+		w->here[i] = !w->hints || !want ||
+			     (name && ends_with(name, want));
+		any |= w->here[i] && !w->done[i];
+	}
+	return any;
 }
 
 /* One top-level DIE of a unit: a struct/union definition or a typedef
@@ -529,6 +557,11 @@ static int walk_unit(struct walk *w)
 	res = dwarf_siblingof_b(w->dbg, NULL, true, &cu, &de);
 	if (res != DW_DLV_OK)
 		return dw_result(w, res, de, "unit");
+	rc = unit_wanted(w, cu);
+	if (rc <= 0) {
+		free_die(w, cu);
+		return rc;
+	}
 	rc = die_child(w, cu, &die);
 	free_die(w, cu);
 	while (rc == 1 && w->pending > 0) {
@@ -648,6 +681,14 @@ static int resolve_in(struct walk *w, const char *file, bool required)
 	return rc;
 }
 
+static bool hinted_pending(const struct walk *w)
+{
+	for (size_t i = 0; i < w->nq; i++)
+		if (!w->done[i] && w->q[i].cu_suffix)
+			return true;
+	return false;
+}
+
 int phi_dwarf_resolve(const char *path, struct phi_dwarf_query *queries,
 		      size_t nqueries, char *used_path, size_t used_path_len,
 		      struct phi_error *err)
@@ -659,10 +700,14 @@ int phi_dwarf_resolve(const char *path, struct phi_dwarf_query *queries,
 	for (i = 0; i < nqueries; i++)
 		queries[i].found = false;
 	w.done = calloc(nqueries ? nqueries : 1, sizeof(*w.done));
-	if (!w.done)
+	w.here = calloc(nqueries ? nqueries : 1, sizeof(*w.here));
+	if (!w.done || !w.here) {
+		free(w.done);
+		free(w.here);
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory reading DWARF of '%s'",
 				     path);
+	}
 	w.pending = nqueries;
 	for (i = 0; i < nqueries; i++) {
 		/* a query without a type can never be answered */
@@ -672,8 +717,16 @@ int phi_dwarf_resolve(const char *path, struct phi_dwarf_query *queries,
 		}
 	}
 
+	for (i = 0; i < nqueries; i++)
+		w.hints |= queries[i].cu_suffix && !w.done[i];
 	rc = resolve_in(&w, path, true);
+	/* A type not where its hint said: everywhere, for it alone. */
+	if (rc > 0 && w.hints && hinted_pending(&w)) {
+		w.hints = false;
+		rc = resolve_in(&w, path, true);
+	}
 	free(w.done);
+	free(w.here);
 	if (rc == 0)
 		return phi_error_set(err, PHI_E_NO_DEBUGINFO,
 				     "no DWARF in '%s'", path);

@@ -257,9 +257,15 @@ static int from_debug(struct glibc *g, const char *path, const char *mapped,
 	if (!find_debug(path, mapped, root, &df))
 		return 1;
 	snprintf(g->m->debug_file, sizeof(g->m->debug_file), "%s", df.shown);
+	/* malloc's own structs are defined in malloc.c alone (arena.c is
+	 * included there): the other units' DIEs (723 of them before it in
+	 * Debian's libc) are not read for them. */
 	for (int i = 0; i < GL__COUNT; i++)
-		q[i] = (struct phi_dwarf_query){ .type_name = fields[i].type,
-						 .member = fields[i].member };
+		q[i] = (struct phi_dwarf_query){
+			.type_name = fields[i].type,
+			.member = fields[i].member,
+			.cu_suffix = strcmp(fields[i].type, "pthread") ?
+					     "malloc.c" : NULL };
 	if (phi_dwarf_resolve(df.path, q, GL__COUNT, NULL, 0, &e2) < 0 ||
 	    phi_elf_open(&e, df.path, &e2) < 0)
 		goto out;
