@@ -2,6 +2,7 @@
  * and chooses exit codes. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -887,6 +888,56 @@ static int memory_before(struct run *r, struct mem_parts *mp,
 	return rc;
 }
 
+/* memory_before beside the heap's build, which uses one CPU: both only
+ * read the image, the interpreter's description and the mappings. */
+struct mem_job {
+	struct run *r;
+	struct mem_parts *mp;
+	struct phi_error err;
+	int rc;
+	pthread_t th;
+	bool threaded;
+};
+
+static void *mem_job_run(void *arg)
+{
+	struct mem_job *j = arg;
+
+	j->rc = memory_before(j->r, j->mp, &j->err);
+	return NULL;
+}
+
+/* With every signal blocked, so that they reach the main thread, where
+ * the handlers expect to run; inline when no thread can be had. */
+static void mem_job_start(struct mem_job *j, struct run *r,
+			  struct mem_parts *mp)
+{
+	sigset_t all, old;
+
+	memset(j, 0, sizeof(*j));
+	j->r = r;
+	j->mp = mp;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	j->threaded = pthread_create(&j->th, NULL, mem_job_run, j) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!j->threaded)
+		mem_job_run(j);
+}
+
+/* Its result, which comes first: memory_before ran first when it was
+ * not in a thread, and its error was the one reported. */
+static int mem_job_join(struct mem_job *j, int rc, struct phi_error *err)
+{
+	if (j->threaded)
+		pthread_join(j->th, NULL);
+	if (j->rc < 0) {
+		*err = j->err;
+		return j->rc;
+	}
+	return rc;
+}
+
 /* Allocated sizes once the heap is built. */
 static int memory_allocated(struct run *r, const struct phi_heap *h,
 			    struct mem_parts *mp, struct phi_error *err)
@@ -1023,6 +1074,7 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	struct phi_analysis_opts opts = o->analysis;
 	struct phi_heap_opts hopts = { 0 };
 	const struct phi_image *img = &r->cap.img;
+	struct mem_job job;
 	int rc;
 
 	memset(&an, 0, sizeof(an));
@@ -1038,16 +1090,16 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	 * readers freed goes back first (bigmem.h). */
 	phi_big_malloc_trim();
 	rc = phi_python_small_ints(&r->py, img, &r->rt, &si, err);
-	if (rc == 0)
-		rc = memory_before(r, mem, err);
 	if (rc < 0) {
 		memory_release(mem);
 		free(mem);
 		return rc;
 	}
+	mem_job_start(&job, r, mem);
 	phi_progress_begin("decoding objects", PHI_PROGRESS_COUNT, "found");
 	rc = phi_heap_build(&heap, &r->py, img, &r->rt, &hopts, err);
 	phi_progress_end();
+	rc = mem_job_join(&job, rc, err);
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: %" PRIu64 " objects, %" PRIu64
 			" edges decoded in %.1f ms; graph uses %.1f MiB\n",
