@@ -888,56 +888,6 @@ static int memory_before(struct run *r, struct mem_parts *mp,
 	return rc;
 }
 
-/* memory_before beside the heap's build, which uses one CPU: both only
- * read the image, the interpreter's description and the mappings. */
-struct mem_job {
-	struct run *r;
-	struct mem_parts *mp;
-	struct phi_error err;
-	int rc;
-	pthread_t th;
-	bool threaded;
-};
-
-static void *mem_job_run(void *arg)
-{
-	struct mem_job *j = arg;
-
-	j->rc = memory_before(j->r, j->mp, &j->err);
-	return NULL;
-}
-
-/* With every signal blocked, so that they reach the main thread, where
- * the handlers expect to run; inline when no thread can be had. */
-static void mem_job_start(struct mem_job *j, struct run *r,
-			  struct mem_parts *mp)
-{
-	sigset_t all, old;
-
-	memset(j, 0, sizeof(*j));
-	j->r = r;
-	j->mp = mp;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	j->threaded = pthread_create(&j->th, NULL, mem_job_run, j) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!j->threaded)
-		mem_job_run(j);
-}
-
-/* Its result, which comes first: memory_before ran first when it was
- * not in a thread, and its error was the one reported. */
-static int mem_job_join(struct mem_job *j, int rc, struct phi_error *err)
-{
-	if (j->threaded)
-		pthread_join(j->th, NULL);
-	if (j->rc < 0) {
-		*err = j->err;
-		return j->rc;
-	}
-	return rc;
-}
-
 /* Allocated sizes once the heap is built. */
 static int memory_allocated(struct run *r, const struct phi_heap *h,
 			    struct mem_parts *mp, struct phi_error *err)
@@ -947,6 +897,75 @@ static int memory_allocated(struct run *r, const struct phi_heap *h,
 
 	if (rc == 0)
 		mp->allocated = &mp->alloc;
+	return rc;
+}
+
+/* A part of the memory section run on the second CPU beside work that
+ * uses one: memory_before beside the heap's build, the allocated sizes
+ * beside the analyses (whose duplicates finder shares that CPU).  Each
+ * only reads the image, the interpreter's description, the mappings and
+ * the graph, which nothing writes meanwhile, and fills its own part of
+ * mem_parts. */
+struct side_job {
+	int (*fn)(struct side_job *j);
+	struct run *r;
+	struct mem_parts *mp;
+	const struct phi_heap *h;
+	struct phi_error err;
+	int rc;
+	pthread_t th;
+	bool threaded;
+};
+
+static int job_memory_before(struct side_job *j)
+{
+	return memory_before(j->r, j->mp, &j->err);
+}
+
+static int job_allocated(struct side_job *j)
+{
+	return memory_allocated(j->r, j->h, j->mp, &j->err);
+}
+
+static void *side_job_run(void *arg)
+{
+	struct side_job *j = arg;
+
+	j->rc = j->fn(j);
+	return NULL;
+}
+
+/* With every signal blocked, so that they reach the main thread, where
+ * the handlers expect to run; inline when no thread can be had. */
+static void side_job_start(struct side_job *j, int (*fn)(struct side_job *),
+			   struct run *r, struct mem_parts *mp,
+			   const struct phi_heap *h)
+{
+	sigset_t all, old;
+
+	memset(j, 0, sizeof(*j));
+	j->fn = fn;
+	j->r = r;
+	j->mp = mp;
+	j->h = h;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	j->threaded = pthread_create(&j->th, NULL, side_job_run, j) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!j->threaded)
+		side_job_run(j);
+}
+
+/* Its result comes first: it ran first when it was not in a thread,
+ * and its error was the one reported. */
+static int side_job_join(struct side_job *j, int rc, struct phi_error *err)
+{
+	if (j->threaded)
+		pthread_join(j->th, NULL);
+	if (j->rc < 0) {
+		*err = j->err;
+		return j->rc;
+	}
 	return rc;
 }
 
@@ -1074,7 +1093,7 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	struct phi_analysis_opts opts = o->analysis;
 	struct phi_heap_opts hopts = { 0 };
 	const struct phi_image *img = &r->cap.img;
-	struct mem_job job;
+	struct side_job job;
 	int rc;
 
 	memset(&an, 0, sizeof(an));
@@ -1095,22 +1114,28 @@ static int analyse_and_report(const struct options *o, struct run *r,
 		free(mem);
 		return rc;
 	}
-	mem_job_start(&job, r, mem);
+	side_job_start(&job, job_memory_before, r, mem, NULL);
 	phi_progress_begin("decoding objects", PHI_PROGRESS_COUNT, "found");
 	rc = phi_heap_build(&heap, &r->py, img, &r->rt, &hopts, err);
 	phi_progress_end();
-	rc = mem_job_join(&job, rc, err);
+	rc = side_job_join(&job, rc, err);
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: %" PRIu64 " objects, %" PRIu64
 			" edges decoded in %.1f ms; graph uses %.1f MiB\n",
 			heap.stats.objects, heap.g.nedges, heap.build_ms,
 			(double)phi_graph_memory(&heap.g) / (1 << 20));
-	if (rc == 0)
-		rc = memory_allocated(r, &heap, mem, err);
 	/* The build's grown and freed arrays, before the analyses' peak. */
 	phi_big_malloc_trim();
-	if (rc == 0 && o->allocated_retained)
+	/* The allocated sizes beside the analyses, unless the retained
+	 * sizes are counted in them. */
+	if (rc == 0 && o->allocated_retained) {
+		rc = memory_allocated(r, &heap, mem, err);
 		opts.retained_sizes = mem->allocated;
+	}
+	job.threaded = false;
+	job.rc = 0;
+	if (rc == 0 && !o->allocated_retained)
+		side_job_start(&job, job_allocated, r, mem, &heap);
 	if (rc == 0)
 		rc = read_traces(o, &r->py, &heap, &traces, err);
 	opts.traces = &traces;
@@ -1118,6 +1143,7 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	if (rc == 0)
 		rc = phi_analysis_run(&an, &heap, &opts, err);
 	phi_progress_end();
+	rc = side_job_join(&job, rc, err);
 	if (rc == 0)
 		rc = memory_after(r, &heap, &an, mem, o->top, err);
 	if (rc == 0 && o->verbose)
