@@ -576,6 +576,8 @@ static bool collecting(const struct phi_runtime *rt)
 }
 
 /* What one run works on, from the source to the report. */
+struct side_job;
+
 struct run {
 	struct phi_source src;
 	struct phi_python py;
@@ -583,6 +585,7 @@ struct run {
 	struct phi_runtime rt;
 	struct phi_report rep;
 	struct phi_native_libc libc; /* libc's files, read before the copy */
+	struct side_job *libc_job;   /* or beside it (libc_join) */
 	const struct options *o;
 	bool layout_joined;
 	double gc_wait_ms;   /* waited for GC collections so far */
@@ -922,6 +925,12 @@ static int job_memory_before(struct side_job *j)
 	return memory_before(j->r, j->mp, &j->err);
 }
 
+static int job_libc(struct side_job *j)
+{
+	phi_native_prepare_finish(&j->r->libc, &j->r->src);
+	return 0;
+}
+
 static int job_allocated(struct side_job *j)
 {
 	return memory_allocated(j->r, j->h, j->mp, &j->err);
@@ -967,6 +976,37 @@ static int side_job_join(struct side_job *j, int rc, struct phi_error *err)
 		return j->rc;
 	}
 	return rc;
+}
+
+/* libc's debug file takes about 12 MiB while it is read (bigger than
+ * the graph of a small heap), so it is read before the copy; beside the
+ * copy only when the target is large enough that the image, graph and
+ * analyses that follow weigh far more: from this RSS. */
+#define LIBC_BESIDE_COPY ((int64_t)64 << 20)
+
+static int64_t target_rss(const struct options *o, const struct run *r);
+
+static void libc_start(const struct options *o, struct run *r)
+{
+	phi_native_prepare_begin(&r->libc, &r->src);
+	if (target_rss(o, r) >= LIBC_BESIDE_COPY &&
+	    (r->libc_job = malloc(sizeof(*r->libc_job))) != NULL) {
+		side_job_start(r->libc_job, job_libc, r, NULL, NULL);
+		return;
+	}
+	phi_native_prepare_finish(&r->libc, &r->src);
+}
+
+/* Before anything reads r->libc, and before the source is closed. */
+static void libc_join(struct run *r)
+{
+	struct phi_error unused = { 0 };
+
+	if (!r->libc_job)
+		return;
+	side_job_join(r->libc_job, 0, &unused);
+	free(r->libc_job);
+	r->libc_job = NULL;
 }
 
 /* The breakdown, once the analyses ran; its gaps join the report's. */
@@ -1107,6 +1147,7 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	/* The graph and the analyses are bounded by the memory budget
 	 * (base/budget.h): an allocation past it fails.  What the DWARF
 	 * readers freed goes back first (bigmem.h). */
+	libc_join(r);
 	phi_big_malloc_trim();
 	rc = phi_python_small_ints(&r->py, img, &r->rt, &si, err);
 	if (rc < 0) {
@@ -1249,12 +1290,11 @@ static int acquire_live(const struct options *o, struct run *r,
 	r->py.debug_dirs = o->debug_dirs;
 	r->py.ndebug_dirs = o->ndebug_dirs;
 	phi_python_layout_start(&r->py);
-	/* libc's debug file while the layouts resolve in their thread:
-	 * before the copy, the memory it takes while it is read does not
-	 * stack on the image and the graph (the memory section needs it;
-	 * --mallocstats does not). */
+	/* libc's debug file while the layouts resolve in their thread,
+	 * before the copy or beside it (libc_start; the memory section
+	 * needs it, --mallocstats does not). */
 	if (!o->mallocstats)
-		phi_native_prepare(&r->libc, &r->src);
+		libc_start(o, r);
 	rc = capture_settled(r, o, err);
 	phi_progress_end();
 	if (rc == 0)
@@ -1350,6 +1390,7 @@ static int run(const struct options *o, struct phi_error *err)
 	    r->cap.img.nskipped)
 		rc = budget_failure(r, err);
 	release_summary(r);
+	libc_join(r);
 	phi_capture_release(&r->cap);
 	phi_python_close(&r->py);
 	phi_source_close(&r->src);
@@ -1385,6 +1426,7 @@ static int capture_summary(const struct options *o, struct phi_summary *out,
 		*pause_ms = r->cap.pause_ms;
 	}
 	release_summary(r);
+	libc_join(r);
 	phi_capture_release(&r->cap);
 	phi_python_close(&r->py);
 	phi_source_close(&r->src);

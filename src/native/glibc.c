@@ -310,32 +310,44 @@ static bool is_236(const char *path)
 /* Everything that comes from libc's files (its mapping, its load bias,
  * its debug file's layouts and symbols, whether it says it is 2.36),
  * none of it from the image. */
-int phi_native_prepare(struct phi_native_libc *l, struct phi_source *src)
+void phi_native_prepare_begin(struct phi_native_libc *l,
+			      const struct phi_source *src)
 {
-	struct glibc g = { .lay = { 0 } };
-	struct phi_malloc m = { .method = PHI_MALLOC_NONE };
 	const struct phi_map *lm = libc_map(src);
-	struct phi_error err = { 0 };
-	struct phi_elf e;
-	int rc;
 
 	memset(l, 0, sizeof(*l));
 	l->ready = true;
 	_Static_assert(GL__COUNT <= PHI_NATIVE_LAYOUT_MAX, "layout table");
 	if (!src->maps.n)
-		return 0;
+		return;
 	if (!lm) {
 		snprintf(l->gap, sizeof(l->gap), "no glibc mapped (or no "
 			 "mappings: a snapshot keeps none)");
-		return 0;
+		return;
 	}
 	l->mapped = true;
 	snprintf(l->libc, sizeof(l->libc), "%s", lm->path);
+	l->map = *lm;
+	l->map.path = l->libc;
+}
+
+void phi_native_prepare_finish(struct phi_native_libc *l,
+			       struct phi_source *src)
+{
+	struct glibc g = { .lay = { 0 } };
+	struct phi_malloc m = { .method = PHI_MALLOC_NONE };
+	const struct phi_map *lm = &l->map;
+	struct phi_error err = { 0 };
+	struct phi_elf e;
+	int rc;
+
+	if (!l->mapped)
+		return;
 	if (phi_source_file(src, lm, l->path, sizeof(l->path), &err) < 0 ||
 	    phi_elf_open(&e, l->path, &err) < 0) {
 		snprintf(l->gap, sizeof(l->gap), "'%s' cannot be opened",
 			 lm->path);
-		return 0;
+		return;
 	}
 	rc = phi_elf_load_bias(&e, lm->start, lm->offset, &l->bias, &err);
 	l->start = lm->start;
@@ -345,7 +357,7 @@ int phi_native_prepare(struct phi_native_libc *l, struct phi_source *src)
 	if (rc < 0) {
 		snprintf(l->gap, sizeof(l->gap), "'%s' has no load segment "
 			 "at its mapping", lm->path);
-		return 0;
+		return;
 	}
 	g.m = &m;
 	builtin_layout(&g);
@@ -363,6 +375,12 @@ int phi_native_prepare(struct phi_native_libc *l, struct phi_source *src)
 	} else {
 		l->is_236 = is_236(l->path);
 	}
+}
+
+int phi_native_prepare(struct phi_native_libc *l, struct phi_source *src)
+{
+	phi_native_prepare_begin(l, src);
+	phi_native_prepare_finish(l, src);
 	return 0;
 }
 

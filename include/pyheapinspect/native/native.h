@@ -95,6 +95,7 @@ struct phi_native_libc {
 	char libc[PATH_MAX];      /* as mapped */
 	char path[PATH_MAX];      /* where the tool opens it */
 	char debug_file[PATH_MAX];
+	struct phi_map map;       /* libc's first mapping (path: libc) */
 	uint64_t bias, start, offset, main_arena, mp;
 	int64_t tcache_tls;
 	bool tcache_tls_known;
@@ -104,6 +105,15 @@ struct phi_native_libc {
 /* Fill l from a live source's mappings and files (nothing for one with
  * no mappings).  What it cannot find becomes phi_native_read's gap. */
 int phi_native_prepare(struct phi_native_libc *l, struct phi_source *src);
+
+/* The same in two steps: _begin takes what it needs from the source's
+ * mappings, _finish reads the files and nothing of the mappings, so it
+ * may run in a thread while the copy reads the maps again; it uses the
+ * source's pid, root and file lookup only. */
+void phi_native_prepare_begin(struct phi_native_libc *l,
+			      const struct phi_source *src);
+void phi_native_prepare_finish(struct phi_native_libc *l,
+			       struct phi_source *src);
 
 /* Read it from a live source (the mappings and files are needed), with
  * libc's files as l says (prepared here when l is NULL or not ready);
