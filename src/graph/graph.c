@@ -11,6 +11,15 @@
 #include "pyheapinspect/graph/graph.h"
 
 #define MIN_NODES 4096
+/* The address hash is rebuilt twice as large past three quarters of
+ * its slots in use, not half: linear probing then takes about 2.5
+ * probes for a hit instead of 1.5, in the same cache line mostly (the
+ * slots' two bits of hash spare most reads of addr[]), and the hash
+ * takes half the memory whenever the count of objects is past a power
+ * of two by less than half (64 MiB less at 10^7 objects, 8 bytes an
+ * object at 130,000 to 260,000). */
+#define LOAD_NUM 3
+#define LOAD_DEN 4
 #define MIN_EDGES 16384
 
 static size_t grown(size_t cap, size_t min)
@@ -71,7 +80,7 @@ int phi_graph_init(struct phi_graph *g, size_t expect, struct phi_error *err)
 	memset(g, 0, sizeof(*g));
 	if (expect < MIN_NODES)
 		expect = MIN_NODES;
-	while (nslots < 2 * (uint64_t)expect)
+	while (nslots * LOAD_NUM < LOAD_DEN * (uint64_t)expect)
 		nslots <<= 1;
 	/* The guess may be far off (a heap of a few large objects): the
 	 * hash, which would have to be rebuilt to grow, is sized from it
@@ -121,7 +130,8 @@ uint32_t phi_graph_insert(struct phi_graph *g, uint64_t addr, uint64_t slot)
 	g->type[i] = PHI_NONE;
 	g->flags[i] = 0;
 	g->slots[slot] = phi_slot_make(i, phi_addr_hash(addr));
-	if (2 * g->n > g->mask + 1 && rehash(g, (g->mask + 1) * 2) < 0) {
+	if (LOAD_DEN * (uint64_t)g->n > LOAD_NUM * (g->mask + 1) &&
+	    rehash(g, (g->mask + 1) * 2) < 0) {
 		/* Keep the table valid: undo the insertion. */
 		g->slots[slot] = 0;
 		g->n--;
