@@ -888,6 +888,8 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	opts.top = o->top;
 	opts.dups_key = random_key();
 	hopts.progress = phi_progress_enabled() ? decode_progress : NULL;
+	/* The live process's files: its extension modules' DWARF. */
+	hopts.src = r->rep.from_snapshot ? NULL : &r->src;
 	/* What is left after the image, at the documented ~150 bytes per
 	 * object for the graph and the analyses (--max-memory, or the
 	 * default share of the host's available memory). */
