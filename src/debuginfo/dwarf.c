@@ -42,6 +42,7 @@ struct walk {
 	bool *done;		/* done[i]: q[i]'s type was resolved */
 	size_t pending;		/* queries whose type is still unresolved */
 	struct phi_error *err;
+	char tdname[64];	/* the last typedef met on a pointer */
 };
 
 /* Turn a libdwarf error into ours.  The Dwarf_Error must be freed or it
@@ -1307,6 +1308,7 @@ static int pointee_struct(struct walk *w, Dwarf_Die ptr, Dwarf_Die *agg)
 {
 	Dwarf_Die t = ptr, p;
 	Dwarf_Half tag;
+	char *name;
 	int rc;
 
 	*agg = NULL;
@@ -1319,6 +1321,11 @@ static int pointee_struct(struct walk *w, Dwarf_Die ptr, Dwarf_Die *agg)
 	free_die(w, t);
 	if (rc <= 0)
 		return rc;
+	/* The typedef's name, for a struct that has none of its own. */
+	w->tdname[0] = '\0';
+	if (die_tag(w, p, &tag) == 1 && tag == DW_TAG_typedef &&
+	    die_name(w, p, &name) == 1)
+		snprintf(w->tdname, sizeof(w->tdname), "%s", name);
 	rc = strip(w, &p, &tag);
 	if (rc == 1 && tag == DW_TAG_structure_type &&
 	    is_declaration(w, p) == 0) {
@@ -1417,7 +1424,7 @@ static int fill_struct(struct walk *w, Dwarf_Die agg,
 	if (rc <= 0 || size > MAX_VALUE)
 		return rc < 0 ? rc : 0;
 	s->size = size;
-	s->name[0] = '\0';
+	snprintf(s->name, sizeof(s->name), "%s", w->tdname);
 	if (die_name(w, agg, &name) == 1)
 		snprintf(s->name, sizeof(s->name), "%s", name);
 	s->n = 0;

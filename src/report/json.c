@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "pyheapinspect/analysis/histogram.h"
+#include "pyheapinspect/report/opaque.h"
 #include "pyheapinspect/report/fill.h"
 #include "pyheapinspect/report/growth.h"
 #include "pyheapinspect/report/suspects.h"
@@ -410,6 +411,7 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 	if (r->heap)
 		heap_json(g, r->heap,
 			  r->memory ? r->memory->type_allocated : NULL);
+	phi_opaque_json(g, r);
 	if (r->analysis) {
 		named_json(g, r);
 		sharing_json(g, r);

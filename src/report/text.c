@@ -10,6 +10,7 @@
 #include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/report/memory.h"
 
+#include "pyheapinspect/report/opaque.h"
 #include "pyheapinspect/report/fill.h"
 #include "pyheapinspect/report/growth.h"
 #include "pyheapinspect/report/suspects.h"
@@ -334,6 +335,7 @@ int phi_report_text(FILE *out, const struct phi_report *r,
 	if (r->heap)
 		print_heap(out, r->heap, r->top,
 			   r->memory ? r->memory->type_allocated : NULL);
+	phi_opaque_text(out, r);
 	if (r->analysis) {
 		print_named(out, r);
 		print_retained(out, r);

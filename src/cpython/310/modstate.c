@@ -22,7 +22,7 @@
 #define MAX_SCAN_STATE (64 << 10)
 
 struct mstate {
-	const char *name;   /* m_name */
+	const char *name;   /* m_name (_io's is "io") */
 	int64_t size;       /* m_size */
 	bool io;            /* _io: nothing while `initialized` is 0 */
 	int16_t f[MAX_STATE_FIELDS]; /* END-terminated */
@@ -55,7 +55,7 @@ static const struct mstate mstates[] = {
 	  { PHI_CT_MS_HASHLIB_EVPTYPE, PHI_CT_MS_HASHLIB_HMACTYPE,
 	    PHI_CT_MS_HASHLIB_EVPXOFTYPE, PHI_CT_MS_HASHLIB_CONSTRUCTS,
 	    PHI_CT_MS_HASHLIB_UNSUPPORTED_DIGESTMOD_ERROR, END } },
-	{ "_io", PHI_CT_MS_IO_SIZE, true,
+	{ "io", PHI_CT_MS_IO_SIZE, true, /* _io */
 	  { PHI_CT_MS_IO_LOCALE_MODULE, PHI_CT_MS_IO_UNSUPPORTED_OPERATION,
 	    END } },
 	{ "_json", PHI_CT_MS_JSON_SIZE, false,

@@ -223,6 +223,57 @@
 	  "master.obj", 8, 40) \
 	X(CAPSULE_SIZE, "libpython", "PyCapsule", NULL, 0, 48) \
 	X(STDPRINTER_SIZE, "libpython", "PyStdPrinter_Object", NULL, 0, 24) \
+	X(RANGEIT_SIZE, "libpython", "rangeiterobject", NULL, 0, 48) \
+	X(LRANGEIT_SIZE, "libpython", "longrangeiterobject", NULL, 0, 48) \
+	X(LRANGEIT_START, "libpython", "longrangeiterobject", "start", 8, 24) \
+	X(LRANGEIT_STEP, "libpython", "longrangeiterobject", "step", 8, 32) \
+	X(LRANGEIT_LEN, "libpython", "longrangeiterobject", "len", 8, 40) \
+	X(ENUM_SIZE, "libpython", "enumobject", NULL, 0, 48) \
+	X(ENUM_EN_SIT, "libpython", "enumobject", "en_sit", 8, 24) \
+	X(ENUM_EN_RESULT, "libpython", "enumobject", "en_result", 8, 32) \
+	X(ENUM_EN_LONGINDEX, "libpython", "enumobject", "en_longindex", 8, 40) \
+	X(ZIP_SIZE, "libpython", "zipobject", NULL, 0, 48) \
+	X(ZIP_ITTUPLE, "libpython", "zipobject", "ittuple", 8, 24) \
+	X(ZIP_RESULT, "libpython", "zipobject", "result", 8, 32) \
+	X(MAP_SIZE, "libpython", "mapobject", NULL, 0, 32) \
+	X(MAP_ITERS, "libpython", "mapobject", "iters", 8, 16) \
+	X(MAP_FUNC, "libpython", "mapobject", "func", 8, 24) \
+	X(FILTER_SIZE, "libpython", "filterobject", NULL, 0, 32) \
+	X(FILTER_FUNC, "libpython", "filterobject", "func", 8, 16) \
+	X(FILTER_IT, "libpython", "filterobject", "it", 8, 24) \
+	X(REVERSED_SIZE, "libpython", "reversedobject", NULL, 0, 32) \
+	X(REVERSED_SEQ, "libpython", "reversedobject", "seq", 8, 24) \
+	X(DICTIT_SIZE, "libpython", "dictiterobject", NULL, 0, 56) \
+	X(DICTIT_DI_DICT, "libpython", "dictiterobject", "di_dict", 8, 16) \
+	X(DICTIT_DI_RESULT, "libpython", "dictiterobject", "di_result", 8, 40) \
+	X(DICTVIEW_SIZE, "libpython", "_PyDictViewObject", NULL, 0, 24) \
+	X(DICTVIEW_DV_DICT, "libpython", "_PyDictViewObject", \
+	  "dv_dict", 8, 16) \
+	X(SETIT_SIZE, "libpython", "setiterobject", NULL, 0, 48) \
+	X(SETIT_SI_SET, "libpython", "setiterobject", "si_set", 8, 16) \
+	X(SEQIT_SIZE, "libpython", "seqiterobject", NULL, 0, 32) \
+	X(SEQIT_IT_SEQ, "libpython", "seqiterobject", "it_seq", 8, 24) \
+	X(CALLIT_SIZE, "libpython", "calliterobject", NULL, 0, 32) \
+	X(CALLIT_IT_CALLABLE, "libpython", "calliterobject", \
+	  "it_callable", 8, 16) \
+	X(CALLIT_IT_SENTINEL, "libpython", "calliterobject", \
+	  "it_sentinel", 8, 24) \
+	X(SUPER_SIZE, "libpython", "superobject", NULL, 0, 40) \
+	X(SUPER_TYPE, "libpython", "superobject", "type", 8, 16) \
+	X(SUPER_OBJ, "libpython", "superobject", "obj", 8, 24) \
+	X(SUPER_OBJ_TYPE, "libpython", "superobject", "obj_type", 8, 32) \
+	X(LISTREVIT_SIZE, "libpython", "listreviterobject", NULL, 0, 32) \
+	X(LISTREVIT_IT_SEQ, "libpython", "listreviterobject", "it_seq", 8, 24) \
+	X(BYTESIT_SIZE, "libpython", "striterobject", NULL, 0, 32) \
+	X(BYTESIT_IT_SEQ, "libpython", "striterobject", "it_seq", 8, 24) \
+	X(BARRAYIT_SIZE, "libpython", "bytesiterobject", NULL, 0, 32) \
+	X(BARRAYIT_IT_SEQ, "libpython", "bytesiterobject", "it_seq", 8, 24) \
+	X(ODICTIT_SIZE, "libpython", "odictiterobject", NULL, 0, 64) \
+	X(ODICTIT_DI_ODICT, "libpython", "odictiterobject", "di_odict", 8, 24) \
+	X(ODICTIT_DI_CURRENT, "libpython", "odictiterobject", \
+	  "di_current", 8, 48) \
+	X(ODICTIT_DI_RESULT, "libpython", "odictiterobject", \
+	  "di_result", 8, 56) \
 	X(FUT_SIZE, "_asyncio", "FutureObj", NULL, 0, 152) \
 	X(FUT_FUT_LOOP, "_asyncio", "FutureObj", "fut_loop", 8, 16) \
 	X(FUT_FUT_CALLBACK0, "_asyncio", "FutureObj", "fut_callback0", 8, 24) \
