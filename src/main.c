@@ -584,7 +584,7 @@ static int capture_settled(struct run *r, const struct options *o,
 
 static int write_dump(const struct options *o, const struct phi_heap *h,
 		      const uint64_t *allocated, const struct phi_traces *t,
-		      struct phi_error *err)
+		      const struct phi_paths *p, struct phi_error *err)
 {
 	FILE *f = strcmp(o->dump, "-") == 0 ? stdout : fopen(o->dump, "we");
 	int rc;
@@ -594,7 +594,7 @@ static int write_dump(const struct options *o, const struct phi_heap *h,
 				     o->dump, strerror(errno));
 	phi_progress_begin("writing the dump", PHI_PROGRESS_COUNT,
 			   "objects");
-	rc = phi_dump_jsonl_full(f, h, allocated, t, err);
+	rc = phi_dump_jsonl_full(f, h, allocated, t, p, err);
 	phi_progress_end();
 	if (f != stdout && fclose(f) != 0 && rc == 0)
 		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
@@ -929,7 +929,8 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	if (rc == 0)
 		rc = summarise(o, r, &heap, &an, err);
 	if (rc == 0 && o->dump)
-		rc = write_dump(o, &heap, mem->allocated, &traces, err);
+		rc = write_dump(o, &heap, mem->allocated, &traces, &an.paths,
+				err);
 	r->rep.small_ints = &si;
 	r->rep.heap = &heap;
 	r->rep.analysis = &an;

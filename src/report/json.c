@@ -11,6 +11,7 @@
 #include "pyheapinspect/analysis/histogram.h"
 #include "pyheapinspect/report/fill.h"
 #include "pyheapinspect/report/growth.h"
+#include "pyheapinspect/report/interps.h"
 #include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/json.h"
@@ -152,6 +153,7 @@ static void object_fields(yajl_gen g, const struct phi_report *r,
 		phi_json_key(g, "preview");
 		phi_json_text(g, (const unsigned char *)v, vlen);
 	}
+	phi_json_interpreter(g, r, node);
 }
 
 static void named_json(yajl_gen g, const struct phi_report *r)
@@ -412,6 +414,7 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 			  r->memory ? r->memory->type_allocated : NULL);
 	if (r->analysis) {
 		named_json(g, r);
+		phi_interps_json(g, r);
 		sharing_json(g, r);
 		retained_json(g, r);
 		dups_json(g, r);

@@ -12,6 +12,7 @@
 
 #include "pyheapinspect/report/fill.h"
 #include "pyheapinspect/report/growth.h"
+#include "pyheapinspect/report/interps.h"
 #include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/sites.h"
 #include "pyheapinspect/report/text.h"
@@ -77,8 +78,7 @@ static void print_header(FILE *out, const struct phi_report *r)
 		fprintf(out, "  WARNING             part of the memory was read "
 			"while the target ran: figures may be torn (see the "
 			"inconsistencies below)\n");
-	fprintf(out, "  interpreters        %zu (main at 0x%" PRIx64 ")\n",
-		r->runtime->ninterps, r->runtime->interp_main);
+	phi_interps_header(out, r);
 }
 
 static void print_gaps(FILE *out, const struct phi_gaps *g)
@@ -206,13 +206,15 @@ static void describe(FILE *out, const struct phi_report *r, uint32_t node)
 	const struct phi_graph *g = &r->heap->g;
 	const struct phi_type *t = &r->heap->types.v[g->type[node]];
 	char v[PHI_PREVIEW_BUF], b[32], name[SAFE_BUF(NAME_CHARS)];
-	char sv[SAFE_BUF(VALUE_CHARS)];
+	char sv[SAFE_BUF(VALUE_CHARS)], tag[48];
 	size_t vlen;
 	bool cut;
 
-	fprintf(out, "%s at 0x%" PRIx64 " (%s)",
+	/* With subinterpreters, whose the object is. */
+	fprintf(out, "%s at 0x%" PRIx64 " (%s)%s",
 		safe(t->name, NAME_CHARS, name, sizeof(name)), g->addr[node],
-		human(phi_graph_size(g, node), b, sizeof(b)));
+		human(phi_graph_size(g, node), b, sizeof(b)),
+		phi_text_interp_tag(r, node, tag, sizeof(tag)));
 	/* vlen, not the C string: a str may hold U+0000. */
 	if (phi_heap_preview(r->heap, node, v, sizeof(v), &vlen, &cut))
 		fprintf(out, " %s", safe_n(v, vlen, VALUE_CHARS, sv,
@@ -336,6 +338,7 @@ int phi_report_text(FILE *out, const struct phi_report *r,
 			   r->memory ? r->memory->type_allocated : NULL);
 	if (r->analysis) {
 		print_named(out, r);
+		phi_interps_text(out, r);
 		print_retained(out, r);
 		phi_suspects_text(out, r);
 		print_sharing(out, r);

@@ -28,6 +28,14 @@ static int read_interp(const struct phi_image *img,
 	rc = read_ptr(img, addr + PHI_L(lay, IS_TSTATE_HEAD), &in->tstate_head,
 		      "interp->tstate_head", err);
 	if (rc == 0)
+		rc = read_ptr(img, addr + PHI_L(lay, IS_ID), (uint64_t *)&in->id,
+			      "interp->id", err);
+	if (rc == 0 && in->id < 0)
+		rc = phi_error_set(err, PHI_E_CORRUPT, "the interpreter at "
+				   "0x%llx has id %lld: ids are never negative",
+				   (unsigned long long)addr,
+				   (long long)in->id);
+	if (rc == 0)
 		rc = read_ptr(img, addr + PHI_L(lay, IS_MODULES), &in->modules,
 			      "interp->modules", err);
 	if (rc == 0)
@@ -82,11 +90,24 @@ int phi310_runtime(const struct phi_python *py, const struct phi_image *img,
 				 err);
 		if (rc < 0)
 			return rc;
+		/* The reports and --expr name interpreters by id. */
+		if (phi_runtime_find_id(rt, rt->interps[rt->ninterps].id) !=
+		    PHI_MAX_INTERPS)
+			return phi_error_set(err, PHI_E_CORRUPT,
+					     "two interpreters have id %lld",
+					     (long long)rt->interps[rt->ninterps]
+						     .id);
 		rt->ninterps++;
 		rc = read_ptr(img, p + PHI_L(lay, IS_NEXT), &p,
 			      "interp->next", err);
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	/* Roots, paths and --expr tell the main interpreter apart. */
+	for (size_t i = 0; i < rt->ninterps; i++)
+		if (phi_runtime_is_main(rt, i))
+			return 0;
+	return phi_error_set(err, PHI_E_CORRUPT, "the main interpreter "
+			     "(0x%llx) is not in the interpreter list",
+			     (unsigned long long)rt->interp_main);
 }

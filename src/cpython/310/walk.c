@@ -62,6 +62,8 @@ struct builder {
 	const struct phi_layout *lay;
 	struct phi_decoder dec;
 	uint32_t cur;      /* the node being decoded */
+	uint32_t interp;   /* the interpreter whose roots are being added
+			    * (index in rt->interps), PHI_HEAP_NO_INTERP */
 	uint32_t interned; /* the interned-strings dict, PHI_NONE if none */
 	uint64_t last_type_addr; /* the last type met, and its index */
 	uint32_t last_type;
@@ -264,7 +266,8 @@ static void add_root_node(struct builder *b, uint32_t n, enum phi_root_kind k,
 	}
 	h->roots[h->nroots++] = (struct phi_root){ .node = n, .kind = k,
 						   .thread_id = tid,
-						   .index = index };
+						   .index = index,
+						   .interp = b->interp };
 }
 
 static void add_root(struct builder *b, uint64_t addr, enum phi_root_kind k,
@@ -419,6 +422,8 @@ static void global_roots(struct builder *b)
 	};
 	const uint64_t *sym = b->t->sym;
 
+	/* Shared by every interpreter of the process. */
+	b->interp = PHI_HEAP_NO_INTERP;
 	for (size_t i = 0; i < sizeof(singletons) / sizeof(singletons[0]); i++)
 		add_root(b, sym[singletons[i]], PHI_ROOT_SINGLETON, 0,
 			 (uint32_t)i);
@@ -623,6 +628,7 @@ int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
 	struct builder b = { .h = h, .img = img, .t = t, .lay = &t->layout,
 			     .interned = PHI_NONE };
 	double t0 = phi_now_ms();
+	uint32_t order[PHI_MAX_INTERPS];
 	int rc;
 
 	rc = phi_graph_init(&h->g, (size_t)(img->bytes / 128), err);
@@ -634,9 +640,14 @@ int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
 				      .types = &h->types };
 	if (t->sym[PHI_S_SET_DUMMY])
 		b.dec.set_dummy = phi_image_word(img, t->sym[PHI_S_SET_DUMMY]);
+	/* The main interpreter's roots first: where several interpreters
+	 * reach an object (a static type, a shared singleton), its path
+	 * starts at the main one's (docs/schema.md). */
+	phi_runtime_order(rt, order);
 	for (size_t k = 0; k < rt->ninterps; k++) {
-		interp_roots(&b, &rt->interps[k]);
-		all_thread_roots(&b, &rt->interps[k]);
+		b.interp = order[k];
+		interp_roots(&b, &rt->interps[order[k]]);
+		all_thread_roots(&b, &rt->interps[order[k]]);
 	}
 	global_roots(&b);
 	gc_heads(&b, rt);
