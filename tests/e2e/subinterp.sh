@@ -112,10 +112,14 @@ for x in doc["retained"]["top"] + doc["retained"]["suspects"]:
 
 # The dump: every planted object's line names its interpreter; a static
 # type (shared by all) is the main interpreter's, as docs/schema.md
-# says; each interpreter's own interned key is its own.
+# says; each interpreter's own interned key is its own, and so is its
+# small int 200 (one cache per interpreter in 3.10).
+if len(set(t["small_int"] for t in interps)) != len(interps):
+    bad.append("the fixture's interpreters share the small int 200")
 for t in interps:
     i = t["interpreter"]
-    for k in ("sys_modules", "hoard", "thing", "thing_class", "key"):
+    for k in ("sys_modules", "hoard", "thing", "thing_class", "key",
+              "small_int"):
         got = dump.get(t[k], {}).get("interpreter", "missing")
         if got != i:
             bad.append("dump: interpreter %d's %s %s says %r"
