@@ -21,6 +21,7 @@ static int read_interp(const struct phi_image *img,
 		       struct phi_interp *in, struct phi_error *err)
 {
 	uint32_t collecting = 0;
+	uint64_t id = 0;
 	int rc;
 
 	memset(in, 0, sizeof(*in));
@@ -28,8 +29,9 @@ static int read_interp(const struct phi_image *img,
 	rc = read_ptr(img, addr + PHI_L(lay, IS_TSTATE_HEAD), &in->tstate_head,
 		      "interp->tstate_head", err);
 	if (rc == 0)
-		rc = read_ptr(img, addr + PHI_L(lay, IS_ID), (uint64_t *)&in->id,
-			      "interp->id", err);
+		rc = read_ptr(img, addr + PHI_L(lay, IS_ID), &id, "interp->id",
+			      err);
+	in->id = (int64_t)id;
 	if (rc == 0 && in->id < 0)
 		rc = phi_error_set(err, PHI_E_CORRUPT, "the interpreter at "
 				   "0x%llx has id %lld: ids are never negative",
@@ -60,6 +62,7 @@ int phi310_runtime(const struct phi_python *py, const struct phi_image *img,
 {
 	const struct phi_layout *lay = phi310_layout(py);
 	uint64_t p = 0;
+	int64_t id;
 	int rc;
 
 	memset(rt, 0, sizeof(*rt));
@@ -91,12 +94,11 @@ int phi310_runtime(const struct phi_python *py, const struct phi_image *img,
 		if (rc < 0)
 			return rc;
 		/* The reports and --expr name interpreters by id. */
-		if (phi_runtime_find_id(rt, rt->interps[rt->ninterps].id) !=
-		    PHI_MAX_INTERPS)
+		id = rt->interps[rt->ninterps].id;
+		if (phi_runtime_find_id(rt, id) != PHI_MAX_INTERPS)
 			return phi_error_set(err, PHI_E_CORRUPT,
 					     "two interpreters have id %lld",
-					     (long long)rt->interps[rt->ninterps]
-						     .id);
+					     (long long)id);
 		rt->ninterps++;
 		rc = read_ptr(img, p + PHI_L(lay, IS_NEXT), &p,
 			      "interp->next", err);
