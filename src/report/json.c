@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "pyheapinspect/analysis/histogram.h"
+#include "pyheapinspect/report/footprint.h"
 #include "pyheapinspect/report/fill.h"
 #include "pyheapinspect/report/growth.h"
 #include "pyheapinspect/report/interps.h"
@@ -87,7 +88,8 @@ static void timings_json(yajl_gen g, const struct phi_report *r)
 	yajl_gen_map_open(g);
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		uint_field(g, "peak_rss", (uint64_t)ru.ru_maxrss * 1024);
-	uint_field(g, "image_bytes", r->capture->img.bytes);
+	uint_field(g, "image_bytes",
+		   r->capture->img.bytes - r->capture->img.zeros);
 	if (r->heap)
 		uint_field(g, "graph_bytes", phi_graph_memory(&r->heap->g));
 	yajl_gen_map_close(g);
@@ -388,7 +390,8 @@ static void target_json(yajl_gen g, const struct phi_report *r)
 	phi_json_key(g, "threads");
 	yajl_gen_integer(g, (long long)r->capture->threads);
 	phi_json_key(g, "bytes_copied");
-	yajl_gen_integer(g, (long long)r->capture->img.bytes);
+	yajl_gen_integer(g, (long long)(r->capture->img.bytes -
+					r->capture->img.zeros));
 	phi_json_key(g, "read_syscalls");
 	yajl_gen_integer(g, (long long)r->capture->img.syscalls);
 	phi_json_key(g, "bytes_skipped");
@@ -409,6 +412,7 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 	completeness_json(g, r);
 	phi_report_memory_json(g, r);
 	timings_json(g, r);
+	phi_footprint_json(g, r);
 	if (r->heap)
 		heap_json(g, r->heap,
 			  r->memory ? r->memory->type_allocated : NULL);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pyheapinspect/analysis/histogram.h"
+#include "pyheapinspect/report/footprint.h"
 #include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/report/memory.h"
 
@@ -16,6 +17,13 @@
 #include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/sites.h"
 #include "pyheapinspect/report/text.h"
+
+/* What the capture copied (the zeros of untouched pages not counted). */
+static double copied_mib(const struct phi_report *r)
+{
+	return (double)(r->capture->img.bytes - r->capture->img.zeros) /
+	       (1 << 20);
+}
 
 /* Characters of a type name, a value or a path shown at most. */
 #define NAME_CHARS 512
@@ -60,16 +68,16 @@ static void print_header(FILE *out, const struct phi_report *r)
 	if (r->capture->status_unknown)
 		fprintf(out, "  pause               unknown: a format 1 snapshot "
 			"does not record it, %.1f MiB copied\n",
-			(double)r->capture->img.bytes / (1 << 20));
+			copied_mib(r));
 	else if (r->capture->frozen)
 		fprintf(out, "  paused              %.2f ms (%zu threads, %.1f "
 			"MiB copied)\n", r->capture->pause_ms,
 			r->capture->threads,
-			(double)r->capture->img.bytes / (1 << 20));
+			copied_mib(r));
 	else
 		fprintf(out, "  not paused          --no-freeze, %.1f MiB "
 			"copied while running\n",
-			(double)r->capture->img.bytes / (1 << 20));
+			copied_mib(r));
 	if (r->capture->status_unknown)
 		fprintf(out, "  WARNING             whether the target was "
 			"stopped for the whole copy is unknown: figures may be "
@@ -79,6 +87,7 @@ static void print_header(FILE *out, const struct phi_report *r)
 			"while the target ran: figures may be torn (see the "
 			"inconsistencies below)\n");
 	phi_interps_header(out, r);
+	phi_footprint_text(out, r);
 }
 
 static void print_gaps(FILE *out, const struct phi_gaps *g)

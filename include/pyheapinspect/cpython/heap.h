@@ -94,6 +94,8 @@ struct phi_heap_stats {
 	uint64_t objects, total_size, gc_tracked;
 	uint64_t opaque, opaque_size;
 	uint64_t bad_refs;     /* pointers to things that are not objects */
+	uint64_t missing_refs; /* pointers into memory not copied (the
+				* image's holes): objects the image lacks */
 	uint64_t bad_fields;   /* fields the decoders could not read */
 };
 

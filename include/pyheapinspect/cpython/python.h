@@ -86,6 +86,9 @@ struct phi_interp {
 	uint64_t tstate_head;
 	uint64_t modules, sysdict, builtins, importlib;
 	int gc_collecting;
+	/* Where that flag is in the target, to read it again from the
+	 * live process while waiting for a collection's end. */
+	uint64_t gc_collecting_addr;
 };
 
 struct phi_runtime {

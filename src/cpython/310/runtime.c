@@ -54,6 +54,7 @@ static int read_interp(const struct phi_image *img,
 		rc = phi_error_set(err, PHI_E_CORRUPT,
 				   "cannot read interp->gc.collecting");
 	in->gc_collecting = (int)collecting;
+	in->gc_collecting_addr = addr + PHI_L(lay, IS_GC_COLLECTING);
 	return rc;
 }
 

@@ -15,6 +15,7 @@
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/base/sizes.h"
 #include "pyheapinspect/cpython/310/decode.h"
+#include "pyheapinspect/cpython/310/estimate.h"
 #include "pyheapinspect/cpython/310/py310.h"
 #include "pyheapinspect/cpython/310/types.h"
 #include "pyheapinspect/cpython/310/walk.h"
@@ -214,7 +215,10 @@ static void flush_refs(struct builder *b)
 		}
 		n = add_object(b, r->addr);
 		if (n == PHI_NONE) {
-			b->h->stats.bad_refs++;
+			if (phi_image_in_hole(b->img, r->addr))
+				b->h->stats.missing_refs++;
+			else
+				b->h->stats.bad_refs++;
 			continue;
 		}
 		/* The interned dict's references are not counted (CPython
@@ -631,7 +635,9 @@ int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
 	uint32_t order[PHI_MAX_INTERPS];
 	int rc;
 
-	rc = phi_graph_init(&h->g, (size_t)(img->bytes / 128), err);
+	rc = phi_graph_init(&h->g, (size_t)phi310_estimate_objects(img,
+								   b.lay),
+			    err);
 	if (rc == 0)
 		rc = phi_types_init(&h->types, img, h->py, err);
 	if (rc < 0)
