@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """make bench: pyheapinspect against what users run today, and the floor.
 
-For each heap size (about 10^4, 10^5, 10^6 and 5*10^6 objects of a web
+For each heap size (about 10^4, 10^5, 10^6 and 10^7 objects of a web
 service's mix, bench/target.py) one CPython 3.10 target is started, and on
 that same heap this measures:
 
@@ -14,6 +14,11 @@ that same heap this measures:
   - inside the target, on request: the deep-size recipe from APP (its
     wall time is the time it held the GIL) and gc.get_objects() plus
     sys.getsizeof over every object.
+
+Then the footprint scenarios (fixtures/footprint_heap.py and, when it
+exists, fixtures/webapp_heap.py): heaps with 300 and 1,000 idle
+threads, and a web application's heap, each measured for the bytes
+copied and the tool's peak RSS against the target's RSS, and the pause.
 
 Every figure is a median.  Prints a table per size with the ratios and
 the issue's targets (PASS/MISS, which are not failures), and writes
@@ -37,14 +42,19 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
-SIZES = [10**4, 10**5, 10**6, 5 * 10**6]
+SIZES = [10**4, 10**5, 10**6, 10**7]
+SCENARIOS = ["threads300", "threads1000", "webapp"]
 MIB = 1024.0 * 1024.0
 
-# The issue's targets, judged at 10^6 objects (shown at every size).
+# The issues' targets, judged at 10^6 and 10^7 objects (shown at every
+# size).
 SPEEDUP_TARGET = 5.0      # full report >= 5x faster than the recipe
 PAUSE_TARGET = 2.0        # pause <= 2x the raw (warm) copy
-BYTES_PER_OBJ_TARGET = 100.0  # (peak_rss - image_bytes) / objects
-JUDGED_AT = 10**6
+BYTES_PER_OBJ_TARGET = 100.0  # (peak_rss - target_rss) / objects
+COPY_SLACK = 4 * MIB      # bytes copied <= target RSS + this
+SCALE_TARGET = 1.3        # wall per object at 10^7 / at 10^6
+PAUSE_1000_MS = 50.0      # pause with 1,000 idle threads
+JUDGED_AT = (10**6, 10**7)
 
 
 class BenchError(Exception):
@@ -244,9 +254,10 @@ def run_tool(tool, pid, expr, work, extra):
     """One full report; wall time and ru_maxrss measured from outside."""
     out_path = os.path.join(work, "tool.json")
     err_path = os.path.join(work, "tool.err")
+    what = ["--expr", expr] if expr else ["--top", "20"]
     with open(out_path, "w") as out, open(err_path, "w") as err:
         t0 = time.perf_counter()
-        p = subprocess.Popen([tool, "-p", str(pid), "--json", "--expr", expr]
+        p = subprocess.Popen([tool, "-p", str(pid), "--json"] + what
                              + extra, stdout=out, stderr=err)
         try:
             _, status, ru = os.wait4(p.pid, 0)
@@ -265,8 +276,9 @@ def run_tool(tool, pid, expr, work, extra):
     with open(out_path) as f:
         doc = json.load(f)
     named = [n for n in doc.get("named", []) if n.get("expr") == expr]
-    if not named:
+    if expr and not named:
         raise BenchError("pyheapinspect: no 'named' entry for %s" % expr)
+    named = named or [{}]
     for k in ("timings", "tool_memory", "objects"):
         if k not in doc:
             raise BenchError("pyheapinspect --json has no %r" % k)
@@ -285,6 +297,8 @@ def run_tool(tool, pid, expr, work, extra):
         "frozen": doc.get("frozen"),
         "consistent": doc.get("consistent"),
         "bytes_skipped": doc.get("bytes_skipped"),
+        "footprint": doc.get("footprint"),
+        "complete": doc.get("complete"),
         "layout_source": doc.get("layout_source"),
         "python_version": doc.get("python_version"),
         "deep_size": named[0].get("deep_size"),
@@ -411,6 +425,10 @@ def summarize(n, ready, before, after, tool_runs, raw_runs, recipe_runs,
         "copy_over_raw_warm": t["copy_ms"] / raw["warm_ms"],
         "tool_peak_rss_over_target_rss": peak / before["rss"],
         "bytes_beyond_image_per_object": (peak - image) / tool["objects"],
+        "bytes_beyond_target_rss_per_object":
+        (peak - before["rss"]) / tool["objects"],
+        "copied_minus_target_rss": tool["bytes_copied"] - before["rss"],
+        "wall_ns_per_object": tool["wall_ms"] * 1e6 / tool["objects"],
         "graph_bytes_per_object": tool["tool_memory"]["graph_bytes"] /
         tool["objects"],
         "decode_ns_per_object": t["decode_ms"] * 1e6 / tool["objects"],
@@ -421,8 +439,9 @@ def summarize(n, ready, before, after, tool_runs, raw_runs, recipe_runs,
     verdicts = {
         "speedup": ratios["recipe_over_tool_wall"] >= SPEEDUP_TARGET,
         "pause": ratios["pause_over_raw_warm"] <= PAUSE_TARGET,
-        "memory": ratios["bytes_beyond_image_per_object"] <=
+        "memory": ratios["bytes_beyond_target_rss_per_object"] <=
         BYTES_PER_OBJ_TARGET,
+        "copied": ratios["copied_minus_target_rss"] <= COPY_SLACK,
     }
     return {
         "requested_objects": n,
@@ -448,8 +467,120 @@ def summarize(n, ready, before, after, tool_runs, raw_runs, recipe_runs,
         "getobjects_runs": [r["ms"] for r in getobj_runs],
         "ratios": ratios,
         "targets_met": verdicts,
-        "judged": n == JUDGED_AT,
+        "judged": n in JUDGED_AT,
     }
+
+
+# --------------------------------------------------------------- scenarios
+
+def scenario_cmd(name, python, work):
+    """The target of a footprint scenario and its truth file, or None
+    and why not."""
+    fixtures = os.path.join(TOP, "fixtures")
+    truth = os.path.join(work, "%s.json" % name)
+    if name.startswith("threads"):
+        return ([python, os.path.join(fixtures, "footprint_heap.py"),
+                 "threads", name[len("threads"):], truth], None, truth), None
+    if name == "webapp":
+        fixture = os.path.join(fixtures, "webapp_heap.py")
+        if not os.path.exists(fixture):
+            return None, "fixtures/webapp_heap.py is not in this tree"
+        r = subprocess.run(["sh", os.path.join(TOP, "tests",
+                                               "webapp-path.sh"),
+                            os.path.join(work, "webapp-path")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           universal_newlines=True)
+        if r.returncode != 0:
+            return None, "tests/webapp-path.sh: %s" % r.stderr.strip()
+        env = dict(os.environ, PYTHONPATH=r.stdout.strip())
+        return ([python, fixture, truth], env, truth), None
+    raise BenchError("unknown scenario %r" % name)
+
+
+def measure_scenario(name, args, python, work):
+    spec, why = scenario_cmd(name, python, work)
+    if spec is None:
+        log("%s: not measured: %s" % (name, why))
+        return {"name": name, "missing": why}
+    cmd, env, truth = spec
+    err = open(os.path.join(work, "%s.err" % name), "w")
+    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                            stdout=err, stderr=err)
+    try:
+        deadline = time.monotonic() + args.ready_timeout
+        while not (os.path.exists(truth) and os.path.getsize(truth)):
+            if proc.poll() is not None:
+                raise BenchError("%s: target exited %s" % (name,
+                                                           proc.returncode))
+            if time.monotonic() > deadline:
+                raise BenchError("%s: target not ready" % name)
+            time.sleep(0.05)
+        before = proc_status(proc.pid)
+        runs = []
+        for i in range(args.runs):
+            runs.append(run_tool(args.tool, proc.pid, None, work,
+                                 args.tool_args))
+            st = proc_status(proc.pid)["state"]
+            if st in ("t", "T"):
+                raise BenchError("%s: target left stopped" % name)
+        log("%s: %d runs, pause %.1f ms, copied %.1f MiB" % (
+            name, len(runs), med(r["timings"]["pause_ms"] for r in runs),
+            med(r["bytes_copied"] for r in runs) / MIB))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        err.close()
+    objects = med(r["objects"] for r in runs)
+    res = {
+        "name": name,
+        "threads": runs[-1]["threads"],
+        "target_rss": before["rss"],
+        "objects": objects,
+        "runs": len(runs),
+        "bytes_copied": med(r["bytes_copied"] for r in runs),
+        "mapped_bytes": med((r["footprint"] or {}).get("mapped_bytes")
+                            for r in runs),
+        "pause_ms": med(r["timings"]["pause_ms"] for r in runs),
+        "copy_ms": med(r["timings"]["copy_ms"] for r in runs),
+        "wall_ms": med(r["wall_ms"] for r in runs),
+        "peak_rss": med(r["maxrss"] for r in runs),
+        "complete": all(r["complete"] for r in runs),
+        "pause_runs": [r["timings"]["pause_ms"] for r in runs],
+    }
+    res["copied_minus_target_rss"] = res["bytes_copied"] - res["target_rss"]
+    res["peak_beyond_target_rss_per_object"] = (
+        (res["peak_rss"] - res["target_rss"]) / objects)
+    res["targets_met"] = {
+        "copied": res["copied_minus_target_rss"] <= COPY_SLACK,
+        "memory": res["peak_beyond_target_rss_per_object"] <=
+        BYTES_PER_OBJ_TARGET,
+    }
+    if name == "threads1000":
+        res["targets_met"]["pause"] = res["pause_ms"] < PAUSE_1000_MS
+    return res
+
+
+def print_scenarios(scen, out):
+    w = out.write
+    w("\nfootprint scenarios (median of the runs; targets: copied <= target "
+      "RSS + 4 MiB, peak RSS <= target RSS + 100 B/object, pause with "
+      "1,000 threads < 50 ms)\n")
+    w("%-12s %7s %9s %10s %10s %10s %9s %9s %8s  %s\n" % (
+        "scenario", "threads", "objects", "mapped", "target RSS", "copied",
+        "peak RSS", "B/obj", "pause", "verdicts"))
+    for s in scen:
+        if "missing" in s:
+            w("%-12s not measured: %s\n" % (s["name"], s["missing"]))
+            continue
+        w("%-12s %7d %9s %10s %10s %10s %9s %9.0f %8s  %s\n" % (
+            s["name"], s["threads"], "{:,}".format(int(s["objects"])),
+            mib(s["mapped_bytes"]) if s["mapped_bytes"] is not None
+            else "?", mib(s["target_rss"]),
+            mib(s["bytes_copied"]), mib(s["peak_rss"]),
+            s["peak_beyond_target_rss_per_object"], ms(s["pause_ms"]),
+            " ".join("%s %s" % (k, verdict(v))
+                     for k, v in sorted(s["targets_met"].items()))))
 
 
 # ------------------------------------------------------------------ report
@@ -531,7 +662,7 @@ def print_size(r, out):
       "first-touched page)\n" % (
           ms(raw["cold_ms"]), ms(raw["warm_ms"]), ms(raw["fresh_ms"]),
           raw["first_touch_us_per_page"]))
-    judged = " (judged at 10^6)" if not r["judged"] else ""
+    judged = " (judged at 10^6 and 10^7)" if not r["judged"] else ""
     w("ratios%s\n" % judged)
     w("  tool wall / recipe               %7.2f  (%5.2fx faster) "
       "target <= %.2f (5x)  %s\n" % (
@@ -548,10 +679,16 @@ def print_size(r, out):
       rat["pause_over_raw_cold"])
     w("  tool peak RSS / target RSS       %7.2f\n" %
       rat["tool_peak_rss_over_target_rss"])
-    w("  memory beyond image / object     %5.0f B                  "
+    w("  bytes copied - target RSS        %7.1f MiB              "
+      "target <= %.0f MiB      %s\n" % (
+          rat["copied_minus_target_rss"] / MIB, COPY_SLACK / MIB,
+          verdict(ok["copied"])))
+    w("  peak RSS beyond target RSS / obj %5.0f B                  "
       "target <= %.0f B      %s\n" % (
-          rat["bytes_beyond_image_per_object"], BYTES_PER_OBJ_TARGET,
+          rat["bytes_beyond_target_rss_per_object"], BYTES_PER_OBJ_TARGET,
           verdict(ok["memory"])))
+    w("  peak RSS beyond image / object   %5.0f B\n" %
+      rat["bytes_beyond_image_per_object"])
     w("  per object: decode %.0f ns, analysis %.0f ns, recipe %.0f ns\n" % (
         rat["decode_ns_per_object"], rat["analysis_ns_per_object"],
         rat["recipe_ns_per_object"]))
@@ -592,15 +729,29 @@ def print_summary(results, out):
             100 * tool["output_and_exit_ms"] / wall))
     for r in results:
         if r["judged"]:
-            ok = r["targets_met"]
-            w("\ntargets at 10^6 objects: full report >= 5x faster than the "
+            ok, rat = r["targets_met"], r["ratios"]
+            w("\ntargets at %s objects: full report >= 5x faster than the "
               "recipe: %s (%.1fx); pause <= 2x raw copy: %s (%.2fx); "
-              "memory beyond the image <= 100 B/object: %s (%.0f B)\n" % (
-                  verdict(ok["speedup"]),
-                  r["ratios"]["recipe_over_tool_wall"],
-                  verdict(ok["pause"]), r["ratios"]["pause_over_raw_warm"],
+              "copied <= target RSS + 4 MiB: %s (%+.1f MiB); peak RSS <= "
+              "target RSS + 100 B/object: %s (%.0f B)\n" % (
+                  fmt_n(r["requested_objects"]), verdict(ok["speedup"]),
+                  rat["recipe_over_tool_wall"],
+                  verdict(ok["pause"]), rat["pause_over_raw_warm"],
+                  verdict(ok["copied"]), rat["copied_minus_target_rss"] / MIB,
                   verdict(ok["memory"]),
-                  r["ratios"]["bytes_beyond_image_per_object"]))
+                  rat["bytes_beyond_target_rss_per_object"]))
+    scale = scale_ratio(results)
+    if scale is not None:
+        w("time per object at 10^7 / at 10^6: %.2f (target <= %.1f): %s\n"
+          % (scale, SCALE_TARGET, verdict(scale <= SCALE_TARGET)))
+
+
+def scale_ratio(results):
+    per = {r["requested_objects"]: r["ratios"]["wall_ns_per_object"]
+           for r in results}
+    if 10**6 in per and 10**7 in per:
+        return per[10**7] / per[10**6]
+    return None
 
 
 def tool_memory_args(tool, max_memory):
@@ -634,11 +785,14 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "results.json"))
     ap.add_argument("--sizes", default=",".join(str(s) for s in SIZES),
                     help="comma-separated object counts")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS),
+                    help="comma-separated footprint scenarios "
+                    "(threadsN, webapp), or none")
     ap.add_argument("--runs", type=int, default=5,
                     help="tool and rawcopy runs per size")
     ap.add_argument("--runs-large", type=int, default=5,
                     help="tool and rawcopy runs from --large objects up")
-    ap.add_argument("--large", type=int, default=5 * 10**6)
+    ap.add_argument("--large", type=int, default=10**7)
     ap.add_argument("--inproc", type=int, default=3,
                     help="runs of each in-process measure")
     ap.add_argument("--warm-copies", type=int, default=5,
@@ -671,16 +825,22 @@ def main():
         info["date"], info["nproc"], info["cpu_model"], info["kernel"],
         python, args.tool, " ".join(args.tool_args)))
     work = tempfile.mkdtemp(prefix="phi-bench.")
-    results = []
+    results, scen = [], []
+    names = [s for s in args.scenarios.split(",") if s.strip() and
+             s != "none"]
     try:
         for n in sizes:
             results.append(measure(n, args, python, rawcopy, work))
             print_size(results[-1], sys.stdout)
             sys.stdout.flush()
+        for name in names:
+            scen.append(measure_scenario(name, args, python, work))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     elapsed = time.monotonic() - started
     print_summary(results, sys.stdout)
+    if scen:
+        print_scenarios(scen, sys.stdout)
     doc = {
         "machine": info,
         "tool": args.tool,
@@ -694,11 +854,17 @@ def main():
         "config": {"runs": args.runs, "runs_large": args.runs_large,
                    "large": args.large, "inproc": args.inproc,
                    "warm_copies": args.warm_copies},
-        "targets": {"speedup_at_1e6": SPEEDUP_TARGET,
+        "targets": {"speedup_at_1e6_and_1e7": SPEEDUP_TARGET,
                     "pause_over_raw_warm": PAUSE_TARGET,
-                    "bytes_beyond_image_per_object": BYTES_PER_OBJ_TARGET},
+                    "peak_beyond_target_rss_per_object":
+                    BYTES_PER_OBJ_TARGET,
+                    "copied_minus_target_rss": COPY_SLACK,
+                    "wall_per_object_1e7_over_1e6": SCALE_TARGET,
+                    "pause_1000_threads_ms": PAUSE_1000_MS},
         "elapsed_s": elapsed,
         "sizes": results,
+        "scale_ratio_1e7_over_1e6": scale_ratio(results),
+        "scenarios": scen,
     }
     tmp = args.out + ".tmp"
     with open(tmp, "w") as f:

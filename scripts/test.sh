@@ -6,7 +6,8 @@
 #   3. make distcheck: the tarball builds, installs and passes alone;
 #   4. the suite again, built with ASan + LeakSanitizer + UBSan, from
 #      that tarball (every sanitizer report fails the test it happens in);
-#   5. the fuzz target for FUZZ_SECONDS (120), when tests/fuzz exists.
+#   5. the suite again under ThreadSanitizer (make tsan, about 4 minutes);
+#   6. the fuzz target for FUZZ_SECONDS (120), when tests/fuzz exists.
 # It ends with one line: "tests: N passed, N failed".
 set -u
 cd "$(dirname "$0")/.."
@@ -70,6 +71,15 @@ san() (
 )
 [ -f pyheapinspect-0.1.0.tar.gz ] || make dist >/dev/null
 step sanitizers san
+
+echo "== ThreadSanitizer"
+tsan() {
+	make tsan
+	rc=$?
+	[ $rc -eq 0 ] || show_failures _tsan/pyheapinspect-*
+	return $rc
+}
+step tsan tsan
 
 if [ -x tests/fuzz/run.sh ] || [ -f tests/fuzz/run.sh ]; then
 	echo "== fuzzing for ${FUZZ_SECONDS:-120} s"

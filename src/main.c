@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "pyheapinspect/analysis/analysis.h"
+#include "pyheapinspect/base/budget.h"
 #include "pyheapinspect/analysis/domtree.h"
 #include "pyheapinspect/analysis/memory.h"
 #include "pyheapinspect/base/bigmem.h"
@@ -42,12 +43,13 @@
 #include "pyheapinspect/source/snapshot/snapshot.h"
 #include "pyheapinspect/source/source.h"
 
-/* A GC collection in progress rewires the GC lists: wait for its end. */
-#define GC_RETRIES 100
-#define GC_RETRY_MS 50
-/* The tool's own memory per object of the target, graph and analyses
- * (docs/architecture.md), for --max-memory. */
-#define BYTES_PER_OBJECT 150
+/* A GC collection in progress rewires the GC lists: its end is waited
+ * for by reading its flag from the live process (every GC_POLL_MS, for
+ * GC_WAIT_MS in all), and the target is frozen at most MAX_FREEZES
+ * times in a run. */
+#define GC_WAIT_MS 5000
+#define GC_POLL_MS 2
+#define MAX_FREEZES 3
 
 struct options {
 	pid_t pid;
@@ -63,7 +65,9 @@ struct options {
 	const char **objects, **exprs;
 	const char **debug_dirs;   /* --debug-dir, in order */
 	size_t ndebug_dirs;
-	uint64_t max_memory;
+	uint64_t max_memory;       /* the memory budget (0: none) */
+	char memory_from[320];     /* where it came from, for messages */
+	int test_hold_after_ms;    /* tests only: sleep after the capture */
 	const char *snapshot;      /* analyse a saved snapshot, not a pid */
 	const char *save_snapshot; /* and/or save the capture */
 	const char *save_summary;  /* --save-summary */
@@ -137,20 +141,25 @@ static void usage(FILE *out)
 		"      --object ADDR name an object by address (repeatable)\n"
 		"      --expr EXPR   name an object as MODULE:NAME[.ATTR|[KEY]]..."
 		"\n                    (repeatable): deep and retained size, "
-		"path to a root\n"
+		"path to a root;\n"
+		"                    interp#N/MODULE:NAME... in subinterpreter "
+		"N\n"
 		"      --suspect-share PCT\n"
 		"                    leak suspects are sought from objects "
 		"retaining more\n"
 		"                    than PCT%% of the heap (10)\n"
 		"      --max-pause MS\n"
-		"                    thaw the target after MS milliseconds and "
-		"finish\n"
-		"                    reading while it runs (1000)\n"
+		"                    thaw the target after MS milliseconds "
+		"(attaching\n"
+		"                    included) and finish reading while it "
+		"runs (1000)\n"
 		"      --no-freeze   never stop the target (torn reads are "
 		"counted)\n"
 		"      --max-memory SIZE\n"
-		"                    refuse cleanly to use more (e.g. 512M, "
-		"4G)\n"
+		"                    the tool's memory budget (e.g. 512M, 4G; "
+		"by default\n"
+		"                    3/4 of MemAvailable or of the cgroup's "
+		"headroom)\n"
 		"      --save-snapshot FILE\n"
 		"                    also save what was copied, to analyse "
 		"later\n"
@@ -192,13 +201,19 @@ static void usage(FILE *out)
 		"  -V, --version     show the version\n\n"
 		"Exit status: 0 success, 2 usage, 3 no such process, "
 		"4 permission denied,\n5 not Python, 6 not CPython 3.10, "
-		"7 symbols missing, 8 target exited,\n9-15 other errors "
+		"7 symbols missing, 8 target exited,\n11 memory budget, "
+		"16 report incomplete, 9-15 other errors\n"
 		"(see pyheapinspect(1)).\n");
+}
+
+static double mib(uint64_t bytes)
+{
+	return (double)bytes / (1 << 20);
 }
 
 /* One line on stderr: a message may quote the target's text (a module
  * or attribute name, a path), so it is escaped as the text report is. */
-static int fail(const struct phi_error *err)
+static int fail(const struct phi_error *err, const struct options *o)
 {
 	char line[sizeof(err->msg) * PHI_ESCAPE_MAX + 1];
 
@@ -206,6 +221,15 @@ static int fail(const struct phi_error *err)
 	phi_escape_text(line, sizeof(line), err->msg, strlen(err->msg),
 			sizeof(err->msg), NULL);
 	fprintf(stderr, "pyheapinspect: %s\n", line);
+	/* Out of memory because the budget said no: say which budget. */
+	if (err->code == PHI_E_NO_MEMORY && phi_budget_refusals())
+		fprintf(stderr, "pyheapinspect: the memory budget of %.0f MiB "
+			"(%s) was reached: %.1f MiB in use by the tool's "
+			"arrays, %.1f MiB more asked for, %.1f MiB fixed; "
+			"raise --max-memory\n", mib(o->max_memory),
+			o->memory_from, mib(phi_budget_refused_used()),
+			mib(phi_budget_refused_bytes()),
+			mib(phi_budget_fixed()));
 	return phi_error_exit_status(err->code);
 }
 
@@ -250,6 +274,40 @@ static bool parse_long(const char *s, long min, long max, long *out)
 	errno = 0;
 	*out = strtol(s, &end, 10);
 	return !errno && *s && !*end && *out >= min && *out <= max;
+}
+
+/* The memory budget (base/budget.h): --max-memory, else three quarters
+ * of the smaller of MemAvailable and the headroom of the tool's cgroup.
+ * Returns -1 to go on, or an exit status. */
+static int set_budget(struct options *o)
+{
+	struct phi_budget_default d;
+
+	if (o->max_memory) {
+		snprintf(o->memory_from, sizeof(o->memory_from),
+			 "--max-memory");
+	} else {
+		phi_budget_default(&d, "");
+		o->max_memory = d.limit;
+		if (d.cgroup[0])
+			snprintf(o->memory_from, sizeof(o->memory_from),
+				 "3/4 of the %.0f MiB left to the tool's "
+				 "cgroup %s (%s)", mib(d.cgroup_headroom),
+				 d.cgroup, d.source);
+		else
+			snprintf(o->memory_from, sizeof(o->memory_from),
+				 "3/4 of MemAvailable, %.0f MiB",
+				 mib(d.mem_available));
+	}
+	if (!phi_budget_init(o->max_memory ? o->max_memory :
+					     PHI_BUDGET_NONE)) {
+		fprintf(stderr, "pyheapinspect: the memory budget of %.1f MiB "
+			"(%s) is below the %.1f MiB the tool needs before it "
+			"copies anything\n", mib(o->max_memory),
+			o->memory_from, mib(phi_budget_fixed()));
+		return phi_error_exit_status(PHI_E_NO_MEMORY);
+	}
+	return -1;
 }
 
 /* --save-summary, --baseline, --watch, --count. */
@@ -312,9 +370,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 	}
 	o->analysis.objects = o->objects;
 	o->analysis.exprs = o->exprs;
-	o->capture.attach_timeout_ms = 2000;
 	o->capture.max_pause_ms = 1000;
 	o->capture.test_hold_ms = hold ? atoi(hold) : 0;
+	hold = getenv("PYHEAPINSPECT_TEST_HOLD_AFTER_MS");
+	o->test_hold_after_ms = hold ? atoi(hold) : 0;
 	while ((c = getopt_long(argc, argv, "p:vhV", long_options, NULL)) !=
 	       -1) {
 		switch (c) {
@@ -360,7 +419,6 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return usage_error("invalid --max-memory (a "
 						   "size such as 512M or 4G)",
 						   optarg);
-			o->capture.max_bytes = o->max_memory;
 			break;
 		case OPT_SNAPSHOT:
 			o->snapshot = optarg;
@@ -423,17 +481,16 @@ static int parse_options(int argc, char **argv, struct options *o)
 	if (!o->pid == !o->snapshot)
 		return usage_error("one target is needed: -p PID or "
 				   "--snapshot FILE", NULL);
-	if (!o->max_memory) {
-		o->max_memory = phi_default_memory_limit();
-		o->capture.max_bytes = o->max_memory;
-	}
 	if (o->dump && strcmp(o->dump, "-") == 0 && o->json)
 		return usage_error("--dump - and --json both want stdout",
 				   NULL);
 	if (o->dot && !o->analysis.nobjects && !o->analysis.nexprs)
 		return usage_error("--dot draws the objects named with --expr "
 				   "or --object: name one", NULL);
-	return check_growth_options(o);
+	c = check_growth_options(o);
+	if (c >= 0)
+		return c;
+	return set_budget(o);
 }
 
 /* The decoder's progress: objects decoded of those found so far. */
@@ -490,6 +547,27 @@ static void verbose_target(const struct phi_python *py)
 		    "table", phi_python_version_name(py));
 }
 
+static void verbose_capture(const struct phi_capture *cap)
+{
+	fprintf(stderr, "pyheapinspect: paused %.2f ms (copy %.2f ms), "
+		"copied %" PRIu64 " bytes in %" PRIu64 " syscalls\n",
+		cap->pause_ms, cap->copy_ms, phi_image_copied(&cap->img),
+		cap->img.syscalls);
+	if (cap->pages)
+		fprintf(stderr, "pyheapinspect: pages copied: %s%s%s; %.1f MiB "
+			"of %.1f MiB mapped (%.1f MiB swapped out)\n",
+			cap->pages, cap->pages_why[0] ? ": " : "",
+			cap->pages_why, mib(cap->resident), mib(cap->mapped),
+			mib(cap->swapped));
+	if (cap->freeze_note[0])
+		fprintf(stderr, "pyheapinspect: not frozen: %s\n",
+			cap->freeze_note);
+	if (cap->stragglers)
+		fprintf(stderr, "pyheapinspect: %zu threads never stopped; "
+			"detached when the freezing thread ended\n",
+			cap->stragglers);
+}
+
 static bool collecting(const struct phi_runtime *rt)
 {
 	for (size_t i = 0; i < rt->ninterps; i++)
@@ -505,6 +583,9 @@ struct run {
 	struct phi_capture cap;
 	struct phi_runtime rt;
 	struct phi_report rep;
+	const struct options *o;
+	bool layout_joined;
+	double gc_wait_ms;   /* waited for GC collections so far */
 	/* The capture's summary and its growth against --baseline. */
 	bool summary_only;         /* no report: the summary is the result */
 	int64_t rss;               /* the target's VmRSS after the capture */
@@ -514,77 +595,136 @@ struct run {
 	bool have_growth;
 };
 
-/* The layout thread must end before the freeze (see source.h). */
-static void wait_layout_thread(void *ctx)
+/* The layouts, resolved in their thread while the warm copy ran, taken
+ * just before the freeze (see source.h): the thread never competes with
+ * the frozen copy, and the look at the GC below needs them.  Nothing
+ * before reads them: the warm copy works on addresses and lengths of
+ * mappings only.  A layout error is the one reported, as when the
+ * layouts were resolved before the capture. */
+static int join_layout(struct run *r, struct phi_error *err)
 {
-	struct run *r = ctx;
 	double t0 = phi_now_ms();
+	int rc;
 
+	if (r->layout_joined)
+		return 0;
+	r->layout_joined = true;
 	phi_python_layout_wait(&r->py);
-	r->rep.layout_wait_ms += phi_now_ms() - t0;
-}
-
-/* The layouts, resolved in their thread while the first capture ran.
- * Nothing before phi_python_runtime reads them: the warm copy, the
- * freeze, the maps and the frozen copy work on addresses and lengths of
- * mappings only.  A layout error is the one reported, as when the layouts
- * were resolved before the capture. */
-static int await_layout(struct run *r, const struct options *o,
-			int capture_rc, struct phi_error *err)
-{
-	double t0 = phi_now_ms();
-	int rc = phi_python_layout_join(&r->py, err);
-
+	rc = phi_python_layout_join(&r->py, err);
 	r->rep.layout_wait_ms += phi_now_ms() - t0;
 	r->rep.layout_ms = r->py.layout_ms;
-	if (rc < 0)
-		return rc;
-	if (o->verbose)
+	if (rc == 0 && r->o->verbose)
 		verbose_target(&r->py);
-	report_debug_files(&r->py, o->verbose);
-	return capture_rc;
+	if (rc == 0)
+		report_debug_files(&r->py, r->o->verbose);
+	return rc;
 }
 
-/* Capture, and capture again while the target is inside a GC
- * collection (its lists are rewired then).  The layouts are joined
- * after the first capture, whether it succeeded or not. */
+/* A GC collection runs in the target: wait for its end, reading its
+ * flag from the live process while it runs, GC_WAIT_MS in all for the
+ * run. */
+static int wait_gc(struct run *r, const struct phi_runtime *rt,
+		   struct phi_error *err)
+{
+	struct timespec pause = { 0, GC_POLL_MS * 1000000L };
+	double t0 = phi_now_ms();
+
+	if (r->o->verbose) {
+		phi_progress_end();
+		fprintf(stderr, "pyheapinspect: process %d is inside a GC "
+			"collection: waiting for its end\n", (int)r->src.pid);
+	}
+	for (;;) {
+		bool busy = false;
+
+		for (size_t i = 0; i < rt->ninterps; i++) {
+			uint32_t flag = 0;
+			int rc;
+
+			if (!rt->interps[i].gc_collecting_addr)
+				continue;
+			rc = phi_source_read(&r->src,
+					     rt->interps[i].gc_collecting_addr,
+					     &flag, sizeof(flag), err);
+			if (rc < 0)
+				return rc;
+			busy |= flag != 0;
+		}
+		if (!busy)
+			break;
+		if (r->gc_wait_ms + phi_now_ms() - t0 > GC_WAIT_MS)
+			return phi_error_set(err, PHI_E_TIMEOUT,
+					     "process %d stayed inside a GC "
+					     "collection for %d ms: try again",
+					     (int)r->src.pid, GC_WAIT_MS);
+		nanosleep(&pause, NULL);
+	}
+	r->gc_wait_ms += phi_now_ms() - t0;
+	return 0;
+}
+
+/* Just before a freeze: the layouts, then a look at the warm copy (torn,
+ * but it says whether a collection runs); during one, wait for its end
+ * and have the warm copy taken again. */
+static int before_freeze(void *ctx, const struct phi_image *warm,
+			 struct phi_error *err)
+{
+	struct run *r = ctx;
+	struct phi_runtime rt;
+	struct phi_error ignored;
+	int rc = join_layout(r, err);
+
+	if (rc < 0)
+		return rc;
+	if (phi_python_runtime(&r->py, warm, &rt, &ignored) < 0 ||
+	    !collecting(&rt))
+		return 0;
+	rc = wait_gc(r, &rt, err);
+	return rc < 0 ? rc : 1;
+}
+
+/* Capture; a collection that began between the look before the freeze
+ * and the freeze is waited for too, and the target frozen again, at
+ * most MAX_FREEZES times in all. */
 static int capture_settled(struct run *r, const struct options *o,
 			   struct phi_error *err)
 {
 	struct phi_capture_opts co = o->capture;
 
-	co.before_freeze = wait_layout_thread;
+	co.before_freeze = before_freeze;
 	co.before_freeze_ctx = r;
-	for (int attempt = 0;; attempt++) {
-		struct timespec wait = { 0, GC_RETRY_MS * 1000000L };
+	for (int n = 1;; n++) {
+		struct phi_error lerr;
 		int rc = phi_source_capture(&r->src, &co, &r->cap, err);
+		int lrc = join_layout(r, &lerr);
 
-		if (attempt == 0)
-			rc = await_layout(r, o, rc, err);
+		r->cap.freezes = r->cap.frozen ? n : n - 1;
+		if (lrc < 0) {
+			*err = lerr;
+			rc = lrc;
+		}
 		if (rc == 0)
 			rc = phi_python_runtime(&r->py, &r->cap.img, &r->rt,
 						err);
 		if (rc < 0 || !collecting(&r->rt))
 			return rc;
-		if (o->verbose) {
-			phi_progress_end();
-			fprintf(stderr, "pyheapinspect: process %d is inside a "
-				"GC collection, retrying\n", (int)r->src.pid);
-		}
-		phi_capture_release(&r->cap);
-		if (attempt == GC_RETRIES)
+		if (n == MAX_FREEZES)
 			return phi_error_set(err, PHI_E_TIMEOUT,
-					     "process %d stayed inside a GC "
-					     "collection for %d ms: try again",
+					     "process %d was inside a GC "
+					     "collection at each of %d "
+					     "freezes: try again",
 					     (int)r->src.pid,
-					     GC_RETRIES * GC_RETRY_MS);
-		nanosleep(&wait, NULL);
+					     MAX_FREEZES);
+		rc = wait_gc(r, &r->rt, err);
+		phi_capture_release(&r->cap);
+		if (rc < 0)
+			return rc;
 	}
 }
 
 static int write_dump(const struct options *o, const struct phi_heap *h,
 		      const uint64_t *allocated, const struct phi_traces *t,
-		      struct phi_error *err)
+		      const struct phi_paths *p, struct phi_error *err)
 {
 	FILE *f = strcmp(o->dump, "-") == 0 ? stdout : fopen(o->dump, "we");
 	int rc;
@@ -594,7 +734,7 @@ static int write_dump(const struct options *o, const struct phi_heap *h,
 				     o->dump, strerror(errno));
 	phi_progress_begin("writing the dump", PHI_PROGRESS_COUNT,
 			   "objects");
-	rc = phi_dump_jsonl_full(f, h, allocated, t, err);
+	rc = phi_dump_jsonl_full(f, h, allocated, t, p, err);
 	phi_progress_end();
 	if (f != stdout && fclose(f) != 0 && rc == 0)
 		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
@@ -890,12 +1030,8 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	hopts.progress = phi_progress_enabled() ? decode_progress : NULL;
 	/* The live process's files: its extension modules' DWARF. */
 	hopts.src = r->rep.from_snapshot ? NULL : &r->src;
-	/* What is left after the image, at the documented ~150 bytes per
-	 * object for the graph and the analyses (--max-memory, or the
-	 * default share of the host's available memory). */
-	if (o->max_memory)
-		hopts.max_objects = o->max_memory > img->bytes ?
-			(o->max_memory - img->bytes) / BYTES_PER_OBJECT : 1;
+	/* The graph and the analyses are bounded by the memory budget
+	 * (base/budget.h): an allocation past it fails. */
 	rc = phi_python_small_ints(&r->py, img, &r->rt, &si, err);
 	if (rc == 0)
 		rc = memory_before(r, mem, err);
@@ -931,7 +1067,8 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	if (rc == 0)
 		rc = summarise(o, r, &heap, &an, err);
 	if (rc == 0 && o->dump)
-		rc = write_dump(o, &heap, mem->allocated, &traces, err);
+		rc = write_dump(o, &heap, mem->allocated, &traces, &an.paths,
+				err);
 	r->rep.small_ints = &si;
 	r->rep.heap = &heap;
 	r->rep.analysis = &an;
@@ -957,6 +1094,11 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	phi_analysis_release(&an);
 	phi_traces_release(&traces);
 	phi_heap_release(&heap);
+	if (o->verbose)
+		fprintf(stderr, "pyheapinspect: memory: peak %.1f MiB "
+			"resident, %.1f MiB of it counted by the budget "
+			"(peak)\n",
+			mib(phi_budget_peak_rss()), mib(phi_budget_peak()));
 	memory_release(mem);
 	free(mem);
 	return rc;
@@ -1034,10 +1176,7 @@ static int acquire_live(const struct options *o, struct run *r,
 		fprintf(stderr, "pyheapinspect: symbols from %s\n",
 			r->py.symbols_note);
 	if (o->verbose)
-		fprintf(stderr, "pyheapinspect: paused %.2f ms (copy %.2f ms), "
-			"copied %" PRIu64 " bytes in %" PRIu64 " syscalls\n",
-			r->cap.pause_ms, r->cap.copy_ms, r->cap.img.bytes,
-			r->cap.img.syscalls);
+		verbose_capture(&r->cap);
 	return 0;
 }
 
@@ -1072,6 +1211,19 @@ static int acquire_saved(const struct options *o, struct run *r,
 	return rc;
 }
 
+static int budget_failure(const struct run *r, struct phi_error *err)
+{
+	char was[sizeof(err->msg)];
+
+	snprintf(was, sizeof(was), "%s", err->msg);
+	return phi_error_set(err, PHI_E_NO_MEMORY, "%.300s, after %.1f MiB "
+			     "of the target's memory were left out of the "
+			     "copy for lack of memory budget (%.0f MiB, %s): "
+			     "raise --max-memory", was,
+			     mib(r->cap.img.skipped), mib(r->o->max_memory),
+			     r->o->memory_from);
+}
+
 static int run(const struct options *o, struct phi_error *err)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -1080,7 +1232,15 @@ static int run(const struct options *o, struct phi_error *err)
 	if (!r)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	r->rep.t0 = phi_now_ms();
+	r->o = o;
 	rc = o->snapshot ? acquire_saved(o, r, err) : acquire_live(o, r, err);
+	if (rc == 0 && o->test_hold_after_ms > 0) {
+		struct timespec hold = { o->test_hold_after_ms / 1000,
+					 (o->test_hold_after_ms % 1000) *
+						 1000000L };
+
+		nanosleep(&hold, NULL);
+	}
 	if (rc == 0 && o->save_snapshot)
 		rc = save_snapshot(o, r, err);
 	if (rc == 0) {
@@ -1089,10 +1249,16 @@ static int run(const struct options *o, struct phi_error *err)
 		r->rep.capture = &r->cap;
 		r->rep.runtime = &r->rt;
 		r->rep.list_small_ints = o->small_ints;
+		r->rep.memory_from = o->max_memory ? o->memory_from : NULL;
 		r->rep.top = o->top;
 		rc = o->mallocstats ? mallocstats(r, err) :
 				      analyse_and_report(o, r, err);
 	}
+	/* A failure after a copy cut short by the budget is most likely
+	 * its consequence (a structure in memory not copied). */
+	if (rc < 0 && rc != -PHI_E_NO_MEMORY && rc != -PHI_E_INCOMPLETE &&
+	    r->cap.img.nskipped)
+		rc = budget_failure(r, err);
 	release_summary(r);
 	phi_capture_release(&r->cap);
 	phi_python_close(&r->py);
@@ -1114,6 +1280,7 @@ static int capture_summary(const struct options *o, struct phi_summary *out,
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	r->summary_only = true;
 	r->rep.t0 = phi_now_ms();
+	r->o = o;
 	rc = o->snapshot ? acquire_saved(o, r, err) : acquire_live(o, r, err);
 	if (rc == 0) {
 		r->rep.pid = r->src.pid;
@@ -1355,7 +1522,12 @@ int main(int argc, char **argv)
 	}
 	phi_freeze_install_signal_handlers();
 	phi_progress_start(isatty(STDERR_FILENO));
-	rc = run_or_watch(&o, &err) < 0 ? fail(&err) : 0;
+	if (o.verbose)
+		fprintf(stderr, "pyheapinspect: memory budget %.0f MiB (%s), "
+			"of which %.1f MiB fixed\n", mib(o.max_memory),
+			o.max_memory ? o.memory_from : "none",
+			mib(phi_budget_fixed()));
+	rc = run_or_watch(&o, &err) < 0 ? fail(&err, &o) : 0;
 	free(o.objects);
 	free(o.exprs);
 	free(o.debug_dirs);

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/budget.h"
 
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
@@ -63,6 +64,11 @@ static void populate_now(void *p, size_t len)
 	}
 }
 
+void phi_big_populate(void *p, size_t len)
+{
+	populate_now(p, len);
+}
+
 void *phi_big_calloc(size_t nmemb, size_t size)
 {
 	if (size && nmemb > SIZE_MAX / size)
@@ -70,20 +76,32 @@ void *phi_big_calloc(size_t nmemb, size_t size)
 	return phi_big_alloc(nmemb * size);
 }
 
+/* Every block is taken from the memory budget (base/budget.h) before
+ * it is allocated, and given back when it is freed: a mapping for its
+ * whole length (it is faulted in whole), a calloc'd block for its size
+ * and header. */
 static void *from_calloc(size_t bytes)
 {
-	unsigned char *base = bytes <= SIZE_MAX - HEADER
-				      ? calloc(1, bytes + HEADER)
-				      : NULL;
+	unsigned char *base;
 
-	if (!base)
+	if (bytes > SIZE_MAX - HEADER || !phi_budget_take(bytes + HEADER))
 		return NULL;
+	base = calloc(1, bytes + HEADER);
+	if (!base) {
+		phi_budget_give(bytes + HEADER);
+		return NULL;
+	}
 	((struct header *)base)->map_len = 0;
 	((struct header *)base)->bytes = bytes;
 	return base + HEADER;
 }
 
 #ifdef PHI_BIGMEM_MALLOC
+bool phi_big_thp(void)
+{
+	return false;
+}
+
 void *phi_big_alloc(size_t bytes)
 {
 	return from_calloc(bytes);
@@ -105,38 +123,54 @@ void *phi_big_realloc(void *p, size_t bytes)
 		return NULL;
 	base = (unsigned char *)p - HEADER;
 	old = ((struct header *)base)->bytes;
-	nbase = realloc(base, bytes + HEADER);
-	if (!nbase)
+	if (bytes > old && !phi_budget_take(bytes - old))
 		return NULL;
+	nbase = realloc(base, bytes + HEADER);
+	if (!nbase) {
+		if (bytes > old)
+			phi_budget_give(bytes - old);
+		return NULL;
+	}
 	if (bytes > old)
 		memset(nbase + HEADER + old, 0, bytes - old);
+	else
+		phi_budget_give(old - bytes);
 	((struct header *)nbase)->bytes = bytes;
 	return nbase + HEADER;
 }
 
 void phi_big_free(void *p)
 {
-	if (p)
-		free((unsigned char *)p - HEADER);
+	if (p) {
+		unsigned char *base = (unsigned char *)p - HEADER;
+
+		phi_budget_give(((struct header *)base)->bytes + HEADER);
+		free(base);
+	}
 }
 #else
-/* Whether the kernel gives huge pages to advised mappings; read once. */
-static bool thp_on(void)
-{
-	static int on = -1;
-	char line[128] = "";
-	FILE *f;
+/* Whether the kernel gives huge pages to advised mappings; read once,
+ * whichever thread asks first. */
+static bool thp_enabled;
+static pthread_once_t thp_once = PTHREAD_ONCE_INIT;
 
-	if (on >= 0)
-		return on;
-	f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+static void read_thp(void)
+{
+	char line[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "re");
+
 	if (f) {
 		if (!fgets(line, sizeof(line), f))
 			line[0] = '\0';
 		fclose(f);
 	}
-	on = strstr(line, "[always]") || strstr(line, "[madvise]");
-	return on;
+	thp_enabled = strstr(line, "[always]") || strstr(line, "[madvise]");
+}
+
+bool phi_big_thp(void)
+{
+	pthread_once(&thp_once, read_thp);
+	return thp_enabled;
 }
 
 static size_t map_len_for(size_t bytes)
@@ -231,7 +265,7 @@ static bool prefault_async(void *start, size_t len)
  * without the thread, now too). */
 static void prepare(unsigned char *base, size_t from, size_t to, bool now)
 {
-	bool thp = thp_on();
+	bool thp = phi_big_thp();
 
 	from &= ~(PAGE - 1);
 	if (to <= from)
@@ -270,11 +304,13 @@ static void *alloc_mapped(size_t bytes, bool now)
 
 	if (bytes < MIN_MAPPED)
 		return from_calloc(bytes);
-	if (!len)
+	if (!len || !phi_budget_take(len))
 		return NULL;
 	base = map_aligned(len);
-	if (!base)
+	if (!base) {
+		phi_budget_give(len);
 		return NULL;
+	}
 	prepare(base, 0, len, now);
 	((struct header *)base)->map_len = len;
 	return base + HEADER;
@@ -299,6 +335,7 @@ static void *to_mapping(unsigned char *base, size_t bytes)
 	if (!p)
 		return NULL;
 	memcpy(p, base + HEADER, h->bytes < bytes ? h->bytes : bytes);
+	phi_budget_give(h->bytes + HEADER);
 	free(base);
 	return p;
 }
@@ -317,20 +354,34 @@ void *phi_big_realloc(void *p, size_t bytes)
 	if (!old) {
 		if (bytes >= MIN_MAPPED)
 			return to_mapping(base, bytes);
-		nbase = realloc(base, bytes + HEADER);
-		if (!nbase)
+		old = ((struct header *)base)->bytes;
+		if (bytes > old && !phi_budget_take(bytes - old))
 			return NULL;
-		old = ((struct header *)nbase)->bytes;
+		nbase = realloc(base, bytes + HEADER);
+		if (!nbase) {
+			if (bytes > old)
+				phi_budget_give(bytes - old);
+			return NULL;
+		}
 		if (bytes > old)
 			memset(nbase + HEADER + old, 0, bytes - old);
+		else
+			phi_budget_give(old - bytes);
 		((struct header *)nbase)->bytes = bytes;
 		return nbase + HEADER;
 	}
 	if (len == old)
 		return p;
-	nbase = mremap(base, old, len, MREMAP_MAYMOVE);
-	if (nbase == MAP_FAILED)
+	if (len > old && !phi_budget_take(len - old))
 		return NULL;
+	nbase = mremap(base, old, len, MREMAP_MAYMOVE);
+	if (nbase == MAP_FAILED) {
+		if (len > old)
+			phi_budget_give(len - old);
+		return NULL;
+	}
+	if (len < old)
+		phi_budget_give(old - len);
 	/* Pages beyond the old length are fresh zero pages. */
 	if (len > old)
 		prepare(nbase, old, len, false);
@@ -347,9 +398,12 @@ void phi_big_free(void *p)
 		return;
 	base = (unsigned char *)p - HEADER;
 	len = ((struct header *)base)->map_len;
-	if (len)
+	if (len) {
 		munmap(base, len);
-	else
+		phi_budget_give(len);
+	} else {
+		phi_budget_give(((struct header *)base)->bytes + HEADER);
 		free(base);
+	}
 }
 #endif

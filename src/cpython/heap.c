@@ -15,11 +15,22 @@ int phi_heap_build(struct phi_heap *h, const struct phi_python *py,
 		   const struct phi_image *img, const struct phi_runtime *rt,
 		   const struct phi_heap_opts *o, struct phi_error *err)
 {
+	int rc;
+
 	memset(h, 0, sizeof(*h));
 	h->py = py;
 	h->img = img;
 	h->rt = rt;
-	return py->ops->heap_build(h, o, err);
+	rc = py->ops->heap_build(h, o, err);
+	/* The capture's gap says which memory is missing; this one says
+	 * what of the heap it cost. */
+	if (rc == 0 && h->stats.missing_refs)
+		phi_gap_add(&h->gaps, "references into memory not copied", -1,
+			    -1, "%llu references point into memory that was "
+			    "not copied: the objects there, and what they "
+			    "hold, are missing from every figure",
+			    (unsigned long long)h->stats.missing_refs);
+	return rc;
 }
 
 void phi_heap_release(struct phi_heap *h)
@@ -35,6 +46,17 @@ bool phi_heap_preview(const struct phi_heap *h, uint32_t node, char *buf,
 		      size_t cap, size_t *len, bool *truncated)
 {
 	return h->py->ops->preview(h, node, buf, cap, len, truncated);
+}
+
+void phi_heap_interp_prefix(const struct phi_heap *h, uint32_t k, char *buf,
+			    size_t len)
+{
+	if (!len)
+		return;
+	buf[0] = '\0';
+	if (h->rt && k < h->rt->ninterps && !phi_runtime_is_main(h->rt, k))
+		snprintf(buf, len, PHI_HEAP_INTERP_PREFIX "%lld/",
+			 (long long)h->rt->interps[k].id);
 }
 
 void phi_heap_label_root(const struct phi_heap *h, uint32_t node,

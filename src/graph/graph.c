@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/budget.h"
 #include "pyheapinspect/graph/graph.h"
 
 #define MIN_NODES 4096
@@ -65,16 +66,22 @@ static int rehash(struct phi_graph *g, uint64_t nslots)
 
 int phi_graph_init(struct phi_graph *g, size_t expect, struct phi_error *err)
 {
-	uint64_t nslots = 1024;
+	uint64_t nslots = 1024, left = phi_budget_left();
 
 	memset(g, 0, sizeof(*g));
 	if (expect < MIN_NODES)
 		expect = MIN_NODES;
 	while (nslots < 2 * (uint64_t)expect)
 		nslots <<= 1;
-	/* The node arrays start at half the guess: they grow cheaply,
-	 * while the hash would have to be rebuilt. */
-	if (grow_nodes(g, expect / 2) < 0 || rehash(g, nslots) < 0) {
+	/* The guess may be far off (a heap of a few large objects): the
+	 * hash, which would have to be rebuilt to grow, is sized from it
+	 * but takes at most an eighth of the memory budget left; the node
+	 * arrays start small and grow by a quarter as objects come (mremap
+	 * moves no data). */
+	while (nslots > 1024 && left != PHI_BUDGET_NONE &&
+	       nslots * sizeof(*g->slots) > left / 8)
+		nslots >>= 1;
+	if (grow_nodes(g, MIN_NODES) < 0 || rehash(g, nslots) < 0) {
 		phi_graph_release(g);
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory for a graph of %zu objects",
@@ -164,6 +171,20 @@ int phi_graph_push_edge_grow(struct phi_graph *g, uint32_t target)
 void phi_graph_finish(struct phi_graph *g)
 {
 	g->edge_start[g->n] = (uint32_t)g->nedges;
+	/* The arrays grew by a quarter at a time: give the unused tail
+	 * back before the analyses add their scratch (mremap only drops
+	 * pages; the arrays do not move). */
+	if (g->n && g->n < g->cap && grow_nodes(g, g->n) < 0)
+		return; /* they keep their capacity: nothing is lost */
+	if (g->nedges && g->nedges < g->edge_cap) {
+		uint32_t *e = phi_big_realloc(g->edges,
+					      g->nedges * sizeof(*e));
+
+		if (e) {
+			g->edges = e;
+			g->edge_cap = g->nedges;
+		}
+	}
 }
 
 uint64_t phi_graph_memory(const struct phi_graph *g)

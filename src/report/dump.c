@@ -9,6 +9,7 @@
 
 #include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/report/dump.h"
+#include "pyheapinspect/report/interps.h"
 #include "pyheapinspect/report/jsonout.h"
 
 /* Strong references (counted or not) or weak ones, among edges
@@ -152,8 +153,8 @@ static void trace_fields(yajl_gen g, struct tb_table *tt, uint32_t i,
 }
 
 static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i,
-			const uint64_t *allocated, struct tb_table *tt,
-			size_t *b, size_t *c)
+			const uint64_t *allocated, const struct phi_paths *p,
+			struct tb_table *tt, size_t *b, size_t *c)
 {
 	const struct phi_graph *gr = &h->g;
 	const struct phi_type *ty = &h->types.v[gr->type[i]];
@@ -215,6 +216,8 @@ static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i,
 			yajl_gen_bool(g, 1);
 		}
 	}
+	if (p)
+		phi_json_interpreter_of(g, p, h->rt, i);
 	if (tt->t)
 		trace_fields(g, tt, i, b);
 	yajl_gen_map_close(g);
@@ -223,18 +226,18 @@ static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i,
 int phi_dump_jsonl(FILE *out, const struct phi_heap *h,
 		   struct phi_error *err)
 {
-	return phi_dump_jsonl_full(out, h, NULL, NULL, err);
+	return phi_dump_jsonl_full(out, h, NULL, NULL, NULL, err);
 }
 
 int phi_dump_jsonl_allocated(FILE *out, const struct phi_heap *h,
 			     const uint64_t *allocated, struct phi_error *err)
 {
-	return phi_dump_jsonl_full(out, h, allocated, NULL, err);
+	return phi_dump_jsonl_full(out, h, allocated, NULL, NULL, err);
 }
 
 int phi_dump_jsonl_full(FILE *out, const struct phi_heap *h,
 			const uint64_t *allocated, const struct phi_traces *t,
-			struct phi_error *err)
+			const struct phi_paths *p, struct phi_error *err)
 {
 	yajl_gen g = phi_json_open(out, false);
 	struct tb_table tt = { .t = t };
@@ -255,7 +258,7 @@ int phi_dump_jsonl_full(FILE *out, const struct phi_heap *h,
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	}
 	for (uint32_t i = 0; i < h->g.n; i++) {
-		object_line(g, h, i, allocated, &tt, &b, &c);
+		object_line(g, h, i, allocated, p, &tt, &b, &c);
 		/* Ends the line and starts a new top-level value. */
 		yajl_gen_reset(g, "\n");
 		if (ferror(out))

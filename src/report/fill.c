@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "pyheapinspect/report/fill.h"
+#include "pyheapinspect/report/interps.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/textout.h"
 
@@ -65,6 +66,7 @@ void phi_fill_json(yajl_gen g, const struct phi_report *r)
 			      sizeof(path));
 		phi_json_key(g, "path");
 		phi_json_string(g, path);
+		phi_json_interpreter(g, r, o->node);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);

@@ -9,9 +9,11 @@
 
 #include "config.h"
 #include "pyheapinspect/analysis/histogram.h"
+#include "pyheapinspect/report/footprint.h"
 #include "pyheapinspect/report/opaque.h"
 #include "pyheapinspect/report/fill.h"
 #include "pyheapinspect/report/growth.h"
+#include "pyheapinspect/report/interps.h"
 #include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/json.h"
@@ -87,7 +89,8 @@ static void timings_json(yajl_gen g, const struct phi_report *r)
 	yajl_gen_map_open(g);
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		uint_field(g, "peak_rss", (uint64_t)ru.ru_maxrss * 1024);
-	uint_field(g, "image_bytes", r->capture->img.bytes);
+	uint_field(g, "image_bytes",
+		   r->capture->img.bytes - r->capture->img.zeros);
 	if (r->heap)
 		uint_field(g, "graph_bytes", phi_graph_memory(&r->heap->g));
 	yajl_gen_map_close(g);
@@ -153,6 +156,7 @@ static void object_fields(yajl_gen g, const struct phi_report *r,
 		phi_json_key(g, "preview");
 		phi_json_text(g, (const unsigned char *)v, vlen);
 	}
+	phi_json_interpreter(g, r, node);
 }
 
 static void named_json(yajl_gen g, const struct phi_report *r)
@@ -387,7 +391,8 @@ static void target_json(yajl_gen g, const struct phi_report *r)
 	phi_json_key(g, "threads");
 	yajl_gen_integer(g, (long long)r->capture->threads);
 	phi_json_key(g, "bytes_copied");
-	yajl_gen_integer(g, (long long)r->capture->img.bytes);
+	yajl_gen_integer(g, (long long)(r->capture->img.bytes -
+					r->capture->img.zeros));
 	phi_json_key(g, "read_syscalls");
 	yajl_gen_integer(g, (long long)r->capture->img.syscalls);
 	phi_json_key(g, "bytes_skipped");
@@ -408,12 +413,14 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 	completeness_json(g, r);
 	phi_report_memory_json(g, r);
 	timings_json(g, r);
+	phi_footprint_json(g, r);
 	if (r->heap)
 		heap_json(g, r->heap,
 			  r->memory ? r->memory->type_allocated : NULL);
 	phi_opaque_json(g, r);
 	if (r->analysis) {
 		named_json(g, r);
+		phi_interps_json(g, r);
 		sharing_json(g, r);
 		retained_json(g, r);
 		dups_json(g, r);

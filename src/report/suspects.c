@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "pyheapinspect/report/interps.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/textout.h"
@@ -46,6 +47,7 @@ static void node_json(yajl_gen g, const struct phi_report *r, uint32_t v)
 	phi_path_text(&r->analysis->paths, r->heap, v, path, sizeof(path));
 	phi_json_key(g, "path");
 	phi_json_string(g, path);
+	phi_json_interpreter(g, r, v);
 }
 
 void phi_suspect_reason(const struct phi_suspect *x, uint64_t reachable,

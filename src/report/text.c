@@ -7,15 +7,24 @@
 #include <string.h>
 
 #include "pyheapinspect/analysis/histogram.h"
+#include "pyheapinspect/report/footprint.h"
 #include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/report/memory.h"
 
 #include "pyheapinspect/report/opaque.h"
 #include "pyheapinspect/report/fill.h"
 #include "pyheapinspect/report/growth.h"
+#include "pyheapinspect/report/interps.h"
 #include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/sites.h"
 #include "pyheapinspect/report/text.h"
+
+/* What the capture copied (the zeros of untouched pages not counted). */
+static double copied_mib(const struct phi_report *r)
+{
+	return (double)(r->capture->img.bytes - r->capture->img.zeros) /
+	       (1 << 20);
+}
 
 /* Characters of a type name, a value or a path shown at most. */
 #define NAME_CHARS 512
@@ -60,16 +69,16 @@ static void print_header(FILE *out, const struct phi_report *r)
 	if (r->capture->status_unknown)
 		fprintf(out, "  pause               unknown: a format 1 snapshot "
 			"does not record it, %.1f MiB copied\n",
-			(double)r->capture->img.bytes / (1 << 20));
+			copied_mib(r));
 	else if (r->capture->frozen)
 		fprintf(out, "  paused              %.2f ms (%zu threads, %.1f "
 			"MiB copied)\n", r->capture->pause_ms,
 			r->capture->threads,
-			(double)r->capture->img.bytes / (1 << 20));
+			copied_mib(r));
 	else
 		fprintf(out, "  not paused          --no-freeze, %.1f MiB "
 			"copied while running\n",
-			(double)r->capture->img.bytes / (1 << 20));
+			copied_mib(r));
 	if (r->capture->status_unknown)
 		fprintf(out, "  WARNING             whether the target was "
 			"stopped for the whole copy is unknown: figures may be "
@@ -78,8 +87,8 @@ static void print_header(FILE *out, const struct phi_report *r)
 		fprintf(out, "  WARNING             part of the memory was read "
 			"while the target ran: figures may be torn (see the "
 			"inconsistencies below)\n");
-	fprintf(out, "  interpreters        %zu (main at 0x%" PRIx64 ")\n",
-		r->runtime->ninterps, r->runtime->interp_main);
+	phi_interps_header(out, r);
+	phi_footprint_text(out, r);
 }
 
 static void print_gaps(FILE *out, const struct phi_gaps *g)
@@ -207,13 +216,15 @@ static void describe(FILE *out, const struct phi_report *r, uint32_t node)
 	const struct phi_graph *g = &r->heap->g;
 	const struct phi_type *t = &r->heap->types.v[g->type[node]];
 	char v[PHI_PREVIEW_BUF], b[32], name[SAFE_BUF(NAME_CHARS)];
-	char sv[SAFE_BUF(VALUE_CHARS)];
+	char sv[SAFE_BUF(VALUE_CHARS)], tag[48];
 	size_t vlen;
 	bool cut;
 
-	fprintf(out, "%s at 0x%" PRIx64 " (%s)",
+	/* With subinterpreters, whose the object is. */
+	fprintf(out, "%s at 0x%" PRIx64 " (%s)%s",
 		safe(t->name, NAME_CHARS, name, sizeof(name)), g->addr[node],
-		human(phi_graph_size(g, node), b, sizeof(b)));
+		human(phi_graph_size(g, node), b, sizeof(b)),
+		phi_text_interp_tag(r, node, tag, sizeof(tag)));
 	/* vlen, not the C string: a str may hold U+0000. */
 	if (phi_heap_preview(r->heap, node, v, sizeof(v), &vlen, &cut))
 		fprintf(out, " %s", safe_n(v, vlen, VALUE_CHARS, sv,
@@ -338,6 +349,7 @@ int phi_report_text(FILE *out, const struct phi_report *r,
 	phi_opaque_text(out, r);
 	if (r->analysis) {
 		print_named(out, r);
+		phi_interps_text(out, r);
 		print_retained(out, r);
 		phi_suspects_text(out, r);
 		print_sharing(out, r);

@@ -2,8 +2,10 @@
  * every decoder makes through it. */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/budget.h"
 #include "pyheapinspect/source/image.h"
 
 /* The segment of the last lookup: decoders read object after object in
@@ -19,6 +21,14 @@ void phi_image_init(struct phi_image *img)
 	memset(img, 0, sizeof(*img));
 }
 
+void phi_backing_free(struct phi_backing *b)
+{
+	if (b->map)
+		munmap(b->map, b->map_len);
+	phi_budget_give(b->taken);
+	memset(b, 0, sizeof(*b));
+}
+
 void phi_image_release(struct phi_image *img)
 {
 	if (cache_img == img)
@@ -26,8 +36,83 @@ void phi_image_release(struct phi_image *img)
 	for (size_t i = 0; i < img->n; i++)
 		if (img->seg[i].owned)
 			phi_big_free(img->seg[i].data);
+	for (size_t i = 0; i < img->nback; i++)
+		phi_backing_free(&img->back[i]);
 	free(img->seg);
+	free(img->back);
+	free(img->holes);
+	free(img->filled);
 	memset(img, 0, sizeof(*img));
+}
+
+int phi_image_add_backing(struct phi_image *img, const struct phi_backing *b,
+			  struct phi_error *err)
+{
+	if (img->nback == img->back_cap) {
+		size_t ncap = img->back_cap ? img->back_cap * 2 : 16;
+		struct phi_backing *nb = realloc(img->back,
+						 ncap * sizeof(*nb));
+
+		if (!nb)
+			return phi_error_set(err, PHI_E_NO_MEMORY,
+					     "out of memory");
+		img->back = nb;
+		img->back_cap = ncap;
+	}
+	img->back[img->nback++] = *b;
+	return 0;
+}
+
+static size_t hole_index(const struct phi_image *img, uint64_t addr)
+{
+	size_t lo = 0, hi = img->nholes;
+
+	/* First hole whose start is > addr. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (img->holes[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+int phi_image_add_hole(struct phi_image *img, uint64_t start, uint64_t end,
+		       struct phi_error *err)
+{
+	size_t at;
+
+	if (end <= start)
+		return 0;
+	at = hole_index(img, start);
+	if ((at > 0 && img->holes[at - 1].end > start) ||
+	    (at < img->nholes && img->holes[at].start < end))
+		return phi_error_set(err, PHI_E_INTERNAL,
+				     "overlapping image holes");
+	if (img->nholes == img->holes_cap) {
+		size_t ncap = img->holes_cap ? img->holes_cap * 2 : 16;
+		struct phi_hole *nh = realloc(img->holes, ncap * sizeof(*nh));
+
+		if (!nh)
+			return phi_error_set(err, PHI_E_NO_MEMORY,
+					     "out of memory");
+		img->holes = nh;
+		img->holes_cap = ncap;
+	}
+	memmove(&img->holes[at + 1], &img->holes[at],
+		(img->nholes - at) * sizeof(*img->holes));
+	img->holes[at] = (struct phi_hole){ start, end };
+	img->nholes++;
+	return 0;
+}
+
+bool phi_image_in_hole(const struct phi_image *img, uint64_t addr)
+{
+	size_t at = hole_index(img, addr);
+
+	return at > 0 && addr < img->holes[at - 1].end;
 }
 
 static size_t find_index(const struct phi_image *img, uint64_t addr)
@@ -138,17 +223,48 @@ int phi_image_adopt(struct phi_image *img, uint64_t start, void *data,
 	return rc;
 }
 
-unsigned char *phi_image_take(struct phi_image *img, uint64_t start,
-			      uint64_t end)
+int phi_image_add_filled(struct phi_image *img, uint64_t start,
+			 uint64_t end, struct phi_error *err)
 {
-	size_t at = find_index(img, start);
-	struct phi_segment *s;
+	struct phi_hole *last = img->nfilled ? &img->filled[img->nfilled - 1] :
+					       NULL;
 
-	if (at == 0)
-		return NULL;
-	s = &img->seg[at - 1];
-	if (s->start != start || s->end != end || !s->owned)
-		return NULL;
-	s->owned = false;
-	return s->data;
+	if (end <= start)
+		return 0;
+	if (last && start < last->end)
+		return phi_error_set(err, PHI_E_INTERNAL,
+				     "filled ranges out of order");
+	if (last && start == last->end) {
+		last->end = end;
+		return 0;
+	}
+	if (img->nfilled == img->filled_cap) {
+		size_t ncap = img->filled_cap ? img->filled_cap * 2 : 64;
+		struct phi_hole *nf = realloc(img->filled, ncap * sizeof(*nf));
+
+		if (!nf)
+			return phi_error_set(err, PHI_E_NO_MEMORY,
+					     "out of memory");
+		img->filled = nf;
+		img->filled_cap = ncap;
+	}
+	img->filled[img->nfilled++] = (struct phi_hole){ start, end };
+	return 0;
+}
+
+bool phi_image_filled(const struct phi_image *img, uint64_t start,
+		      uint64_t end)
+{
+	size_t lo = 0, hi = img->nfilled;
+
+	/* First range whose start is > start. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (img->filled[mid].start <= start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo > 0 && end <= img->filled[lo - 1].end;
 }

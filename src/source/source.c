@@ -38,10 +38,11 @@ void phi_capture_note_gaps(struct phi_capture *cap)
 	const struct phi_image *img = &cap->img;
 
 	if (img->nskipped)
-		phi_gap_add(&cap->gaps, "mappings not copied", -1,
-			    (int64_t)img->skipped, "%llu mappings of %.1f MiB "
-			    "are each larger than the memory limit: objects in "
-			    "them and references into them are missing (raise "
+		phi_gap_add(&cap->gaps, "memory not copied", -1,
+			    (int64_t)img->skipped, "%llu ranges of %.1f MiB "
+			    "of the target's memory did not fit the memory "
+			    "budget and were not copied: objects in them and "
+			    "references into them are missing (raise "
 			    "--max-memory)", (unsigned long long)img->nskipped,
 			    (double)img->skipped / (1 << 20));
 }
@@ -60,19 +61,4 @@ void phi_capture_release(struct phi_capture *cap)
 	phi_image_release(&cap->img);
 	phi_rss_free(cap->rss);
 	cap->rss = NULL;
-}
-
-uint64_t phi_default_memory_limit(void)
-{
-	char line[128];
-	unsigned long long kb = 0;
-	FILE *f = fopen("/proc/meminfo", "re");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1)
-			break;
-	fclose(f);
-	return (uint64_t)kb * 1024 / 4 * 3;
 }

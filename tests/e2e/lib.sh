@@ -71,6 +71,17 @@ assert_running() {
 	fi
 }
 
+# mount_of TYPE [OPTION]: the mount point of a file system of that type
+# (and super option), from mountinfo (the fields after " - ").
+mount_of() {
+	awk -v t="$1" -v o="${2:-}" '{
+		for (i = 7; i <= NF && $i != "-"; i++) ;
+		if ($(i + 1) == t && (o == "" || $(i + 3) ~ ("(^|,)" o "(,|$)"))) {
+			print $5; exit
+		}
+	}' /proc/self/mountinfo
+}
+
 # run_tool OUT ERR ARGS...: run the tool, set RC.
 run_tool() {
 	out=$1 err=$2

@@ -3,7 +3,9 @@
 # stopped: SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT and the fatal
 # signals (SIGSEGV, SIGBUS, SIGABRT, SIGFPE) are caught, thaw it and then
 # kill the tool as they would have; SIGKILL cannot be caught, and
-# PTRACE_SEIZE makes the kernel resume the target.
+# PTRACE_SEIZE makes the kernel resume the target.  Stopping the tool
+# (SIGTSTP, SIGTTIN, SIGTTOU: Ctrl-Z, a background read or write) takes
+# effect only once the target is thawed.
 . "$PHI_SRCDIR/tests/e2e/lib.sh"
 set -e
 need_python310
@@ -33,4 +35,11 @@ for pair in KILL:9 TERM:15 INT:2 HUP:1 PIPE:13 QUIT:3 SEGV:11 BUS:7 ABRT:6 FPE:8
 	assert_running "$TARGET_PID" "$WORK/beat"
 	grep -q "TracerPid:[[:space:]]*0" "/proc/$TARGET_PID/status" || fail "target still traced after SIG$sig"
 	pass "SIG$sig of the frozen tool leaves the target running"
+done
+
+for sig in TSTP TTIN TTOU; do
+	"$PYTHON310" "$PHI_SRCDIR/tests/e2e/stop_signal.py" "$PHI_TOOL" "$TARGET_PID" "$sig" ||
+		fail "SIG$sig during the freeze"
+	assert_running "$TARGET_PID" "$WORK/beat"
+	pass "SIG$sig of the frozen tool stops it only after the thaw"
 done

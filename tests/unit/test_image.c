@@ -2,7 +2,11 @@
  * segments added in any order (borrowed or copied) stay sorted;
  * phi_image_ptr/avail at segment edges, across adjacent segments, in gaps
  * and near the top of the address space; refused overlaps; the typed
- * readers; a snapshot of this process and its --max-memory refusal; and
+ * readers; a snapshot of this process and its --max-memory refusal; a
+ * copy of its resident pages only (through each way of finding them: an
+ * untouched page of a private anonymous mapping reads as the zeros it
+ * holds, one of a file mapping as absent), taken again over the first
+ * with a page touched since, and cut to a budget (holes, absent); and
  * phi_read/phi_readv on unmapped addresses. */
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,6 +24,7 @@
 #include "pyheapinspect/source/proc/capture.h"
 #include "pyheapinspect/source/image.h"
 #include "pyheapinspect/source/proc/copy.h"
+#include "pyheapinspect/source/proc/pages.h"
 #include "pyheapinspect/source/proc/process.h"
 #include "pyheapinspect/source/maps.h"
 #include "pyheapinspect/source/proc/reader.h"
@@ -293,11 +298,12 @@ static void test_snapshot_self(void **state)
 	phi_reader_init(&r, getpid());
 	assert_int_equal(phi_maps_read(getpid(), &maps, &err), 0);
 	phi_image_init(&img);
-	/* The tool's default limit: under ASan the shadow mappings (many
-	 * TiB, untouched) are larger and are skipped. */
+	/* Whole mappings (no pagemap): under ASan the shadow mappings
+	 * (many TiB, untouched) are larger than the cap and are left out
+	 * as holes. */
 	rc = phi_copy_process(&img, &r, &maps,
 				&(struct phi_copy_opts){
-					.max_bytes = phi_default_memory_limit() },
+					.max_bytes = (uint64_t)1 << 34 },
 				&err);
 	if (rc != 0)
 		fail_msg("phi_copy_process: %d: %s", rc, err.msg);
@@ -328,7 +334,7 @@ static void test_snapshot_self(void **state)
 		struct phi_image again;
 		const volatile uint64_t *copy2;
 		struct phi_copy_opts so = {
-			.max_bytes = phi_default_memory_limit(),
+			.max_bytes = (uint64_t)1 << 34,
 			.reuse = &img,
 		};
 
@@ -347,11 +353,13 @@ static void test_snapshot_self(void **state)
 		phi_image_release(&again);
 	}
 
-	/* Over the limit: refused before copying anything. */
+	/* Over the limit, asked to refuse: refused before copying
+	 * anything. */
 	phi_image_init(&img);
 	assert_int_equal(phi_copy_process(&img, &r, &maps,
 					    &(struct phi_copy_opts){
-						    .max_bytes = 4096 },
+						    .max_bytes = 4096,
+						    .refuse_cut = true },
 					    &err),
 			 -PHI_E_NO_MEMORY);
 	assert_int_equal(err.code, PHI_E_NO_MEMORY);
@@ -362,6 +370,259 @@ static void test_snapshot_self(void **state)
 	phi_maps_release(&maps);
 	phi_reader_close(&r);
 	munmap(anon, 4096);
+}
+
+#define PG 4096
+#define NPAGES 64
+
+/* The segment of the image holding addr: [*start, *end). */
+static bool segment_at(const struct phi_image *img, uint64_t addr,
+		       uint64_t *start, uint64_t *end)
+{
+	size_t avail = phi_image_avail(img, addr);
+
+	for (size_t i = 0; avail && i < img->n; i++)
+		if (img->seg[i].start <= addr && addr < img->seg[i].end) {
+			*start = img->seg[i].start;
+			*end = img->seg[i].end;
+			return true;
+		}
+	return false;
+}
+
+static void copy_resident(const char *mode)
+{
+	struct phi_reader r;
+	struct phi_maps maps;
+	struct phi_error err = { 0 };
+	struct phi_image img, again;
+	struct phi_pages pg;
+	struct phi_copy_stats st;
+	/* 64 pages with 4 MiB of inaccessible address space either side:
+	 * their runs share a buffer with no other mapping's. */
+	unsigned char *res = mmap(NULL, NPAGES * PG + (8 << 20), PROT_NONE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *m = res + (4 << 20);
+	uint64_t base = (uint64_t)(uintptr_t)m, s0, e0;
+	const unsigned char *p;
+	volatile unsigned char sink;
+
+	assert_true(res != MAP_FAILED);
+	assert_int_equal(mprotect(m, NPAGES * PG, PROT_READ | PROT_WRITE), 0);
+	/* Written: pages 0, 5 and 6.  Read only (the zero page): 9. */
+	m[0] = 0xa0;
+	m[5 * PG] = 0xa5;
+	m[6 * PG + 7] = 0xa6;
+	sink = m[9 * PG];
+	(void)sink;
+	setenv("PYHEAPINSPECT_TEST_PAGEMAP", mode, 1);
+	phi_pages_open(&pg, getpid());
+	unsetenv("PYHEAPINSPECT_TEST_PAGEMAP");
+	assert_int_not_equal(pg.mode, PHI_PAGES_NONE);
+	phi_reader_init(&r, getpid());
+	assert_int_equal(phi_maps_read(getpid(), &maps, &err), 0);
+	phi_image_init(&img);
+	assert_int_equal(phi_copy_process(&img, &r, &maps,
+					  &(struct phi_copy_opts){
+						  .pages = &pg, .stats = &st },
+					  &err), 0);
+	p = phi_image_ptr(&img, base, 1);
+	assert_non_null(p);
+	assert_int_equal(*p, 0xa0);
+	/* Untouched, or only read: zeros, as the target reads them, and
+	 * not copied (the mapping is private and anonymous). */
+	p = phi_image_ptr(&img, base + PG, 4 * PG);
+	assert_non_null(p);
+	for (size_t i = 0; i < 4 * PG; i++)
+		assert_int_equal(p[i], 0);
+	p = phi_image_ptr(&img, base + 9 * PG, 1);
+	assert_non_null(p);
+	assert_int_equal(*p, 0);
+	/* Pages 5 and 6 read; the mapping is one segment. */
+	p = phi_image_ptr(&img, base + 5 * PG, 2 * PG);
+	assert_non_null(p);
+	assert_int_equal(p[0], 0xa5);
+	assert_int_equal(p[PG + 7], 0xa6);
+	assert_true(segment_at(&img, base + 5 * PG, &s0, &e0));
+	assert_int_equal(s0, base);
+	assert_int_equal(e0, base + NPAGES * PG);
+	/* Its inaccessible neighbours are not in the image. */
+	assert_null(phi_image_ptr(&img, base - 1, 1));
+	assert_null(phi_image_ptr(&img, base + NPAGES * PG, 1));
+	assert_true(st.mapped >= NPAGES * PG);
+	assert_true(st.planned < st.mapped);
+
+	/* Pages 1 and 7 touched since, page 5 changed: a second copy over
+	 * the first sees them all (the span grew: the first's pages are
+	 * moved into a new buffer). */
+	m[PG] = 0xb1;
+	m[5 * PG] = 0xb5;
+	m[7 * PG] = 0xb7;
+	phi_image_init(&again);
+	assert_int_equal(phi_copy_process(&again, &r, &maps,
+					  &(struct phi_copy_opts){
+						  .pages = &pg, .reuse = &img },
+					  &err), 0);
+	phi_image_release(&img);
+	p = phi_image_ptr(&again, base, 2 * PG);
+	assert_non_null(p);
+	assert_int_equal(p[0], 0xa0);
+	assert_int_equal(p[PG], 0xb1);
+	p = phi_image_ptr(&again, base + 5 * PG, 1);
+	assert_non_null(p);
+	assert_int_equal(*p, 0xb5);
+	p = phi_image_ptr(&again, base + 7 * PG, 1);
+	assert_non_null(p);
+	assert_int_equal(*p, 0xb7);
+	p = phi_image_ptr(&again, base + 2 * PG, 1);
+	assert_non_null(p);
+	assert_int_equal(*p, 0);
+	phi_image_release(&again);
+
+	phi_maps_release(&maps);
+	phi_reader_close(&r);
+	phi_pages_close(&pg);
+	munmap(res, NPAGES * PG + (8 << 20));
+}
+
+static void test_copy_resident_scan(void **state)
+{
+	(void)state;
+	copy_resident("scan");
+}
+
+static void test_copy_resident_read(void **state)
+{
+	(void)state;
+	copy_resident("read");
+}
+
+/* A data file mapped privately, one page of it read: that page is
+ * copied (with the few the kernel maps around it, 64 KiB), the others
+ * are absent (the file holds something there: not zeros). */
+static void test_copy_file_mapping(void **state)
+{
+	char path[] = "/tmp/phi-test-map.XXXXXX";
+	int fd = mkstemp(path);
+	unsigned char page[PG];
+	struct phi_reader r;
+	struct phi_maps maps;
+	struct phi_error err = { 0 };
+	struct phi_image img;
+	struct phi_pages pg;
+	struct phi_map one;
+	const unsigned char *p;
+	volatile unsigned char sink;
+	unsigned char *m;
+	uint64_t base;
+
+	(void)state;
+	assert_true(fd >= 0);
+	for (int i = 0; i < 64; i++) {
+		memset(page, 0x30 + i, sizeof(page));
+		assert_int_equal(write(fd, page, sizeof(page)), PG);
+	}
+	m = mmap(NULL, 64 * PG, PROT_READ, MAP_PRIVATE, fd, 0);
+	assert_true(m != MAP_FAILED);
+	base = (uint64_t)(uintptr_t)m;
+	sink = m[0];
+	(void)sink;
+	phi_pages_open(&pg, getpid());
+	phi_reader_init(&r, getpid());
+	assert_int_equal(phi_maps_read(getpid(), &maps, &err), 0);
+	one = *phi_maps_find(&maps, base);
+	phi_image_init(&img);
+	assert_int_equal(phi_copy_process(&img, &r,
+					  &(struct phi_maps){ &one, 1 },
+					  &(struct phi_copy_opts){
+						  .pages = &pg }, &err), 0);
+	p = phi_image_ptr(&img, base, PG);
+	assert_non_null(p);
+	assert_int_equal(p[PG - 1], 0x30);
+	assert_null(phi_image_ptr(&img, base + 48 * PG, 1));
+	phi_image_release(&img);
+	phi_maps_release(&maps);
+	phi_reader_close(&r);
+	phi_pages_close(&pg);
+	munmap(m, 64 * PG);
+	close(fd);
+	unlink(path);
+}
+
+/* More pages than the cap: the interior of the longest run is left out
+ * (a hole), its ends kept. */
+static void test_copy_cut(void **state)
+{
+	const size_t len = 16 << 20;
+	struct phi_reader r;
+	struct phi_maps maps;
+	struct phi_error err = { 0 };
+	struct phi_image img;
+	struct phi_pages pg;
+	struct phi_copy_stats st;
+	struct phi_map one;
+	/* Inaccessible pages either side: a mapping of its own. */
+	unsigned char *res = mmap(NULL, len + 2 * PG, PROT_NONE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *m = res + PG;
+	uint64_t base = (uint64_t)(uintptr_t)m;
+
+	(void)state;
+	assert_true(res != MAP_FAILED);
+	assert_int_equal(mprotect(m, len, PROT_READ | PROT_WRITE), 0);
+	memset(m, 0x5a, len);
+	phi_pages_open(&pg, getpid());
+	phi_reader_init(&r, getpid());
+	assert_int_equal(phi_maps_read(getpid(), &maps, &err), 0);
+	/* That mapping alone (what else this process holds depends on the
+	 * build: a sanitizer's own memory). */
+	one = *phi_maps_find(&maps, base);
+	assert_int_equal(one.start, base);
+	phi_image_init(&img);
+	assert_int_equal(phi_copy_process(&img, &r,
+					  &(struct phi_maps){ &one, 1 },
+					  &(struct phi_copy_opts){
+						  .pages = &pg, .stats = &st,
+						  .max_bytes = 12 << 20 },
+					  &err), 0);
+	/* Cut to half the cap: the 2 MiB it keeps of the run's ends. */
+	assert_int_equal(st.planned, len);
+	assert_int_equal(img.bytes, 2 << 20);
+	assert_int_equal(img.nskipped, 1);
+	assert_int_equal(img.skipped, len - (2 << 20));
+	assert_true(img.nskipped >= 1);
+	assert_true(phi_image_in_hole(&img, base + len / 2));
+	assert_null(phi_image_ptr(&img, base + len / 2, 1));
+	/* Its first and last pages are kept. */
+	assert_non_null(phi_image_ptr(&img, base, 1));
+	assert_non_null(phi_image_ptr(&img, base + len - 1, 1));
+	assert_false(phi_image_in_hole(&img, base));
+	phi_image_release(&img);
+	phi_maps_release(&maps);
+	phi_reader_close(&r);
+	phi_pages_close(&pg);
+	munmap(res, len + 2 * PG);
+}
+
+/* Runs only go up: adjacent ones merge, one that starts inside the
+ * last is clipped, one wholly inside it is dropped. */
+static void test_runs_push(void **state)
+{
+	struct phi_runs r = { 0 };
+
+	(void)state;
+	assert_int_equal(phi_runs_push(&r, 0x1000, 0x3000), 0);
+	assert_int_equal(phi_runs_push(&r, 0x3000, 0x4000), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.v[0].end, 0x4000);
+	assert_int_equal(phi_runs_push(&r, 0x2000, 0x6000), 0);
+	assert_int_equal(r.n, 1);
+	assert_int_equal(r.v[0].end, 0x6000);
+	assert_int_equal(phi_runs_push(&r, 0x2000, 0x5000), 0);
+	assert_int_equal(phi_runs_push(&r, 0x8000, 0x9000), 0);
+	assert_int_equal(r.n, 2);
+	assert_int_equal(r.v[1].start, 0x8000);
+	phi_runs_release(&r);
 }
 
 static void test_read_unmapped(void **state)
@@ -450,6 +711,11 @@ int main(void)
 		cmocka_unit_test(test_avail),
 		cmocka_unit_test(test_typed_reads),
 		cmocka_unit_test(test_snapshot_self),
+		cmocka_unit_test(test_copy_resident_scan),
+		cmocka_unit_test(test_copy_resident_read),
+		cmocka_unit_test(test_copy_file_mapping),
+		cmocka_unit_test(test_copy_cut),
+		cmocka_unit_test(test_runs_push),
 		cmocka_unit_test(test_read_unmapped),
 		cmocka_unit_test(test_readv_middle_unmapped),
 		cmocka_unit_test(test_readv_partial),

@@ -13,6 +13,7 @@
 #ifndef PYHEAPINSPECT_BIGMEM_H
 #define PYHEAPINSPECT_BIGMEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Zeroed memory of at least `bytes` bytes, 64-byte aligned; NULL when
@@ -33,5 +34,12 @@ void *phi_big_realloc(void *p, size_t bytes);
 
 /* For blocks from the functions above only; NULL is fine. */
 void phi_big_free(void *p);
+
+/* For callers that manage mappings of their own (the copy's buffers):
+ * whether the kernel gives huge pages to advised ranges, and fault
+ * [p, p + len) in now (page-aligned parts; a kernel that refuses the
+ * advice leaves them to fault on first use). */
+bool phi_big_thp(void);
+void phi_big_populate(void *p, size_t len);
 
 #endif

@@ -104,17 +104,25 @@ enum phi_root_kind {
 	PHI_ROOT_EXTERNAL,     /* held from outside the heap (refcounts) */
 };
 
+/* A root's interpreter: its index in h->rt->interps, or this for the
+ * process-wide roots (interned strings, static singletons). */
+#define PHI_HEAP_NO_INTERP 0xffu
+
 struct phi_root {
 	uint32_t node;
 	enum phi_root_kind kind;
 	uint64_t thread_id;    /* PHI_ROOT_FRAME/THREAD */
 	uint32_t index;        /* frame depth, cache index */
+	uint32_t interp;       /* index in h->rt->interps, or
+				* PHI_HEAP_NO_INTERP */
 };
 
 struct phi_heap_stats {
 	uint64_t objects, total_size, gc_tracked;
 	uint64_t opaque, opaque_size;
 	uint64_t bad_refs;     /* pointers to things that are not objects */
+	uint64_t missing_refs; /* pointers into memory not copied (the
+				* image's holes): objects the image lacks */
 	uint64_t bad_fields;   /* fields the decoders could not read */
 	/* C types (issue 13): objects decoded by a built-in decoder, by
 	 * DWARF, scanned; references found by the scans (conservative);
@@ -170,6 +178,23 @@ int phi_heap_build(struct phi_heap *h, const struct phi_python *py,
 		   const struct phi_heap_opts *o, struct phi_error *err);
 void phi_heap_release(struct phi_heap *h);
 
+/* Root r's interpreter as an index in h->rt->interps, or
+ * PHI_HEAP_NO_INTERP (a process-wide root, or a heap without a
+ * runtime). */
+static inline uint32_t phi_heap_root_interp(const struct phi_heap *h,
+					    const struct phi_root *r)
+{
+	return h->rt && r->interp < h->rt->ninterps ? r->interp :
+						      PHI_HEAP_NO_INTERP;
+}
+
+/* The prefix of the paths that start at interpreter k's roots:
+ * "interp#N/" (N its id) for a subinterpreter, "" for the main one and
+ * for PHI_HEAP_NO_INTERP.  --expr takes the same prefix. */
+#define PHI_HEAP_INTERP_PREFIX "interp#"
+void phi_heap_interp_prefix(const struct phi_heap *h, uint32_t k, char *buf,
+			    size_t len);
+
 /* The type of node i. */
 static inline const struct phi_type *phi_heap_type(const struct phi_heap *h,
 						   uint32_t i)
@@ -195,8 +220,9 @@ void phi_heap_label_root(const struct phi_heap *h, uint32_t node,
 void phi_heap_label_step(const struct phi_heap *h, uint32_t parent,
 			 uint32_t child, char *buf, size_t len);
 
-/* The node named by MODULE:NAME[.ATTR|[KEY]]... (module from the main
- * interpreter's sys.modules), or PHI_E_NOT_FOUND with a clear message. */
+/* The node named by [interp#N/]MODULE:NAME[.ATTR|[KEY]]... (module
+ * from the sys.modules of interpreter N, by default the main one), or
+ * PHI_E_NOT_FOUND with a clear message. */
 int phi_heap_resolve(const struct phi_heap *h, const char *expr,
 		     uint32_t *node, struct phi_error *err);
 

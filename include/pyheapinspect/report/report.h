@@ -41,6 +41,7 @@ struct phi_report {
 	double layout_wait_ms; /* of which the run waited for at the join */
 	double t0;            /* when the run began (CLOCK_MONOTONIC ms) */
 	double total_ms;      /* from t0 to the report */
+	const char *memory_from; /* where the memory budget came from */
 	time_t captured_at;   /* wall clock of the capture, 0 if unknown
 			       * (a snapshot does not record it) */
 	bool from_snapshot;   /* the capture was loaded from a snapshot */

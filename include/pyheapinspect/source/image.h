@@ -18,10 +18,41 @@ struct phi_segment {
 	bool owned;          /* data is ours to free */
 };
 
+/* A buffer that holds the copy of [start, end) of the target at data
+ * (page aligned, data + (addr - start)), in a mapping of its own.  Only
+ * the target's resident pages are copied into it, and only those count:
+ * the rest of the mapping is address space that is never touched.  The
+ * image's segments point into it. */
+struct phi_backing {
+	uint64_t start, end;
+	unsigned char *data;
+	void *map;               /* the mapping, for munmap */
+	size_t map_len;
+	uint64_t taken;          /* bytes taken from the memory budget */
+};
+
+/* [start, end) of the target that a mapping holds but that was not
+ * copied (the memory budget): a reference into it is to an object the
+ * image lacks, not to garbage. */
+struct phi_hole {
+	uint64_t start, end;
+};
+
 struct phi_image {
 	struct phi_segment *seg; /* sorted by start, non-overlapping */
 	size_t n, cap;
-	uint64_t bytes;          /* total copied */
+	struct phi_backing *back; /* owned, freed with the image */
+	size_t nback, back_cap;
+	struct phi_hole *holes;  /* sorted, non-overlapping */
+	size_t nholes, holes_cap;
+	/* Ranges whose local pages are faulted in, read or not (the copy's
+	 * own bookkeeping, for a copy that reuses this one). */
+	struct phi_hole *filled;
+	size_t nfilled, filled_cap;
+	uint64_t bytes;          /* total held (zeros included) */
+	uint64_t zeros;          /* of which pages the target never wrote,
+				  * read as the zeros they hold there and
+				  * not copied (copy.c) */
 	uint64_t unreadable;     /* bytes of listed mappings not readable */
 	uint64_t skipped;        /* bytes of mappings larger than the memory
 				  * limit, not copied */
@@ -42,14 +73,39 @@ int phi_image_add(struct phi_image *img, uint64_t start, const void *data,
 int phi_image_adopt(struct phi_image *img, uint64_t start, void *data,
 		    size_t len, struct phi_error *err);
 
-/* The buffer of the owned segment that is exactly [start, end), handed
- * to the caller (the image no longer frees it), or NULL. */
-unsigned char *phi_image_take(struct phi_image *img, uint64_t start,
-			      uint64_t end);
+/* Hand a backing over to the image, which frees it (and gives its bytes
+ * back to the budget) on release. */
+int phi_image_add_backing(struct phi_image *img, const struct phi_backing *b,
+			  struct phi_error *err);
+
+/* Free a backing that no image holds. */
+void phi_backing_free(struct phi_backing *b);
+
+/* Record a hole (kept sorted; holes are added in address order by the
+ * copy, any order works). */
+int phi_image_add_hole(struct phi_image *img, uint64_t start, uint64_t end,
+		       struct phi_error *err);
+
+/* Whether addr lies in a hole: memory the target has but the image was
+ * not allowed to copy. */
+bool phi_image_in_hole(const struct phi_image *img, uint64_t addr);
+
+/* Record [start, end) as faulted in (in address order), and ask whether
+ * a range is within one such record. */
+int phi_image_add_filled(struct phi_image *img, uint64_t start,
+			 uint64_t end, struct phi_error *err);
+bool phi_image_filled(const struct phi_image *img, uint64_t start,
+		      uint64_t end);
 
 /* Local address of [addr, addr+len) or NULL when not wholly covered. */
 const void *phi_image_ptr(const struct phi_image *img, uint64_t addr,
 			  size_t len);
+
+/* Bytes copied from the target (the zeros not counted). */
+static inline uint64_t phi_image_copied(const struct phi_image *img)
+{
+	return img->bytes - img->zeros;
+}
 
 /* Bytes readable from addr up to the end of its segment (0 if none). */
 size_t phi_image_avail(const struct phi_image *img, uint64_t addr);

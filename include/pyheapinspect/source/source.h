@@ -20,21 +20,31 @@
 #include "pyheapinspect/source/maps.h"
 
 struct phi_capture_opts {
-	int attach_timeout_ms; /* bound on waiting for one thread to stop */
-	uint64_t max_bytes;    /* refuse to copy more (0 = no limit) */
-	double max_pause_ms;   /* thaw when the copy would take longer */
+	/* Cap on the copy besides the memory budget (0 = the budget
+	 * alone, base/budget.h). */
+	uint64_t max_bytes;
+	/* The pause budget, from the first PTRACE_SEIZE: attaching and
+	 * copying.  A target not stopped by then is read while it runs;
+	 * one whose copy takes longer is thawed and the copy finished
+	 * while it runs.  0: 2,000 ms to attach, no bound on the copy. */
+	double max_pause_ms;
 	bool no_freeze;        /* copy without stopping the target at all */
 	int test_hold_ms;      /* tests only: stay frozen this long, before
 				* the copy */
-	/* Called after the warm copy, just before the freeze: work that
-	 * ran beside the warm copy (the layouts) ends here, so that it
-	 * never competes with the frozen copy for the CPU.  May be NULL. */
-	void (*before_freeze)(void *ctx);
+	/* Called after the warm copy, just before the freeze, with the
+	 * warm copy (torn: the target runs): work that ran beside the warm
+	 * copy (the layouts) ends here, so that it never competes with the
+	 * frozen copy for the CPU, and the caller may look at the target
+	 * first (a GC collection in progress).  Returns 0 to freeze, 1 to
+	 * take the warm copy again first (the target changed while the
+	 * caller waited), or -code to give up.  May be NULL. */
+	int (*before_freeze)(void *ctx, const struct phi_image *warm,
+			     struct phi_error *err);
 	void *before_freeze_ctx;
 };
 
-/* The target's resident memory at the freeze, before the copy touched
- * it (source/proc/smaps.c): /proc/PID/status, and per mapping of smaps
+/* The target's resident memory just before the freeze, after the warm
+ * copy (source/proc/smaps.c): /proc/PID/status, and per mapping of smaps
  * its Rss and Swap and the state of each of its pages (pagemap), so that
  * a mapping can be split between classes of memory. */
 enum {
@@ -85,7 +95,17 @@ struct phi_capture {
 			      * the times nor the image's counters: they
 			      * are all 0 and say nothing */
 	struct phi_gaps gaps; /* memory the image lacks */
-	struct phi_rss *rss;  /* resident memory at the freeze (a live
+	/* How a live process was copied (NULL pages: not a live copy). */
+	const char *pages;     /* "resident" or "whole mappings" */
+	char pages_why[160];   /* "whole mappings": why */
+	uint64_t mapped;       /* address space of the wanted mappings */
+	uint64_t resident;     /* their resident or swapped pages */
+	uint64_t swapped;      /* of which swapped out (read back in) */
+	size_t stragglers;     /* threads seized that never stopped */
+	char freeze_note[256]; /* why the target was read while it ran
+				* although a freeze was asked for */
+	int freezes;           /* freezes of the run (the caller's count) */
+	struct phi_rss *rss;  /* resident memory before the freeze (a live
 			       * process only), NULL when not read */
 };
 
@@ -148,10 +168,5 @@ int phi_source_capture(struct phi_source *s,
 		       struct phi_capture *cap, struct phi_error *err);
 /* Harmless on a source that was never opened (zeroed) or is closed. */
 void phi_source_close(struct phi_source *s);
-
-/* The memory the tool allows itself when --max-memory is not given:
- * three quarters of MemAvailable, so that it never exhausts the host
- * (0 when /proc/meminfo does not say). */
-uint64_t phi_default_memory_limit(void);
 
 #endif

@@ -15,6 +15,7 @@
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/base/sizes.h"
 #include "pyheapinspect/cpython/310/decode.h"
+#include "pyheapinspect/cpython/310/estimate.h"
 #include "pyheapinspect/cpython/310/py310.h"
 #include "pyheapinspect/cpython/310/types.h"
 #include "pyheapinspect/cpython/310/walk.h"
@@ -62,6 +63,8 @@ struct builder {
 	const struct phi_layout *lay;
 	struct phi_decoder dec;
 	uint32_t cur;      /* the node being decoded */
+	uint32_t interp;   /* the interpreter whose roots are being added
+			    * (index in rt->interps), PHI_HEAP_NO_INTERP */
 	uint32_t interned; /* the interned-strings dict, PHI_NONE if none */
 	uint64_t last_type_addr; /* the last type met, and its index */
 	uint32_t last_type;
@@ -239,7 +242,10 @@ static void flush_refs(struct builder *b)
 		}
 		n = add_object(b, r->addr);
 		if (n == PHI_NONE) {
-			b->h->stats.bad_refs++;
+			if (phi_image_in_hole(b->img, r->addr))
+				b->h->stats.missing_refs++;
+			else
+				b->h->stats.bad_refs++;
 			continue;
 		}
 		if (flags & PHI_REF_CONSERVATIVE) {
@@ -295,7 +301,8 @@ static void add_root_node(struct builder *b, uint32_t n, enum phi_root_kind k,
 	}
 	h->roots[h->nroots++] = (struct phi_root){ .node = n, .kind = k,
 						   .thread_id = tid,
-						   .index = index };
+						   .index = index,
+						   .interp = b->interp };
 }
 
 static void add_root(struct builder *b, uint64_t addr, enum phi_root_kind k,
@@ -450,6 +457,8 @@ static void global_roots(struct builder *b)
 	};
 	const uint64_t *sym = b->t->sym;
 
+	/* Shared by every interpreter of the process. */
+	b->interp = PHI_HEAP_NO_INTERP;
 	for (size_t i = 0; i < sizeof(singletons) / sizeof(singletons[0]); i++)
 		add_root(b, sym[singletons[i]], PHI_ROOT_SINGLETON, 0,
 			 (uint32_t)i);
@@ -676,9 +685,12 @@ int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
 	struct builder b = { .h = h, .img = img, .t = t, .lay = &t->layout,
 			     .interned = PHI_NONE };
 	double t0 = phi_now_ms();
+	uint32_t order[PHI_MAX_INTERPS];
 	int rc;
 
-	rc = phi_graph_init(&h->g, (size_t)(img->bytes / 128), err);
+	rc = phi_graph_init(&h->g, (size_t)phi310_estimate_objects(img,
+								   b.lay),
+			    err);
 	if (rc == 0)
 		rc = phi_types_init(&h->types, img, h->py, err);
 	if (rc < 0)
@@ -688,9 +700,14 @@ int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
 				      .types = &h->types };
 	if (t->sym[PHI_S_SET_DUMMY])
 		b.dec.set_dummy = phi_image_word(img, t->sym[PHI_S_SET_DUMMY]);
+	/* The main interpreter's roots first: where several interpreters
+	 * reach an object (a static type, a shared singleton), its path
+	 * starts at the main one's (docs/schema.md). */
+	phi_runtime_order(rt, order);
 	for (size_t k = 0; k < rt->ninterps; k++) {
-		interp_roots(&b, &rt->interps[k]);
-		all_thread_roots(&b, &rt->interps[k]);
+		b.interp = order[k];
+		interp_roots(&b, &rt->interps[order[k]]);
+		all_thread_roots(&b, &rt->interps[order[k]]);
 	}
 	global_roots(&b);
 	gc_heads(&b, rt);

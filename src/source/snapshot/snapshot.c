@@ -193,24 +193,76 @@ static void wr_record(struct wr *w, const struct phi_record *rec)
 	}
 }
 
+/* What of segment i was copied: its parts within the image's filled
+ * ranges (a live capture's pages read from the target: the zeros of
+ * pages the target never wrote are not saved, and read as absent from
+ * the snapshot), or all of it (an image with no such record).  Calls
+ * fn(ctx, start, end) for each part in order. */
+static void copied_parts(const struct phi_image *img, size_t i,
+			 void (*fn)(void *ctx, const struct phi_segment *s,
+				    uint64_t start, uint64_t end),
+			 void *ctx)
+{
+	const struct phi_segment *s = &img->seg[i];
+	size_t lo = 0, hi = img->nfilled;
+
+	if (!img->nfilled) {
+		fn(ctx, s, s->start, s->end);
+		return;
+	}
+	/* First filled range that ends after the segment starts. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (img->filled[mid].end <= s->start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < img->nfilled && img->filled[lo].start < s->end; lo++) {
+		uint64_t a = img->filled[lo].start, b = img->filled[lo].end;
+
+		fn(ctx, s, a > s->start ? a : s->start,
+		   b < s->end ? b : s->end);
+	}
+}
+
+struct tally {
+	uint64_t records, total;
+};
+
+static void count_part(void *ctx, const struct phi_segment *s,
+		       uint64_t start, uint64_t end)
+{
+	struct tally *t = ctx;
+
+	(void)s;
+	t->records += (end - start + MAX_RECORD - 1) / MAX_RECORD;
+	t->total += end - start;
+}
+
+static void write_part(void *ctx, const struct phi_segment *s,
+		       uint64_t start, uint64_t end)
+{
+	struct wr *w = ctx;
+
+	for (uint64_t at = start; at < end && !w->rc; at += MAX_RECORD) {
+		uint64_t len = end - at;
+
+		if (len > MAX_RECORD)
+			len = MAX_RECORD;
+		wr_u64(w, at);
+		wr_u64(w, len);
+		wr_data(w, s->data + (at - s->start), len);
+	}
+}
+
 static void wr_segments(struct wr *w, const struct phi_image *img,
 			uint64_t records)
 {
 	wr_u64(w, records);
-	for (size_t i = 0; i < img->n && !w->rc; i++) {
-		const struct phi_segment *s = &img->seg[i];
-
-		for (uint64_t off = 0; off < s->end - s->start && !w->rc;
-		     off += MAX_RECORD) {
-			uint64_t len = s->end - s->start - off;
-
-			if (len > MAX_RECORD)
-				len = MAX_RECORD;
-			wr_u64(w, s->start + off);
-			wr_u64(w, len);
-			wr_data(w, s->data + off, len);
-		}
-	}
+	for (size_t i = 0; i < img->n && !w->rc; i++)
+		copied_parts(img, i, write_part, w);
 }
 
 int phi_snapshot_save(const char *path, pid_t pid,
@@ -219,7 +271,8 @@ int phi_snapshot_save(const char *path, pid_t pid,
 {
 	const struct phi_image *img = &cap->img;
 	struct wr w = { .path = path, .err = err };
-	uint64_t records = 0;
+	struct tally t = { 0 };
+	uint64_t records;
 	struct stat st;
 
 	for (size_t i = 0; i < img->n; i++) {
@@ -229,9 +282,10 @@ int phi_snapshot_save(const char *path, pid_t pid,
 		    (i > 0 && s->start < img->seg[i - 1].end))
 			return phi_error_set(err, PHI_E_INTERNAL,
 					     "image segments out of order");
-		records += (s->end - s->start + MAX_RECORD - 1) / MAX_RECORD;
-		w.total += s->end - s->start;
+		copied_parts(img, i, count_part, &t);
 	}
+	records = t.records;
+	w.total = t.total;
 	/* Level 1: twice as fast as the default for 10% more bytes; the
 	 * tool waits for it after the target has been thawed. */
 	w.gz = gzopen(path, "wb1e");

@@ -27,6 +27,7 @@
 	X(IS_SIZE, "_is", NULL, 0, 113528) \
 	X(IS_NEXT, "_is", "next", 8, 0) \
 	X(IS_TSTATE_HEAD, "_is", "tstate_head", 8, 8) \
+	X(IS_ID, "_is", "id", 8, 24) \
 	X(IS_GC_GENERATIONS, "_is", "gc.generations", 72, 640) \
 	X(IS_GC_PERMANENT, "_is", "gc.permanent_generation", 24, 720) \
 	X(IS_GC_COLLECTING, "_is", "gc.collecting", 4, 816) \
