@@ -13,7 +13,10 @@
 # by an interpreter whose libpython and extension modules are stripped
 # (tests/builds/stripped-prefix.sh): with no symbol table and no DWARF,
 # the built-in decoders must give the same figures (its dump equals its
-# truth too, the layouts from the built-in table).
+# truth too, the layouts from the built-in table).  The first run also
+# writes the HTML page, which headless Chromium must render with the
+# report's figures (issue 17), and its memory.rss must be the target's
+# VmRSS with the classes adding up to it (issue 14).
 #   PHI_WEBAPP_REPORT=1 reports without failing on the comparison.
 . "$PHI_SRCDIR/tests/e2e/lib.sh"
 set -e
@@ -68,10 +71,13 @@ for n in $OWNERS; do
 done
 
 # shellcheck disable=SC2086
-run_tool "$WORK/out.json" "$WORK/err" -p "$PID" --json \
-	--dump "$WORK/dump.jsonl" $objects
+run_tool "$WORK/out.json" "$WORK/err" -p "$PID" --json --top 50 \
+	--html "$WORK/webapp.html" --dump "$WORK/dump.jsonl" $objects
 [ "$RC" -eq 0 ] || fail "the tool exited $RC: $(cat "$WORK/err")"
 assert_running "$PID"
+# The target is idle once its truth is written: its VmRSS now is what
+# it was at the freeze.
+VMRSS=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$PID/status")
 run_tool "$WORK/out-s.txt" "$WORK/err-s" -p "$SPID" -v \
 	--dump "$WORK/dump-s.jsonl"
 [ "$RC" -eq 0 ] || fail "the tool exited $RC on the stripped build: $(cat "$WORK/err-s")"
@@ -107,3 +113,26 @@ pass "web-app heap, stripped libpython and extension modules: $(sed -n 3,5p "$WO
 }
 cat "$WORK/retained.out"
 pass "web-app heap: the owners retain what the target says they hold"
+
+"$PYTHON310" "$PHI_SRCDIR/tests/e2e/check_rss.py" --exact "$WORK/out.json" \
+	"$VMRSS" webapp >"$WORK/rss.out" ||
+	fail "memory.rss or its classes are not VmRSS: $(cat "$WORK/rss.out")"
+pass "$(cat "$WORK/rss.out")"
+
+# The page: the data contract and the report's figures in its blob, and
+# in headless Chromium every section, the totals, the largest retainers
+# (the same 50 rows as the JSON report).
+E2E="$PHI_SRCDIR/tests/e2e"
+ARTEFACTS=${PHI_ARTEFACTS:-$PWD/tests/artefacts}
+mkdir -p "$ARTEFACTS"
+sh "$PHI_SRCDIR/src/report/html/mkpage.sh" "$WORK/template.html" ||
+	fail "mkpage.sh could not make the page template"
+"$PYTHON310" "$E2E/html_blob_check.py" "$WORK/webapp.html" "$WORK/out.json" \
+	"$WORK/template.html" >"$WORK/blob.out" ||
+	fail "the web-app page breaks the contract: $(grep FAIL "$WORK/blob.out")"
+"$PYTHON310" "$E2E/html_expect.py" "$WORK/out.json" "$WORK/expect.json" \
+	>"$WORK/rows.out"
+sh "$E2E/html_check.sh" "$WORK/webapp.html" "$WORK/expect.json" \
+	"$ARTEFACTS/html_webapp.png" >"$WORK/html-check.out" ||
+	fail "the web-app page does not pass its checks: $(grep FAIL "$WORK/html-check.out")"
+pass "web-app heap: its page ($(wc -c <"$WORK/webapp.html") bytes) renders in Chromium with the report's totals and largest retainers ($(cat "$WORK/rows.out"))"
