@@ -129,25 +129,33 @@ static int is_declaration(struct walk *w, Dwarf_Die die)
 	return flag ? 1 : 0;
 }
 
-/* The DIE named by DW_AT_type.  It may sit anywhere in .debug_info (even
- * in another unit via DW_FORM_ref_addr), hence the global offset. */
-static int die_type(struct walk *w, Dwarf_Die die, Dwarf_Die *type)
+/* The DIE an attribute refers to (DW_AT_type, DW_AT_abstract_origin).
+ * It may sit anywhere in .debug_info (even in another unit via
+ * DW_FORM_ref_addr), hence the global offset. */
+static int die_ref(struct walk *w, Dwarf_Die die, Dwarf_Half at,
+		   Dwarf_Die *out)
 {
 	Dwarf_Error de = NULL;
 	Dwarf_Attribute attr;
 	Dwarf_Off off;
 	int res;
 
-	*type = NULL;
-	res = dwarf_attr(die, DW_AT_type, &attr, &de);
+	*out = NULL;
+	res = dwarf_attr(die, at, &attr, &de);
 	if (res != DW_DLV_OK)
 		return dw_result(w, res, de, "attribute");
 	res = dwarf_global_formref(attr, &off, &de);
 	dwarf_dealloc(w->dbg, attr, DW_DLA_ATTR);
 	if (res != DW_DLV_OK)
-		return dw_result(w, res, de, "type reference");
-	res = dwarf_offdie_b(w->dbg, off, true, type, &de);
-	return dw_result(w, res, de, "type");
+		return dw_result(w, res, de, "reference");
+	res = dwarf_offdie_b(w->dbg, off, true, out, &de);
+	return dw_result(w, res, de, "referenced DIE");
+}
+
+/* The DIE named by DW_AT_type. */
+static int die_type(struct walk *w, Dwarf_Die die, Dwarf_Die *type)
+{
+	return die_ref(w, die, DW_AT_type, type);
 }
 
 static bool is_aggregate(Dwarf_Half tag)
@@ -1057,27 +1065,6 @@ int phi_dwarf_file_open(const char *path, struct phi_dwarf_file **out,
 size_t phi_dwarf_file_functions(const struct phi_dwarf_file *f)
 {
 	return f ? f->nfn : 0;
-}
-
-/* The DIE an attribute refers to (DW_AT_type, DW_AT_abstract_origin). */
-static int die_ref(struct walk *w, Dwarf_Die die, Dwarf_Half at,
-		   Dwarf_Die *out)
-{
-	Dwarf_Error de = NULL;
-	Dwarf_Attribute attr;
-	Dwarf_Off off;
-	int res;
-
-	*out = NULL;
-	res = dwarf_attr(die, at, &attr, &de);
-	if (res != DW_DLV_OK)
-		return dw_result(w, res, de, "attribute");
-	res = dwarf_global_formref(attr, &off, &de);
-	dwarf_dealloc(w->dbg, attr, DW_DLA_ATTR);
-	if (res != DW_DLV_OK)
-		return dw_result(w, res, de, "reference");
-	res = dwarf_offdie_b(w->dbg, off, true, out, &de);
-	return dw_result(w, res, de, "referenced DIE");
 }
 
 /* DW_AT_type of die, or of its abstract origin (a concrete instance of

@@ -21,12 +21,7 @@
 set -e
 need_python310
 
-BUILDS=${PHI_BUILDS_DIR:-$(dirname "$(dirname "$PHI_TOOL")")/tests/builds/out}
-sh "$PHI_SRCDIR/tests/builds/make-builds.sh" "$BUILDS" >"$WORK/builds.out" 2>&1 ||
-	fail "make-builds.sh: $(cat "$WORK/builds.out")"
-sh "$PHI_SRCDIR/tests/builds/stripped-prefix.sh" "$BUILDS" "$WORK/stripped" \
-	>"$WORK/prefix.out" 2>&1 ||
-	fail "stripped-prefix.sh: $(cat "$WORK/prefix.out")"
+stripped_prefix "$WORK/stripped"
 CHECK="$PYTHON310 $PHI_SRCDIR/tests/e2e/check_ctypes.py"
 
 start_target "$PYTHON310" "$FIXTURES/ctypes_heap.py" "$WORK/truth.json"

@@ -26,12 +26,7 @@ need_python310
 # missing apt package).
 path=$(sh "$PHI_SRCDIR/tests/webapp-path.sh" "$WORK/webapp-path") ||
 	fail "tests/webapp-path.sh could not make the package folder"
-BUILDS=${PHI_BUILDS_DIR:-$(dirname "$(dirname "$PHI_TOOL")")/tests/builds/out}
-sh "$PHI_SRCDIR/tests/builds/make-builds.sh" "$BUILDS" >"$WORK/builds.out" 2>&1 ||
-	fail "make-builds.sh: $(cat "$WORK/builds.out")"
-sh "$PHI_SRCDIR/tests/builds/stripped-prefix.sh" "$BUILDS" "$WORK/stripped" \
-	>"$WORK/prefix.out" 2>&1 ||
-	fail "stripped-prefix.sh: $(cat "$WORK/prefix.out")"
+stripped_prefix "$WORK/stripped"
 
 start_target env PYTHONPATH="$path" "$PYTHON310" \
 	"$FIXTURES/webapp_heap.py" "$WORK/truth.json"

@@ -3,7 +3,7 @@
  * tp_traverse visits in CPython 3.10 (gc.get_referents) and whose sizes
  * are their __sizeof__ (sys.getsizeof).  The traversals follow the 3.10
  * sources, and each was checked live against gc.get_referents and
- * sys.getsizeof (tests/ctypes_survey.py, /work/notes/ctypes-310.md).
+ * sys.getsizeof (tests/ctypes_survey.py).
  *
  * A type gets a built-in decoder only when its C type (the type itself,
  * or the nearest base that is not a Python class) has the tp_name,
