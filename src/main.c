@@ -1028,6 +1028,8 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	opts.top = o->top;
 	opts.dups_key = random_key();
 	hopts.progress = phi_progress_enabled() ? decode_progress : NULL;
+	/* The live process's files: its extension modules' DWARF. */
+	hopts.src = r->rep.from_snapshot ? NULL : &r->src;
 	/* The graph and the analyses are bounded by the memory budget
 	 * (base/budget.h): an allocation past it fails. */
 	rc = phi_python_small_ints(&r->py, img, &r->rt, &si, err);

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "pyheapinspect/analysis/histogram.h"
 #include "pyheapinspect/report/footprint.h"
+#include "pyheapinspect/report/opaque.h"
 #include "pyheapinspect/report/fill.h"
 #include "pyheapinspect/report/growth.h"
 #include "pyheapinspect/report/interps.h"
@@ -416,6 +417,7 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 	if (r->heap)
 		heap_json(g, r->heap,
 			  r->memory ? r->memory->type_allocated : NULL);
+	phi_opaque_json(g, r);
 	if (r->analysis) {
 		named_json(g, r);
 		phi_interps_json(g, r);

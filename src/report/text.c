@@ -11,6 +11,7 @@
 #include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/report/memory.h"
 
+#include "pyheapinspect/report/opaque.h"
 #include "pyheapinspect/report/fill.h"
 #include "pyheapinspect/report/growth.h"
 #include "pyheapinspect/report/interps.h"
@@ -345,6 +346,7 @@ int phi_report_text(FILE *out, const struct phi_report *r,
 	if (r->heap)
 		print_heap(out, r->heap, r->top,
 			   r->memory ? r->memory->type_allocated : NULL);
+	phi_opaque_text(out, r);
 	if (r->analysis) {
 		print_named(out, r);
 		phi_interps_text(out, r);

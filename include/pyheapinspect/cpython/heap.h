@@ -24,6 +24,18 @@
  * or 200 bytes as \xNN escapes, plus the NUL. */
 #define PHI_PREVIEW_BUF (PHI_PREVIEW_CHARS * 4 + 16)
 
+/* How the instances of a type are decoded. */
+enum phi_type_decoder {
+	PHI_DECODER_KIND,    /* by its kind (a builtin layout) */
+	PHI_DECODER_BUILTIN, /* a C type the version knows (the stdlib's) */
+	PHI_DECODER_DWARF,   /* a C type's struct from its DWARF: the
+			      * referents are its object members, which
+			      * tp_traverse may not all visit */
+	PHI_DECODER_SCAN,    /* a C type with neither: its fixed part is
+			      * scanned for addresses of objects
+			      * (conservative references) */
+};
+
 /* One type of the heap.  The analyses read the first group of fields;
  * the rest describe the layout for the version's decoders. */
 struct phi_type {
@@ -35,6 +47,11 @@ struct phi_type {
 	uint32_t node;         /* the type object's graph node, once known
 				* (PHI_NONE before): saves a hash lookup per
 				* object */
+	enum phi_type_decoder decoder;
+	bool size_exact;       /* sizes are sys.getsizeof's: false when the
+				* type's __sizeof__ is one the tool cannot
+				* compute (a Python method, an unknown C
+				* type's own) */
 	/* The version's: */
 	uint64_t tp_flags;
 	int64_t basicsize, itemsize, dictoffset;
@@ -47,6 +64,11 @@ struct phi_type {
 	uint32_t slots_start;  /* in phi_types.slot_offsets: object members
 				* of the MRO that the kind does not decode */
 	uint32_t nslots;
+	uint32_t cspec;        /* a C type's built-in spec or DWARF
+				* descriptor (the version's index) */
+	uint64_t cbase;        /* the C type that defines the layout (the
+				* type itself, or the base of its Python
+				* subclasses); 0 for kinds */
 };
 
 /* The type table: every type object met in the heap, validated once. */
@@ -61,6 +83,11 @@ struct phi_types {
 	uint64_t kind_type[PHI_K__COUNT]; /* static type of each kind */
 	const struct phi_image *img;
 	const struct phi_python *py;
+	/* The live source (its mappings and files: the extension modules'
+	 * DWARF), NULL for a snapshot; and the version's state of its C
+	 * types (descriptors, open DWARF files, module states). */
+	struct phi_source *src;
+	void *ctypes;
 };
 
 /* Where a root comes from (for paths to roots). */
@@ -97,6 +124,22 @@ struct phi_heap_stats {
 	uint64_t missing_refs; /* pointers into memory not copied (the
 				* image's holes): objects the image lacks */
 	uint64_t bad_fields;   /* fields the decoders could not read */
+	/* C types (issue 13): objects decoded by a built-in decoder, by
+	 * DWARF, scanned; references found by the scans (conservative);
+	 * objects whose size is not sys.getsizeof's; references held by C
+	 * modules' state. */
+	uint64_t builtin_objects, dwarf_objects, scanned_objects;
+	uint64_t conservative_refs;
+	uint64_t inexact_objects, inexact_size;
+	uint64_t module_state_refs, module_states;
+};
+
+/* The nodes with conservative references: node's edges from edge_start
+ * + first on are conservative (the scan visits them last).  Sorted by
+ * node. */
+struct phi_conservative {
+	uint32_t node;
+	uint32_t first;
 };
 
 struct phi_heap {
@@ -105,6 +148,8 @@ struct phi_heap {
 	struct phi_root *roots;
 	size_t nroots, roots_cap;
 	struct phi_heap_stats stats;
+	struct phi_conservative *cons;
+	size_t ncons, cons_cap;
 	struct phi_gaps gaps;  /* what the decoding could not do */
 	double build_ms;
 	/* What the heap was decoded from: the questions below go to
@@ -120,6 +165,10 @@ struct phi_heap_opts {
 	/* Refuse (PHI_E_NO_MEMORY) a graph of more objects (0 = no limit):
 	 * how --max-memory bounds the tool's own memory. */
 	uint64_t max_objects;
+	/* The live process, whose mapped files hold the DWARF of its
+	 * extension modules (C types without a built-in decoder); NULL
+	 * for a snapshot, which keeps no files. */
+	struct phi_source *src;
 };
 
 /* Enumerate and decode every object reachable from the roots and the GC

@@ -194,6 +194,33 @@ static void add_type_node(struct builder *b, uint64_t addr, uint32_t t)
 	b->h->types.v[t].node = n;
 }
 
+/* The current node's next edge is a conservative one, and so are those
+ * after it (the decoders visit them last): the first of the node's is
+ * recorded. */
+static void note_conservative(struct builder *b)
+{
+	struct phi_heap *h = b->h;
+	uint32_t first = (uint32_t)(h->g.nedges - h->g.edge_start[b->cur]);
+
+	h->stats.conservative_refs++;
+	if (h->ncons && h->cons[h->ncons - 1].node == b->cur)
+		return;
+	if (h->ncons == h->cons_cap) {
+		size_t ncap = h->cons_cap ? 2 * h->cons_cap : 256;
+		struct phi_conservative *p = realloc(h->cons,
+						     ncap * sizeof(*p));
+
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		h->cons = p;
+		h->cons_cap = ncap;
+	}
+	h->cons[h->ncons++] = (struct phi_conservative){ b->cur, first };
+	h->g.flags[b->cur] |= PHI_NODE_CONSERVATIVE;
+}
+
 /* Do the queued steps in order: open each node's edges, look up (add if
  * new) its referents and append their edges, add type objects. */
 static void flush_refs(struct builder *b)
@@ -220,6 +247,10 @@ static void flush_refs(struct builder *b)
 			else
 				b->h->stats.bad_refs++;
 			continue;
+		}
+		if (flags & PHI_REF_CONSERVATIVE) {
+			flags &= ~PHI_REF_CONSERVATIVE;
+			note_conservative(b);
 		}
 		/* The interned dict's references are not counted (CPython
 		 * subtracts them from the strings' refcounts). */
@@ -534,6 +565,25 @@ static void gc_successors(struct builder *b, uint32_t end)
 			gc_chain(b, batch[k].addr - (uint64_t)L(GCHEAD_SIZE));
 }
 
+/* The C types' figures (issue 13). */
+static void count_ctype(struct phi_heap *h, const struct phi_type *ty,
+			const struct phi_decoded *out)
+{
+	struct phi_heap_stats *s = &h->stats;
+
+	if (ty->kind == PHI_K_OPAQUE) {
+		s->builtin_objects += ty->decoder == PHI_DECODER_BUILTIN;
+		s->dwarf_objects += ty->decoder == PHI_DECODER_DWARF;
+		s->scanned_objects += ty->decoder == PHI_DECODER_SCAN;
+	}
+	if (out->inexact) {
+		s->inexact_objects++;
+		s->inexact_size = phi_size_add(s->inexact_size, out->size);
+	}
+	s->module_state_refs += out->state_refs;
+	s->module_states += out->state_refs != 0;
+}
+
 static void decode_node(struct builder *b, uint32_t i)
 {
 	struct phi_heap *h = b->h;
@@ -550,7 +600,9 @@ static void decode_node(struct builder *b, uint32_t i)
 		b->oom = true;
 	g->flags[i] |= (out.gc ? PHI_NODE_GC : 0) |
 		       (out.tracked ? PHI_NODE_TRACKED : 0) |
-		       (out.opaque ? PHI_NODE_OPAQUE : 0);
+		       (out.opaque ? PHI_NODE_OPAQUE : 0) |
+		       (out.inexact ? PHI_NODE_INEXACT : 0) |
+		       (out.dwarf ? PHI_NODE_DWARF : 0);
 	ty->count++;
 	ty->size = phi_size_add(ty->size, out.size);
 	h->stats.objects++;
@@ -561,6 +613,7 @@ static void decode_node(struct builder *b, uint32_t i)
 		h->stats.opaque_size = phi_size_add(h->stats.opaque_size,
 						    out.size);
 	}
+	count_ctype(h, &tcopy, &out);
 	if (ty->node == PHI_NONE)
 		queue(b, tcopy.addr, g->type[i], PEND_TYPE);
 }
@@ -642,6 +695,7 @@ int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
 		rc = phi_types_init(&h->types, img, h->py, err);
 	if (rc < 0)
 		return rc;
+	h->types.src = o->src;
 	b.dec = (struct phi_decoder){ .img = img, .lay = b.lay,
 				      .types = &h->types };
 	if (t->sym[PHI_S_SET_DUMMY])
@@ -673,4 +727,7 @@ int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
 void phi310_heap_release(struct phi_heap *h)
 {
 	phi_types_release(&h->types);
+	free(h->cons);
+	h->cons = NULL;
+	h->ncons = h->cons_cap = 0;
 }
