@@ -130,16 +130,16 @@ void phi_interps_text(FILE *out, const struct phi_report *r)
 			 f->main ? " (main)" : "");
 		fprintf(out, "  %-18s  %10" PRIu64 "  %10s  %12" PRIu64
 			"  %10s\n", name, f->objects,
-			phi_text_size(f->size, b1, sizeof(b1)),
+			phi_size_text(f->size, b1, sizeof(b1)),
 			f->only_objects,
-			phi_text_size(f->only_size, b2, sizeof(b2)));
+			phi_size_text(f->only_size, b2, sizeof(b2)));
 	}
 	fprintf(out, "  %-18s  %10" PRIu64 "  %10s  (interned strings, "
 		"static singletons, held from outside the heap)\n",
 		"process-wide", x->process_objects,
-		phi_text_size(x->process_size, b1, sizeof(b1)));
+		phi_size_text(x->process_size, b1, sizeof(b1)));
 	fprintf(out, "  reached from more than one interpreter's roots: %"
 		PRIu64 " objects, %s (static types and what they hold, "
 		"objects passed between interpreters)\n", x->shared_objects,
-		phi_text_size(x->shared_size, b1, sizeof(b1)));
+		phi_size_text(x->shared_size, b1, sizeof(b1)));
 }
