@@ -118,7 +118,7 @@ static void types_text(FILE *out, const struct phi_report *r,
 		const struct phi_type *t = &types_of(r)->v[v[i]];
 
 		fprintf(out, "  %10s %8" PRIu64 "  ",
-			phi_text_size(t->size, b, sizeof(b)), t->count);
+			phi_size_text(t->size, b, sizeof(b)), t->count);
 		phi_text_put(out, t->name, 120);
 		fputc('\n', out);
 	}
@@ -143,13 +143,13 @@ void phi_opaque_text(FILE *out, const struct phi_report *r)
 		"which tp_traverse may not all visit), %" PRIu64 " opaque "
 		"(%s) scanned: %" PRIu64 " conservative references\n",
 		s->builtin_objects, s->dwarf_objects, s->scanned_objects,
-		phi_text_size(s->opaque_size, b1, sizeof(b1)),
+		phi_size_text(s->opaque_size, b1, sizeof(b1)),
 		s->conservative_refs);
 	fprintf(out, "  %" PRIu64 " references from the state of %" PRIu64
 		" C modules; %" PRIu64 " objects (%s) whose size is not "
 		"sys.getsizeof's (a __sizeof__ the tool cannot compute)\n",
 		s->module_state_refs, s->module_states, s->inexact_objects,
-		phi_text_size(s->inexact_size, b2, sizeof(b2)));
+		phi_size_text(s->inexact_size, b2, sizeof(b2)));
 	types_text(out, r, PHI_DECODER_SCAN, "opaque types (scanned)");
 	types_text(out, r, PHI_DECODER_DWARF, "types decoded from DWARF");
 }
