@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/base/bigmem.h"
 #include "pyheapinspect/base/sizes.h"
 #include "pyheapinspect/cpython/310/decode.h"
 #include "pyheapinspect/cpython/310/estimate.h"
@@ -207,8 +208,8 @@ static void note_conservative(struct builder *b)
 		return;
 	if (h->ncons == h->cons_cap) {
 		size_t ncap = h->cons_cap ? 2 * h->cons_cap : 256;
-		struct phi_conservative *p = realloc(h->cons,
-						     ncap * sizeof(*p));
+		struct phi_conservative *p = phi_big_realloc(h->cons,
+							     ncap * sizeof(*p));
 
 		if (!p) {
 			b->oom = true;
@@ -727,7 +728,7 @@ int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
 void phi310_heap_release(struct phi_heap *h)
 {
 	phi_types_release(&h->types);
-	free(h->cons);
+	phi_big_free(h->cons);
 	h->cons = NULL;
 	h->ncons = h->cons_cap = 0;
 }
