@@ -14,9 +14,12 @@ libyajl-dev zlib1g-dev binutils"
 # (libFuzzer) and ThreadSanitizer builds; chromium (headless, for the
 # HTML report), graphviz (dot, for --dot) and the font both draw with;
 # libc6-dbg: glibc's malloc state read with its debug info
-# (tests/e2e/memory.sh).
+# (tests/e2e/memory.sh); Django, Flask, Jinja2, Werkzeug and SQLAlchemy,
+# pure Python that the 3.10 imports through tests/webapp-path.sh: the
+# web-app heap (tests/e2e/webapp.sh).
 test_pkgs="libcmocka-dev strace util-linux clang libclang-rt-14-dev
-chromium graphviz fonts-dejavu-core libc6-dbg"
+chromium graphviz fonts-dejavu-core libc6-dbg python3-django python3-flask
+python3-jinja2 python3-werkzeug python3-sqlalchemy"
 if [ "${1:-}" = --test ]; then
 	pkgs="$pkgs $test_pkgs"
 fi

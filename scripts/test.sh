@@ -7,6 +7,7 @@
 #   4. the suite again, built with ASan + LeakSanitizer + UBSan, from
 #      that tarball (every sanitizer report fails the test it happens in);
 #   5. the suite again under ThreadSanitizer (make tsan, about 4 minutes);
+#   (3 to 5 leave out HEAVY_TESTS, the web-app heap: see Makefile.am);
 #   6. the fuzz target for FUZZ_SECONDS (120), when tests/fuzz exists.
 # It ends with one line: "tests: N passed, N failed".
 set -u
@@ -53,7 +54,7 @@ grep -E '^(PASS|FAIL|ERROR|SKIP):' check.log
 count test-suite.log
 
 echo "== make distcheck"
-step distcheck make -j"$(nproc)" distcheck
+step distcheck make -j"$(nproc)" distcheck HEAVY_TESTS=
 
 echo "== sanitizers (ASan, LeakSanitizer, UBSan)"
 # A subshell: it changes directory.
@@ -64,7 +65,7 @@ san() (
 		./configure -q --enable-sanitizers &&
 		make -j"$(nproc)" &&
 		ASAN_OPTIONS=handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_abort=0:detect_leaks=1 \
-		UBSAN_OPTIONS=print_stacktrace=1 make -j"$(nproc)" check
+		UBSAN_OPTIONS=print_stacktrace=1 make -j"$(nproc)" check HEAVY_TESTS=
 	rc=$?
 	[ $rc -eq 0 ] || show_failures .
 	return $rc
@@ -74,7 +75,7 @@ step sanitizers san
 
 echo "== ThreadSanitizer"
 tsan() {
-	make tsan
+	make tsan HEAVY_TESTS=
 	rc=$?
 	[ $rc -eq 0 ] || show_failures _tsan/pyheapinspect-*
 	return $rc

@@ -142,7 +142,9 @@ static void usage(FILE *out)
 		"      --object ADDR name an object by address (repeatable)\n"
 		"      --expr EXPR   name an object as MODULE:NAME[.ATTR|[KEY]]..."
 		"\n                    (repeatable): deep and retained size, "
-		"path to a root\n"
+		"path to a root;\n"
+		"                    interp#N/MODULE:NAME... in subinterpreter "
+		"N\n"
 		"      --suspect-share PCT\n"
 		"                    leak suspects are sought from objects "
 		"retaining more\n"
@@ -728,7 +730,7 @@ static int capture_settled(struct run *r, const struct options *o,
 static int write_dump(const struct options *o, const struct phi_heap *h,
 		      const struct phi_node_sizes *allocated,
 		      const struct phi_traces *t,
-		      struct phi_error *err)
+		      const struct phi_paths *p, struct phi_error *err)
 {
 	FILE *f = strcmp(o->dump, "-") == 0 ? stdout : fopen(o->dump, "we");
 	int rc;
@@ -738,7 +740,7 @@ static int write_dump(const struct options *o, const struct phi_heap *h,
 				     o->dump, strerror(errno));
 	phi_progress_begin("writing the dump", PHI_PROGRESS_COUNT,
 			   "objects");
-	rc = phi_dump_jsonl_full(f, h, allocated, t, err);
+	rc = phi_dump_jsonl_full(f, h, allocated, t, p, err);
 	phi_progress_end();
 	if (f != stdout && fclose(f) != 0 && rc == 0)
 		rc = phi_error_set(err, PHI_E_IO, "cannot write '%s': %s",
@@ -1144,6 +1146,8 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	opts.top = o->top;
 	opts.dups_key = random_key();
 	hopts.progress = phi_progress_enabled() ? decode_progress : NULL;
+	/* The live process's files: its extension modules' DWARF. */
+	hopts.src = r->rep.from_snapshot ? NULL : &r->src;
 	/* The graph and the analyses are bounded by the memory budget
 	 * (base/budget.h): an allocation past it fails.  What the DWARF
 	 * readers freed goes back first (bigmem.h). */
@@ -1193,7 +1197,8 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	if (rc == 0)
 		rc = summarise(o, r, &heap, &an, err);
 	if (rc == 0 && o->dump)
-		rc = write_dump(o, &heap, mem->allocated, &traces, err);
+		rc = write_dump(o, &heap, mem->allocated, &traces, &an.paths,
+				err);
 	r->rep.small_ints = &si;
 	r->rep.heap = &heap;
 	r->rep.analysis = &an;

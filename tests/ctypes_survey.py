@@ -3,7 +3,7 @@ formulas of the C types that issue 13's decoders need.
 
 Usage: python3.10 tests/ctypes_survey.py [--json OUT]
 
-For every C type of the survey (/work/notes/ctypes-310.md and issue 13's
+For every C type of the survey (issue 13's
 point 2), this script
   1. makes instances of it (and of a Python subclass where that matters);
   2. reads the type object with ctypes (tp_name, tp_flags: static or heap,

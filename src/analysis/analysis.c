@@ -104,7 +104,7 @@ static int sites(struct phi_analysis *a, const struct phi_heap *h,
  * fail: the one the sequential order would have met first. */
 enum step {
 	S_NAMES, S_INDEG, S_SHARING, S_AUDIT, S_RETAINED, S_SUSPECTS, S_PATHS,
-	S_DUPS, S_FILL, S_MEASURE, S_SITES, S_NONE
+	S_INTERPS, S_DUPS, S_FILL, S_MEASURE, S_SITES, S_NONE
 };
 
 struct chain {
@@ -175,6 +175,12 @@ static void graph_chain(struct chain *c)
 			   "objects");
 	if (!ok(c, S_PATHS, phi_paths_build(&a->paths, h, a->indeg,
 					    &c->err)))
+		return;
+	phi_progress_begin("analysing: interpreters", PHI_PROGRESS_COUNT,
+			   NULL);
+	if (!ok(c, S_INTERPS, phi_interps_compute(&a->interps, h, &a->paths,
+						  o->retained_sizes,
+						  &c->err)))
 		return;
 	phi_progress_begin("analysing: named objects", PHI_PROGRESS_COUNT,
 			   NULL);

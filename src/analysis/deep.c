@@ -38,6 +38,10 @@ static bool expands(const struct phi_heap *h, uint32_t i)
 	case PHI_K_STR:
 	case PHI_K_BYTES:
 		return false;
+	case PHI_K_OPAQUE:
+		/* A C type holds what its decoder found (a Future its
+		 * result, an Element its children). */
+		return true;
 	default:
 		return t->heap;
 	}

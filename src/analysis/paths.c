@@ -1,7 +1,8 @@
-/* Paths to roots.  One breadth-first walk from all roots at once (roots
- * in the order heap.c lists them: sys.modules first) gives every object
- * its shortest chain; each step is then named by looking at where the
- * parent holds the child. */
+/* Paths to roots.  One breadth-first walk from the roots (those of the
+ * main interpreter first, then each subinterpreter's, then the
+ * process-wide ones; within each, sys.modules first) gives every object
+ * its shortest chain and the interpreter it starts at; each step is
+ * then named by looking at where the parent holds the child. */
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,10 +33,13 @@ static int root_rank(enum phi_root_kind k)
 	}
 }
 
-/* Breadth-first from the queue's current contents to exhaustion. */
-static size_t bfs(const struct phi_graph *g, uint32_t *parent,
+/* Breadth-first from the queue's current contents to exhaustion; each
+ * object found takes its parent's interpreter. */
+static size_t bfs(const struct phi_graph *g, struct phi_paths *p,
 		  uint32_t *queue, size_t head, size_t tail)
 {
+	uint32_t *parent = p->parent;
+
 	while (head < tail) {
 		uint32_t u = queue[head++];
 
@@ -49,50 +53,78 @@ static size_t bfs(const struct phi_graph *g, uint32_t *parent,
 			if ((v & PHI_EDGE_FLAGS) || parent[v] != PHI_NONE)
 				continue;
 			parent[v] = u;
+			p->interp[v] = p->interp[u];
 			queue[tail++] = v;
 		}
 	}
 	return tail;
 }
 
-static size_t seed(uint32_t *parent, uint32_t *root_of, uint32_t *queue,
-		   size_t tail, uint32_t node, uint32_t root)
+static size_t seed(struct phi_paths *p, uint32_t *queue, size_t tail,
+		   uint32_t node, uint32_t root, uint32_t interp)
 {
-	if (parent[node] != PHI_NONE)
+	if (p->parent[node] != PHI_NONE)
 		return tail;
-	parent[node] = PHI_PATH_ROOT;
-	root_of[node] = root;
+	p->parent[node] = PHI_PATH_ROOT;
+	p->root_of[node] = root;
+	p->interp[node] = (uint8_t)interp;
 	queue[tail] = node;
 	return tail + 1;
+}
+
+/* The roots of interpreter k (PHI_HEAP_NO_INTERP: the process-wide
+ * ones), rank by rank, each rank walked to exhaustion. */
+static size_t walk_group(struct phi_paths *p, const struct phi_heap *h,
+			 uint32_t *queue, size_t tail, uint32_t k)
+{
+	for (int rank = 0; rank < 3; rank++) {
+		size_t head = tail;
+
+		for (size_t j = 0; j < h->nroots; j++)
+			if (root_rank(h->roots[j].kind) == rank &&
+			    phi_heap_root_interp(h, &h->roots[j]) == k)
+				tail = seed(p, queue, tail, h->roots[j].node,
+					    (uint32_t)j, k);
+		tail = bfs(&h->g, p, queue, head, tail);
+	}
+	return tail;
 }
 
 int phi_paths_build(struct phi_paths *p, const struct phi_heap *h,
 		    const uint32_t *indeg, struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;
-	size_t n = g->n ? g->n : 1, head = 0, tail = 0;
+	size_t n = g->n ? g->n : 1, head, tail = 0;
+	size_t ninterps = h->rt ? h->rt->ninterps : 0;
 	uint32_t *queue = phi_big_calloc(n, sizeof(*queue));
+	uint32_t order[PHI_MAX_INTERPS];
 
 	p->parent = phi_big_calloc(n, sizeof(*p->parent));
 	p->root_of = phi_big_calloc(n, sizeof(*p->root_of));
-	if (!queue || !p->parent || !p->root_of) {
+	p->interp = phi_big_calloc(n, sizeof(*p->interp));
+	if (!queue || !p->parent || !p->root_of || !p->interp) {
 		phi_big_free(queue);
 		phi_paths_release(p);
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	}
 	memset(p->parent, 0xff, n * sizeof(*p->parent));
-	for (int rank = 0; rank < 3; rank++) {
-		for (size_t k = 0; k < h->nroots; k++)
-			if (root_rank(h->roots[k].kind) == rank)
-				tail = seed(p->parent, p->root_of, queue, tail,
-					    h->roots[k].node, (uint32_t)k);
-		head = tail = bfs(g, p->parent, queue, head, tail);
-	}
+	memset(p->interp, PHI_HEAP_NO_INTERP, n * sizeof(*p->interp));
+	/* Interpreter by interpreter, the main one first: an object that
+	 * several reach (a static type, None) gets the main one's path, an
+	 * object of a subinterpreter one from that interpreter's roots;
+	 * the process-wide roots (interned strings, static singletons)
+	 * come after every interpreter's. */
+	if (h->rt)
+		phi_runtime_order(h->rt, order);
+	for (size_t k = 0; k < ninterps; k++)
+		tail = walk_group(p, h, queue, tail, order[k]);
+	tail = walk_group(p, h, queue, tail, PHI_HEAP_NO_INTERP);
+	head = tail;
 	for (uint32_t i = 0; i < g->n; i++)
 		if ((uint64_t)phi_graph_refcnt(g, i) > indeg[i])
-			tail = seed(p->parent, p->root_of, queue, tail, i,
-				    PHI_PATH_EXTERNAL);
-	bfs(g, p->parent, queue, head, tail);
+			tail = seed(p, queue, tail, i, PHI_PATH_EXTERNAL,
+				    PHI_HEAP_NO_INTERP);
+	bfs(g, p, queue, head, tail);
 	phi_big_free(queue);
 	return 0;
 }
@@ -101,7 +133,9 @@ void phi_paths_release(struct phi_paths *p)
 {
 	phi_big_free(p->parent);
 	phi_big_free(p->root_of);
+	phi_big_free(p->interp);
 	p->parent = p->root_of = NULL;
+	p->interp = NULL;
 }
 
 /* "['name']" with name an identifier: the name, else NULL. */

@@ -11,6 +11,7 @@
 
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/base/progress.h"
+#include "pyheapinspect/base/sizes.h"
 
 #define DELAY_MS 1000.0
 #define INTERVAL_MS 100.0
@@ -44,27 +45,10 @@ bool phi_progress_enabled(void)
 	return P.on;
 }
 
-/* 1234567 -> "1.2 MiB" */
-static void bytes_text(uint64_t n, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%" PRIu64 " B", n);
-	else
-		snprintf(buf, len, "%.1f %s", v, units[u]);
-}
-
 static void amount(uint64_t n, char *buf, size_t len)
 {
 	if (P.unit == PHI_PROGRESS_BYTES)
-		bytes_text(n, buf, len);
+		phi_size_text(n, buf, len);
 	else
 		snprintf(buf, len, "%" PRIu64, n);
 }

@@ -48,6 +48,17 @@ bool phi_heap_preview(const struct phi_heap *h, uint32_t node, char *buf,
 	return h->py->ops->preview(h, node, buf, cap, len, truncated);
 }
 
+void phi_heap_interp_prefix(const struct phi_heap *h, uint32_t k, char *buf,
+			    size_t len)
+{
+	if (!len)
+		return;
+	buf[0] = '\0';
+	if (h->rt && k < h->rt->ninterps && !phi_runtime_is_main(h->rt, k))
+		snprintf(buf, len, PHI_HEAP_INTERP_PREFIX "%lld/",
+			 (long long)h->rt->interps[k].id);
+}
+
 void phi_heap_label_root(const struct phi_heap *h, uint32_t node,
 			 uint32_t root, char *buf, size_t len)
 {

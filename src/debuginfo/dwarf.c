@@ -44,6 +44,7 @@ struct walk {
 	bool hints;		/* queries' cu_suffix honoured (first pass) */
 	size_t pending;		/* queries whose type is still unresolved */
 	struct phi_error *err;
+	char tdname[64];	/* the last typedef met on a pointer */
 };
 
 /* Turn a libdwarf error into ours.  The Dwarf_Error must be freed or it
@@ -130,25 +131,33 @@ static int is_declaration(struct walk *w, Dwarf_Die die)
 	return flag ? 1 : 0;
 }
 
-/* The DIE named by DW_AT_type.  It may sit anywhere in .debug_info (even
- * in another unit via DW_FORM_ref_addr), hence the global offset. */
-static int die_type(struct walk *w, Dwarf_Die die, Dwarf_Die *type)
+/* The DIE an attribute refers to (DW_AT_type, DW_AT_abstract_origin).
+ * It may sit anywhere in .debug_info (even in another unit via
+ * DW_FORM_ref_addr), hence the global offset. */
+static int die_ref(struct walk *w, Dwarf_Die die, Dwarf_Half at,
+		   Dwarf_Die *out)
 {
 	Dwarf_Error de = NULL;
 	Dwarf_Attribute attr;
 	Dwarf_Off off;
 	int res;
 
-	*type = NULL;
-	res = dwarf_attr(die, DW_AT_type, &attr, &de);
+	*out = NULL;
+	res = dwarf_attr(die, at, &attr, &de);
 	if (res != DW_DLV_OK)
 		return dw_result(w, res, de, "attribute");
 	res = dwarf_global_formref(attr, &off, &de);
 	dwarf_dealloc(w->dbg, attr, DW_DLA_ATTR);
 	if (res != DW_DLV_OK)
-		return dw_result(w, res, de, "type reference");
-	res = dwarf_offdie_b(w->dbg, off, true, type, &de);
-	return dw_result(w, res, de, "type");
+		return dw_result(w, res, de, "reference");
+	res = dwarf_offdie_b(w->dbg, off, true, out, &de);
+	return dw_result(w, res, de, "referenced DIE");
+}
+
+/* The DIE named by DW_AT_type. */
+static int die_type(struct walk *w, Dwarf_Die die, Dwarf_Die *type)
+{
+	return die_ref(w, die, DW_AT_type, type);
 }
 
 static bool is_aggregate(Dwarf_Half tag)
@@ -922,4 +931,592 @@ int phi_dwarf_variables(const char *path, const char *cu_suffix,
 				     "unit %s in the DWARF of '%s'", cu_suffix,
 				     path);
 	return rc < 0 ? rc : 0;
+}
+
+/* ---- Object structs of functions (the C types' generic decoder) --------
+ *
+ * An open file whose subprograms are indexed by their entry address, so
+ * that a type's tp_traverse or tp_dealloc (an address read from the
+ * type object, made link-time) leads to its DIE, and the DIE to the
+ * struct the function takes: its first parameter's, or, when that is a
+ * plain PyObject *, the first local pointer's (the cast such functions
+ * start with).  The struct's object members are the PyObject * members
+ * and the pointers to structs that begin with an object header, and
+ * arrays of them, through embedded structs (not unions, and not the
+ * object header itself). */
+
+/* Members of one struct, at most; nesting of embedded structs. */
+#define MAX_OBJ_MEMBERS 512
+#define MAX_EMBED 6
+/* Subprograms indexed in one file, at most (libpython has ~12,000). */
+#define MAX_FUNCTIONS (1 << 20)
+
+struct fn_entry {
+	uint64_t pc;
+	Dwarf_Off die;
+};
+
+struct phi_dwarf_file {
+	int fd;
+	Elf *elf;
+	struct walk w;
+	struct fn_entry *fn;
+	size_t nfn, fn_cap;
+	char path[PATH_MAX];
+};
+
+static int fn_cmp(const void *a, const void *b)
+{
+	const struct fn_entry *x = a, *y = b;
+
+	return x->pc < y->pc ? -1 : x->pc > y->pc;
+}
+
+static int index_subprogram(struct phi_dwarf_file *f, Dwarf_Die die)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Addr pc;
+	Dwarf_Off off;
+	Dwarf_Half tag;
+	int rc, res;
+
+	rc = die_tag(&f->w, die, &tag);
+	if (rc <= 0 || tag != DW_TAG_subprogram)
+		return rc < 0 ? rc : 0;
+	res = dwarf_lowpc(die, &pc, &de);
+	if (res != DW_DLV_OK)
+		return res == DW_DLV_ERROR ? (dwarf_dealloc(f->w.dbg, de,
+							    DW_DLA_ERROR), 0)
+					   : 0;
+	res = dwarf_dieoffset(die, &off, &de);
+	if (res != DW_DLV_OK)
+		return dw_result(&f->w, res, de, "DIE offset");
+	if (f->nfn == f->fn_cap) {
+		size_t ncap = f->fn_cap ? 2 * f->fn_cap : 1024;
+		struct fn_entry *p;
+
+		if (ncap > MAX_FUNCTIONS)
+			return 0;
+		p = realloc(f->fn, ncap * sizeof(*p));
+		if (!p)
+			return phi_error_set(f->w.err, PHI_E_NO_MEMORY,
+					     "out of memory");
+		f->fn = p;
+		f->fn_cap = ncap;
+	}
+	f->fn[f->nfn++] = (struct fn_entry){ pc, off };
+	return 0;
+}
+
+static int index_unit(struct phi_dwarf_file *f)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Die cu, die, next;
+	int res, rc;
+
+	res = dwarf_siblingof_b(f->w.dbg, NULL, true, &cu, &de);
+	if (res != DW_DLV_OK)
+		return dw_result(&f->w, res, de, "unit");
+	rc = die_child(&f->w, cu, &die);
+	free_die(&f->w, cu);
+	while (rc == 1) {
+		rc = index_subprogram(f, die);
+		if (rc == 0)
+			rc = die_sibling(&f->w, die, &next);
+		else
+			next = NULL;
+		free_die(&f->w, die);
+		die = next;
+	}
+	free_die(&f->w, die);
+	return rc < 0 ? rc : 0;
+}
+
+static int index_units(struct phi_dwarf_file *f)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Unsigned next_off;
+	Dwarf_Half unit_type;
+	int res, rc, units = 0;
+
+	for (;;) {
+		res = dwarf_next_cu_header_d(f->w.dbg, true, NULL, NULL, NULL,
+					     NULL, NULL, NULL, NULL, NULL,
+					     &next_off, &unit_type, &de);
+		if (res == DW_DLV_NO_ENTRY)
+			break;
+		if (res != DW_DLV_OK)
+			return dw_fail(&f->w, de, "unit header");
+		units++;
+		rc = index_unit(f);
+		if (rc < 0)
+			return rc;
+	}
+	if (f->nfn)
+		qsort(f->fn, f->nfn, sizeof(*f->fn), fn_cmp);
+	return units > 0 ? 1 : 0;
+}
+
+void phi_dwarf_file_close(struct phi_dwarf_file *f)
+{
+	Dwarf_Error de = NULL;
+
+	if (!f)
+		return;
+	if (f->w.dbg && dwarf_finish(f->w.dbg, &de) == DW_DLV_ERROR)
+		dwarf_dealloc(NULL, de, DW_DLA_ERROR);
+	if (f->elf)
+		elf_end(f->elf);
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->fn);
+	free(f);
+}
+
+int phi_dwarf_file_open(const char *path, struct phi_dwarf_file **out,
+			struct phi_error *err)
+{
+	struct phi_dwarf_file *f = calloc(1, sizeof(*f));
+	Dwarf_Error de = NULL;
+	int res, rc;
+
+	*out = NULL;
+	if (!f)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	f->w.path = f->path;
+	f->w.err = err;
+	f->fd = open_regular(path);
+	if (f->fd < 0) {
+		rc = open_error(err, path);
+		phi_dwarf_file_close(f);
+		return rc;
+	}
+	if (elf_version(EV_CURRENT) != EV_NONE)
+		f->elf = elf_begin(f->fd, ELF_C_READ_MMAP, NULL);
+	if (!f->elf) {
+		phi_dwarf_file_close(f);
+		return phi_error_set(err, PHI_E_IO, "cannot read ELF file "
+				     "'%s': %s", path, elf_errmsg(-1));
+	}
+	res = elf_kind(f->elf) != ELF_K_ELF
+		      ? DW_DLV_NO_ENTRY
+		      : dwarf_elf_init_b(f->elf, DW_DLC_READ,
+					 DW_GROUPNUMBER_ANY, NULL, NULL,
+					 &f->w.dbg, &de);
+	rc = res == DW_DLV_OK ? index_units(f) : dw_result(&f->w, res, de,
+							   "headers");
+	if (rc <= 0) {
+		phi_dwarf_file_close(f);
+		return rc < 0 ? rc : phi_error_set(err, PHI_E_NO_DEBUGINFO,
+						   "no DWARF in '%s'", path);
+	}
+	*out = f;
+	return 0;
+}
+
+size_t phi_dwarf_file_functions(const struct phi_dwarf_file *f)
+{
+	return f ? f->nfn : 0;
+}
+
+/* DW_AT_type of die, or of its abstract origin (a concrete instance of
+ * an inlined function's parameter carries only the origin). */
+static int typed_ref(struct walk *w, Dwarf_Die die, Dwarf_Die *type)
+{
+	Dwarf_Die origin;
+	int rc = die_type(w, die, type);
+
+	if (rc != 0)
+		return rc;
+	rc = die_ref(w, die, DW_AT_abstract_origin, &origin);
+	if (rc <= 0)
+		return rc;
+	rc = die_type(w, origin, type);
+	free_die(w, origin);
+	return rc;
+}
+
+/* Strip typedefs and qualifiers from *t (freed as it goes). */
+static int strip(struct walk *w, Dwarf_Die *t, Dwarf_Half *tag)
+{
+	Dwarf_Die next;
+	int rc;
+
+	for (int hops = 0; hops < MAX_DEPTH; hops++) {
+		rc = die_tag(w, *t, tag);
+		if (rc <= 0 || !is_transparent(*tag))
+			return rc;
+		rc = die_type(w, *t, &next);
+		free_die(w, *t);
+		*t = next;
+		if (rc <= 0)
+			return rc;
+	}
+	return 0;
+}
+
+static bool named(struct walk *w, Dwarf_Die die, const char *name)
+{
+	char *n;
+
+	return die_name(w, die, &n) == 1 && strcmp(n, name) == 0;
+}
+
+/* The object header: PyObject's struct (struct _object). */
+static bool is_header(struct walk *w, Dwarf_Die agg)
+{
+	return named(w, agg, "_object");
+}
+
+/* A struct that is an object: the header itself, a type object, or a
+ * struct whose first member, at offset 0, is one (ob_base). */
+static int is_object_struct(struct walk *w, Dwarf_Die agg, int depth)
+{
+	Dwarf_Die m, t;
+	Dwarf_Half tag;
+	Dwarf_Unsigned off;
+	int rc;
+
+	if (is_header(w, agg) || named(w, agg, "_typeobject"))
+		return 1;
+	if (depth > MAX_DEPTH || is_declaration(w, agg) != 0)
+		return 0;
+	rc = die_child(w, agg, &m);
+	if (rc <= 0)
+		return rc;
+	rc = die_tag(w, m, &tag);
+	if (rc == 1 && tag == DW_TAG_member)
+		rc = member_offset(w, m, &off);
+	else
+		rc = 0;
+	if (rc == 1 && off == 0)
+		rc = die_type(w, m, &t);
+	else
+		rc = rc < 0 ? rc : 0;
+	free_die(w, m);
+	if (rc <= 0)
+		return rc;
+	rc = strip(w, &t, &tag);
+	if (rc == 1 && tag == DW_TAG_structure_type)
+		rc = is_object_struct(w, t, depth + 1);
+	else
+		rc = rc < 0 ? rc : 0;
+	free_die(w, t);
+	return rc;
+}
+
+/* t (stripped) is a pointer to an object struct. */
+static int is_object_pointer(struct walk *w, Dwarf_Die t, Dwarf_Half tag)
+{
+	Dwarf_Die p;
+	int rc;
+
+	if (tag != DW_TAG_pointer_type)
+		return 0;
+	rc = die_type(w, t, &p);
+	if (rc <= 0)
+		return rc;	/* void * */
+	rc = strip(w, &p, &tag);
+	if (rc == 1)
+		rc = tag == DW_TAG_structure_type ? is_object_struct(w, p, 0)
+						  : 0;
+	free_die(w, p);
+	return rc;
+}
+
+/* The element count of an array type (its one subrange). */
+static int array_count(struct walk *w, Dwarf_Die arr, uint64_t *count)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Attribute attr;
+	Dwarf_Unsigned v = 0;
+	Dwarf_Die sub;
+	int rc, res;
+
+	*count = 0;
+	rc = die_child(w, arr, &sub);
+	if (rc <= 0)
+		return rc;
+	res = dwarf_attr(sub, DW_AT_count, &attr, &de);
+	if (res == DW_DLV_NO_ENTRY) {
+		res = dwarf_attr(sub, DW_AT_upper_bound, &attr, &de);
+		if (res == DW_DLV_OK) {
+			res = dwarf_formudata(attr, &v, &de);
+			dwarf_dealloc(w->dbg, attr, DW_DLA_ATTR);
+			v++;
+		}
+	} else if (res == DW_DLV_OK) {
+		res = dwarf_formudata(attr, &v, &de);
+		dwarf_dealloc(w->dbg, attr, DW_DLA_ATTR);
+	}
+	free_die(w, sub);
+	if (res == DW_DLV_ERROR) {
+		dwarf_dealloc(w->dbg, de, DW_DLA_ERROR);
+		return 0;
+	}
+	if (res != DW_DLV_OK || v > MAX_VALUE)
+		return 0;	/* a flexible array: no count */
+	*count = v;
+	return 1;
+}
+
+static int add_member(struct phi_dwarf_objstruct *s, uint64_t off,
+		      uint64_t count)
+{
+	if (s->n == s->cap || s->n >= MAX_OBJ_MEMBERS)
+		return 0;
+	s->m[s->n++] = (struct phi_dwarf_objmember){ off, count };
+	return 0;
+}
+
+static int object_members(struct walk *w, Dwarf_Die agg, uint64_t base,
+			  int depth, struct phi_dwarf_objstruct *s);
+
+/* One member of a struct: an object pointer, an array of them, or an
+ * embedded struct to look into. */
+static int one_member(struct walk *w, Dwarf_Die m, uint64_t base, int depth,
+		      struct phi_dwarf_objstruct *s)
+{
+	Dwarf_Unsigned off;
+	Dwarf_Die t, e;
+	Dwarf_Half tag, etag;
+	uint64_t count;
+	int rc;
+
+	rc = member_offset(w, m, &off);
+	if (rc <= 0 || off > MAX_VALUE)
+		return rc < 0 ? rc : 0;
+	off += base;
+	rc = die_type(w, m, &t);
+	if (rc <= 0)
+		return rc;
+	rc = strip(w, &t, &tag);
+	if (rc == 1 && tag == DW_TAG_pointer_type) {
+		rc = is_object_pointer(w, t, tag);
+		if (rc == 1)
+			rc = add_member(s, off, 1);
+	} else if (rc == 1 && tag == DW_TAG_array_type) {
+		rc = array_count(w, t, &count);
+		if (rc == 1 && count)
+			rc = die_type(w, t, &e);
+		else
+			rc = rc < 0 ? rc : 0;
+		if (rc == 1) {
+			rc = strip(w, &e, &etag);
+			if (rc == 1)
+				rc = is_object_pointer(w, e, etag);
+			if (rc == 1)
+				rc = add_member(s, off, count);
+			free_die(w, e);
+		}
+	} else if (rc == 1 && tag == DW_TAG_structure_type &&
+		   !is_header(w, t) && depth < MAX_EMBED) {
+		rc = object_members(w, t, off, depth + 1, s);
+	}
+	free_die(w, t);
+	return rc < 0 ? rc : 0;
+}
+
+static int object_members(struct walk *w, Dwarf_Die agg, uint64_t base,
+			  int depth, struct phi_dwarf_objstruct *s)
+{
+	Dwarf_Die m, next;
+	Dwarf_Half tag;
+	int rc;
+
+	rc = die_child(w, agg, &m);
+	while (rc == 1) {
+		rc = die_tag(w, m, &tag);
+		if (rc == 1 && tag == DW_TAG_member)
+			rc = one_member(w, m, base, depth, s);
+		else
+			rc = rc < 0 ? rc : 0;
+		if (rc == 0)
+			rc = die_sibling(w, m, &next);
+		else
+			next = NULL;
+		free_die(w, m);
+		m = next;
+	}
+	free_die(w, m);
+	return rc < 0 ? rc : 0;
+}
+
+/* *agg: the complete struct a pointer type points to, or NULL. */
+static int pointee_struct(struct walk *w, Dwarf_Die ptr, Dwarf_Die *agg)
+{
+	Dwarf_Die t = ptr, p;
+	Dwarf_Half tag;
+	char *name;
+	int rc;
+
+	*agg = NULL;
+	rc = strip(w, &t, &tag);
+	if (rc <= 0 || tag != DW_TAG_pointer_type) {
+		free_die(w, t);
+		return rc < 0 ? rc : 0;
+	}
+	rc = die_type(w, t, &p);
+	free_die(w, t);
+	if (rc <= 0)
+		return rc;
+	/* The typedef's name, for a struct that has none of its own. */
+	w->tdname[0] = '\0';
+	if (die_tag(w, p, &tag) == 1 && tag == DW_TAG_typedef &&
+	    die_name(w, p, &name) == 1)
+		snprintf(w->tdname, sizeof(w->tdname), "%s", name);
+	rc = strip(w, &p, &tag);
+	if (rc == 1 && tag == DW_TAG_structure_type &&
+	    is_declaration(w, p) == 0) {
+		*agg = p;
+		return 1;
+	}
+	free_die(w, p);
+	return rc < 0 ? rc : 0;
+}
+
+/* The first pointer-to-struct variable of a function's body (its
+ * lexical blocks included, in DIE order) that is not the header, and is
+ * an object struct when want_object. */
+static int first_local(struct walk *w, Dwarf_Die scope, int depth,
+		       bool want_object, Dwarf_Die *agg)
+{
+	Dwarf_Die d, next, t;
+	Dwarf_Half tag;
+	int rc;
+
+	*agg = NULL;
+	if (depth > MAX_DEPTH)
+		return 0;
+	rc = die_child(w, scope, &d);
+	while (rc == 1) {
+		rc = die_tag(w, d, &tag);
+		if (rc == 1 && tag == DW_TAG_variable) {
+			rc = typed_ref(w, d, &t);
+			if (rc == 1)
+				rc = pointee_struct(w, t, agg);
+			if (rc == 1 && (is_header(w, *agg) ||
+					(want_object &&
+					 is_object_struct(w, *agg, 0) != 1))) {
+				free_die(w, *agg);
+				*agg = NULL;
+				rc = 0;
+			}
+		} else if (rc == 1 && tag == DW_TAG_lexical_block) {
+			rc = first_local(w, d, depth + 1, want_object, agg);
+		} else {
+			rc = rc < 0 ? rc : 0;
+		}
+		if (rc == 0)
+			rc = die_sibling(w, d, &next);
+		else
+			next = NULL;
+		free_die(w, d);
+		d = next;
+		if (rc == 1 && *agg)
+			break;
+	}
+	free_die(w, d);
+	return rc < 0 ? rc : (*agg ? 1 : 0);
+}
+
+/* The struct of fn's first formal parameter; *is_header when it is the
+ * plain object header. */
+static int first_param(struct walk *w, Dwarf_Die fn, Dwarf_Die *agg)
+{
+	Dwarf_Die d, next, t;
+	Dwarf_Half tag;
+	int rc;
+
+	*agg = NULL;
+	rc = die_child(w, fn, &d);
+	while (rc == 1) {
+		rc = die_tag(w, d, &tag);
+		if (rc == 1 && tag == DW_TAG_formal_parameter) {
+			rc = typed_ref(w, d, &t);
+			if (rc == 1)
+				rc = pointee_struct(w, t, agg);
+			free_die(w, d);
+			return rc;
+		}
+		rc = rc < 0 ? rc : 0;
+		if (rc == 0)
+			rc = die_sibling(w, d, &next);
+		else
+			next = NULL;
+		free_die(w, d);
+		d = next;
+	}
+	free_die(w, d);
+	return rc < 0 ? rc : 0;
+}
+
+static int fill_struct(struct walk *w, Dwarf_Die agg,
+		       struct phi_dwarf_objstruct *s)
+{
+	Dwarf_Error de = NULL;
+	Dwarf_Unsigned size = 0;
+	char *name;
+	int rc;
+
+	rc = dw_result(w, dwarf_bytesize(agg, &size, &de), de, "byte size");
+	if (rc <= 0 || size > MAX_VALUE)
+		return rc < 0 ? rc : 0;
+	s->size = size;
+	snprintf(s->name, sizeof(s->name), "%s", w->tdname);
+	if (die_name(w, agg, &name) == 1)
+		snprintf(s->name, sizeof(s->name), "%s", name);
+	s->n = 0;
+	rc = object_members(w, agg, 0, 0, s);
+	return rc < 0 ? rc : 1;
+}
+
+int phi_dwarf_function_struct(struct phi_dwarf_file *f, uint64_t pc,
+			      bool want_object,
+			      struct phi_dwarf_objstruct *s,
+			      struct phi_error *err)
+{
+	struct walk *w = &f->w;
+	size_t lo = 0, hi = f->nfn;
+	Dwarf_Error de = NULL;
+	Dwarf_Die fn, origin, agg = NULL;
+	int rc, res;
+
+	w->err = err;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->fn[mid].pc < pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == f->nfn || f->fn[lo].pc != pc)
+		return 0;
+	res = dwarf_offdie_b(w->dbg, f->fn[lo].die, true, &fn, &de);
+	if (res != DW_DLV_OK)
+		return dw_result(w, res, de, "function");
+	/* An out-of-line copy of an inlined function: its abstract
+	 * instance has the parameters and locals with their types. */
+	rc = die_ref(w, fn, DW_AT_abstract_origin, &origin);
+	if (rc == 1) {
+		free_die(w, fn);
+		fn = origin;
+	}
+	if (rc >= 0)
+		rc = first_param(w, fn, &agg);
+	s->local = false;
+	if (rc >= 0 && (!agg || is_header(w, agg) ||
+			(want_object && is_object_struct(w, agg, 0) != 1))) {
+		free_die(w, agg);
+		agg = NULL;
+		rc = first_local(w, fn, 0, want_object, &agg);
+		s->local = true;
+	}
+	free_die(w, fn);
+	if (rc == 1)
+		rc = fill_struct(w, agg, s);
+	free_die(w, agg);
+	return rc;
 }

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyheapinspect/base/sizes.h"
 #include "pyheapinspect/report/dot.h"
 #include "pyheapinspect/report/textfit.h"
 
@@ -71,18 +72,11 @@ static void put(FILE *out, const char *s, size_t limit)
 /* 1234567 -> "1.2 MiB (1234567 B)" */
 static void bytes(FILE *out, uint64_t n)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int u = 0;
+	char b[24];
 
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		fprintf(out, "%" PRIu64 " B", n);
-	else
-		fprintf(out, "%.1f %s (%" PRIu64 " B)", v, units[u], n);
+	fputs(phi_size_text(n, b, sizeof(b)), out);
+	if (n >= 1024)
+		fprintf(out, " (%" PRIu64 " B)", n);
 }
 
 static bool drawn(struct dot *x, uint32_t v)

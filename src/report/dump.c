@@ -9,15 +9,42 @@
 
 #include "pyheapinspect/base/progress.h"
 #include "pyheapinspect/report/dump.h"
+#include "pyheapinspect/report/interps.h"
 #include "pyheapinspect/report/jsonout.h"
 
-/* Strong references (counted or not) or weak ones. */
-static void refs(yajl_gen g, const struct phi_graph *gr, uint32_t i,
-		 bool weak)
+/* Strong references (counted or not) or weak ones, among edges
+ * [from, to) of node i. */
+static void refs(yajl_gen g, const struct phi_graph *gr, uint64_t from,
+		 uint64_t to, bool weak)
 {
-	for (uint64_t e = gr->edge_start[i]; e < gr->edge_start[i + 1]; e++)
+	for (uint64_t e = from; e < to; e++)
 		if (((gr->edges[e] & PHI_EDGE_WEAK) != 0) == weak)
 			phi_json_address(g, gr->addr[PHI_EDGE_NODE(gr->edges[e])]);
+}
+
+/* Where node i's conservative edges start (the end of its edges when it
+ * has none); *c is a cursor into h->cons, which is sorted by node. */
+static uint64_t conservative_from(const struct phi_heap *h, uint32_t i,
+				  size_t *c)
+{
+	uint64_t end = h->g.edge_start[i + 1];
+
+	while (*c < h->ncons && h->cons[*c].node < i)
+		(*c)++;
+	if (*c < h->ncons && h->cons[*c].node == i &&
+	    h->g.edge_start[i] + h->cons[*c].first <= end)
+		return h->g.edge_start[i] + h->cons[*c].first;
+	return end;
+}
+
+static const char *decoder_name(enum phi_type_decoder d)
+{
+	switch (d) {
+	case PHI_DECODER_BUILTIN: return "builtin";
+	case PHI_DECODER_DWARF: return "dwarf";
+	case PHI_DECODER_SCAN: return "scan";
+	default: return NULL;
+	}
 }
 
 static bool has_weak(const struct phi_graph *gr, uint32_t i)
@@ -127,14 +154,17 @@ static void trace_fields(yajl_gen g, struct tb_table *tt, uint32_t i,
 
 static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i,
 			const struct phi_node_sizes *allocated,
-			struct tb_table *tt,
-			size_t *b)
+			const struct phi_paths *p, struct tb_table *tt,
+			size_t *b, size_t *c)
 {
 	const struct phi_graph *gr = &h->g;
 	const struct phi_type *ty = &h->types.v[gr->type[i]];
 	char value[PHI_PREVIEW_BUF];
 	size_t vlen = 0;
 	bool cut = false;
+	uint64_t from = gr->edge_start[i], to = gr->edge_start[i + 1];
+	uint64_t cons = conservative_from(h, i, c);
+	const char *dec = decoder_name(ty->decoder);
 
 	yajl_gen_map_open(g);
 	phi_json_key(g, "address");
@@ -152,15 +182,29 @@ static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i,
 	yajl_gen_integer(g, phi_graph_refcnt(gr, i));
 	phi_json_key(g, "gc_tracked");
 	yajl_gen_bool(g, gr->flags[i] & PHI_NODE_TRACKED);
+	if (gr->flags[i] & PHI_NODE_INEXACT) {
+		phi_json_key(g, "size_exact");
+		yajl_gen_bool(g, 0);
+	}
 	phi_json_key(g, "refs");
 	yajl_gen_array_open(g);
-	refs(g, gr, i, false);
+	refs(g, gr, from, cons, false);
 	yajl_gen_array_close(g);
 	if (has_weak(gr, i)) {
 		phi_json_key(g, "weak_refs");
 		yajl_gen_array_open(g);
-		refs(g, gr, i, true);
+		refs(g, gr, from, cons, true);
 		yajl_gen_array_close(g);
+	}
+	if (cons < to) {
+		phi_json_key(g, "conservative_refs");
+		yajl_gen_array_open(g);
+		refs(g, gr, cons, to, false);
+		yajl_gen_array_close(g);
+	}
+	if (dec) {
+		phi_json_key(g, "decoder");
+		phi_json_string(g, dec);
 	}
 	if (gr->flags[i] & PHI_NODE_OPAQUE) {
 		phi_json_key(g, "opaque");
@@ -174,6 +218,8 @@ static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i,
 			yajl_gen_bool(g, 1);
 		}
 	}
+	if (p)
+		phi_json_interpreter_of(g, p, h->rt, i);
 	if (tt->t)
 		trace_fields(g, tt, i, b);
 	yajl_gen_map_close(g);
@@ -182,24 +228,24 @@ static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i,
 int phi_dump_jsonl(FILE *out, const struct phi_heap *h,
 		   struct phi_error *err)
 {
-	return phi_dump_jsonl_full(out, h, NULL, NULL, err);
+	return phi_dump_jsonl_full(out, h, NULL, NULL, NULL, err);
 }
 
 int phi_dump_jsonl_allocated(FILE *out, const struct phi_heap *h,
 			     const struct phi_node_sizes *allocated,
 			     struct phi_error *err)
 {
-	return phi_dump_jsonl_full(out, h, allocated, NULL, err);
+	return phi_dump_jsonl_full(out, h, allocated, NULL, NULL, err);
 }
 
 int phi_dump_jsonl_full(FILE *out, const struct phi_heap *h,
 			const struct phi_node_sizes *allocated,
 			const struct phi_traces *t,
-			struct phi_error *err)
+			const struct phi_paths *p, struct phi_error *err)
 {
 	yajl_gen g = phi_json_open(out, false);
 	struct tb_table tt = { .t = t };
-	size_t b = 0;
+	size_t b = 0, c = 0;
 
 	if (t && (t->state != PHI_TRACES_READ || t->summary ||
 		  t->nnodes != h->g.n))
@@ -216,7 +262,7 @@ int phi_dump_jsonl_full(FILE *out, const struct phi_heap *h,
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	}
 	for (uint32_t i = 0; i < h->g.n; i++) {
-		object_line(g, h, i, allocated, &tt, &b);
+		object_line(g, h, i, allocated, p, &tt, &b, &c);
 		/* Ends the line and starts a new top-level value. */
 		yajl_gen_reset(g, "\n");
 		if (ferror(out))

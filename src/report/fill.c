@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "pyheapinspect/report/fill.h"
+#include "pyheapinspect/report/interps.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/textout.h"
 
@@ -65,6 +66,7 @@ void phi_fill_json(yajl_gen g, const struct phi_report *r)
 			      sizeof(path));
 		phi_json_key(g, "path");
 		phi_json_string(g, path);
+		phi_json_interpreter(g, r, o->node);
 		yajl_gen_map_close(g);
 	}
 	yajl_gen_array_close(g);
@@ -80,13 +82,13 @@ void phi_fill_text(FILE *out, const struct phi_report *r)
 		"dicts, sets and bytearrays are sparse (a table %d times a "
 		"copy's or more), wasting %s; %s of room in all\n",
 		f->sparse, f->collections, PHI_FILL_SPARSE,
-		phi_text_size(f->wasted, b1, sizeof(b1)),
-		phi_text_size(f->slack, b2, sizeof(b2)));
+		phi_size_text(f->wasted, b1, sizeof(b1)),
+		phi_size_text(f->slack, b2, sizeof(b2)));
 	for (size_t i = 0; i < f->ntypes && f->types[i].wasted; i++) {
 		const struct phi_fill_type *t = &f->types[i];
 
 		fprintf(out, "  %10s wasted by %8" PRIu64 " sparse of %8"
-			PRIu64 "  ", phi_text_size(t->wasted, b1, sizeof(b1)),
+			PRIu64 "  ", phi_size_text(t->wasted, b1, sizeof(b1)),
 			t->sparse, t->count);
 		phi_text_put(out, type_name(r, t->type), 120);
 		fputc('\n', out);
@@ -94,7 +96,7 @@ void phi_fill_text(FILE *out, const struct phi_report *r)
 	for (size_t i = 0; i < f->ntop; i++) {
 		const struct phi_fill_obj *o = &f->top[i];
 
-		fprintf(out, "  %10s  ", phi_text_size(o->wasted, b1, sizeof(b1)));
+		fprintf(out, "  %10s  ", phi_size_text(o->wasted, b1, sizeof(b1)));
 		phi_text_put(out, phi_heap_type(r->heap, o->node)->name, 120);
 		fprintf(out, " of %" PRIu64 " items, room for %" PRIu64 ": ",
 			o->fill.length, o->fill.capacity);

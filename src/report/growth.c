@@ -233,8 +233,8 @@ static void paths_text(FILE *out, const char *title,
 			phi_text_delta(p[i].delta, b1, sizeof(b1)));
 		phi_text_put(out, p[i].path, 300);
 		fprintf(out, "\n%18s(%s, was %s)\n", "",
-			phi_text_size(p[i].after, b2, sizeof(b2)),
-			phi_text_size(p[i].before, b3, sizeof(b3)));
+			phi_size_text(p[i].after, b2, sizeof(b2)),
+			phi_size_text(p[i].before, b3, sizeof(b3)));
 	}
 }
 
@@ -248,8 +248,8 @@ static void memory_text(FILE *out, const struct phi_growth_memory *m)
 	if (m->rss_known)
 		fprintf(out, " RSS %s (%s, was %s),",
 			phi_text_delta(m->rss_delta, b1, sizeof(b1)),
-			phi_text_size(m->rss_after, b2, sizeof(b2)),
-			phi_text_size(m->rss_before, b3, sizeof(b3)));
+			phi_size_text(m->rss_after, b2, sizeof(b2)),
+			phi_size_text(m->rss_before, b3, sizeof(b3)));
 	fprintf(out, " live objects %+" PRId64 " (%s sys.getsizeof",
 		m->objects_delta,
 		phi_text_delta(m->getsizeof_delta, b1, sizeof(b1)));
@@ -266,8 +266,8 @@ static void memory_text(FILE *out, const struct phi_growth_memory *m)
 			phi_text_delta(m->classes[i].delta, b1, sizeof(b1)));
 		phi_text_put(out, m->classes[i].name, 40);
 		fprintf(out, " (%s, was %s)\n",
-			phi_text_size(m->classes[i].after, b2, sizeof(b2)),
-			phi_text_size(m->classes[i].before, b3, sizeof(b3)));
+			phi_size_text(m->classes[i].after, b2, sizeof(b2)),
+			phi_size_text(m->classes[i].before, b3, sizeof(b3)));
 	}
 }
 
@@ -309,7 +309,7 @@ static void sites_text(FILE *out, const struct phi_growth *gr, size_t rows)
 			x->count_diff);
 		put_filename(out, x->filename, x->filename_len);
 		fprintf(out, ":%" PRIu32 " (%s in %" PRIu64 " blocks)\n",
-			x->lineno, phi_text_size(x->size, b2, sizeof(b2)),
+			x->lineno, phi_size_text(x->size, b2, sizeof(b2)),
 			x->count);
 	}
 }
@@ -333,7 +333,7 @@ void phi_growth_text(FILE *out, const struct phi_growth *gr, size_t rows)
 	snprintf(title, sizeof(title), "paths, retained size, largest change "
 		 "first (%zu changed; paths retaining under %s are not "
 		 "recorded):", gr->paths_changed,
-		 phi_text_size(gr->floor, b4, sizeof(b4)));
+		 phi_size_text(gr->floor, b4, sizeof(b4)));
 	paths_text(out, title, gr->paths, gr->npaths < rows ? gr->npaths :
 							      rows);
 	paths_text(out, gr->nsuspects ? "growth suspects (where the growth "
@@ -375,10 +375,10 @@ void phi_watch_text(FILE *out, const struct phi_watch_step *w)
 
 	fprintf(out, "#%u %s objects %" PRIu64 " heap %s", w->capture,
 		w->now->captured_at, w->now->objects,
-		phi_text_size(w->now->total_size, b1, sizeof(b1)));
+		phi_size_text(w->now->total_size, b1, sizeof(b1)));
 	if (w->now->rss >= 0)
 		fprintf(out, " rss %s",
-			phi_text_size((uint64_t)w->now->rss, b2, sizeof(b2)));
+			phi_size_text((uint64_t)w->now->rss, b2, sizeof(b2)));
 	fprintf(out, " paused %.1f ms", w->pause_ms);
 	if (w->since_first)
 		compact_text(out, "since first", w->since_first);

@@ -10,8 +10,10 @@
 #include "config.h"
 #include "pyheapinspect/analysis/histogram.h"
 #include "pyheapinspect/report/footprint.h"
+#include "pyheapinspect/report/opaque.h"
 #include "pyheapinspect/report/fill.h"
 #include "pyheapinspect/report/growth.h"
+#include "pyheapinspect/report/interps.h"
 #include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/json.h"
@@ -154,6 +156,7 @@ static void object_fields(yajl_gen g, const struct phi_report *r,
 		phi_json_key(g, "preview");
 		phi_json_text(g, (const unsigned char *)v, vlen);
 	}
+	phi_json_interpreter(g, r, node);
 }
 
 static void named_json(yajl_gen g, const struct phi_report *r)
@@ -414,8 +417,10 @@ int phi_report_json(FILE *out, const struct phi_report *r,
 	if (r->heap)
 		heap_json(g, r->heap,
 			  r->memory ? r->memory->type_allocated : NULL);
+	phi_opaque_json(g, r);
 	if (r->analysis) {
 		named_json(g, r);
+		phi_interps_json(g, r);
 		sharing_json(g, r);
 		retained_json(g, r);
 		dups_json(g, r);

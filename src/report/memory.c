@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pyheapinspect/base/sizes.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/memory.h"
 
@@ -150,23 +151,6 @@ int phi_report_mallocstats(FILE *out, const struct phi_pymemory *m,
 
 /* ---- the memory section --------------------------------------------- */
 
-static const char *human(uint64_t n, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%" PRIu64 " B", n);
-	else
-		snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
-}
-
 static const char *const class_hints[PHI_MC__COUNT] = {
 	[PHI_MC_PYMALLOC] = "small objects (<= 512 B); an arena goes back to "
 			    "the system only when all its pools are empty: "
@@ -196,18 +180,18 @@ static void text_rss(FILE *out, const struct phi_memory *m)
 	char b1[32], b2[32], b3[32], b4[32], b5[32];
 
 	fprintf(out, "\nmemory: RSS %s at the freeze (anonymous %s, file %s, "
-		"shared %s), swap %s\n", human(r->vm_rss, b1, sizeof(b1)),
-		human(r->rss_anon, b2, sizeof(b2)),
-		human(r->rss_file, b3, sizeof(b3)),
-		human(r->rss_shmem, b4, sizeof(b4)),
-		human(r->vm_swap, b5, sizeof(b5)));
+		"shared %s), swap %s\n", phi_size_text(r->vm_rss, b1, sizeof(b1)),
+		phi_size_text(r->rss_anon, b2, sizeof(b2)),
+		phi_size_text(r->rss_file, b3, sizeof(b3)),
+		phi_size_text(r->rss_shmem, b4, sizeof(b4)),
+		phi_size_text(r->vm_swap, b5, sizeof(b5)));
 	if (!m->have_classes)
 		return;
 	for (int c = 0; c < PHI_MC__COUNT; c++) {
 		if (!m->cls[c].resident && !m->cls[c].swap)
 			continue;
 		fprintf(out, "  %10s  %5.1f%%  %-16s %s\n",
-			human(m->cls[c].resident, b1, sizeof(b1)),
+			phi_size_text(m->cls[c].resident, b1, sizeof(b1)),
 			r->vm_rss ? 100.0 * (double)m->cls[c].resident /
 					    (double)r->vm_rss : 0.0,
 			phi_mem_class_name((enum phi_mem_class)c),
@@ -222,39 +206,39 @@ static void text_inside(FILE *out, const struct phi_memory *m)
 	char b1[32], b2[32], b3[32];
 
 	fprintf(out, "  inside:\n    live objects     %s (sys.getsizeof) in "
-		"%" PRIu64 " objects", human(m->live_size, b1, sizeof(b1)),
+		"%" PRIu64 " objects", phi_size_text(m->live_size, b1, sizeof(b1)),
 		m->live_objects);
 	if (m->have_allocated)
 		fprintf(out, ", %s allocated (size classes, chunks, GC "
-			"headers)", human(m->live_allocated, b2, sizeof(b2)));
+			"headers)", phi_size_text(m->live_allocated, b2, sizeof(b2)));
 	fputc('\n', out);
 	if (pm && pm->method) {
 		fprintf(out, "    pymalloc free    %s in free blocks of used "
 			"pools, %s in %" PRIu64 " empty pools, %s overhead: "
 			"reused for new small objects, not returned\n",
-			human(pm->available_bytes, b1, sizeof(b1)),
-			human(pm->unused_pools * pm->pool_size, b2, sizeof(b2)),
+			phi_size_text(pm->available_bytes, b1, sizeof(b1)),
+			phi_size_text(pm->unused_pools * pm->pool_size, b2, sizeof(b2)),
 			pm->unused_pools,
-			human(pm->pool_headers + pm->quantization +
+			phi_size_text(pm->pool_headers + pm->quantization +
 				      pm->arena_alignment, b3, sizeof(b3)));
 	}
 	fprintf(out, "    free lists       %s kept for reuse (a full "
 		"gc.collect() empties them)\n",
-		human(m->free_list_bytes, b1, sizeof(b1)));
+		phi_size_text(m->free_list_bytes, b1, sizeof(b1)));
 	fprintf(out, "    garbage          %s in %" PRIu64 " objects no root "
 		"reaches: only the cyclic GC frees them%s\n",
-		human(g->size, b1, sizeof(b1)), g->objects,
+		phi_size_text(g->size, b1, sizeof(b1)), g->objects,
 		m->py && m->py->gc.present && !m->py->gc.enabled ?
 			" (and it is disabled)" : "");
 	for (size_t i = 0; i < g->ncycles && i < 5; i++)
 		fprintf(out, "      %10s  %" PRIu64 " x %.200s\n",
-			human(g->cycles[i].size, b1, sizeof(b1)),
+			phi_size_text(g->cycles[i].size, b1, sizeof(b1)),
 			g->cycles[i].count, g->cycles[i].path);
 	if (m->have_classes && m->have_allocated)
 		fprintf(out, "    unexplained      %s of the allocators' and other "
 			"anonymous resident memory: native buffers, "
 			"extensions' own memory (an estimate)\n",
-			human(m->unexplained, b1, sizeof(b1)));
+			phi_size_text(m->unexplained, b1, sizeof(b1)));
 }
 
 static void text_malloc(FILE *out, const struct phi_memory *m)
@@ -266,15 +250,15 @@ static void text_malloc(FILE *out, const struct phi_memory *m)
 		return;
 	fprintf(out, "    malloc           %s from the system in %zu arenas, "
 		"%s in use, %s free in bins (kept by glibc), %s in %" PRIu64
-		" mapped chunks\n", human(mal->mi.arena, b1, sizeof(b1)),
-		mal->narenas, human(mal->mi.uordblks, b2, sizeof(b2)),
-		human(mal->mi.fordblks, b3, sizeof(b3)),
-		human(mal->mi.hblkhd, b4, sizeof(b4)), mal->mi.hblks);
+		" mapped chunks\n", phi_size_text(mal->mi.arena, b1, sizeof(b1)),
+		mal->narenas, phi_size_text(mal->mi.uordblks, b2, sizeof(b2)),
+		phi_size_text(mal->mi.fordblks, b3, sizeof(b3)),
+		phi_size_text(mal->mi.hblkhd, b4, sizeof(b4)), mal->mi.hblks);
 	if (mal->have_tcache)
 		fprintf(out, "%21s of the in use, %s in %" PRIu64 " chunks "
 			"freed into the threads' tcaches (mallinfo2 counts "
 			"them in use)\n", "",
-			human(mal->tcache_bytes, b1, sizeof(b1)),
+			phi_size_text(mal->tcache_bytes, b1, sizeof(b1)),
 			mal->tcache_chunks);
 }
 

@@ -131,24 +131,6 @@ static void print_rows(FILE *out, const struct phi_report *r,
 		fprintf(out, "  ... %zu more (--top N)\n", n - r->top);
 }
 
-/* "1.2 MiB" as the rest of the report writes sizes. */
-static const char *human(uint64_t n, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%" PRIu64 " B", n);
-	else
-		snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
-}
-
 static void print_split(FILE *out, const struct phi_report *r,
 			const struct phi_site_split *x, size_t rows)
 {
@@ -156,13 +138,13 @@ static void print_split(FILE *out, const struct phi_report *r,
 
 	fprintf(out, "traced %s of the %s retained, in %" PRIu64 " blocks "
 		"at %zu lines; %" PRIu64 " of its %" PRIu64 " objects have "
-		"no trace (%s)\n", human(x->traced, b1, sizeof(b1)),
-		human(x->retained, b2, sizeof(b2)), x->blocks, x->lines,
+		"no trace (%s)\n", phi_size_text(x->traced, b1, sizeof(b1)),
+		phi_size_text(x->retained, b2, sizeof(b2)), x->blocks, x->lines,
 		x->untraced_objects, x->objects,
-		human(x->untraced_size, b3, sizeof(b3)));
+		phi_size_text(x->untraced_size, b3, sizeof(b3)));
 	for (size_t i = 0; i < x->nrows && i < rows; i++) {
 		fprintf(out, "      %10s %8" PRIu64 " blocks  ",
-			human(x->rows[i].size, b1, sizeof(b1)),
+			phi_size_text(x->rows[i].size, b1, sizeof(b1)),
 			x->rows[i].count);
 		put_frame(out, r->traces, &(struct phi_trace_frame){
 					     x->rows[i].file,
@@ -194,7 +176,7 @@ void phi_sites_named_text(FILE *out, const struct phi_report *r, size_t i)
 			if (k == 0)
 				fprintf(out, "  (its block: %s; most recent "
 					"call first)",
-					human(t->v[tr].size, b, sizeof(b)));
+					phi_size_text(t->v[tr].size, b, sizeof(b)));
 			fputc('\n', out);
 		}
 	}
@@ -220,8 +202,8 @@ static void print_state(FILE *out, const struct phi_report *r)
 	fprintf(out, "\nallocation sites: tracemalloc is tracing, %zu traces, "
 		"traced memory %s (peak %s), traceback limit %d%s\n",
 		(size_t)t->ntraces,
-		human(t->traced, b1, sizeof(b1)),
-		human(t->peak, b2, sizeof(b2)), t->max_nframe,
+		phi_size_text(t->traced, b1, sizeof(b1)),
+		phi_size_text(t->peak, b2, sizeof(b2)), t->max_nframe,
 		r->sites ? "" : "; --sites lists them");
 }
 
@@ -240,7 +222,7 @@ static void print_suspects(FILE *out, const struct phi_report *r,
 		fputs("  ", out);
 		phi_text_put(out, phi_heap_type(r->heap, x->node)->name, 120);
 		fprintf(out, " at 0x%" PRIx64 " retains %s:\n    ",
-			g->addr[x->node], human(x->retained, b, sizeof(b)));
+			g->addr[x->node], phi_size_text(x->retained, b, sizeof(b)));
 		print_split(out, r, x, r->top);
 	}
 }

@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "pyheapinspect/report/interps.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/textout.h"
@@ -46,6 +47,7 @@ static void node_json(yajl_gen g, const struct phi_report *r, uint32_t v)
 	phi_path_text(&r->analysis->paths, r->heap, v, path, sizeof(path));
 	phi_json_key(g, "path");
 	phi_json_string(g, path);
+	phi_json_interpreter(g, r, v);
 }
 
 void phi_suspect_reason(const struct phi_suspect *x, uint64_t reachable,
@@ -184,14 +186,14 @@ static void children_text(FILE *out, const struct phi_report *r,
 		return;
 	}
 	fprintf(out, "it alone keeps %" PRIu64 " objects (%s): ", x->kids,
-		phi_text_size(x->kids_retained, b1, sizeof(b1)));
+		phi_size_text(x->kids_retained, b1, sizeof(b1)));
 	for (size_t i = 0; i < x->nkid_types && i < 3; i++) {
 		const struct phi_suspect_kids *k = &x->kid_types[i];
 
 		fprintf(out, "%s%" PRIu64 " ", i ? ", " : "", k->count);
 		phi_text_put(out, r->heap->types.v[k->type].name, 120);
 		fprintf(out, " of about %s",
-			phi_text_size(k->retained / k->count, b2, sizeof(b2)));
+			phi_size_text(k->retained / k->count, b2, sizeof(b2)));
 	}
 	if (x->nkid_types > 3 || x->other_kids)
 		fprintf(out, ", ...");
@@ -212,7 +214,7 @@ void phi_suspects_text(FILE *out, const struct phi_report *r)
 		const struct phi_suspect *x = &s->v[i];
 
 		fprintf(out, "  %2zu %10s %5.1f%%  ", i + 1,
-			phi_text_size(x->retained, b, sizeof(b)),
+			phi_size_text(x->retained, b, sizeof(b)),
 			100 * share_of(x->retained, d->reachable_size));
 		phi_text_put(out, type_name(r, x->node), 120);
 		fprintf(out, " at 0x%" PRIx64 "\n", r->heap->g.addr[x->node]);
@@ -232,7 +234,7 @@ void phi_suspects_text(FILE *out, const struct phi_report *r)
 		const struct phi_suspect_group *x = &s->groups[i];
 
 		fprintf(out, "     %10s %5.1f%%  %" PRIu64 " ",
-			phi_text_size(x->retained, b, sizeof(b)),
+			phi_size_text(x->retained, b, sizeof(b)),
 			100 * share_of(x->retained, d->reachable_size),
 			x->instances);
 		phi_text_put(out, r->heap->types.v[x->type].name, 120);

@@ -6,13 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyheapinspect/base/sizes.h"
 #include "pyheapinspect/analysis/histogram.h"
 #include "pyheapinspect/report/footprint.h"
 #include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/report/memory.h"
 
+#include "pyheapinspect/report/opaque.h"
 #include "pyheapinspect/report/fill.h"
 #include "pyheapinspect/report/growth.h"
+#include "pyheapinspect/report/interps.h"
 #include "pyheapinspect/report/suspects.h"
 #include "pyheapinspect/report/sites.h"
 #include "pyheapinspect/report/text.h"
@@ -85,8 +88,7 @@ static void print_header(FILE *out, const struct phi_report *r)
 		fprintf(out, "  WARNING             part of the memory was read "
 			"while the target ran: figures may be torn (see the "
 			"inconsistencies below)\n");
-	fprintf(out, "  interpreters        %zu (main at 0x%" PRIx64 ")\n",
-		r->runtime->ninterps, r->runtime->interp_main);
+	phi_interps_header(out, r);
 	phi_footprint_text(out, r);
 }
 
@@ -148,24 +150,6 @@ static void print_small_ints(FILE *out, const struct phi_small_ints *s,
 	}
 }
 
-/* 1234567 -> "1.2 MiB" */
-static const char *human(uint64_t n, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%" PRIu64 " B", n);
-	else
-		snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
-}
-
 static void print_heap(FILE *out, const struct phi_heap *h, size_t top,
 		       const uint64_t *alloc)
 {
@@ -176,11 +160,11 @@ static void print_heap(FILE *out, const struct phi_heap *h, size_t top,
 
 	fprintf(out, "\nheap: %" PRIu64 " objects, %s (sys.getsizeof), %"
 		PRIu64 " tracked by the GC\n", s->objects,
-		human(s->total_size, b1, sizeof(b1)), s->gc_tracked);
+		phi_size_text(s->total_size, b1, sizeof(b1)), s->gc_tracked);
 	if (s->opaque)
 		fprintf(out, "  %" PRIu64 " objects of unknown C layout "
 			"(opaque), %s\n", s->opaque,
-			human(s->opaque_size, b1, sizeof(b1)));
+			phi_size_text(s->opaque_size, b1, sizeof(b1)));
 	if (s->bad_refs || s->bad_fields)
 		fprintf(out, "  %" PRIu64 " references to non-objects, %"
 			PRIu64 " unreadable fields (torn or corrupt data)\n",
@@ -195,11 +179,11 @@ static void print_heap(FILE *out, const struct phi_heap *h, size_t top,
 		const struct phi_type *t = &h->types.v[order[k]];
 
 		fprintf(out, "  %12s  %10" PRIu64 "  %5.1f%%  ",
-			human(t->size, b2, sizeof(b2)), t->count,
+			phi_size_text(t->size, b2, sizeof(b2)), t->count,
 			s->total_size ? 100.0 * (double)t->size /
 						(double)s->total_size : 0.0);
 		if (alloc)
-			fprintf(out, "%12s  ", human(alloc[order[k]], b1,
+			fprintf(out, "%12s  ", phi_size_text(alloc[order[k]], b1,
 						     sizeof(b1)));
 		fprintf(out, "%s\n", safe(t->name, NAME_CHARS, name,
 					  sizeof(name)));
@@ -215,13 +199,15 @@ static void describe(FILE *out, const struct phi_report *r, uint32_t node)
 	const struct phi_graph *g = &r->heap->g;
 	const struct phi_type *t = &r->heap->types.v[g->type[node]];
 	char v[PHI_PREVIEW_BUF], b[32], name[SAFE_BUF(NAME_CHARS)];
-	char sv[SAFE_BUF(VALUE_CHARS)];
+	char sv[SAFE_BUF(VALUE_CHARS)], tag[48];
 	size_t vlen;
 	bool cut;
 
-	fprintf(out, "%s at 0x%" PRIx64 " (%s)",
+	/* With subinterpreters, whose the object is. */
+	fprintf(out, "%s at 0x%" PRIx64 " (%s)%s",
 		safe(t->name, NAME_CHARS, name, sizeof(name)), g->addr[node],
-		human(phi_graph_size(g, node), b, sizeof(b)));
+		phi_size_text(phi_graph_size(g, node), b, sizeof(b)),
+		phi_text_interp_tag(r, node, tag, sizeof(tag)));
 	/* vlen, not the C string: a str may hold U+0000. */
 	if (phi_heap_preview(r->heap, node, v, sizeof(v), &vlen, &cut))
 		fprintf(out, " %s", safe_n(v, vlen, VALUE_CHARS, sv,
@@ -242,16 +228,16 @@ static void print_named(FILE *out, const struct phi_report *r)
 		describe(out, r, n->node);
 		fprintf(out, "\n  deep size     %s in %" PRIu64 " objects (%"
 			PRIu64 " references, %" PRIu64 " shared, %s saved by "
-			"sharing)\n", human(n->deep.size, b1, sizeof(b1)),
+			"sharing)\n", phi_size_text(n->deep.size, b1, sizeof(b1)),
 			n->deep.objects, n->deep.references,
 			n->deep.shared_refs,
-			human(n->deep.sharing_saved, b2, sizeof(b2)));
+			phi_size_text(n->deep.sharing_saved, b2, sizeof(b2)));
 		fprintf(out, "  shared with   %" PRIu64 " objects also "
 			"referenced from outside it (%s)\n",
 			n->deep.outside_objects,
-			human(n->deep.outside_size, b3, sizeof(b3)));
+			phi_size_text(n->deep.outside_size, b3, sizeof(b3)));
 		fprintf(out, "  retains       %s\n",
-			human(n->retained, b1, sizeof(b1)));
+			phi_size_text(n->retained, b1, sizeof(b1)));
 		fprintf(out, "  alive through %s\n",
 			n->path[0] ?
 				safe(n->path, PHI_PATH_MAX, pb, sizeof(pb)) :
@@ -270,7 +256,7 @@ static void print_retained(FILE *out, const struct phi_report *r)
 	for (size_t i = 0; i < rt->ntop; i++) {
 		uint32_t v = rt->top[i];
 
-		fprintf(out, "  %10s %s ", human(rt->dom.retained[v], b,
+		fprintf(out, "  %10s %s ", phi_size_text(rt->dom.retained[v], b,
 						 sizeof(b)),
 			phi_suspects_has(&r->analysis->suspects, v) ?
 				"SUSPECT" : "       ");
@@ -288,7 +274,7 @@ static void print_sharing(FILE *out, const struct phi_report *r)
 	char b[32];
 
 	fprintf(out, "\nshared objects: %" PRIu64 " with more than one "
-		"referrer, %s\n", s->objects, human(s->size, b, sizeof(b)));
+		"referrer, %s\n", s->objects, phi_size_text(s->size, b, sizeof(b)));
 	for (size_t i = 0; i < s->ntop; i++) {
 		fprintf(out, "  %8u referrers  ", s->top[i].referrers);
 		describe(out, r, s->top[i].node);
@@ -303,13 +289,13 @@ static void print_dups(FILE *out, const struct phi_report *r)
 	char v[SAFE_BUF(VALUE_CHARS)];
 
 	fprintf(out, "\nduplicate values: %s wasted in %" PRIu64 " groups\n",
-		human(d->total_wasted, b1, sizeof(b1)), d->total_groups);
+		phi_size_text(d->total_wasted, b1, sizeof(b1)), d->total_groups);
 	for (size_t i = 0; i < d->ngroups; i++) {
 		const struct phi_dup_group *x = &d->groups[i];
 
 		fprintf(out, "  %10s wasted  %6" PRIu64 " x %-8s %-10s %s\n",
-			human(x->wasted, b1, sizeof(b1)), x->count,
-			human(x->size, b2, sizeof(b2)),
+			phi_size_text(x->wasted, b1, sizeof(b1)), x->count,
+			phi_size_text(x->size, b2, sizeof(b2)),
 			safe(x->type, NAME_CHARS, ty, sizeof(ty)),
 			safe(x->preview, VALUE_CHARS, v, sizeof(v)));
 	}
@@ -323,7 +309,7 @@ static void print_audit(FILE *out, const struct phi_report *r)
 	fprintf(out, "\nrefcount audit: %" PRIu64 " objects held from outside "
 		"the heap (%s); %" PRIu64 " with fewer counted references "
 		"than found%s\n", a->external,
-		human(a->external_size, b, sizeof(b)), a->low,
+		phi_size_text(a->external_size, b, sizeof(b)), a->low,
 		a->low ? " (torn read?)" : "");
 	for (size_t i = 0; i < a->nlow_top; i++) {
 		fprintf(out, "  refcount %" PRId64 " < %u found: ",
@@ -343,8 +329,10 @@ int phi_report_text(FILE *out, const struct phi_report *r,
 	if (r->heap)
 		print_heap(out, r->heap, r->top,
 			   r->memory ? r->memory->type_allocated : NULL);
+	phi_opaque_text(out, r);
 	if (r->analysis) {
 		print_named(out, r);
+		phi_interps_text(out, r);
 		print_retained(out, r);
 		phi_suspects_text(out, r);
 		print_sharing(out, r);

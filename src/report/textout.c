@@ -20,28 +20,11 @@ void phi_text_put(FILE *out, const char *s, size_t max)
 		fputs("...", out);
 }
 
-const char *phi_text_size(uint64_t n, char *buf, size_t len)
-{
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-	double v = (double)n;
-	int u = 0;
-
-	while (v >= 1024 && u < 4) {
-		v /= 1024;
-		u++;
-	}
-	if (u == 0)
-		snprintf(buf, len, "%" PRIu64 " B", n);
-	else
-		snprintf(buf, len, "%.1f %s", v, units[u]);
-	return buf;
-}
-
 const char *phi_text_delta(int64_t d, char *buf, size_t len)
 {
 	char b[24];
 
-	phi_text_size(d < 0 ? -(uint64_t)d : (uint64_t)d, b, sizeof(b));
+	phi_size_text(d < 0 ? -(uint64_t)d : (uint64_t)d, b, sizeof(b));
 	snprintf(buf, len, "%s%s", d < 0 ? "-" : "+", b);
 	return buf;
 }

@@ -198,32 +198,8 @@ run_tool "$WORK/demo.json" "$WORK/demo.err" -p "$(cat "$WORK/demo.ready")" \
 	fail "the demo page breaks the contract: $(grep FAIL "$WORK/demo-blob.out")"
 # Its totals, and each of its largest retainers in the table and, when
 # it retains at least the tree's threshold, in the tree.
-"$PYTHON310" - "$WORK/demo.json" "$WORK/demo-expect.json" \
-	>"$WORK/demo.rows" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))
-ret = r["retained"]
-floor = -(-ret["reachable_size"] // 1000)
-rows = []
-for x in ret["top"]:
-    rows.append({"section": "retainers", "path": x["path"], "col": "retained",
-                 "value": x["retained_size"]})
-    if x["retained_size"] >= floor and len(x["path"]) < 100:
-        rows.append({"section": "dominators", "path": x["path"],
-                     "col": "retained", "value": x["retained_size"]})
-json.dump({
-    "sections": ["memory", "dominators", "types", "retainers", "suspects",
-                 "duplicates", "garbage", "growth"],
-    "figures": {"objects": r["objects"], "total_size": r["total_size"],
-                "reachable_size": ret["reachable_size"],
-                "duplicates_wasted": r["duplicates"]["wasted"]},
-    "rows": rows,
-    "texts": [{"section": "retainers",
-               "contains": "sys.modules['__main__'].__dict__['cache']"}]},
-    open(sys.argv[2], "w"), indent=1)
-print("%d retainers, %d of them in the tree" % (len(ret["top"]),
-      sum(1 for x in rows if x["section"] == "dominators")))
-PY
+"$PYTHON310" "$E2E/html_expect.py" "$WORK/demo.json" "$WORK/demo-expect.json" \
+	"sys.modules['__main__'].__dict__['cache']" >"$WORK/demo.rows"
 sh "$E2E/html_check.sh" "$WORK/demo.html" "$WORK/demo-expect.json" \
 	"$ARTEFACTS/html_demo.png" >"$WORK/demo-check.out" ||
 	fail "the demo page does not pass its checks: $(grep FAIL "$WORK/demo-check.out")"

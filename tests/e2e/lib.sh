@@ -91,3 +91,17 @@ run_tool() {
 	RC=$?
 	set -e
 }
+
+# stripped_prefix DIR: a copy of the 3.10's prefix in DIR whose libpython
+# and extension modules are `strip --strip-all` copies
+# (tests/builds/stripped-prefix.sh), made from the builds that
+# tests/builds/make-builds.sh caches in $PHI_BUILDS_DIR.
+stripped_prefix() {
+	BUILDS=${PHI_BUILDS_DIR:-$(dirname "$(dirname "$PHI_TOOL")")/tests/builds/out}
+	sh "$PHI_SRCDIR/tests/builds/make-builds.sh" "$BUILDS" \
+		>"$WORK/builds.out" 2>&1 ||
+		fail "make-builds.sh: $(cat "$WORK/builds.out")"
+	sh "$PHI_SRCDIR/tests/builds/stripped-prefix.sh" "$BUILDS" "$1" \
+		>"$WORK/prefix.out" 2>&1 ||
+		fail "stripped-prefix.sh: $(cat "$WORK/prefix.out")"
+}

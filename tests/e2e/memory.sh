@@ -23,8 +23,8 @@
 #     and its mmapped chunk, hand-computed;
 #   - the dump's `allocated`: pymalloc's 16-byte size class of every int,
 #     float and planted instance, hand-computed from its size;
-#   fixtures/demo_service.py, and fixtures/webapp_heap.py once the tree
-#   has it: memory.rss and its classes again.
+#   fixtures/demo_service.py: memory.rss and its classes again (the
+#   web-app heap's are checked by tests/e2e/webapp.sh, which has it).
 . "$PHI_SRCDIR/tests/e2e/lib.sh"
 set -e
 need_python310
@@ -224,47 +224,8 @@ start_target "$PYTHON310" "$FIXTURES/demo_service.py" "$WORK/ready"
 wait_file "$WORK/ready"
 run_tool "$WORK/demo.json" "$WORK/demo.err" -p "$TARGET_PID" --json
 [ "$RC" -eq 0 ] || fail "demo: exit $RC: $(cat "$WORK/demo.err")"
-"$PYTHON310" - "$WORK/demo.json" "$(vmrss "$TARGET_PID")" <<'PY' ||
-import json, sys
-m = json.load(open(sys.argv[1]))["memory"]
-rss, after = m["rss"]["vm_rss"], int(sys.argv[2])
-total = sum(c["resident"] for c in m["classes"])
-print("demo: RSS %d, VmRSS after %d, classes %d" % (rss, after, total))
-sys.exit(0 if abs(rss - after) <= after / 100 and
-         abs(total - rss) <= rss / 100 else 1)
-PY
+"$PYTHON310" "$PHI_SRCDIR/tests/e2e/check_rss.py" "$WORK/demo.json" \
+	"$(vmrss "$TARGET_PID")" demo ||
 	fail "demo: memory.rss or its classes are not VmRSS"
 pass "demo: memory.rss is VmRSS and the classes add up to it"
 
-# A heap built from real third-party code (Django, Flask, SQLAlchemy,
-# asyncio: fixtures/webapp_heap.py, with tests/webapp-path.sh), once the
-# tree has it: memory.rss is VmRSS and the classes add up to it.
-if [ -f "$FIXTURES/webapp_heap.py" ] && [ -f "$PHI_SRCDIR/tests/webapp-path.sh" ]; then
-	kill "$TARGET_PID"
-	pp=$(sh "$PHI_SRCDIR/tests/webapp-path.sh" "$WORK/webapp-path") ||
-		fail "webapp: $pp"
-	PYTHONPATH=$pp start_target "$PYTHON310" "$FIXTURES/webapp_heap.py" \
-		"$WORK/webapp.json"
-	i=0
-	while [ ! -s "$WORK/webapp.json" ]; do
-		i=$((i + 1))
-		[ $i -gt 1200 ] && fail "webapp: no truth within 120 s"
-		sleep 0.1
-	done
-	run_tool "$WORK/webapp-doc.json" "$WORK/webapp.err" -p "$TARGET_PID" \
-		--json --top 1
-	[ "$RC" -eq 0 ] || [ "$RC" -eq 16 ] ||
-		fail "webapp: exit $RC: $(cat "$WORK/webapp.err")"
-	"$PYTHON310" - "$WORK/webapp-doc.json" "$(vmrss "$TARGET_PID")" <<'PY' ||
-import json, sys
-m = json.load(open(sys.argv[1]))["memory"]
-rss, after = m["rss"]["vm_rss"], int(sys.argv[2])
-total = sum(c["resident"] for c in m["classes"])
-print("webapp: RSS %d, VmRSS after %d, classes %d" % (rss, after, total))
-sys.exit(0 if rss == after and abs(total - rss) <= rss / 100 else 1)
-PY
-		fail "webapp: memory.rss or its classes are not VmRSS"
-	pass "webapp: memory.rss is VmRSS and the classes add up to it"
-else
-	echo "note: fixtures/webapp_heap.py is not in this tree: the web-app case waits for it"
-fi

@@ -193,7 +193,8 @@ static void run_pipeline(const struct phi_python *py,
 		rc = phi_analysis_run(&an, &heap, &opts, &err);
 	}
 	have_an = rc == 0;
-	phi_dump_jsonl_full(g_null, &heap, NULL, &traces, &err);
+	phi_dump_jsonl_full(g_null, &heap, NULL, &traces,
+			    have_an ? &an.paths : NULL, &err);
 	/* The summary and its growth against itself: paths and type names
 	 * from the patched heap go through the masking, the join and the
 	 * writer. */

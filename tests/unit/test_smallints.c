@@ -411,6 +411,7 @@ static void put_interp(size_t i, uint64_t next)
 	memset(p, 0, INTERP_SIZE);
 	put_u64(p, PHI_L(&lay, IS_NEXT), next);
 	put_u64(p, PHI_L(&lay, IS_TSTATE_HEAD), base + 1);
+	put_u64(p, PHI_L(&lay, IS_ID), i);
 	put_u64(p, PHI_L(&lay, IS_MODULES), base + 2);
 	put_u64(p, PHI_L(&lay, IS_SYSDICT), base + 3);
 	put_u64(p, PHI_L(&lay, IS_BUILTINS), base + 4);
@@ -461,6 +462,13 @@ static void test_runtime_two_interps(void **state)
 	assert_int_equal(rt.interps[1].modules, 0xa000002);
 	assert_int_equal(rt.interps[1].sysdict, 0xa000003);
 	assert_int_equal(rt.interps[1].gc_collecting, 0);
+	assert_int_equal(rt.interps[0].id, 1);
+	assert_int_equal(rt.interps[1].id, 0);
+	assert_false(phi_runtime_is_main(&rt, 0));
+	assert_true(phi_runtime_is_main(&rt, 1));
+	assert_int_equal(phi_runtime_find_id(&rt, 1), 0);
+	assert_int_equal(phi_runtime_find_id(&rt, 0), 1);
+	assert_int_equal(phi_runtime_find_id(&rt, 2), PHI_MAX_INTERPS);
 	phi_image_release(&img);
 }
 
@@ -498,6 +506,30 @@ static void test_runtime_loops(void **state)
 	put_interp(2, interp_addr(1));
 	build_runtime(&img, interp_addr(2), interp_addr(0), 3);
 	expect_runtime_error(&img, "loops");
+	phi_image_release(&img);
+}
+
+/* Interpreters are named by id (paths, --expr): two with one id, a
+ * negative id, or a main interpreter not in the list is damage. */
+static void test_runtime_bad_ids(void **state)
+{
+	struct phi_image img;
+
+	(void)state;
+	put_interp(0, 0);
+	put_interp(1, interp_addr(0));
+	put_u64(interps_mem[1], PHI_L(&lay, IS_ID), 0);
+	build_runtime(&img, interp_addr(1), interp_addr(0), 2);
+	expect_runtime_error(&img, "two interpreters have id 0");
+	phi_image_release(&img);
+	put_interp(1, interp_addr(0));
+	put_u64(interps_mem[1], PHI_L(&lay, IS_ID), (uint64_t)-3);
+	build_runtime(&img, interp_addr(1), interp_addr(0), 2);
+	expect_runtime_error(&img, "has id -3");
+	phi_image_release(&img);
+	put_interp(1, interp_addr(0));
+	build_runtime(&img, interp_addr(1), interp_addr(2), 2);
+	expect_runtime_error(&img, "not in the interpreter list");
 	phi_image_release(&img);
 }
 
@@ -596,6 +628,7 @@ int main(void)
 		cmocka_unit_test(test_long_malformed),
 		cmocka_unit_test(test_runtime_two_interps),
 		cmocka_unit_test(test_runtime_loops),
+		cmocka_unit_test(test_runtime_bad_ids),
 		cmocka_unit_test(test_runtime_too_many),
 		cmocka_unit_test(test_runtime_not_initialised),
 		cmocka_unit_test(test_runtime_unreadable),

@@ -9,6 +9,7 @@
 #include "pyheapinspect/analysis/deep.h"
 #include "pyheapinspect/analysis/dups.h"
 #include "pyheapinspect/analysis/fill.h"
+#include "pyheapinspect/analysis/interps.h"
 #include "pyheapinspect/analysis/paths.h"
 #include "pyheapinspect/analysis/referrers.h"
 #include "pyheapinspect/analysis/retained.h"
@@ -53,6 +54,7 @@ struct phi_analysis {
 	struct phi_dups dups;
 	struct phi_fill_report fill;
 	struct phi_paths paths;
+	struct phi_interps interps; /* the heap by interpreter */
 	struct phi_sites sites;     /* allocation sites (tracemalloc) */
 	double ms;
 };

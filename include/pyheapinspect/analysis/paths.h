@@ -19,15 +19,30 @@ struct phi_paths {
 			      * PHI_PATH_ROOT for a root */
 	uint32_t *root_of;   /* for roots: index in h->roots, or
 			      * PHI_PATH_EXTERNAL for an external root */
+	uint8_t *interp;     /* the interpreter whose roots the path
+			      * starts at (index in h->rt->interps), or
+			      * PHI_HEAP_NO_INTERP: a process-wide or an
+			      * external root, or unreached */
 };
 
 #define PHI_PATH_ROOT (PHI_NONE - 1)
 #define PHI_PATH_EXTERNAL PHI_HEAP_EXTERNAL_ROOT
 
-/* One breadth-first walk from every root over counted references. */
+/* One breadth-first walk from every root over counted references: the
+ * main interpreter's roots first, then each subinterpreter's (by id),
+ * then the process-wide ones, then objects held from outside the heap;
+ * within each, module state before threads before caches. */
 int phi_paths_build(struct phi_paths *p, const struct phi_heap *h,
 		    const uint32_t *indeg, struct phi_error *err);
 void phi_paths_release(struct phi_paths *p);
+
+/* Node's interpreter: the index in h->rt->interps of the one whose
+ * roots its path starts at, or PHI_HEAP_NO_INTERP. */
+static inline uint32_t phi_path_interp(const struct phi_paths *p,
+				       uint32_t node)
+{
+	return p->interp ? p->interp[node] : PHI_HEAP_NO_INTERP;
+}
 
 /* The path to node as text ("" when unreachable). */
 void phi_path_text(const struct phi_paths *p, const struct phi_heap *h,

@@ -24,6 +24,18 @@
  * or 200 bytes as \xNN escapes, plus the NUL. */
 #define PHI_PREVIEW_BUF (PHI_PREVIEW_CHARS * 4 + 16)
 
+/* How the instances of a type are decoded. */
+enum phi_type_decoder {
+	PHI_DECODER_KIND,    /* by its kind (a builtin layout) */
+	PHI_DECODER_BUILTIN, /* a C type the version knows (the stdlib's) */
+	PHI_DECODER_DWARF,   /* a C type's struct from its DWARF: the
+			      * referents are its object members, which
+			      * tp_traverse may not all visit */
+	PHI_DECODER_SCAN,    /* a C type with neither: its fixed part is
+			      * scanned for addresses of objects
+			      * (conservative references) */
+};
+
 /* One type of the heap.  The analyses read the first group of fields;
  * the rest describe the layout for the version's decoders. */
 struct phi_type {
@@ -35,6 +47,11 @@ struct phi_type {
 	uint32_t node;         /* the type object's graph node, once known
 				* (PHI_NONE before): saves a hash lookup per
 				* object */
+	enum phi_type_decoder decoder;
+	bool size_exact;       /* sizes are sys.getsizeof's: false when the
+				* type's __sizeof__ is one the tool cannot
+				* compute (a Python method, an unknown C
+				* type's own) */
 	/* The version's: */
 	uint64_t tp_flags;
 	int64_t basicsize, itemsize, dictoffset;
@@ -47,6 +64,11 @@ struct phi_type {
 	uint32_t slots_start;  /* in phi_types.slot_offsets: object members
 				* of the MRO that the kind does not decode */
 	uint32_t nslots;
+	uint32_t cspec;        /* a C type's built-in spec or DWARF
+				* descriptor (the version's index) */
+	uint64_t cbase;        /* the C type that defines the layout (the
+				* type itself, or the base of its Python
+				* subclasses); 0 for kinds */
 };
 
 /* The type table: every type object met in the heap, validated once. */
@@ -61,6 +83,11 @@ struct phi_types {
 	uint64_t kind_type[PHI_K__COUNT]; /* static type of each kind */
 	const struct phi_image *img;
 	const struct phi_python *py;
+	/* The live source (its mappings and files: the extension modules'
+	 * DWARF), NULL for a snapshot; and the version's state of its C
+	 * types (descriptors, open DWARF files, module states). */
+	struct phi_source *src;
+	void *ctypes;
 };
 
 /* Where a root comes from (for paths to roots). */
@@ -77,11 +104,17 @@ enum phi_root_kind {
 	PHI_ROOT_EXTERNAL,     /* held from outside the heap (refcounts) */
 };
 
+/* A root's interpreter: its index in h->rt->interps, or this for the
+ * process-wide roots (interned strings, static singletons). */
+#define PHI_HEAP_NO_INTERP 0xffu
+
 struct phi_root {
 	uint32_t node;
 	enum phi_root_kind kind;
 	uint64_t thread_id;    /* PHI_ROOT_FRAME/THREAD */
 	uint32_t index;        /* frame depth, cache index */
+	uint32_t interp;       /* index in h->rt->interps, or
+				* PHI_HEAP_NO_INTERP */
 };
 
 struct phi_heap_stats {
@@ -91,6 +124,22 @@ struct phi_heap_stats {
 	uint64_t missing_refs; /* pointers into memory not copied (the
 				* image's holes): objects the image lacks */
 	uint64_t bad_fields;   /* fields the decoders could not read */
+	/* C types (issue 13): objects decoded by a built-in decoder, by
+	 * DWARF, scanned; references found by the scans (conservative);
+	 * objects whose size is not sys.getsizeof's; references held by C
+	 * modules' state. */
+	uint64_t builtin_objects, dwarf_objects, scanned_objects;
+	uint64_t conservative_refs;
+	uint64_t inexact_objects, inexact_size;
+	uint64_t module_state_refs, module_states;
+};
+
+/* The nodes with conservative references: node's edges from edge_start
+ * + first on are conservative (the scan visits them last).  Sorted by
+ * node. */
+struct phi_conservative {
+	uint32_t node;
+	uint32_t first;
 };
 
 struct phi_heap {
@@ -99,6 +148,8 @@ struct phi_heap {
 	struct phi_root *roots;
 	size_t nroots, roots_cap;
 	struct phi_heap_stats stats;
+	struct phi_conservative *cons;
+	size_t ncons, cons_cap;
 	struct phi_gaps gaps;  /* what the decoding could not do */
 	double build_ms;
 	/* What the heap was decoded from: the questions below go to
@@ -114,6 +165,10 @@ struct phi_heap_opts {
 	/* Refuse (PHI_E_NO_MEMORY) a graph of more objects (0 = no limit):
 	 * how --max-memory bounds the tool's own memory. */
 	uint64_t max_objects;
+	/* The live process, whose mapped files hold the DWARF of its
+	 * extension modules (C types without a built-in decoder); NULL
+	 * for a snapshot, which keeps no files. */
+	struct phi_source *src;
 };
 
 /* Enumerate and decode every object reachable from the roots and the GC
@@ -122,6 +177,23 @@ int phi_heap_build(struct phi_heap *h, const struct phi_python *py,
 		   const struct phi_image *img, const struct phi_runtime *rt,
 		   const struct phi_heap_opts *o, struct phi_error *err);
 void phi_heap_release(struct phi_heap *h);
+
+/* Root r's interpreter as an index in h->rt->interps, or
+ * PHI_HEAP_NO_INTERP (a process-wide root, or a heap without a
+ * runtime). */
+static inline uint32_t phi_heap_root_interp(const struct phi_heap *h,
+					    const struct phi_root *r)
+{
+	return h->rt && r->interp < h->rt->ninterps ? r->interp :
+						      PHI_HEAP_NO_INTERP;
+}
+
+/* The prefix of the paths that start at interpreter k's roots:
+ * "interp#N/" (N its id) for a subinterpreter, "" for the main one and
+ * for PHI_HEAP_NO_INTERP.  --expr takes the same prefix. */
+#define PHI_HEAP_INTERP_PREFIX "interp#"
+void phi_heap_interp_prefix(const struct phi_heap *h, uint32_t k, char *buf,
+			    size_t len);
 
 /* The type of node i. */
 static inline const struct phi_type *phi_heap_type(const struct phi_heap *h,
@@ -148,8 +220,9 @@ void phi_heap_label_root(const struct phi_heap *h, uint32_t node,
 void phi_heap_label_step(const struct phi_heap *h, uint32_t parent,
 			 uint32_t child, char *buf, size_t len);
 
-/* The node named by MODULE:NAME[.ATTR|[KEY]]... (module from the main
- * interpreter's sys.modules), or PHI_E_NOT_FOUND with a clear message. */
+/* The node named by [interp#N/]MODULE:NAME[.ATTR|[KEY]]... (module
+ * from the sys.modules of interpreter N, by default the main one), or
+ * PHI_E_NOT_FOUND with a clear message. */
 int phi_heap_resolve(const struct phi_heap *h, const char *expr,
 		     uint32_t *node, struct phi_error *err);
 

@@ -79,6 +79,10 @@ struct phi_python {
 /* One interpreter, as the version reads it from the image. */
 struct phi_interp {
 	uint64_t addr;
+	int64_t id;          /* interp->id: 0 for the main interpreter, then
+			      * 1, 2... in the order they were created
+			      * (never reused), as _xxsubinterpreters and
+			      * PyInterpreterState_GetID number them */
 	uint64_t tstate_head;
 	uint64_t modules, sysdict, builtins, importlib;
 	int gc_collecting;
@@ -93,6 +97,50 @@ struct phi_runtime {
 	struct phi_interp interps[PHI_MAX_INTERPS];
 	size_t ninterps;
 };
+
+/* Whether interps[k] is the main interpreter. */
+static inline bool phi_runtime_is_main(const struct phi_runtime *rt,
+				       size_t k)
+{
+	return k < rt->ninterps && rt->interps[k].addr == rt->interp_main;
+}
+
+/* The interpreters in the order the reports and the paths take them:
+ * the main one first, then by id (order[] gets rt->ninterps indices). */
+static inline void phi_runtime_order(const struct phi_runtime *rt,
+				     uint32_t order[PHI_MAX_INTERPS])
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < rt->ninterps; k++)
+		if (phi_runtime_is_main(rt, k))
+			order[n++] = (uint32_t)k;
+	for (size_t k = 0; k < rt->ninterps; k++) {
+		size_t at = n;
+
+		if (phi_runtime_is_main(rt, k))
+			continue;
+		/* Insertion by id, after main (at most 64). */
+		while (at > 0 && !phi_runtime_is_main(rt, order[at - 1]) &&
+		       rt->interps[order[at - 1]].id > rt->interps[k].id) {
+			order[at] = order[at - 1];
+			at--;
+		}
+		order[at] = (uint32_t)k;
+		n++;
+	}
+}
+
+/* The index in interps of the interpreter whose id is id, or
+ * PHI_MAX_INTERPS when there is none. */
+static inline size_t phi_runtime_find_id(const struct phi_runtime *rt,
+					 int64_t id)
+{
+	for (size_t k = 0; k < rt->ninterps; k++)
+		if (rt->interps[k].id == id)
+			return k;
+	return PHI_MAX_INTERPS;
+}
 
 /* The small-int cache, every slot checked against the value it must
  * hold (a torn or corrupt read shows up as a mismatch). */

@@ -58,4 +58,49 @@ int phi_dwarf_variables(const char *path, const char *cu_suffix,
 			struct phi_dwarf_var *vars, size_t n,
 			struct phi_error *err);
 
+/* ---- the object structs of functions (a C type's generic decoder) ---- */
+
+/* One file's DWARF, kept open with its functions indexed by entry
+ * address, for many questions. */
+struct phi_dwarf_file;
+
+/* 0, -PHI_E_NO_DEBUGINFO when the file has no DWARF (no unit), another
+ * -code when it cannot be read.  The file is the target's: every value
+ * read from it is bounded. */
+int phi_dwarf_file_open(const char *path, struct phi_dwarf_file **out,
+			struct phi_error *err);
+void phi_dwarf_file_close(struct phi_dwarf_file *f);
+size_t phi_dwarf_file_functions(const struct phi_dwarf_file *f);
+
+/* An object member: a PyObject * or a pointer to a struct that starts
+ * with an object header, or an array of count of them. */
+struct phi_dwarf_objmember {
+	uint64_t offset;
+	uint64_t count;
+};
+
+/* A struct and its object members, flattened through embedded structs
+ * (not unions, not the object header); m has cap entries (the caller's
+ * array); the members past cap are left out. */
+struct phi_dwarf_objstruct {
+	uint64_t size;
+	char name[64];
+	bool local;    /* the first local pointer's struct, not the first
+			* parameter's */
+	struct phi_dwarf_objmember *m;
+	size_t n, cap;
+};
+
+/* The struct that the function whose entry is at link-time address pc
+ * works on: its first parameter's pointee, or, when that is the plain
+ * object header (PyObject *) or not a struct, the first local variable
+ * that points to a struct (the cast such functions start with); with
+ * want_object that struct must be an object struct.  1 when found, 0
+ * when DWARF does not say (no such function, no such struct), -code on
+ * error. */
+int phi_dwarf_function_struct(struct phi_dwarf_file *f, uint64_t pc,
+			      bool want_object,
+			      struct phi_dwarf_objstruct *s,
+			      struct phi_error *err);
+
 #endif

@@ -30,6 +30,12 @@ enum {
 	PHI_NODE_OPAQUE = 4,     /* unknown C layout: no referents decoded */
 	PHI_NODE_BAD = 8,        /* header unreadable or inconsistent */
 	PHI_NODE_ROOT = 16,      /* held by an interpreter root */
+	PHI_NODE_INEXACT = 32,   /* size is not sys.getsizeof's (a
+				  * __sizeof__ the tool cannot compute) */
+	PHI_NODE_CONSERVATIVE = 64, /* some edges found by a conservative
+				     * scan (cpython/heap.h says which) */
+	PHI_NODE_DWARF = 128,    /* edges from a C struct's DWARF, not
+				  * from a decoder of its tp_traverse */
 };
 
 /* A value too big for 32 bits, kept beside the array (rare: an object of

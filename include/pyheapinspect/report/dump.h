@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pyheapinspect/analysis/paths.h"
 #include "pyheapinspect/base/error.h"
 #include "pyheapinspect/cpython/heap.h"
 #include "pyheapinspect/cpython/traces.h"
@@ -18,10 +19,11 @@ int phi_dump_jsonl_allocated(FILE *out, const struct phi_heap *h,
 			     struct phi_error *err);
 /* Both, and with t (tracemalloc's traces, read) each line also gives
  * its object's allocation traceback as an id, defined once on the first
- * line that uses it; allocated and t may be NULL. */
+ * line that uses it; with p (the paths), its interpreter.  allocated, t
+ * and p may be NULL. */
 int phi_dump_jsonl_full(FILE *out, const struct phi_heap *h,
 			const struct phi_node_sizes *allocated,
 			const struct phi_traces *t,
-			struct phi_error *err);
+			const struct phi_paths *p, struct phi_error *err);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "pyheapinspect/base/sizes.h"
+#include "pyheapinspect/cpython/310/ctypes.h"
 #include "pyheapinspect/cpython/310/decode.h"
 #include "pyheapinspect/cpython/310/dict.h"
 #include "pyheapinspect/cpython/310/str.h"
@@ -25,7 +26,16 @@ struct ctx {
 	const struct phi_type *ty;
 	phi_visit_fn visit;
 	void *vctx;
+	bool inexact;      /* the size is not sys.getsizeof's */
+	uint32_t state_refs;
 };
+
+static struct phi_cobj cobj(const struct ctx *c)
+{
+	return (struct phi_cobj){ .d = c->d, .addr = c->addr, .obj = c->obj,
+				  .objlen = c->objlen, .ty = c->ty,
+				  .visit = c->visit, .vctx = c->vctx };
+}
 
 static uint64_t rd(const struct ctx *c, int64_t off)
 {
@@ -285,8 +295,12 @@ static uint64_t do_type(const struct ctx *c)
 	       (keys ? phi_dict_keys_size(c->d->img, c->d->lay, keys) : 0);
 }
 
-static uint64_t do_module(const struct ctx *c)
+/* module_traverse: the state's references (m_traverse), then md_dict. */
+static uint64_t do_module(struct ctx *c)
 {
+	struct phi_cobj o = cobj(c);
+
+	c->state_refs = phi_modstate_visit(&o, false);
 	visit_field(c, L(MODULE_DICT));
 	visit_field(c, L(MODULE_NAME));
 	return default_size(c);
@@ -484,7 +498,28 @@ static uint64_t do_weakref(const struct ctx *c)
 	return default_size(c);
 }
 
-static uint64_t by_kind(const struct ctx *c)
+/* A C type's instance: its built-in decoder, its struct from DWARF, or
+ * (after every other referent: visit_extras, scan_last) the scan. */
+static uint64_t do_ctype(struct ctx *c)
+{
+	struct phi_cobj o = cobj(c);
+
+	return phi_ctypes_decode(&o, &c->inexact);
+}
+
+/* What the conservative scans find comes last: the graph builder takes
+ * the node's edges from the first conservative one on as conservative. */
+static void scan_last(struct ctx *c)
+{
+	struct phi_cobj o = cobj(c);
+
+	if (c->ty->kind == PHI_K_MODULE)
+		c->state_refs += phi_modstate_visit(&o, true);
+	else if (c->ty->kind == PHI_K_OPAQUE)
+		phi_ctypes_scan(&o);
+}
+
+static uint64_t by_kind(struct ctx *c)
 {
 	switch (c->ty->kind) {
 	case PHI_K_TUPLE: return do_tuple(c);
@@ -541,6 +576,7 @@ static uint64_t by_kind(const struct ctx *c)
 		FIELDS(PHI_L_RANGE_START, PHI_L_RANGE_STOP, PHI_L_RANGE_STEP,
 		       PHI_L_RANGE_LENGTH);
 	case PHI_K_MAPPINGPROXY: FIELDS(PHI_L_MAPPINGPROXY_MAPPING);
+	case PHI_K_OPAQUE: return do_ctype(c);
 	default:
 		/* Scalars, singletons, plain instances and opaque objects:
 		 * object.__sizeof__, no referents of their own. */
@@ -592,9 +628,15 @@ void phi_decode(struct phi_decoder *d, uint64_t addr,
 	if (!c.obj)
 		c.objlen = 0;
 	memset(out, 0, sizeof(*out));
-	out->opaque = ty->kind == PHI_K_OPAQUE;
+	out->opaque = ty->kind == PHI_K_OPAQUE &&
+		      ty->decoder == PHI_DECODER_SCAN;
+	out->dwarf = ty->kind == PHI_K_OPAQUE &&
+		     ty->decoder == PHI_DECODER_DWARF;
 	out->size = by_kind(&c);
 	visit_extras(&c);
+	scan_last(&c);
+	out->inexact = c.inexact || !ty->size_exact;
+	out->state_refs = c.state_refs;
 	out->gc = is_gc(&c);
 	if (out->gc) {
 		out->size = phi_size_add(out->size, gchead);

@@ -1,5 +1,7 @@
-/* --expr: MODULE:NAME[.ATTR|[KEY]]... resolved step by step in the
- * image, each step validated (the object must be a node of the heap). */
+/* --expr: [interp#N/]MODULE:NAME[.ATTR|[KEY]]... resolved step by step
+ * in the image, each step validated (the object must be a node of the
+ * heap); MODULE is looked up in the sys.modules of interpreter N (its
+ * interp->id), the main one's without the prefix. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -213,13 +215,45 @@ static int step(const struct resolver *r, const char **p, uint64_t *obj)
 	return *obj ? 0 : not_found(r, "no key or index", name, ty->name);
 }
 
-/* sys.modules of the main interpreter. */
-static uint64_t main_modules(const struct phi_runtime *rt)
+/* "interp#N/" at the head of expr: *modules becomes interpreter N's
+ * sys.modules and *rest what follows; without it, the main
+ * interpreter's and expr itself. */
+static int pick_interp(const struct phi_heap *h, const char *expr,
+		       uint64_t *modules, const char **rest,
+		       struct phi_error *err)
 {
-	for (size_t i = 0; i < rt->ninterps; i++)
-		if (rt->interps[i].addr == rt->interp_main)
-			return rt->interps[i].modules;
-	return rt->ninterps ? rt->interps[0].modules : 0;
+	const struct phi_runtime *rt = h->rt;
+	size_t plen = strlen(PHI_HEAP_INTERP_PREFIX), k;
+	const char *s = expr + plen;
+	char *end;
+	long long id;
+
+	*rest = expr;
+	*modules = 0;
+	if (strncmp(expr, PHI_HEAP_INTERP_PREFIX, plen) != 0) {
+		for (k = 0; k < rt->ninterps; k++)
+			if (phi_runtime_is_main(rt, k))
+				*modules = rt->interps[k].modules;
+		return 0;
+	}
+	errno = 0;
+	id = isdigit((unsigned char)*s) ? strtoll(s, &end, 10) : -1;
+	if (id < 0 || errno || *end != '/')
+		return phi_error_set(err, PHI_E_USAGE,
+				     "bad --expr '%s': expected "
+				     PHI_HEAP_INTERP_PREFIX "N/MODULE:NAME..."
+				     " (N an interpreter's id, 0 the main one)",
+				     expr);
+	k = phi_runtime_find_id(rt, id);
+	if (k == PHI_MAX_INTERPS)
+		return phi_error_set(err, PHI_E_NOT_FOUND,
+				     "cannot resolve '%s': no interpreter %lld "
+				     "(the target has %zu; the JSON report's "
+				     "by_interpreter lists their ids)",
+				     expr, id, rt->ninterps);
+	*modules = rt->interps[k].modules;
+	*rest = end + 1;
+	return 0;
 }
 
 int phi310_resolve(const struct phi_heap *h, const char *expr,
@@ -228,17 +262,22 @@ int phi310_resolve(const struct phi_heap *h, const char *expr,
 	const struct phi_image *img = h->img;
 	const struct phi_layout *lay = phi310_layout(h->py);
 	struct resolver r = { h, img, lay, expr, err };
-	const char *colon = strchr(expr, ':'), *p;
+	const char *colon, *p, *what;
 	char module[NAME_LEN], name[NAME_LEN];
-	uint64_t obj;
+	uint64_t obj, modules;
 	int rc;
 
-	if (!colon || colon == expr || (size_t)(colon - expr) >= NAME_LEN)
+	rc = pick_interp(h, expr, &modules, &what, err);
+	if (rc < 0)
+		return rc;
+	colon = strchr(what, ':');
+	if (!colon || colon == what || (size_t)(colon - what) >= NAME_LEN)
 		return phi_error_set(err, PHI_E_USAGE,
 				     "bad --expr '%s': expected "
-				     "MODULE:NAME[.ATTR|[KEY]]...", expr);
-	snprintf(module, sizeof(module), "%.*s", (int)(colon - expr), expr);
-	obj = phi_dict_get_str(img, lay, main_modules(h->rt), module);
+				     "[" PHI_HEAP_INTERP_PREFIX "N/]MODULE:NAME"
+				     "[.ATTR|[KEY]]...", expr);
+	snprintf(module, sizeof(module), "%.*s", (int)(colon - what), what);
+	obj = phi_dict_get_str(img, lay, modules, module);
 	if (!obj)
 		return phi_error_set(err, PHI_E_NOT_FOUND,
 				     "cannot resolve '%s': no module '%s' in "

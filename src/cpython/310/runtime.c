@@ -21,12 +21,22 @@ static int read_interp(const struct phi_image *img,
 		       struct phi_interp *in, struct phi_error *err)
 {
 	uint32_t collecting = 0;
+	uint64_t id = 0;
 	int rc;
 
 	memset(in, 0, sizeof(*in));
 	in->addr = addr;
 	rc = read_ptr(img, addr + PHI_L(lay, IS_TSTATE_HEAD), &in->tstate_head,
 		      "interp->tstate_head", err);
+	if (rc == 0)
+		rc = read_ptr(img, addr + PHI_L(lay, IS_ID), &id, "interp->id",
+			      err);
+	in->id = (int64_t)id;
+	if (rc == 0 && in->id < 0)
+		rc = phi_error_set(err, PHI_E_CORRUPT, "the interpreter at "
+				   "0x%llx has id %lld: ids are never negative",
+				   (unsigned long long)addr,
+				   (long long)in->id);
 	if (rc == 0)
 		rc = read_ptr(img, addr + PHI_L(lay, IS_MODULES), &in->modules,
 			      "interp->modules", err);
@@ -53,6 +63,7 @@ int phi310_runtime(const struct phi_python *py, const struct phi_image *img,
 {
 	const struct phi_layout *lay = phi310_layout(py);
 	uint64_t p = 0;
+	int64_t id;
 	int rc;
 
 	memset(rt, 0, sizeof(*rt));
@@ -83,11 +94,23 @@ int phi310_runtime(const struct phi_python *py, const struct phi_image *img,
 				 err);
 		if (rc < 0)
 			return rc;
+		/* The reports and --expr name interpreters by id. */
+		id = rt->interps[rt->ninterps].id;
+		if (phi_runtime_find_id(rt, id) != PHI_MAX_INTERPS)
+			return phi_error_set(err, PHI_E_CORRUPT,
+					     "two interpreters have id %lld",
+					     (long long)id);
 		rt->ninterps++;
 		rc = read_ptr(img, p + PHI_L(lay, IS_NEXT), &p,
 			      "interp->next", err);
 		if (rc < 0)
 			return rc;
 	}
-	return 0;
+	/* Roots, paths and --expr tell the main interpreter apart. */
+	for (size_t i = 0; i < rt->ninterps; i++)
+		if (phi_runtime_is_main(rt, i))
+			return 0;
+	return phi_error_set(err, PHI_E_CORRUPT, "the main interpreter "
+			     "(0x%llx) is not in the interpreter list",
+			     (unsigned long long)rt->interp_main);
 }

@@ -333,7 +333,7 @@ void phi310_label_root(const struct phi_heap *h, uint32_t node,
 		[PHI_ROOT_SINGLETON] = "static singleton",
 	};
 	const struct phi_root *r;
-	char name[128];
+	char name[128], pre[48];
 
 	if (root == PHI_HEAP_EXTERNAL_ROOT) {
 		snprintf(buf, len, "<%s at 0x%" PRIx64 " held outside the "
@@ -341,17 +341,21 @@ void phi310_label_root(const struct phi_heap *h, uint32_t node,
 		return;
 	}
 	r = &lb->h->roots[root];
+	/* A subinterpreter's roots say whose they are: its sys.modules is
+	 * not the main interpreter's. */
+	phi_heap_interp_prefix(h, phi_heap_root_interp(h, r), pre,
+			       sizeof(pre));
 	if (r->kind == PHI_ROOT_FRAME) {
 		frame_name(lb, lb->h->g.addr[node], name, sizeof(name));
-		snprintf(buf, len, "thread 0x%" PRIx64 " frame %s()",
+		snprintf(buf, len, "%sthread 0x%" PRIx64 " frame %s()", pre,
 			 r->thread_id, name);
 	} else if (r->kind == PHI_ROOT_THREAD) {
-		snprintf(buf, len, "thread 0x%" PRIx64 " state",
+		snprintf(buf, len, "%sthread 0x%" PRIx64 " state", pre,
 			 r->thread_id);
 	} else if ((size_t)r->kind < sizeof(names) / sizeof(*names) &&
 		   names[r->kind]) {
-		snprintf(buf, len, "%s", names[r->kind]);
+		snprintf(buf, len, "%s%s", pre, names[r->kind]);
 	} else {
-		snprintf(buf, len, "root");
+		snprintf(buf, len, "%sroot", pre);
 	}
 }

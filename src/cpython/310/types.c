@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "pyheapinspect/graph/graph.h"
+#include "pyheapinspect/cpython/310/ctypes.h"
 #include "pyheapinspect/cpython/310/dict.h"
 #include "pyheapinspect/cpython/310/py310.h"
 #include "pyheapinspect/cpython/310/str.h"
@@ -58,6 +59,7 @@ void phi_types_release(struct phi_types *ts)
 	free(ts->v);
 	free(ts->hslots);
 	free(ts->slot_offsets);
+	phi_ctypes_release(ts);
 	memset(ts, 0, sizeof(*ts));
 }
 
@@ -357,6 +359,7 @@ static bool each_mro_class(const struct phi_types *ts,
 
 struct collect {
 	struct phi_types *ts;
+	const struct phi_type *ty;
 	int64_t from, basicsize;
 	uint64_t budget;
 };
@@ -388,6 +391,9 @@ static bool collect_class(void *ctx, uint64_t cls)
 	int64_t flags = 0;
 	struct collect one = *c;
 
+	/* A C type's own members are its decoder's. */
+	if (!phi_ctypes_collect_members(c->ts, c->ty, cls))
+		return false;
 	if (!rd64(c->ts, cls + PHI_L(phi310_layout(c->ts->py), TP_FLAGS), &flags))
 		return false;
 	if ((uint64_t)flags & PHI_TPFLAGS_HEAPTYPE)
@@ -402,7 +408,7 @@ static bool collect_class(void *ctx, uint64_t cls)
  * lists only its own). */
 static void collect_slots(struct phi_types *ts, struct phi_type *ty)
 {
-	struct collect c = { .ts = ts, .basicsize = ty->basicsize,
+	struct collect c = { .ts = ts, .ty = ty, .basicsize = ty->basicsize,
 			     .budget = MEMBER_BUDGET };
 
 	ty->slots_start = (uint32_t)ts->nslot_offsets;
@@ -584,6 +590,10 @@ uint32_t phi_types_get(struct phi_types *ts, uint64_t addr)
 		return PHI_NONE;
 	ty.kind = find_kind(ts, addr);
 	ty.node = UINT32_MAX; /* PHI_NONE: not in the graph yet */
+	ty.decoder = PHI_DECODER_KIND;
+	if (ty.kind == PHI_K_OPAQUE)
+		phi_ctypes_classify(ts, &ty);
+	ty.size_exact = phi_ctypes_size_exact(ts, &ty);
 	ty.name = type_name(ts, &ty);
 	if (!ty.name)
 		return PHI_NONE;

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "pyheapinspect/base/clock.h"
+#include "pyheapinspect/base/bigmem.h"
 #include "pyheapinspect/base/sizes.h"
 #include "pyheapinspect/cpython/310/decode.h"
 #include "pyheapinspect/cpython/310/estimate.h"
@@ -63,6 +64,8 @@ struct builder {
 	const struct phi_layout *lay;
 	struct phi_decoder dec;
 	uint32_t cur;      /* the node being decoded */
+	uint32_t interp;   /* the interpreter whose roots are being added
+			    * (index in rt->interps), PHI_HEAP_NO_INTERP */
 	uint32_t interned; /* the interned-strings dict, PHI_NONE if none */
 	uint64_t last_type_addr; /* the last type met, and its index */
 	uint32_t last_type;
@@ -192,6 +195,33 @@ static void add_type_node(struct builder *b, uint64_t addr, uint32_t t)
 	b->h->types.v[t].node = n;
 }
 
+/* The current node's next edge is a conservative one, and so are those
+ * after it (the decoders visit them last): the first of the node's is
+ * recorded. */
+static void note_conservative(struct builder *b)
+{
+	struct phi_heap *h = b->h;
+	uint32_t first = (uint32_t)(h->g.nedges - h->g.edge_start[b->cur]);
+
+	h->stats.conservative_refs++;
+	if (h->ncons && h->cons[h->ncons - 1].node == b->cur)
+		return;
+	if (h->ncons == h->cons_cap) {
+		size_t ncap = h->cons_cap ? 2 * h->cons_cap : 256;
+		struct phi_conservative *p = phi_big_realloc(h->cons,
+							     ncap * sizeof(*p));
+
+		if (!p) {
+			b->oom = true;
+			return;
+		}
+		h->cons = p;
+		h->cons_cap = ncap;
+	}
+	h->cons[h->ncons++] = (struct phi_conservative){ b->cur, first };
+	h->g.flags[b->cur] |= PHI_NODE_CONSERVATIVE;
+}
+
 /* Do the queued steps in order: open each node's edges, look up (add if
  * new) its referents and append their edges, add type objects. */
 static void flush_refs(struct builder *b)
@@ -218,6 +248,10 @@ static void flush_refs(struct builder *b)
 			else
 				b->h->stats.bad_refs++;
 			continue;
+		}
+		if (flags & PHI_REF_CONSERVATIVE) {
+			flags &= ~PHI_REF_CONSERVATIVE;
+			note_conservative(b);
 		}
 		/* The interned dict's references are not counted (CPython
 		 * subtracts them from the strings' refcounts). */
@@ -268,7 +302,8 @@ static void add_root_node(struct builder *b, uint32_t n, enum phi_root_kind k,
 	}
 	h->roots[h->nroots++] = (struct phi_root){ .node = n, .kind = k,
 						   .thread_id = tid,
-						   .index = index };
+						   .index = index,
+						   .interp = b->interp };
 }
 
 static void add_root(struct builder *b, uint64_t addr, enum phi_root_kind k,
@@ -423,6 +458,8 @@ static void global_roots(struct builder *b)
 	};
 	const uint64_t *sym = b->t->sym;
 
+	/* Shared by every interpreter of the process. */
+	b->interp = PHI_HEAP_NO_INTERP;
 	for (size_t i = 0; i < sizeof(singletons) / sizeof(singletons[0]); i++)
 		add_root(b, sym[singletons[i]], PHI_ROOT_SINGLETON, 0,
 			 (uint32_t)i);
@@ -529,6 +566,25 @@ static void gc_successors(struct builder *b, uint32_t end)
 			gc_chain(b, batch[k].addr - (uint64_t)L(GCHEAD_SIZE));
 }
 
+/* The C types' figures (issue 13). */
+static void count_ctype(struct phi_heap *h, const struct phi_type *ty,
+			const struct phi_decoded *out)
+{
+	struct phi_heap_stats *s = &h->stats;
+
+	if (ty->kind == PHI_K_OPAQUE) {
+		s->builtin_objects += ty->decoder == PHI_DECODER_BUILTIN;
+		s->dwarf_objects += ty->decoder == PHI_DECODER_DWARF;
+		s->scanned_objects += ty->decoder == PHI_DECODER_SCAN;
+	}
+	if (out->inexact) {
+		s->inexact_objects++;
+		s->inexact_size = phi_size_add(s->inexact_size, out->size);
+	}
+	s->module_state_refs += out->state_refs;
+	s->module_states += out->state_refs != 0;
+}
+
 static void decode_node(struct builder *b, uint32_t i)
 {
 	struct phi_heap *h = b->h;
@@ -545,7 +601,9 @@ static void decode_node(struct builder *b, uint32_t i)
 		b->oom = true;
 	g->flags[i] |= (out.gc ? PHI_NODE_GC : 0) |
 		       (out.tracked ? PHI_NODE_TRACKED : 0) |
-		       (out.opaque ? PHI_NODE_OPAQUE : 0);
+		       (out.opaque ? PHI_NODE_OPAQUE : 0) |
+		       (out.inexact ? PHI_NODE_INEXACT : 0) |
+		       (out.dwarf ? PHI_NODE_DWARF : 0);
 	ty->count++;
 	ty->size = phi_size_add(ty->size, out.size);
 	h->stats.objects++;
@@ -556,6 +614,7 @@ static void decode_node(struct builder *b, uint32_t i)
 		h->stats.opaque_size = phi_size_add(h->stats.opaque_size,
 						    out.size);
 	}
+	count_ctype(h, &tcopy, &out);
 	if (ty->node == PHI_NONE)
 		queue(b, tcopy.addr, g->type[i], PEND_TYPE);
 }
@@ -627,6 +686,7 @@ int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
 	struct builder b = { .h = h, .img = img, .t = t, .lay = &t->layout,
 			     .interned = PHI_NONE };
 	double t0 = phi_now_ms();
+	uint32_t order[PHI_MAX_INTERPS];
 	int rc;
 
 	rc = phi_graph_init(&h->g, (size_t)phi310_estimate_objects(img,
@@ -636,13 +696,19 @@ int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
 		rc = phi_types_init(&h->types, img, h->py, err);
 	if (rc < 0)
 		return rc;
+	h->types.src = o->src;
 	b.dec = (struct phi_decoder){ .img = img, .lay = b.lay,
 				      .types = &h->types };
 	if (t->sym[PHI_S_SET_DUMMY])
 		b.dec.set_dummy = phi_image_word(img, t->sym[PHI_S_SET_DUMMY]);
+	/* The main interpreter's roots first: where several interpreters
+	 * reach an object (a static type, a shared singleton), its path
+	 * starts at the main one's (docs/schema.md). */
+	phi_runtime_order(rt, order);
 	for (size_t k = 0; k < rt->ninterps; k++) {
-		interp_roots(&b, &rt->interps[k]);
-		all_thread_roots(&b, &rt->interps[k]);
+		b.interp = order[k];
+		interp_roots(&b, &rt->interps[order[k]]);
+		all_thread_roots(&b, &rt->interps[order[k]]);
 	}
 	global_roots(&b);
 	gc_heads(&b, rt);
@@ -662,4 +728,7 @@ int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
 void phi310_heap_release(struct phi_heap *h)
 {
 	phi_types_release(&h->types);
+	phi_big_free(h->cons);
+	h->cons = NULL;
+	h->ncons = h->cons_cap = 0;
 }

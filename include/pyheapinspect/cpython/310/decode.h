@@ -14,6 +14,9 @@
 /* Flags of a reference, as the graph's edge flags. */
 #define PHI_REF_WEAK PHI_EDGE_WEAK           /* a weakref's referent */
 #define PHI_REF_UNCOUNTED PHI_EDGE_UNCOUNTED /* not in the refcount */
+/* Found by a conservative scan: a flag of the visit only (the graph
+ * builder strips it, and records where such edges start). */
+#define PHI_REF_CONSERVATIVE 0x20000000u
 
 /* Called for each referent (never for NULL) with PHI_REF_* flags. */
 typedef void (*phi_visit_fn)(void *ctx, uint64_t addr, uint32_t flags);
@@ -30,7 +33,11 @@ struct phi_decoded {
 	uint64_t size;           /* sys.getsizeof, GC header included */
 	bool gc;                 /* has a GC header */
 	bool tracked;            /* the GC tracks it */
-	bool opaque;             /* unknown layout: referents not decoded */
+	bool opaque;             /* unknown layout: referents not decoded,
+				  * or found by a conservative scan */
+	bool inexact;            /* size is not sys.getsizeof's */
+	bool dwarf;              /* referents from the DWARF of its struct */
+	uint32_t state_refs;     /* a module's references from its state */
 };
 
 /* Decode the object at addr whose (validated) type is ty. */

@@ -27,6 +27,7 @@
 	X(IS_SIZE, "_is", NULL, 0, 113528) \
 	X(IS_NEXT, "_is", "next", 8, 0) \
 	X(IS_TSTATE_HEAD, "_is", "tstate_head", 8, 8) \
+	X(IS_ID, "_is", "id", 8, 24) \
 	X(IS_GC_GENERATIONS, "_is", "gc.generations", 72, 640) \
 	X(IS_GC_PERMANENT, "_is", "gc.permanent_generation", 24, 720) \
 	X(IS_GC_COLLECTING, "_is", "gc.collecting", 4, 816) \
@@ -75,6 +76,7 @@
 	X(TP_DEALLOC, "_typeobject", "tp_dealloc", 8, 48) \
 	X(TP_ITEMSIZE, "_typeobject", "tp_itemsize", 8, 40) \
 	X(TP_FLAGS, "_typeobject", "tp_flags", 8, 168) \
+	X(TP_TRAVERSE, "_typeobject", "tp_traverse", 8, 184) \
 	X(TP_WEAKLISTOFFSET, "_typeobject", "tp_weaklistoffset", 8, 208) \
 	X(TP_MEMBERS, "_typeobject", "tp_members", 8, 240) \
 	X(TP_BASE, "_typeobject", "tp_base", 8, 256) \
@@ -141,6 +143,12 @@
 	X(MODULE_SIZE, "PyModuleObject", NULL, 0, 56) \
 	X(MODULE_DICT, "PyModuleObject", "md_dict", 8, 16) \
 	X(MODULE_NAME, "PyModuleObject", "md_name", 8, 48) \
+	X(MODULE_DEF, "PyModuleObject", "md_def", 8, 24) \
+	X(MODULE_STATE, "PyModuleObject", "md_state", 8, 32) \
+	X(MODDEF_SIZE, "PyModuleDef", NULL, 0, 104) \
+	X(MODDEF_NAME, "PyModuleDef", "m_name", 8, 40) \
+	X(MODDEF_M_SIZE, "PyModuleDef", "m_size", 8, 56) \
+	X(MODDEF_TRAVERSE, "PyModuleDef", "m_traverse", 8, 80) \
 	X(FUNC_SIZE, "PyFunctionObject", NULL, 0, 128) \
 	X(FUNC_GLOBALS, "PyFunctionObject", "func_globals", 8, 16) \
 	X(FUNC_BUILTINS, "PyFunctionObject", "func_builtins", 8, 24) \
