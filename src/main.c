@@ -671,6 +671,8 @@ static int wait_gc(struct run *r, const struct phi_runtime *rt,
 /* Just before a freeze: the layouts, then a look at the warm copy (torn,
  * but it says whether a collection runs); during one, wait for its end
  * and have the warm copy taken again. */
+static void libc_join(struct run *r);
+
 static int before_freeze(void *ctx, const struct phi_image *warm,
 			 struct phi_error *err)
 {
@@ -678,6 +680,11 @@ static int before_freeze(void *ctx, const struct phi_image *warm,
 	struct phi_runtime rt;
 	struct phi_error ignored;
 	int rc = join_layout(r, err);
+
+	/* libc's debug file, when it was read beside the warm copy, is
+	 * done before the freeze: its thread would take a CPU from the
+	 * frozen copy's two. */
+	libc_join(r);
 
 	if (rc < 0)
 		return rc;
