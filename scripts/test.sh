@@ -13,10 +13,17 @@
 set -u
 cd "$(dirname "$0")/.."
 top=$(pwd)
+t0=$(date +%s)
 sh scripts/setup.sh --test || exit 1
 sh scripts/build.sh || exit 1
 passed=0
 failed=0
+
+# stage NAME: a stage's heading, with the seconds since the start (the
+# suite must stay within about 20 minutes on 2 cores).
+stage() {
+	echo "== $1 (at $(($(date +%s) - t0)) s)"
+}
 
 # count LOG: add a test-suite.log's totals.
 count() {
@@ -48,15 +55,15 @@ step() {
 	fi
 }
 
-echo "== make check"
+stage "make check"
 make -j"$(nproc)" check >check.log 2>&1 || show_failures .
 grep -E '^(PASS|FAIL|ERROR|SKIP):' check.log
 count test-suite.log
 
-echo "== make distcheck"
+stage "make distcheck"
 step distcheck make -j"$(nproc)" distcheck HEAVY_TESTS=
 
-echo "== sanitizers (ASan, LeakSanitizer, UBSan)"
+stage "sanitizers (ASan, LeakSanitizer, UBSan)"
 # A subshell: it changes directory.
 san() (
 	rm -rf _san && mkdir _san &&
@@ -73,7 +80,7 @@ san() (
 [ -f pyheapinspect-0.1.0.tar.gz ] || make dist >/dev/null
 step sanitizers san
 
-echo "== ThreadSanitizer"
+stage "ThreadSanitizer"
 tsan() {
 	make tsan HEAVY_TESTS=
 	rc=$?
@@ -83,11 +90,12 @@ tsan() {
 step tsan tsan
 
 if [ -x tests/fuzz/run.sh ] || [ -f tests/fuzz/run.sh ]; then
-	echo "== fuzzing for ${FUZZ_SECONDS:-120} s"
+	stage "fuzzing for ${FUZZ_SECONDS:-120} s"
 	# A fixed seed: the same inputs on every CI run, so that a landing
 	# never depends on luck; fuzz with other seeds by hand (make fuzz).
 	FUZZ_ARGS="${FUZZ_ARGS:--seed=1}" step fuzz sh tests/fuzz/run.sh
 fi
 
+echo "== done in $(($(date +%s) - t0)) s"
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -19,6 +19,7 @@
 #include "pyheapinspect/analysis/summary.h"
 #include "pyheapinspect/analysis/topn.h"
 #include "pyheapinspect/base/bigmem.h"
+#include "pyheapinspect/base/escape.h"
 
 /* ---- masking */
 
@@ -453,38 +454,6 @@ static int build_memory(struct phi_summary *s, const struct phi_memory *m)
 
 /* ---- tracemalloc's lines */
 
-/* Length of the valid UTF-8 sequence at p (1..4), 0 when invalid (the
- * rule of report/jsonout.c: no overlong forms, no surrogates, nothing
- * past U+10FFFF), so that a cleaned text goes through JSON unchanged. */
-static size_t utf8_len(const unsigned char *p, size_t len)
-{
-	unsigned c = p[0];
-	uint32_t cp;
-	size_t n;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
-}
-
 /* A filename from the target as the summary keeps it: every invalid
  * byte and NUL as U+FFFD, cut on a character boundary to
  * PHI_SUMMARY_MAX_FILENAME bytes with U+2026 at the end. */
@@ -497,7 +466,7 @@ static char *clean_filename(const char *text, size_t len)
 	if (!out)
 		return NULL;
 	while (i < len) {
-		size_t k = p[i] ? utf8_len(p + i, len - i) : 0;
+		size_t k = p[i] ? phi_utf8_seq_len(p + i, len - i) : 0;
 		const char *put = k ? text + i : "\xef\xbf\xbd";
 		size_t n = k ? k : 3;
 

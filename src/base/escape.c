@@ -45,6 +45,13 @@ static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 	return k;
 }
 
+size_t phi_utf8_seq_len(const unsigned char *s, size_t len)
+{
+	uint32_t cp;
+
+	return len ? utf8_next(s, len, &cp) : 0;
+}
+
 /* Characters that move the cursor or reorder what follows. */
 static bool moves_text(uint32_t cp)
 {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/report/growth.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/textout.h"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/report/jsonout.h"
 
 static void print_to_file(void *ctx, const char *s, size_t len)
@@ -51,39 +52,6 @@ void phi_json_address(yajl_gen g, uint64_t addr)
 	int n = snprintf(buf, sizeof(buf), "0x%" PRIx64, addr);
 
 	yajl_gen_string(g, (const unsigned char *)buf, (size_t)n);
-}
-
-size_t phi_utf8_seq_len(const unsigned char *s, size_t len)
-{
-	unsigned c;
-	size_t n;
-	uint32_t cp;
-
-	if (len == 0)
-		return 0;
-	c = s[0];
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n > len)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF. */
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return n;
 }
 
 void phi_json_text(yajl_gen g, const unsigned char *s, size_t len)

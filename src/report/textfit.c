@@ -1,6 +1,7 @@
 /* Text cut to fit an output (textfit.h). */
 #include <string.h>
 
+#include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/report/jsonout.h"
 #include "pyheapinspect/report/textfit.h"
 

@@ -9,6 +9,10 @@
 #   - a frame whose f_back is itself, and with it a thread list that
 #     loops (fixtures/hostile_loops.py): as many roots as the same heap
 #     without the damage (100,000 more, then 4,096 x 100,000), counted;
+#   - C objects whose decoders follow what the target says (an
+#     lru_cache's links looping away from the root, an Element claiming
+#     2^40 children, children at an address in no mapping): bounded
+#     references, each damage counted;
 #   - bytearrays and ints whose sizes would wrap the heap's total: it
 #     saturates at 2^63 - 1, the ints are counted as damage;
 #   - class names, module names, strings, keys and attribute names full
@@ -117,6 +121,40 @@ bad=$(json_get "$WORK/threads.json" 'd["inconsistencies"]["unreadable_fields"]')
 assert_running "$TARGET_PID"
 kill -9 "$TARGET_PID"
 pass "a thread list that loops, and a looping frame: $roots roots, $bad counted"
+
+# ---- C objects -------------------------------------------------------------
+loops ctypes
+tool_bounded "$WORK/ctypes.json" "$WORK/err" -p "$TARGET_PID" --json --top 1 \
+	--dump "$WORK/ctypes.jsonl"
+[ "$RC" -eq 0 ] || fail "corrupted C objects: exit $RC: $(cat "$WORK/err")"
+"$PYTHON310" - "$WORK/ready" "$WORK/none.json" "$WORK/ctypes.json" \
+	"$WORK/ctypes.jsonl" <<'PY' || fail "corrupted C objects not bounded"
+import json, sys
+info = json.load(open(sys.argv[1]))
+none, d = json.load(open(sys.argv[2])), json.load(open(sys.argv[3]))
+bad = d["inconsistencies"]["unreadable_fields"]
+bad_none = none["inconsistencies"]["unreadable_fields"]
+# The looping links, the 2^40 children, the children nowhere.
+assert bad >= bad_none + 3, (bad, bad_none)
+# The same heap as the clean one, give or take the ready file's fields.
+assert abs(d["objects"] - none["objects"]) < 1000, (d["objects"], none["objects"])
+assert d["edges"] < none["edges"] + 1000, (d["edges"], none["edges"])
+refs = {}
+for line in open(sys.argv[4]):
+    o = json.loads(line)
+    refs[o["address"]] = o
+lru = refs[hex(info["lru"])]
+# Its cache dict, function, kwd_mark, the two types, and the three links'
+# keys, results and type (the walk stops where the loop closes).
+assert len(lru["refs"]) <= 16, lru["refs"]
+for e in info["elements"]:
+    assert len(refs[hex(e)]["refs"]) <= 4, refs[hex(e)]
+print("%d more fields counted than the clean heap's %d; %d edges (%d)"
+      % (bad - bad_none, bad_none, d["edges"], none["edges"]))
+PY
+assert_running "$TARGET_PID"
+kill -9 "$TARGET_PID"
+pass "an lru_cache whose links loop, Elements claiming 2^40 children and children nowhere: bounded, $(( $(json_get "$WORK/ctypes.json" 'd["inconsistencies"]["unreadable_fields"]') )) fields counted"
 
 # ---- sizes ----------------------------------------------------------------
 loops sizes

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <cmocka.h>
 
+#include "pyheapinspect/base/escape.h"
 #include "pyheapinspect/report/jsonout.h"
 
 #define FFFD "\xef\xbf\xbd"

@@ -36,4 +36,10 @@
 size_t phi_escape_text(char *out, size_t cap, const char *s, size_t len,
 		       size_t max_chars, bool *cut);
 
+/* Length of the valid UTF-8 sequence at s (1..4), 0 when there is none
+ * (len 0, a continuation byte, an overlong form, a surrogate, past
+ * U+10FFFF, a truncated sequence): the one rule of every output, so
+ * that text cleaned for one goes through the others unchanged. */
+size_t phi_utf8_seq_len(const unsigned char *s, size_t len);
+
 #endif

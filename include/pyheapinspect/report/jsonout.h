@@ -26,7 +26,4 @@ void phi_json_address(yajl_gen g, uint64_t addr);
  * holds. */
 void phi_json_text(yajl_gen g, const unsigned char *s, size_t len);
 
-/* Length of the valid UTF-8 sequence at s (1..4), 0 when invalid. */
-size_t phi_utf8_seq_len(const unsigned char *s, size_t len);
-
 #endif
