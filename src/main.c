@@ -2,6 +2,7 @@
  * and chooses exit codes. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -577,12 +578,16 @@ static bool collecting(const struct phi_runtime *rt)
 }
 
 /* What one run works on, from the source to the report. */
+struct side_job;
+
 struct run {
 	struct phi_source src;
 	struct phi_python py;
 	struct phi_capture cap;
 	struct phi_runtime rt;
 	struct phi_report rep;
+	struct phi_native_libc libc; /* libc's files, read before the copy */
+	struct side_job *libc_job;   /* or beside it (libc_join) */
 	const struct options *o;
 	bool layout_joined;
 	double gc_wait_ms;   /* waited for GC collections so far */
@@ -666,6 +671,8 @@ static int wait_gc(struct run *r, const struct phi_runtime *rt,
 /* Just before a freeze: the layouts, then a look at the warm copy (torn,
  * but it says whether a collection runs); during one, wait for its end
  * and have the warm copy taken again. */
+static void libc_join(struct run *r);
+
 static int before_freeze(void *ctx, const struct phi_image *warm,
 			 struct phi_error *err)
 {
@@ -673,6 +680,11 @@ static int before_freeze(void *ctx, const struct phi_image *warm,
 	struct phi_runtime rt;
 	struct phi_error ignored;
 	int rc = join_layout(r, err);
+
+	/* libc's debug file, when it was read beside the warm copy, is
+	 * done before the freeze: its thread would take a CPU from the
+	 * frozen copy's two. */
+	libc_join(r);
 
 	if (rc < 0)
 		return rc;
@@ -723,7 +735,8 @@ static int capture_settled(struct run *r, const struct options *o,
 }
 
 static int write_dump(const struct options *o, const struct phi_heap *h,
-		      const uint64_t *allocated, const struct phi_traces *t,
+		      const struct phi_node_sizes *allocated,
+		      const struct phi_traces *t,
 		      const struct phi_paths *p, struct phi_error *err)
 {
 	FILE *f = strcmp(o->dump, "-") == 0 ? stdout : fopen(o->dump, "we");
@@ -850,7 +863,8 @@ struct mem_parts {
 	struct phi_pymemory py;
 	struct phi_malloc mal;
 	struct phi_memory mem;
-	uint64_t *allocated;
+	struct phi_node_sizes alloc;
+	const struct phi_node_sizes *allocated; /* &alloc once computed */
 	bool have_py, have_mem;
 };
 
@@ -880,7 +894,7 @@ static int memory_before(struct run *r, struct mem_parts *mp,
 	for (size_t i = 0; pm->arenas && i < pm->narenas; i++)
 		ex[i] = (struct phi_native_range){ pm->arenas[i].start,
 						   pm->arenas[i].end };
-	rc = phi_native_read(&mp->mal, &r->src, &r->cap.img, ex,
+	rc = phi_native_read(&mp->mal, &r->src, &r->cap.img, &r->libc, ex,
 			     pm->arenas ? pm->narenas : 0, err);
 	free(ex);
 	return rc;
@@ -891,8 +905,117 @@ static int memory_allocated(struct run *r, const struct phi_heap *h,
 			    struct mem_parts *mp, struct phi_error *err)
 {
 	struct phi_block_sizer sizer = { phi_native_block_size, &r->cap.img };
+	int rc = phi_heap_allocated(h, &mp->py, &sizer, &mp->alloc, err);
 
-	return phi_heap_allocated(h, &mp->py, &sizer, &mp->allocated, err);
+	if (rc == 0)
+		mp->allocated = &mp->alloc;
+	return rc;
+}
+
+/* A part of the memory section run on the second CPU beside work that
+ * uses one: memory_before beside the heap's build, the allocated sizes
+ * beside the analyses (whose duplicates finder shares that CPU).  Each
+ * only reads the image, the interpreter's description, the mappings and
+ * the graph, which nothing writes meanwhile, and fills its own part of
+ * mem_parts. */
+struct side_job {
+	int (*fn)(struct side_job *j);
+	struct run *r;
+	struct mem_parts *mp;
+	const struct phi_heap *h;
+	struct phi_error err;
+	int rc;
+	pthread_t th;
+	bool threaded;
+};
+
+static int job_memory_before(struct side_job *j)
+{
+	return memory_before(j->r, j->mp, &j->err);
+}
+
+static int job_libc(struct side_job *j)
+{
+	phi_native_prepare_finish(&j->r->libc, &j->r->src);
+	return 0;
+}
+
+static int job_allocated(struct side_job *j)
+{
+	return memory_allocated(j->r, j->h, j->mp, &j->err);
+}
+
+static void *side_job_run(void *arg)
+{
+	struct side_job *j = arg;
+
+	j->rc = j->fn(j);
+	return NULL;
+}
+
+/* With every signal blocked, so that they reach the main thread, where
+ * the handlers expect to run; inline when no thread can be had. */
+static void side_job_start(struct side_job *j, int (*fn)(struct side_job *),
+			   struct run *r, struct mem_parts *mp,
+			   const struct phi_heap *h)
+{
+	sigset_t all, old;
+
+	memset(j, 0, sizeof(*j));
+	j->fn = fn;
+	j->r = r;
+	j->mp = mp;
+	j->h = h;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	j->threaded = pthread_create(&j->th, NULL, side_job_run, j) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!j->threaded)
+		side_job_run(j);
+}
+
+/* Its result comes first: it ran first when it was not in a thread,
+ * and its error was the one reported. */
+static int side_job_join(struct side_job *j, int rc, struct phi_error *err)
+{
+	if (j->threaded)
+		pthread_join(j->th, NULL);
+	if (j->rc < 0) {
+		*err = j->err;
+		return j->rc;
+	}
+	return rc;
+}
+
+/* libc's debug file takes about 12 MiB while it is read (bigger than
+ * the graph of a small heap), so it is read before the copy; beside the
+ * copy only when the target is large enough that the image, graph and
+ * analyses that follow weigh far more: from this RSS. */
+#define LIBC_BESIDE_COPY ((int64_t)64 << 20)
+
+static int64_t target_rss(const struct options *o, const struct run *r);
+
+static void libc_start(const struct options *o, struct run *r)
+{
+	phi_native_prepare_begin(&r->libc, &r->src);
+	if (target_rss(o, r) >= LIBC_BESIDE_COPY &&
+	    (r->libc_job = malloc(sizeof(*r->libc_job))) != NULL) {
+		side_job_start(r->libc_job, job_libc, r, NULL, NULL);
+		return;
+	}
+	phi_native_prepare_finish(&r->libc, &r->src);
+}
+
+/* Before anything reads r->libc, and before the source is closed. */
+static void libc_join(struct run *r)
+{
+	struct phi_error unused = { 0 };
+
+	if (!r->libc_job)
+		return;
+	side_job_join(r->libc_job, 0, &unused);
+	free(r->libc_job);
+	r->libc_job = NULL;
 }
 
 /* The breakdown, once the analyses ran; its gaps join the report's. */
@@ -923,7 +1046,8 @@ static void memory_release(struct mem_parts *mp)
 	phi_native_release(&mp->mal);
 	if (mp->have_py)
 		phi_pymemory_release(&mp->py);
-	phi_big_free(mp->allocated);
+	if (mp->allocated)
+		phi_node_sizes_release(&mp->alloc);
 }
 
 /* ---- Summaries and growth (--save-summary, --baseline, --watch) */
@@ -1018,6 +1142,7 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	struct phi_analysis_opts opts = o->analysis;
 	struct phi_heap_opts hopts = { 0 };
 	const struct phi_image *img = &r->cap.img;
+	struct side_job job;
 	int rc;
 
 	memset(&an, 0, sizeof(an));
@@ -1031,27 +1156,38 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	/* The live process's files: its extension modules' DWARF. */
 	hopts.src = r->rep.from_snapshot ? NULL : &r->src;
 	/* The graph and the analyses are bounded by the memory budget
-	 * (base/budget.h): an allocation past it fails. */
+	 * (base/budget.h): an allocation past it fails.  What the DWARF
+	 * readers freed goes back first (bigmem.h). */
+	libc_join(r);
+	phi_big_malloc_trim();
 	rc = phi_python_small_ints(&r->py, img, &r->rt, &si, err);
-	if (rc == 0)
-		rc = memory_before(r, mem, err);
 	if (rc < 0) {
 		memory_release(mem);
 		free(mem);
 		return rc;
 	}
+	side_job_start(&job, job_memory_before, r, mem, NULL);
 	phi_progress_begin("decoding objects", PHI_PROGRESS_COUNT, "found");
 	rc = phi_heap_build(&heap, &r->py, img, &r->rt, &hopts, err);
 	phi_progress_end();
+	rc = side_job_join(&job, rc, err);
 	if (rc == 0 && o->verbose)
 		fprintf(stderr, "pyheapinspect: %" PRIu64 " objects, %" PRIu64
 			" edges decoded in %.1f ms; graph uses %.1f MiB\n",
 			heap.stats.objects, heap.g.nedges, heap.build_ms,
 			(double)phi_graph_memory(&heap.g) / (1 << 20));
-	if (rc == 0)
+	/* The build's grown and freed arrays, before the analyses' peak. */
+	phi_big_malloc_trim();
+	/* The allocated sizes beside the analyses, unless the retained
+	 * sizes are counted in them. */
+	if (rc == 0 && o->allocated_retained) {
 		rc = memory_allocated(r, &heap, mem, err);
-	if (rc == 0 && o->allocated_retained)
 		opts.retained_sizes = mem->allocated;
+	}
+	job.threaded = false;
+	job.rc = 0;
+	if (rc == 0 && !o->allocated_retained)
+		side_job_start(&job, job_allocated, r, mem, &heap);
 	if (rc == 0)
 		rc = read_traces(o, &r->py, &heap, &traces, err);
 	opts.traces = &traces;
@@ -1059,6 +1195,7 @@ static int analyse_and_report(const struct options *o, struct run *r,
 	if (rc == 0)
 		rc = phi_analysis_run(&an, &heap, &opts, err);
 	phi_progress_end();
+	rc = side_job_join(&job, rc, err);
 	if (rc == 0)
 		rc = memory_after(r, &heap, &an, mem, o->top, err);
 	if (rc == 0 && o->verbose)
@@ -1165,6 +1302,11 @@ static int acquire_live(const struct options *o, struct run *r,
 	r->py.debug_dirs = o->debug_dirs;
 	r->py.ndebug_dirs = o->ndebug_dirs;
 	phi_python_layout_start(&r->py);
+	/* libc's debug file while the layouts resolve in their thread,
+	 * before the copy or beside it (libc_start; the memory section
+	 * needs it, --mallocstats does not). */
+	if (!o->mallocstats)
+		libc_start(o, r);
 	rc = capture_settled(r, o, err);
 	phi_progress_end();
 	if (rc == 0)
@@ -1260,6 +1402,7 @@ static int run(const struct options *o, struct phi_error *err)
 	    r->cap.img.nskipped)
 		rc = budget_failure(r, err);
 	release_summary(r);
+	libc_join(r);
 	phi_capture_release(&r->cap);
 	phi_python_close(&r->py);
 	phi_source_close(&r->src);
@@ -1295,6 +1438,7 @@ static int capture_summary(const struct options *o, struct phi_summary *out,
 		*pause_ms = r->cap.pause_ms;
 	}
 	release_summary(r);
+	libc_join(r);
 	phi_capture_release(&r->cap);
 	phi_python_close(&r->py);
 	phi_source_close(&r->src);
@@ -1521,6 +1665,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	phi_freeze_install_signal_handlers();
+	phi_big_malloc_policy();
 	phi_progress_start(isatty(STDERR_FILENO));
 	if (o.verbose)
 		fprintf(stderr, "pyheapinspect: memory budget %.0f MiB (%s), "

@@ -347,14 +347,14 @@ static void lengauer_tarjan(struct dom_work *w)
  * retained sizes: in reverse preorder every dominator-tree child comes
  * before its parent, so a node's total is complete when it is passed up. */
 static void results(struct phi_dominators *d, struct dom_work *w,
-		    const uint64_t *sizes)
+		    const struct phi_node_sizes *sizes)
 {
 	const struct phi_graph *g = w->g;
 	uint32_t nv = w->nvert;
 
 	for (uint32_t i = nv; i > VROOT; i--) {
 		uint32_t v = w->vertex[i], up;
-		uint64_t size = sizes ? sizes[v] : phi_graph_size(g, v);
+		uint64_t size = sizes ? phi_node_size(sizes, v) : phi_graph_size(g, v);
 
 		d->retained[v] = phi_size_add(d->retained[v], size);
 		d->reachable_size = phi_size_add(d->reachable_size, size);
@@ -391,7 +391,8 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 int phi_dominators_compute_sized(struct phi_dominators *d,
 				 const struct phi_graph *g,
 				 const uint32_t *roots, size_t nroots,
-				 const uint64_t *sizes, struct phi_error *err)
+				 const struct phi_node_sizes *sizes,
+				 struct phi_error *err)
 {
 	struct dom_work w = { .g = g, .n = (uint32_t)g->n };
 	size_t n1 = (size_t)w.n + 1, n2 = n1 + 1;

@@ -19,10 +19,16 @@
 /* Steps of a cycle spelled out; the rest are counted. */
 #define MAX_STEPS 100
 
+/* The garbage is usually a small part of the heap: the work below is
+ * sized by it, not by the graph.  slot maps a node to its dense index
+ * (PHI_NONE: not garbage), node maps back, in node order, so that every
+ * walk visits what it visited over the whole graph, in the same order. */
 struct scc_work {
 	const struct phi_graph *g;
-	uint32_t *comp;     /* per node: PHI_NONE not garbage, UNSEEN, else
-			     * the component */
+	uint32_t *slot;     /* per node: PHI_NONE not garbage, else d */
+	uint32_t *node;     /* per d: the node */
+	uint32_t *comp;     /* per d: UNSEEN, else the component */
+	size_t m;           /* garbage nodes */
 	uint32_t *index, *low, *stack, *cs_node;
 	uint64_t *cs_edge;
 	uint8_t *on_stack;
@@ -34,7 +40,7 @@ static bool strong(uint32_t e)
 	return !(e & PHI_EDGE_FLAGS);
 }
 
-/* Tarjan from v, with an explicit call stack. */
+/* Tarjan from d, with an explicit call stack (dense indices). */
 static void tarjan(struct scc_work *w, uint32_t v, uint32_t *counter,
 		   size_t *sp)
 {
@@ -42,7 +48,7 @@ static void tarjan(struct scc_work *w, uint32_t v, uint32_t *counter,
 	size_t cs = 0;
 
 	w->cs_node[cs] = v;
-	w->cs_edge[cs++] = g->edge_start[v];
+	w->cs_edge[cs++] = g->edge_start[w->node[v]];
 	w->index[v] = w->low[v] = (*counter)++;
 	w->stack[(*sp)++] = v;
 	w->on_stack[v] = 1;
@@ -50,18 +56,19 @@ static void tarjan(struct scc_work *w, uint32_t v, uint32_t *counter,
 		uint32_t u = w->cs_node[cs - 1];
 		uint64_t e = w->cs_edge[cs - 1];
 
-		if (e < g->edge_start[u + 1]) {
+		if (e < g->edge_start[w->node[u] + 1]) {
 			uint32_t x = g->edges[e];
 
 			w->cs_edge[cs - 1] = e + 1;
-			if (!strong(x) || w->comp[x] == PHI_NONE)
+			if (!strong(x) || w->slot[x] == PHI_NONE)
 				continue;
+			x = w->slot[x];
 			if (w->index[x] == PHI_NONE) {
 				w->index[x] = w->low[x] = (*counter)++;
 				w->stack[(*sp)++] = x;
 				w->on_stack[x] = 1;
 				w->cs_node[cs] = x;
-				w->cs_edge[cs++] = g->edge_start[x];
+				w->cs_edge[cs++] = g->edge_start[w->node[x]];
 			} else if (w->on_stack[x] && w->index[x] < w->low[u]) {
 				w->low[u] = w->index[x];
 			}
@@ -93,9 +100,29 @@ static void free_work(struct scc_work *w)
 	phi_big_free(w->on_stack);
 }
 
+/* The dense indices of the garbage nodes (slot[i] != PHI_NONE). */
+static int dense(struct scc_work *w, size_t m, struct phi_error *err)
+{
+	size_t d = 0;
+
+	w->m = m;
+	w->node = phi_big_calloc(m ? m : 1, sizeof(*w->node));
+	w->comp = phi_big_calloc(m ? m : 1, sizeof(*w->comp));
+	if (!w->node || !w->comp)
+		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
+	for (uint32_t i = 0; i < w->g->n && d < m; i++)
+		if (w->slot[i] != PHI_NONE) {
+			w->node[d] = i;
+			w->comp[d] = UNSEEN;
+			w->slot[i] = (uint32_t)d++;
+		}
+	w->m = d;
+	return 0;
+}
+
 static int components(struct scc_work *w, struct phi_error *err)
 {
-	size_t n = w->g->n ? w->g->n : 1, sp = 0;
+	size_t n = w->m ? w->m : 1, sp = 0;
 	uint32_t counter = 0;
 
 	w->index = phi_big_calloc(n, sizeof(*w->index));
@@ -110,7 +137,7 @@ static int components(struct scc_work *w, struct phi_error *err)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	}
 	memset(w->index, 0xff, n * sizeof(*w->index));
-	for (uint32_t v = 0; v < w->g->n; v++)
+	for (uint32_t v = 0; v < w->m; v++)
 		if (w->comp[v] == UNSEEN && w->index[v] == PHI_NONE)
 			tarjan(w, v, &counter, &sp);
 	free_work(w);
@@ -204,11 +231,17 @@ static const char *ident_key(const char *step, char *out, size_t len)
 
 struct cycle_work {
 	const struct phi_heap *h;
-	const uint32_t *comp;
-	uint32_t *parent;   /* BFS inside one component */
-	uint32_t *queue;
+	const struct scc_work *s;
+	uint32_t *parent;   /* BFS inside one component, per d: a node */
+	uint32_t *queue;    /* nodes */
 	uint32_t *seen_list;
 };
+
+/* The component of node x, PHI_NONE when it is not garbage. */
+static uint32_t comp_of(const struct scc_work *s, uint32_t x)
+{
+	return s->slot[x] == PHI_NONE ? PHI_NONE : s->comp[s->slot[x]];
+}
 
 /* The shortest way from start back to start inside its component:
  * chain[0] = start, ..., chain[n-1] (which refers to start).  Returns n,
@@ -217,11 +250,12 @@ static size_t shortest_cycle(struct cycle_work *w, uint32_t start,
 			     uint32_t *chain, size_t max)
 {
 	const struct phi_graph *g = &w->h->g;
-	uint32_t c = w->comp[start], last = PHI_NONE;
+	const uint32_t *slot = w->s->slot;
+	uint32_t c = comp_of(w->s, start), last = PHI_NONE;
 	size_t head = 0, tail = 0, n = 0, nseen = 0;
 
 	w->queue[tail++] = start;
-	w->parent[start] = start;
+	w->parent[slot[start]] = start;
 	w->seen_list[nseen++] = start;
 	while (head < tail && last == PHI_NONE) {
 		uint32_t u = w->queue[head++];
@@ -230,22 +264,22 @@ static size_t shortest_cycle(struct cycle_work *w, uint32_t start,
 		     e++) {
 			uint32_t x = g->edges[e];
 
-			if (!strong(x) || w->comp[x] != c)
+			if (!strong(x) || comp_of(w->s, x) != c)
 				continue;
 			if (x == start) {
 				last = u;
 				break;
 			}
-			if (w->parent[x] != PHI_NONE)
+			if (w->parent[slot[x]] != PHI_NONE)
 				continue;
-			w->parent[x] = u;
+			w->parent[slot[x]] = u;
 			w->queue[tail++] = x;
 			w->seen_list[nseen++] = x;
 		}
 	}
 	if (last != PHI_NONE) {
 		/* Walk back to the start, then reverse. */
-		for (uint32_t v = last; n < max; v = w->parent[v]) {
+		for (uint32_t v = last; n < max; v = w->parent[slot[v]]) {
 			chain[n++] = v;
 			if (v == start)
 				break;
@@ -258,7 +292,7 @@ static size_t shortest_cycle(struct cycle_work *w, uint32_t start,
 		}
 	}
 	for (size_t i = 0; i < nseen; i++)
-		w->parent[w->seen_list[i]] = PHI_NONE;
+		w->parent[slot[w->seen_list[i]]] = PHI_NONE;
 	return n;
 }
 
@@ -368,19 +402,21 @@ static int count_types(struct phi_garbage *out, const struct phi_heap *h,
  * to itself) gets a shape; every other garbage object is counted with
  * the first cycle whose breadth-first walk reaches it. */
 static int describe(struct phi_garbage *out, const struct phi_heap *h,
-		    uint32_t *comp, uint32_t ncomp, size_t top,
+		    const struct scc_work *sw, size_t top,
 		    struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;
-	size_t n = g->n ? g->n : 1;
+	const uint32_t *slot = sw->slot, *node = sw->node, *comp = sw->comp;
+	uint32_t ncomp = sw->ncomp;
+	size_t m = sw->m ? sw->m : 1;
 	uint32_t *best = malloc((ncomp ? ncomp : 1) * sizeof(*best));
 	uint32_t *csize = calloc(ncomp ? ncomp : 1, sizeof(*csize));
-	uint32_t *owner = phi_big_calloc(n, sizeof(*owner));
+	uint32_t *owner = phi_big_calloc(m, sizeof(*owner));
 	struct cycle_work w = {
-		.h = h, .comp = comp,
-		.parent = phi_big_calloc(n, sizeof(uint32_t)),
-		.queue = phi_big_calloc(n, sizeof(uint32_t)),
-		.seen_list = phi_big_calloc(n, sizeof(uint32_t)),
+		.h = h, .s = sw,
+		.parent = phi_big_calloc(m, sizeof(uint32_t)),
+		.queue = phi_big_calloc(m, sizeof(uint32_t)),
+		.seen_list = phi_big_calloc(m, sizeof(uint32_t)),
 	};
 	struct phi_garbage_cycle **of = calloc(ncomp ? ncomp : 1, sizeof(*of));
 	struct shapes s = { 0 };
@@ -395,13 +431,11 @@ static int describe(struct phi_garbage *out, const struct phi_heap *h,
 		goto out;
 	}
 	memset(best, 0xff, (ncomp ? ncomp : 1) * sizeof(*best));
-	memset(w.parent, 0xff, n * sizeof(uint32_t));
-	memset(owner, 0xff, n * sizeof(*owner));
-	for (uint32_t i = 0; i < g->n; i++) {
-		uint32_t c = comp[i];
+	memset(w.parent, 0xff, m * sizeof(uint32_t));
+	memset(owner, 0xff, m * sizeof(*owner));
+	for (uint32_t d = 0; d < sw->m; d++) {
+		uint32_t c = comp[d], i = node[d];
 
-		if (c == PHI_NONE)
-			continue;
 		csize[c]++;
 		if (best[c] == PHI_NONE || better_start(h, i, best[c]))
 			best[c] = i;
@@ -426,10 +460,10 @@ static int describe(struct phi_garbage *out, const struct phi_heap *h,
 		out->cycles_total++;
 	}
 	/* Members of cycles own themselves; the rest go breadth-first. */
-	for (uint32_t i = 0; i < g->n; i++)
-		if (comp[i] != PHI_NONE && of[comp[i]]) {
-			owner[i] = comp[i];
-			w.queue[tail++] = i;
+	for (uint32_t d = 0; d < sw->m; d++)
+		if (of[comp[d]]) {
+			owner[d] = comp[d];
+			w.queue[tail++] = node[d];
 		}
 	while (head < tail) {
 		uint32_t u = w.queue[head++];
@@ -438,17 +472,17 @@ static int describe(struct phi_garbage *out, const struct phi_heap *h,
 		     e++) {
 			uint32_t x = g->edges[e];
 
-			if (!strong(x) || comp[x] == PHI_NONE ||
-			    owner[x] != PHI_NONE)
+			if (!strong(x) || slot[x] == PHI_NONE ||
+			    owner[slot[x]] != PHI_NONE)
 				continue;
-			owner[x] = owner[u];
+			owner[slot[x]] = owner[slot[u]];
 			w.queue[tail++] = x;
 		}
 	}
-	for (uint32_t i = 0; i < g->n; i++)
-		if (owner[i] != PHI_NONE) {
-			of[owner[i]]->objects++;
-			of[owner[i]]->size += phi_graph_size(g, i);
+	for (uint32_t d = 0; d < sw->m; d++)
+		if (owner[d] != PHI_NONE) {
+			of[owner[d]]->objects++;
+			of[owner[d]]->size += phi_graph_size(g, node[d]);
 		}
 	qsort(s.v, s.n, sizeof(*s.v), by_size);
 	out->shapes = s.n;
@@ -470,7 +504,7 @@ out:
 
 int phi_garbage_find(struct phi_garbage *out, const struct phi_heap *h,
 		     const struct phi_dominators *dom,
-		     const uint64_t *allocated, size_t top,
+		     const struct phi_node_sizes *allocated, size_t top,
 		     struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;
@@ -478,25 +512,29 @@ int phi_garbage_find(struct phi_garbage *out, const struct phi_heap *h,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	w.comp = phi_big_calloc(g->n ? g->n : 1, sizeof(*w.comp));
-	if (!w.comp)
+	w.slot = phi_big_calloc(g->n ? g->n : 1, sizeof(*w.slot));
+	if (!w.slot)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	for (uint32_t i = 0; i < g->n; i++) {
 		bool garbage = dom->idom[i] == PHI_NONE;
 
-		w.comp[i] = garbage ? UNSEEN : PHI_NONE;
+		w.slot[i] = garbage ? UNSEEN : PHI_NONE;
 		if (!garbage)
 			continue;
 		out->objects++;
 		out->size += phi_graph_size(g, i);
 		if (allocated)
-			out->allocated += allocated[i];
+			out->allocated += phi_node_size(allocated, i);
 	}
-	rc = count_types(out, h, w.comp, err);
+	rc = count_types(out, h, w.slot, err);
+	if (rc == 0 && out->objects)
+		rc = dense(&w, out->objects, err);
 	if (rc == 0 && out->objects)
 		rc = components(&w, err);
 	if (rc == 0 && out->objects)
-		rc = describe(out, h, w.comp, w.ncomp, top, err);
+		rc = describe(out, h, &w, top, err);
+	phi_big_free(w.slot);
+	phi_big_free(w.node);
 	phi_big_free(w.comp);
 	return rc;
 }

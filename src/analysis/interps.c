@@ -81,14 +81,14 @@ static void walk_interp(struct walker *w, const struct phi_heap *h,
 	drain(w, (uint8_t)k);
 }
 
-static uint64_t size_of(const struct phi_graph *g, const uint64_t *sizes,
-			uint32_t v)
+static uint64_t size_of(const struct phi_graph *g,
+			const struct phi_node_sizes *sizes, uint32_t v)
 {
-	return sizes ? sizes[v] : phi_graph_size(g, v);
+	return sizes ? phi_node_size(sizes, v) : phi_graph_size(g, v);
 }
 
 static int only_figures(struct phi_interps *x, const struct phi_heap *h,
-			const uint64_t *sizes, const size_t *pos,
+			const struct phi_node_sizes *sizes, const size_t *pos,
 			struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;
@@ -131,7 +131,8 @@ out:
 }
 
 int phi_interps_compute(struct phi_interps *x, const struct phi_heap *h,
-			const struct phi_paths *p, const uint64_t *sizes,
+			const struct phi_paths *p,
+			const struct phi_node_sizes *sizes,
 			struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;

@@ -32,7 +32,8 @@ static uint32_t *collect_roots(const struct phi_heap *h, const uint32_t *indeg,
 }
 
 int phi_retained(const struct phi_heap *h, const uint32_t *indeg,
-		 size_t top, double threshold, const uint64_t *sizes,
+		 size_t top, double threshold,
+		 const struct phi_node_sizes *sizes,
 		 struct phi_retained *out, struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;

@@ -9,6 +9,7 @@
  * the cost of faulting page by page).
  * Under AddressSanitizer every block comes from malloc, whose red zones
  * catch overruns that a private mapping would let through. */
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -17,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+
+#include <malloc.h>
 
 #include "pyheapinspect/base/bigmem.h"
 #include "pyheapinspect/base/budget.h"
@@ -94,6 +97,24 @@ static void *from_calloc(size_t bytes)
 	((struct header *)base)->map_len = 0;
 	((struct header *)base)->bytes = bytes;
 	return base + HEADER;
+}
+
+/* 128 KiB is glibc's default threshold, fixed (mallopt turns its
+ * growth off): blocks above it are mappings of their own, unmapped when
+ * freed, and the heap's top is given back past the same size. */
+void phi_big_malloc_policy(void)
+{
+#if defined(__GLIBC__) && !defined(PHI_BIGMEM_MALLOC)
+	mallopt(M_MMAP_THRESHOLD, 128 << 10);
+	mallopt(M_TRIM_THRESHOLD, 128 << 10);
+#endif
+}
+
+void phi_big_malloc_trim(void)
+{
+#if defined(__GLIBC__) && !defined(PHI_BIGMEM_MALLOC)
+	malloc_trim(0);
+#endif
 }
 
 #ifdef PHI_BIGMEM_MALLOC

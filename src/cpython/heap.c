@@ -177,8 +177,8 @@ void phi_valcmp_preview(const struct phi_valcmp *vc, uint32_t node,
 }
 
 int phi_heap_allocated(const struct phi_heap *h, const struct phi_pymemory *m,
-		       const struct phi_block_sizer *sizer, uint64_t **out,
-		       struct phi_error *err)
+		       const struct phi_block_sizer *sizer,
+		       struct phi_node_sizes *out, struct phi_error *err)
 {
 	return h->py->ops->allocated(h, m, sizer, out, err);
 }

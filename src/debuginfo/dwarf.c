@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,6 +41,8 @@ struct walk {
 	struct phi_dwarf_query *q;
 	size_t nq;
 	bool *done;		/* done[i]: q[i]'s type was resolved */
+	bool *here;		/* here[i]: q[i] is looked for in this unit */
+	bool hints;		/* queries' cu_suffix honoured (first pass) */
 	size_t pending;		/* queries whose type is still unresolved */
 	struct phi_error *err;
 	char tdname[64];	/* the last typedef met on a pointer */
@@ -477,7 +480,8 @@ static int resolve_type(struct walk *w, const char *name, Dwarf_Die agg)
 	int rc;
 
 	for (i = 0; i < w->nq; i++) {
-		if (w->done[i] || strcmp(w->q[i].type_name, name))
+		if (w->done[i] || !w->here[i] ||
+		    strcmp(w->q[i].type_name, name))
 			continue;
 		w->done[i] = true;
 		w->pending--;
@@ -493,9 +497,34 @@ static bool is_pending(struct walk *w, const char *name)
 	size_t i;
 
 	for (i = 0; i < w->nq; i++)
-		if (!w->done[i] && !strcmp(w->q[i].type_name, name))
+		if (!w->done[i] && w->here[i] &&
+		    !strcmp(w->q[i].type_name, name))
 			return true;
 	return false;
+}
+
+static bool ends_with(const char *s, const char *suffix);
+
+/* Which pending queries this unit (its DIE cu) is searched for; false
+ * when none is: its DIEs are not read. */
+static int unit_wanted(struct walk *w, Dwarf_Die cu)
+{
+	char *name = NULL;
+	bool any = false;
+	int rc = 0;
+
+	if (w->hints)
+		rc = die_name(w, cu, &name);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < w->nq; i++) {
+		const char *want = w->q[i].cu_suffix;
+
+		w->here[i] = !w->hints || !want ||
+			     (name && ends_with(name, want));
+		any |= w->here[i] && !w->done[i];
+	}
+	return any;
 }
 
 /* One top-level DIE of a unit: a struct/union definition or a typedef
@@ -538,6 +567,11 @@ static int walk_unit(struct walk *w)
 	res = dwarf_siblingof_b(w->dbg, NULL, true, &cu, &de);
 	if (res != DW_DLV_OK)
 		return dw_result(w, res, de, "unit");
+	rc = unit_wanted(w, cu);
+	if (rc <= 0) {
+		free_die(w, cu);
+		return rc;
+	}
 	rc = die_child(w, cu, &die);
 	free_die(w, cu);
 	while (rc == 1 && w->pending > 0) {
@@ -657,6 +691,14 @@ static int resolve_in(struct walk *w, const char *file, bool required)
 	return rc;
 }
 
+static bool hinted_pending(const struct walk *w)
+{
+	for (size_t i = 0; i < w->nq; i++)
+		if (!w->done[i] && w->q[i].cu_suffix)
+			return true;
+	return false;
+}
+
 int phi_dwarf_resolve(const char *path, struct phi_dwarf_query *queries,
 		      size_t nqueries, char *used_path, size_t used_path_len,
 		      struct phi_error *err)
@@ -668,10 +710,14 @@ int phi_dwarf_resolve(const char *path, struct phi_dwarf_query *queries,
 	for (i = 0; i < nqueries; i++)
 		queries[i].found = false;
 	w.done = calloc(nqueries ? nqueries : 1, sizeof(*w.done));
-	if (!w.done)
+	w.here = calloc(nqueries ? nqueries : 1, sizeof(*w.here));
+	if (!w.done || !w.here) {
+		free(w.done);
+		free(w.here);
 		return phi_error_set(err, PHI_E_NO_MEMORY,
 				     "out of memory reading DWARF of '%s'",
 				     path);
+	}
 	w.pending = nqueries;
 	for (i = 0; i < nqueries; i++) {
 		/* a query without a type can never be answered */
@@ -681,8 +727,16 @@ int phi_dwarf_resolve(const char *path, struct phi_dwarf_query *queries,
 		}
 	}
 
+	for (i = 0; i < nqueries; i++)
+		w.hints |= queries[i].cu_suffix && !w.done[i];
 	rc = resolve_in(&w, path, true);
+	/* A type not where its hint said: everywhere, for it alone. */
+	if (rc > 0 && w.hints && hinted_pending(&w)) {
+		w.hints = false;
+		rc = resolve_in(&w, path, true);
+	}
 	free(w.done);
+	free(w.here);
 	if (rc == 0)
 		return phi_error_set(err, PHI_E_NO_DEBUGINFO,
 				     "no DWARF in '%s'", path);
@@ -919,6 +973,25 @@ static int fn_cmp(const void *a, const void *b)
 	return x->pc < y->pc ? -1 : x->pc > y->pc;
 }
 
+/* The pages of the file libdwarf has read through the mapping count in
+ * the RSS for as long as they stay mapped (8.7 MiB of libpython's after
+ * the index below): dropped, they come back from the page cache when
+ * read again (what a lookup reads is one unit).  The mapping is read
+ * only, so nothing is lost. */
+static void drop_pages(struct phi_dwarf_file *f)
+{
+	size_t len = 0;
+	char *base = f->elf ? elf_rawfile(f->elf, &len) : NULL;
+	uintptr_t a = (uintptr_t)base & ~(uintptr_t)4095;
+
+	if (base && len)
+		madvise((void *)a, len + ((uintptr_t)base - a),
+			MADV_DONTNEED);
+}
+
+/* Units indexed between two drop_pages. */
+#define DROP_EVERY 64
+
 static int index_subprogram(struct phi_dwarf_file *f, Dwarf_Die die)
 {
 	Dwarf_Error de = NULL;
@@ -998,7 +1071,10 @@ static int index_units(struct phi_dwarf_file *f)
 		rc = index_unit(f);
 		if (rc < 0)
 			return rc;
+		if (units % DROP_EVERY == 0)
+			drop_pages(f);
 	}
+	drop_pages(f);
 	if (f->nfn)
 		qsort(f->fn, f->nfn, sizeof(*f->fn), fn_cmp);
 	return units > 0 ? 1 : 0;
@@ -1465,5 +1541,6 @@ int phi_dwarf_function_struct(struct phi_dwarf_file *f, uint64_t pc,
 	if (rc == 1)
 		rc = fill_struct(w, agg, s);
 	free_die(w, agg);
+	drop_pages(f);
 	return rc;
 }

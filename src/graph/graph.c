@@ -11,6 +11,15 @@
 #include "pyheapinspect/graph/graph.h"
 
 #define MIN_NODES 4096
+/* The address hash is rebuilt twice as large past three quarters of
+ * its slots in use, not half: linear probing then takes about 2.5
+ * probes for a hit instead of 1.5, in the same cache line mostly (the
+ * slots' two bits of hash spare most reads of addr[]), and the hash
+ * takes half the memory whenever the count of objects is past a power
+ * of two by less than half (64 MiB less at 10^7 objects, 8 bytes an
+ * object at 130,000 to 260,000). */
+#define LOAD_NUM 3
+#define LOAD_DEN 4
 #define MIN_EDGES 16384
 
 static size_t grown(size_t cap, size_t min)
@@ -71,7 +80,7 @@ int phi_graph_init(struct phi_graph *g, size_t expect, struct phi_error *err)
 	memset(g, 0, sizeof(*g));
 	if (expect < MIN_NODES)
 		expect = MIN_NODES;
-	while (nslots < 2 * (uint64_t)expect)
+	while (nslots * LOAD_NUM < LOAD_DEN * (uint64_t)expect)
 		nslots <<= 1;
 	/* The guess may be far off (a heap of a few large objects): the
 	 * hash, which would have to be rebuilt to grow, is sized from it
@@ -121,7 +130,8 @@ uint32_t phi_graph_insert(struct phi_graph *g, uint64_t addr, uint64_t slot)
 	g->type[i] = PHI_NONE;
 	g->flags[i] = 0;
 	g->slots[slot] = phi_slot_make(i, phi_addr_hash(addr));
-	if (2 * g->n > g->mask + 1 && rehash(g, (g->mask + 1) * 2) < 0) {
+	if (LOAD_DEN * (uint64_t)g->n > LOAD_NUM * (g->mask + 1) &&
+	    rehash(g, (g->mask + 1) * 2) < 0) {
 		/* Keep the table valid: undo the insertion. */
 		g->slots[slot] = 0;
 		g->n--;
@@ -251,4 +261,45 @@ int phi_graph_set_refcnt(struct phi_graph *g, uint32_t i, int64_t refcnt)
 {
 	return set_wide(g->refcnt32, &g->wide_refcnt, i,
 			refcnt > 0 ? (uint64_t)refcnt : 0);
+}
+
+int phi_node_sizes_init(struct phi_node_sizes *s, size_t n)
+{
+	memset(s, 0, sizeof(*s));
+	s->v = phi_big_calloc(n ? n : 1, sizeof(*s->v));
+	if (!s->v)
+		return -1;
+	s->n = n;
+	return 0;
+}
+
+int phi_node_sizes_set(struct phi_node_sizes *s, uint32_t i, uint64_t v)
+{
+	struct phi_wide_table *w = &s->wide;
+
+	if (v < PHI_WIDE) {
+		s->v[i] = (uint32_t)v;
+		return 0;
+	}
+	if (w->n && w->v[w->n - 1].node >= i)
+		return -1;
+	if (w->n == w->cap) {
+		size_t ncap = w->cap ? w->cap * 2 : 16;
+		struct phi_wide *p = phi_big_realloc(w->v, ncap * sizeof(*p));
+
+		if (!p)
+			return -1;
+		w->v = p;
+		w->cap = ncap;
+	}
+	w->v[w->n++] = (struct phi_wide){ .node = i, .value = v };
+	s->v[i] = PHI_WIDE;
+	return 0;
+}
+
+void phi_node_sizes_release(struct phi_node_sizes *s)
+{
+	phi_big_free(s->v);
+	phi_big_free(s->wide.v);
+	memset(s, 0, sizeof(*s));
 }

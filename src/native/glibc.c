@@ -257,9 +257,15 @@ static int from_debug(struct glibc *g, const char *path, const char *mapped,
 	if (!find_debug(path, mapped, root, &df))
 		return 1;
 	snprintf(g->m->debug_file, sizeof(g->m->debug_file), "%s", df.shown);
+	/* malloc's own structs are defined in malloc.c alone (arena.c is
+	 * included there): the other units' DIEs (723 of them before it in
+	 * Debian's libc) are not read for them. */
 	for (int i = 0; i < GL__COUNT; i++)
-		q[i] = (struct phi_dwarf_query){ .type_name = fields[i].type,
-						 .member = fields[i].member };
+		q[i] = (struct phi_dwarf_query){
+			.type_name = fields[i].type,
+			.member = fields[i].member,
+			.cu_suffix = strcmp(fields[i].type, "pthread") ?
+					     "malloc.c" : NULL };
 	if (phi_dwarf_resolve(df.path, q, GL__COUNT, NULL, 0, &e2) < 0 ||
 	    phi_elf_open(&e, df.path, &e2) < 0)
 		goto out;
@@ -301,50 +307,115 @@ static bool is_236(const char *path)
 	return found;
 }
 
+/* Everything that comes from libc's files (its mapping, its load bias,
+ * its debug file's layouts and symbols, whether it says it is 2.36),
+ * none of it from the image. */
+void phi_native_prepare_begin(struct phi_native_libc *l,
+			      const struct phi_source *src)
+{
+	const struct phi_map *lm = libc_map(src);
+
+	memset(l, 0, sizeof(*l));
+	l->ready = true;
+	_Static_assert(GL__COUNT <= PHI_NATIVE_LAYOUT_MAX, "layout table");
+	if (!src->maps.n)
+		return;
+	if (!lm) {
+		snprintf(l->gap, sizeof(l->gap), "no glibc mapped (or no "
+			 "mappings: a snapshot keeps none)");
+		return;
+	}
+	l->mapped = true;
+	snprintf(l->libc, sizeof(l->libc), "%s", lm->path);
+	l->map = *lm;
+	l->map.path = l->libc;
+}
+
+void phi_native_prepare_finish(struct phi_native_libc *l,
+			       struct phi_source *src)
+{
+	struct glibc g = { .lay = { 0 } };
+	struct phi_malloc m = { .method = PHI_MALLOC_NONE };
+	const struct phi_map *lm = &l->map;
+	struct phi_error err = { 0 };
+	struct phi_elf e;
+	int rc;
+
+	if (!l->mapped)
+		return;
+	if (phi_source_file(src, lm, l->path, sizeof(l->path), &err) < 0 ||
+	    phi_elf_open(&e, l->path, &err) < 0) {
+		snprintf(l->gap, sizeof(l->gap), "'%s' cannot be opened",
+			 lm->path);
+		return;
+	}
+	rc = phi_elf_load_bias(&e, lm->start, lm->offset, &l->bias, &err);
+	l->start = lm->start;
+	l->offset = lm->offset;
+	l->located = true;
+	phi_elf_close(&e);
+	if (rc < 0) {
+		snprintf(l->gap, sizeof(l->gap), "'%s' has no load segment "
+			 "at its mapping", lm->path);
+		return;
+	}
+	g.m = &m;
+	builtin_layout(&g);
+	/* Tests only: as if libc had no debug file. */
+	if (!getenv("PYHEAPINSPECT_TEST_NO_LIBC_DEBUG") &&
+	    from_debug(&g, l->path, lm->path, src->root, l->bias) == 0) {
+		l->debug = true;
+		memcpy(l->lay, g.lay, sizeof(g.lay));
+		l->main_arena = g.main_arena;
+		l->mp = g.mp;
+		l->tcache_tls = m.tcache_tls;
+		l->tcache_tls_known = m.tcache_tls_known;
+		snprintf(l->debug_file, sizeof(l->debug_file), "%s",
+			 m.debug_file);
+	} else {
+		l->is_236 = is_236(l->path);
+	}
+}
+
+int phi_native_prepare(struct phi_native_libc *l, struct phi_source *src)
+{
+	phi_native_prepare_begin(l, src);
+	phi_native_prepare_finish(l, src);
+	return 0;
+}
+
 int phi_native_glibc(struct phi_malloc *m, struct phi_source *src,
-		     const struct phi_image *img, struct phi_error *err)
+		     const struct phi_image *img,
+		     const struct phi_native_libc *l, struct phi_error *err)
 {
 	struct glibc g = { .img = img, .m = m };
-	const struct phi_map *lm = libc_map(src);
-	char path[PATH_MAX];
-	struct phi_elf e;
-	uint64_t bias = 0;
 	int rc;
 
 	builtin_layout(&g);
-	if (!lm) {
-		phi_gap_add(&m->gaps, "malloc", -1, -1, "no glibc mapped (or "
-			    "no mappings: a snapshot keeps none)");
+	if (l->mapped)
+		snprintf(m->libc, sizeof(m->libc), "%s", l->libc);
+	if (l->located) {
+		m->libc_bias = l->bias;
+		m->libc_start = l->start;
+		m->libc_offset = l->offset;
+	}
+	if (l->gap[0]) {
+		phi_gap_add(&m->gaps, "malloc", -1, -1, "%s", l->gap);
 		return 0;
 	}
-	snprintf(m->libc, sizeof(m->libc), "%s", lm->path);
-	if (phi_source_file(src, lm, path, sizeof(path), err) < 0 ||
-	    phi_elf_open(&e, path, err) < 0) {
-		phi_error_clear(err);
-		phi_gap_add(&m->gaps, "malloc", -1, -1, "'%s' cannot be "
-			    "opened", lm->path);
-		return 0;
-	}
-	rc = phi_elf_load_bias(&e, lm->start, lm->offset, &bias, err);
-	m->libc_bias = bias;
-	m->libc_start = lm->start;
-	m->libc_offset = lm->offset;
-	phi_elf_close(&e);
-	if (rc < 0) {
-		phi_error_clear(err);
-		phi_gap_add(&m->gaps, "malloc", -1, -1, "'%s' has no load "
-			    "segment at its mapping", lm->path);
-		return 0;
-	}
-	/* Tests only: as if libc had no debug file. */
-	if (!getenv("PYHEAPINSPECT_TEST_NO_LIBC_DEBUG") &&
-	    from_debug(&g, path, lm->path, src->root, bias) == 0) {
+	if (l->debug) {
+		memcpy(g.lay, l->lay, sizeof(g.lay));
+		g.main_arena = l->main_arena;
+		g.mp = l->mp;
+		m->tcache_tls = l->tcache_tls;
+		m->tcache_tls_known = l->tcache_tls_known;
+		snprintf(m->debug_file, sizeof(m->debug_file), "%s",
+			 l->debug_file);
 		m->method = PHI_MALLOC_DEBUGINFO;
 	} else {
 		m->debug_file[0] = '\0';
-		builtin_layout(&g);
-		if (!is_236(path) ||
-		    phi_native_find_arena(img, src, lm->path, g.lay[GL_MS_BINS],
+		if (!l->is_236 ||
+		    phi_native_find_arena(img, src, m->libc, g.lay[GL_MS_BINS],
 					  g.lay[GL_MS_TOP],
 					  g.lay[GL_MS_SYSTEM_MEM],
 					  g.lay[GL_MS_NEXT],
@@ -354,7 +425,7 @@ int phi_native_glibc(struct phi_malloc *m, struct phi_source *src,
 				    "no debug file for '%s' (install libc6-dbg)"
 				    " and its arenas cannot be found without "
 				    "it: the malloc heap is shown by its "
-				    "resident size only", lm->path);
+				    "resident size only", m->libc);
 			return 0;
 		}
 		m->method = PHI_MALLOC_BUILTIN;

@@ -10,7 +10,8 @@ int phi_native_range_add(struct phi_native_ranges *r, uint64_t start,
 
 /* glibc's arenas and counters (glibc.c). */
 int phi_native_glibc(struct phi_malloc *m, struct phi_source *src,
-		     const struct phi_image *img, struct phi_error *err);
+		     const struct phi_image *img,
+		     const struct phi_native_libc *l, struct phi_error *err);
 
 /* main_arena and mp_ by their contents in libc's writable data, for the
  * given offsets of malloc_state's bins, top, system_mem and next and of

@@ -104,7 +104,76 @@ static int elf_ranges(struct phi_malloc *m, struct phi_source *src,
 	return 0;
 }
 
+/* ---- what the target wrote ------------------------------------------ */
+
+/* The first address from a (page aligned) up to end that the capture
+ * read, or end.  A struct pthread or a chunk header is something the
+ * target wrote, so it lies in a page the copy read; the other pages of
+ * a mapping hold zeros in the image (or are absent), where the scans
+ * below find nothing: skipping them gives the same result without
+ * faulting in the address space of every idle thread's stack (2.4 GB
+ * with 300 threads).  An image with no record of its reads is read
+ * whole. */
+static uint64_t next_written(const struct phi_image *img, uint64_t a,
+			     uint64_t end)
+{
+	size_t i;
+
+	if (!img->nfilled)
+		return a;
+	i = phi_image_filled_after(img, a);
+	if (i == img->nfilled || img->filled[i].start >= end)
+		return end;
+	return img->filled[i].start > a ? img->filled[i].start : a;
+}
+
+/* The end of the read part that holds a (next_written's answer), at
+ * most end. */
+static uint64_t written_end(const struct phi_image *img, uint64_t a,
+			    uint64_t end)
+{
+	size_t i;
+
+	if (!img->nfilled)
+		return end;
+	i = phi_image_filled_after(img, a);
+	return i < img->nfilled && img->filled[i].end < end ?
+		       img->filled[i].end : end;
+}
+
 /* ---- thread stacks -------------------------------------------------- */
+
+/* The struct pthreads in the read part [from, to) of mapping mp (held
+ * whole at p): the words at a and a + 16 point at a. */
+static int pthreads_in(struct phi_malloc *m, const struct phi_map *mp,
+		       const unsigned char *p, uint64_t from, uint64_t to,
+		       int64_t sb, int64_t sbs)
+{
+	uint64_t len = mp->end - mp->start;
+
+	for (uint64_t off = from - mp->start;
+	     mp->start + off < to && off + (uint64_t)sbs + 8 <= len;
+	     off += 64) {
+		uint64_t a = mp->start + off, w0, w2, base, size;
+
+		memcpy(&w0, p + off, 8);
+		memcpy(&w2, p + off + 16, 8);
+		if (w0 != a || w2 != a)
+			continue;
+		memcpy(&base, p + off + sb, 8);
+		memcpy(&size, p + off + sbs, 8);
+		/* The main thread's has no stack block ([stack]). */
+		if (base && (base > a || a >= base + size ||
+			     size > (1ULL << 32)))
+			continue;
+		m->threads++;
+		if (phi_native_range_add(&m->tps, a, a + 1) < 0 ||
+		    (base && phi_native_range_add(&m->stacks, base,
+						  base + size) < 0))
+			return -1;
+	}
+	return 0;
+}
 
 static int stacks(struct phi_malloc *m, const struct phi_source *src,
 		  const struct phi_image *img)
@@ -126,25 +195,13 @@ static int stacks(struct phi_malloc *m, const struct phi_source *src,
 		if (!is_anon(mp) || len > MAX_STACK_MAPPING ||
 		    !(p = phi_image_ptr(img, mp->start, len)))
 			continue;
-		for (uint64_t off = 0; off + (uint64_t)sbs + 8 <= len;
-		     off += 64) {
-			uint64_t a = mp->start + off, w0, w2, base, size;
+		for (uint64_t a = next_written(img, mp->start, mp->end);
+		     a < mp->end; a = next_written(img, a, mp->end)) {
+			uint64_t to = written_end(img, a, mp->end);
 
-			memcpy(&w0, p + off, 8);
-			memcpy(&w2, p + off + 16, 8);
-			if (w0 != a || w2 != a)
-				continue;
-			memcpy(&base, p + off + sb, 8);
-			memcpy(&size, p + off + sbs, 8);
-			/* The main thread's has no stack block ([stack]). */
-			if (base && (base > a || a >= base + size ||
-				     size > (1ULL << 32)))
-				continue;
-			m->threads++;
-			if (phi_native_range_add(&m->tps, a, a + 1) < 0 ||
-			    (base && phi_native_range_add(&m->stacks, base,
-							  base + size) < 0))
+			if (pthreads_in(m, mp, p, a, to, sb, sbs) < 0)
 				return -1;
+			a = to;
 		}
 	}
 	return 0;
@@ -273,6 +330,10 @@ static int mmapped(struct phi_malloc *m, const struct phi_source *src,
 				a = (skip + PAGE - 1) & ~(PAGE - 1);
 				continue;
 			}
+			if ((skip = next_written(img, a, mp->end)) != a) {
+				a = skip;
+				continue;
+			}
 			p = phi_image_ptr(img, a, 16);
 			if (p) {
 				uint64_t total;
@@ -399,9 +460,11 @@ int phi_native_find_arena(const struct phi_image *img,
 
 int phi_native_read(struct phi_malloc *m, struct phi_source *src,
 		    const struct phi_image *img,
+		    const struct phi_native_libc *l,
 		    const struct phi_native_range *exclude, size_t nexclude,
 		    struct phi_error *err)
 {
+	struct phi_native_libc *own = NULL;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
@@ -409,7 +472,16 @@ int phi_native_read(struct phi_malloc *m, struct phi_source *src,
 		m->no_mappings = true; /* a snapshot: a note, not a gap */
 		return 0;
 	}
-	rc = phi_native_glibc(m, src, img, err);
+	if (!l || !l->ready) {
+		own = malloc(sizeof(*own));
+		if (!own)
+			return phi_error_set(err, PHI_E_NO_MEMORY,
+					     "out of memory");
+		phi_native_prepare(own, src);
+		l = own;
+	}
+	rc = phi_native_glibc(m, src, img, l, err);
+	free(own);
 	if (rc < 0)
 		return rc;
 	for (size_t i = 0; i < src->maps.n; i++)

@@ -153,8 +153,9 @@ static void trace_fields(yajl_gen g, struct tb_table *tt, uint32_t i,
 }
 
 static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i,
-			const uint64_t *allocated, const struct phi_paths *p,
-			struct tb_table *tt, size_t *b, size_t *c)
+			const struct phi_node_sizes *allocated,
+			const struct phi_paths *p, struct tb_table *tt,
+			size_t *b, size_t *c)
 {
 	const struct phi_graph *gr = &h->g;
 	const struct phi_type *ty = &h->types.v[gr->type[i]];
@@ -174,7 +175,8 @@ static void object_line(yajl_gen g, const struct phi_heap *h, uint32_t i,
 	yajl_gen_integer(g, (long long)phi_graph_size(gr, i));
 	if (allocated) {
 		phi_json_key(g, "allocated");
-		yajl_gen_integer(g, (long long)allocated[i]);
+		yajl_gen_integer(g,
+				 (long long)phi_node_size(allocated, i));
 	}
 	phi_json_key(g, "refcount");
 	yajl_gen_integer(g, phi_graph_refcnt(gr, i));
@@ -230,13 +232,15 @@ int phi_dump_jsonl(FILE *out, const struct phi_heap *h,
 }
 
 int phi_dump_jsonl_allocated(FILE *out, const struct phi_heap *h,
-			     const uint64_t *allocated, struct phi_error *err)
+			     const struct phi_node_sizes *allocated,
+			     struct phi_error *err)
 {
 	return phi_dump_jsonl_full(out, h, allocated, NULL, NULL, err);
 }
 
 int phi_dump_jsonl_full(FILE *out, const struct phi_heap *h,
-			const uint64_t *allocated, const struct phi_traces *t,
+			const struct phi_node_sizes *allocated,
+			const struct phi_traces *t,
 			const struct phi_paths *p, struct phi_error *err)
 {
 	yajl_gen g = phi_json_open(out, false);

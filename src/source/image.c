@@ -268,3 +268,18 @@ bool phi_image_filled(const struct phi_image *img, uint64_t start,
 	}
 	return lo > 0 && end <= img->filled[lo - 1].end;
 }
+
+size_t phi_image_filled_after(const struct phi_image *img, uint64_t addr)
+{
+	size_t lo = 0, hi = img->nfilled;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (img->filled[mid].end <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}

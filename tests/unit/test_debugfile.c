@@ -529,8 +529,8 @@ static void test_nothing_and_many(void **state)
 static void test_libc(void **state)
 {
 	struct phi_dwarf_query q[] = {
-		{ "_IO_FILE", NULL, -1, false },
-		{ "_IO_FILE", "_fileno", -1, false },
+		{ "_IO_FILE", NULL, -1, false, NULL },
+		{ "_IO_FILE", "_fileno", -1, false, NULL },
 	};
 	struct phi_debug_search s = { NULL, NULL, 0 };
 	struct phi_error err = { 0 };

@@ -73,7 +73,7 @@ __attribute__((used)) static phi_t_const_outer_td g_const_outer;
 
 /* ---- Helpers */
 
-#define Q(type, member) { (type), (member), -1, false }
+#define Q(type, member) { (type), (member), -1, false, NULL }
 
 static int resolve(const char *path, struct phi_dwarf_query *q, size_t n,
 		   char *used, size_t used_len, struct phi_error *err)
@@ -168,6 +168,26 @@ static void debuglink_of(const char *path, char *name, size_t cap)
 	close(fd);
 	if (!name[0])
 		fail_msg("%s has no .gnu_debuglink section", path);
+}
+
+/* A hint naming this file's own unit finds the type there; a hint that
+ * names no unit falls back to the whole file. */
+static void test_unit_hint(void **state)
+{
+	struct phi_dwarf_query q[] = {
+		Q("phi_t_plain", "l"),
+		Q("phi_t_plain", NULL),
+		Q("phi_t_outer", NULL),
+	};
+	struct phi_error err;
+
+	(void)state;
+	q[0].cu_suffix = "test_dwarf.c";
+	q[1].cu_suffix = "no_such_unit.c";
+	assert_int_equal(resolve("/proc/self/exe", q, 3, NULL, 0, &err), 0);
+	expect(&q[0], offsetof(struct phi_t_plain, l));
+	expect(&q[1], sizeof(struct phi_t_plain));
+	expect(&q[2], sizeof(struct phi_t_outer));
 }
 
 static void test_plain_and_typedef(void **state)
@@ -395,6 +415,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain_and_typedef),
+		cmocka_unit_test(test_unit_hint),
 		cmocka_unit_test(test_nested_and_anonymous),
 		cmocka_unit_test(test_typedef_chain),
 		cmocka_unit_test(test_missing),

@@ -37,7 +37,7 @@ struct phi_analysis_opts {
 				     * retaining more than this share */
 	uint64_t dups_key;          /* the duplicates' hash key (random per
 				     * run) */
-	const uint64_t *retained_sizes; /* per node, for the retained sizes
+	const struct phi_node_sizes *retained_sizes; /* per node, for the retained sizes
 					 * (NULL: sys.getsizeof) */
 	const struct phi_traces *traces; /* tracemalloc's, or NULL */
 	bool sites_by_traceback;    /* statistics("traceback") too */

@@ -36,7 +36,8 @@ int phi_dominators_compute(struct phi_dominators *d, const struct phi_graph *g,
 int phi_dominators_compute_sized(struct phi_dominators *d,
 				 const struct phi_graph *g,
 				 const uint32_t *roots, size_t nroots,
-				 const uint64_t *sizes, struct phi_error *err);
+				 const struct phi_node_sizes *sizes,
+				 struct phi_error *err);
 
 void phi_dominators_release(struct phi_dominators *d);
 

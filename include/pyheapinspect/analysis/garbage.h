@@ -45,7 +45,7 @@ struct phi_garbage {
  * are the garbage).  allocated: bytes per node, or NULL. */
 int phi_garbage_find(struct phi_garbage *out, const struct phi_heap *h,
 		     const struct phi_dominators *dom,
-		     const uint64_t *allocated, size_t top,
+		     const struct phi_node_sizes *allocated, size_t top,
 		     struct phi_error *err);
 void phi_garbage_release(struct phi_garbage *g);
 

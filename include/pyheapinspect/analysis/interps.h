@@ -45,7 +45,8 @@ struct phi_interps {
 /* sizes: per node, as the retained sizes count it (NULL: the graph's
  * sys.getsizeof). */
 int phi_interps_compute(struct phi_interps *x, const struct phi_heap *h,
-			const struct phi_paths *p, const uint64_t *sizes,
+			const struct phi_paths *p,
+			const struct phi_node_sizes *sizes,
 			struct phi_error *err);
 
 #endif

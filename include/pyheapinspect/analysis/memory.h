@@ -66,7 +66,7 @@ const char *phi_mem_class_name(enum phi_mem_class c);
 int phi_memory_run(struct phi_memory *m, const struct phi_heap *h,
 		   const struct phi_analysis *a, const struct phi_rss *rss,
 		   const struct phi_pymemory *py, const struct phi_malloc *mal,
-		   const uint64_t *allocated, size_t top,
+		   const struct phi_node_sizes *allocated, size_t top,
 		   struct phi_error *err);
 void phi_memory_release(struct phi_memory *m);
 

@@ -27,7 +27,8 @@ struct phi_retained {
  * for the suspects (suspects.h).  sizes: the size of each node to
  * retain (NULL: sys.getsizeof). */
 int phi_retained(const struct phi_heap *h, const uint32_t *indeg,
-		 size_t top, double threshold, const uint64_t *sizes,
+		 size_t top, double threshold,
+		 const struct phi_node_sizes *sizes,
 		 struct phi_retained *out, struct phi_error *err);
 void phi_retained_release(struct phi_retained *r);
 

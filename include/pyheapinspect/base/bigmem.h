@@ -42,4 +42,15 @@ void phi_big_free(void *p);
 bool phi_big_thp(void);
 void phi_big_populate(void *p, size_t len);
 
+/* malloc's own memory returned to the system when it is freed, so that
+ * what no longer counts in the budget no longer counts in the RSS
+ * either: glibc otherwise raises its mmap threshold to the largest
+ * block freed (a calloc'd array of the graph or an analysis) and keeps
+ * every later one in its heap, and libdwarf's many small blocks leave
+ * free space there that stays resident.  Set once at the start; the
+ * trim after the work that leaves most (the layouts' and libc's DWARF,
+ * before the graph is built). */
+void phi_big_malloc_policy(void);
+void phi_big_malloc_trim(void);
+
 #endif

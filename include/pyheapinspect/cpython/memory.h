@@ -126,9 +126,10 @@ struct phi_block_sizer {
  * the object itself (with its GC header), in pymalloc's size class or
  * the C library's chunk, plus its out-of-line buffers (a list's items, a
  * dict's tables, a set's table, a bytearray's buffer, a deque's blocks).
- * *out: one entry per node (phi_big_free it). */
+ * *out: one entry per node (phi_node_sizes_release it; released
+ * already on failure). */
 int phi_heap_allocated(const struct phi_heap *h, const struct phi_pymemory *m,
-		       const struct phi_block_sizer *sizer, uint64_t **out,
-		       struct phi_error *err);
+		       const struct phi_block_sizer *sizer,
+		       struct phi_node_sizes *out, struct phi_error *err);
 
 #endif

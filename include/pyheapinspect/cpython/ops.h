@@ -69,8 +69,8 @@ struct phi_cpython_ops {
 	/* What each object costs its allocators (phi_heap_allocated). */
 	int (*allocated)(const struct phi_heap *h,
 			 const struct phi_pymemory *m,
-			 const struct phi_block_sizer *sizer, uint64_t **out,
-			 struct phi_error *err);
+			 const struct phi_block_sizer *sizer,
+			 struct phi_node_sizes *out, struct phi_error *err);
 
 	/* --- questions about the heap's objects (cpython/heap.h) --- */
 	bool (*preview)(const struct phi_heap *h, uint32_t node, char *buf,

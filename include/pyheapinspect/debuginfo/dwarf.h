@@ -20,6 +20,11 @@ struct phi_dwarf_query {
 	const char *member;
 	int64_t value; /* out */
 	bool found;    /* out */
+	/* Optional: where the type is defined, the end of a compile unit's
+	 * name ("malloc.c").  The walk looks for it in such units only, and
+	 * skips the DIEs of units where no query is to be looked for; when
+	 * no such unit defines it, the whole file is walked again for it. */
+	const char *cu_suffix;
 };
 
 /* Answer the queries from the DWARF of the ELF file at path: the mapped

@@ -203,4 +203,28 @@ void phi_graph_finish(struct phi_graph *g);
 /* Bytes the graph holds, for the report and the benchmark. */
 uint64_t phi_graph_memory(const struct phi_graph *g);
 
+/* A size per node in 32 bits (4 bytes an object instead of 8: at 10^7
+ * objects, 38 MiB), the rare wider ones beside it as in the graph: the
+ * allocated sizes of the memory section.  Both arrays come from the
+ * memory budget. */
+struct phi_node_sizes {
+	uint32_t *v;
+	struct phi_wide_table wide;
+	size_t n;
+};
+
+/* n zeroed sizes; -1 when out of memory (or budget). */
+int phi_node_sizes_init(struct phi_node_sizes *s, size_t n);
+/* Called in node order; -1 when out of memory. */
+int phi_node_sizes_set(struct phi_node_sizes *s, uint32_t i, uint64_t v);
+void phi_node_sizes_release(struct phi_node_sizes *s);
+
+static inline uint64_t phi_node_size(const struct phi_node_sizes *s,
+				     uint32_t i)
+{
+	uint32_t v = s->v[i];
+
+	return v != PHI_WIDE ? v : phi_wide_get(&s->wide, i);
+}
+
 #endif

@@ -78,11 +78,50 @@ struct phi_malloc {
 	struct phi_gaps gaps;
 };
 
-/* Read it from a live source (the mappings and files are needed);
+#define PHI_NATIVE_LAYOUT_MAX 32
+
+/* What libc's own files say: where it is loaded, and from its debug
+ * file glibc's layouts, main_arena and mp_.  None of it needs the
+ * image, and the debug file's DWARF (compressed in Debian's libc6-dbg)
+ * takes about 12 MiB while it is read: read before the copy, that
+ * peak does not stack on the image and the graph.  Internal to native/
+ * but for `ready`. */
+struct phi_native_libc {
+	bool ready;               /* phi_native_prepare ran */
+	bool mapped, located;     /* libc found in the mappings; its bias */
+	bool debug;               /* layouts and symbols from the debug file */
+	bool is_236;              /* without: libc says it is 2.36 */
+	char gap[PATH_MAX + 64];  /* why malloc cannot be read, or "" */
+	char libc[PATH_MAX];      /* as mapped */
+	char path[PATH_MAX];      /* where the tool opens it */
+	char debug_file[PATH_MAX];
+	struct phi_map map;       /* libc's first mapping (path: libc) */
+	uint64_t bias, start, offset, main_arena, mp;
+	int64_t tcache_tls;
+	bool tcache_tls_known;
+	int64_t lay[PHI_NATIVE_LAYOUT_MAX];
+};
+
+/* Fill l from a live source's mappings and files (nothing for one with
+ * no mappings).  What it cannot find becomes phi_native_read's gap. */
+int phi_native_prepare(struct phi_native_libc *l, struct phi_source *src);
+
+/* The same in two steps: _begin takes what it needs from the source's
+ * mappings, _finish reads the files and nothing of the mappings, so it
+ * may run in a thread while the copy reads the maps again; it uses the
+ * source's pid, root and file lookup only. */
+void phi_native_prepare_begin(struct phi_native_libc *l,
+			      const struct phi_source *src);
+void phi_native_prepare_finish(struct phi_native_libc *l,
+			       struct phi_source *src);
+
+/* Read it from a live source (the mappings and files are needed), with
+ * libc's files as l says (prepared here when l is NULL or not ready);
  * `exclude` are ranges known to hold no malloc chunk (pymalloc's arenas).
  * What cannot be read is a gap; an error is the tool's own failure. */
 int phi_native_read(struct phi_malloc *m, struct phi_source *src,
 		    const struct phi_image *img,
+		    const struct phi_native_libc *l,
 		    const struct phi_native_range *exclude, size_t nexclude,
 		    struct phi_error *err);
 void phi_native_release(struct phi_malloc *m);

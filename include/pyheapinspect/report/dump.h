@@ -15,13 +15,15 @@ int phi_dump_jsonl(FILE *out, const struct phi_heap *h,
 		   struct phi_error *err);
 /* With each object's allocated bytes (one per node), when not NULL. */
 int phi_dump_jsonl_allocated(FILE *out, const struct phi_heap *h,
-			     const uint64_t *allocated, struct phi_error *err);
+			     const struct phi_node_sizes *allocated,
+			     struct phi_error *err);
 /* Both, and with t (tracemalloc's traces, read) each line also gives
  * its object's allocation traceback as an id, defined once on the first
  * line that uses it; with p (the paths), its interpreter.  allocated, t
  * and p may be NULL. */
 int phi_dump_jsonl_full(FILE *out, const struct phi_heap *h,
-			const uint64_t *allocated, const struct phi_traces *t,
+			const struct phi_node_sizes *allocated,
+			const struct phi_traces *t,
 			const struct phi_paths *p, struct phi_error *err);
 
 #endif

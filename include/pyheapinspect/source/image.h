@@ -97,6 +97,12 @@ int phi_image_add_filled(struct phi_image *img, uint64_t start,
 bool phi_image_filled(const struct phi_image *img, uint64_t start,
 		      uint64_t end);
 
+/* The index of the first filled range that ends after addr (nfilled
+ * when none does).  Outside those ranges a live capture holds only the
+ * zeros of pages the target never wrote, or nothing: a scan for what the
+ * target wrote can skip them. */
+size_t phi_image_filled_after(const struct phi_image *img, uint64_t addr);
+
 /* Local address of [addr, addr+len) or NULL when not wholly covered. */
 const void *phi_image_ptr(const struct phi_image *img, uint64_t addr,
 			  size_t len);

@@ -68,7 +68,8 @@ struct phi_rss {
 	struct phi_rss_vma *v;
 	size_t n;
 	uint8_t *pages;           /* PHI_PAGE_* per page of the mappings
-				   * that have any resident or swapped */
+				   * that have any resident or swapped, 2
+				   * bits a page (phi_rss_page) */
 	uint64_t npages;
 	uint64_t page_size;
 	bool pfns;                /* the zero page was told by its PFN (else
@@ -76,6 +77,14 @@ struct phi_rss {
 	uint64_t zero_pages;      /* PTEs of the shared zero page (reads of
 				   * untouched memory): not resident */
 };
+
+/* The PHI_PAGE_* state of page k of rss->pages.  Two bits a page: 1,000
+ * idle threads have 8 GiB of stacks whose pages are listed, 512 KiB so
+ * instead of 2 MiB. */
+static inline unsigned phi_rss_page(const struct phi_rss *rss, uint64_t k)
+{
+	return (rss->pages[k >> 2] >> ((k & 3) * 2)) & 3;
+}
 
 void phi_rss_free(struct phi_rss *rss);
 

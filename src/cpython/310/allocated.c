@@ -100,18 +100,16 @@ static uint64_t buffers(const struct cost_ctx *c, const struct phi_type *t,
 }
 
 int phi310_allocated(const struct phi_heap *h, const struct phi_pymemory *m,
-		     const struct phi_block_sizer *sizer, uint64_t **out,
-		     struct phi_error *err)
+		     const struct phi_block_sizer *sizer,
+		     struct phi_node_sizes *out, struct phi_error *err)
 {
 	const struct phi_graph *g = &h->g;
 	struct cost_ctx cc = { .img = h->img, .lay = phi310_layout(h->py),
 			       .pm = &m->pymalloc, .sizer = sizer };
 	const struct cost_ctx *c = &cc;
-	uint64_t *v = phi_big_calloc(g->n ? g->n : 1, sizeof(*v));
 	uint64_t gchead = (uint64_t)L(GCHEAD_SIZE);
 
-	*out = NULL;
-	if (!v)
+	if (phi_node_sizes_init(out, g->n) < 0)
 		return phi_error_set(err, PHI_E_NO_MEMORY, "out of memory");
 	for (uint32_t i = 0; i < g->n; i++) {
 		const struct phi_type *t = phi_heap_type(h, i);
@@ -132,9 +130,13 @@ int phi310_allocated(const struct phi_heap *h, const struct phi_pymemory *m,
 				cost = counted / bs * phi310_request_cost(bs);
 			}
 		}
-		v[i] = cost + block_cost(c, block,
-					 size > counted ? size - counted : 1);
+		cost += block_cost(c, block, size > counted ? size - counted :
+							     1);
+		if (phi_node_sizes_set(out, i, cost) < 0) {
+			phi_node_sizes_release(out);
+			return phi_error_set(err, PHI_E_NO_MEMORY,
+					     "out of memory");
+		}
 	}
-	*out = v;
 	return 0;
 }

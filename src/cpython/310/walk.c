@@ -15,6 +15,7 @@
 #include "pyheapinspect/base/clock.h"
 #include "pyheapinspect/base/bigmem.h"
 #include "pyheapinspect/base/sizes.h"
+#include "pyheapinspect/cpython/310/cstate.h"
 #include "pyheapinspect/cpython/310/decode.h"
 #include "pyheapinspect/cpython/310/estimate.h"
 #include "pyheapinspect/cpython/310/py310.h"
@@ -715,6 +716,12 @@ int phi310_heap_build(struct phi_heap *h, const struct phi_heap_opts *o,
 	rc = walk(&b, o, err);
 	if (rc < 0)
 		return rc;
+	/* Every object is decoded: the DWARF files the generic decoder of C
+	 * types opened are closed before the analyses (their mapped pages
+	 * count in the RSS: 8.7 MiB of libpython's at 300 idle threads);
+	 * what it found stays, and a lookup after this opens them again. */
+	if (h->types.ctypes)
+		phi_cdwarf_release(h->types.ctypes);
 	phi_graph_finish(&h->g);
 	h->stats.bad_fields = b.dec.bad_fields;
 	h->build_ms = phi_now_ms() - t0;

@@ -202,6 +202,14 @@ static uint8_t page_state(uint64_t e, uint64_t zp, bool anon,
 	return (e & PM_SWAPPED) ? PHI_PAGE_SWAPPED : PHI_PAGE_ABSENT;
 }
 
+/* pages[] is zeroed (PHI_PAGE_ABSENT): only the other states are
+ * written, so that the bytes of pages all absent are never touched. */
+static void set_page(struct phi_rss *r, uint64_t k, unsigned st)
+{
+	if (st != PHI_PAGE_ABSENT)
+		r->pages[k >> 2] |= (uint8_t)(st << ((k & 3) * 2));
+}
+
 static int read_pages(pid_t pid, struct phi_rss *r)
 {
 	uint64_t total = 0, zp = zero_pfn(r->page_size), k = 0;
@@ -218,7 +226,7 @@ static int read_pages(pid_t pid, struct phi_rss *r)
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 1;
-	r->pages = calloc(total ? total : 1, 1);
+	r->pages = calloc(total ? (total + 3) / 4 : 1, 1);
 	if (!r->pages) {
 		close(fd);
 		return -1;
@@ -243,8 +251,8 @@ static int read_pages(pid_t pid, struct phi_rss *r)
 				return 1;
 			}
 			for (uint64_t q = 0; q < m; q++)
-				r->pages[k + j + q] = page_state(
-					buf[q], zp, !v->file, &r->zero_pages);
+				set_page(r, k + j + q, page_state(
+					buf[q], zp, !v->file, &r->zero_pages));
 			j += m;
 		}
 		k += n;

@@ -22,8 +22,8 @@ void phi310_gc_state(const struct phi_python *py, const struct phi_image *img,
 		     uint64_t interp, struct phi_pymemory *out);
 
 int phi310_allocated(const struct phi_heap *h, const struct phi_pymemory *m,
-		     const struct phi_block_sizer *sizer, uint64_t **out,
-		     struct phi_error *err);
+		     const struct phi_block_sizer *sizer,
+		     struct phi_node_sizes *out, struct phi_error *err);
 
 /* The pymalloc block size of the block at addr (its pool's size class),
  * or 0 when addr is not in a pool in use of one of m's arenas. */
