@@ -183,10 +183,17 @@ assert_running "$TARGET_PID"
 pass "corrupted objects give bounded, reported results"
 
 # The pause budget: at 1 ms the target is thawed before the copy ends,
-# the result is marked inconsistent; --no-freeze never stops it.
+# the result is marked inconsistent; --no-freeze never stops it.  The
+# budget counts from the first PTRACE_SEIZE: on a loaded machine even
+# the attach may take longer, and then the copy is taken while the
+# target runs, which freeze_note says (also inconsistent).
 run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --top 1 --max-pause 1
 [ "$RC" -eq 0 ] || fail "--max-pause 1: exit $RC: $(cat "$WORK/err")"
-"$PYTHON310" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["frozen"] and not d["consistent"] and d["pause_ms"] < 1000, d["pause_ms"]' "$WORK/out.json" ||
+"$PYTHON310" -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert not d["consistent"] and d["pause_ms"] < 1000, d["pause_ms"]
+assert d["frozen"] or d["footprint"]["freeze_note"], (d["frozen"], d["footprint"])' "$WORK/out.json" ||
 	fail "--max-pause 1 not reported as an inconsistent read"
 run_tool "$WORK/out.json" "$WORK/err" -p "$TARGET_PID" --json --top 1 --no-freeze
 [ "$RC" -eq 0 ] || fail "--no-freeze: exit $RC: $(cat "$WORK/err")"

@@ -390,6 +390,22 @@ static bool segment_at(const struct phi_image *img, uint64_t addr,
 	return false;
 }
 
+/* Whether every page of [p, p + len) is mapped (mincore fails with
+ * ENOMEM on a hole); true for NULL. */
+static bool mapped_whole(void *p, size_t len)
+{
+	unsigned char *vec;
+	bool ok;
+
+	if (!p || !len)
+		return true;
+	vec = malloc(len / 4096 + 1);
+	assert_non_null(vec);
+	ok = mincore(p, len, vec) == 0;
+	free(vec);
+	return ok;
+}
+
 static void copy_resident(const char *mode)
 {
 	struct phi_reader r;
@@ -452,17 +468,29 @@ static void copy_resident(const char *mode)
 	assert_true(st.mapped >= NPAGES * PG);
 	assert_true(st.planned < st.mapped);
 
-	/* Pages 1 and 7 touched since, page 5 changed: a second copy over
-	 * the first sees them all (the span grew: the first's pages are
-	 * moved into a new buffer). */
+	/* Pages 1, 7 and 20 touched since, page 5 changed: a second copy
+	 * over the first sees them all. */
 	m[PG] = 0xb1;
 	m[5 * PG] = 0xb5;
 	m[7 * PG] = 0xb7;
+	m[20 * PG] = 0xb9;
+	/* And the mapping grew by 16 pages (one of them written): its span
+	 * grows, so the first copy's pages are moved into a new buffer. */
+	assert_int_equal(mprotect(m + NPAGES * PG, 16 * PG,
+				  PROT_READ | PROT_WRITE), 0);
+	m[(NPAGES + 3) * PG] = 0xc3;
+	phi_maps_release(&maps);
+	assert_int_equal(phi_maps_read(getpid(), &maps, &err), 0);
 	phi_image_init(&again);
 	assert_int_equal(phi_copy_process(&again, &r, &maps,
 					  &(struct phi_copy_opts){
 						  .pages = &pg, .reuse = &img },
 					  &err), 0);
+	/* The moved pages leave no hole in the old buffers (a hole would
+	 * take a later mapping, which freeing the old buffer would unmap
+	 * with it): every page of their ranges is still mapped. */
+	for (size_t i = 0; i < img.nback; i++)
+		assert_true(mapped_whole(img.back[i].map, img.back[i].map_len));
 	phi_image_release(&img);
 	p = phi_image_ptr(&again, base, 2 * PG);
 	assert_non_null(p);
@@ -474,6 +502,12 @@ static void copy_resident(const char *mode)
 	p = phi_image_ptr(&again, base + 7 * PG, 1);
 	assert_non_null(p);
 	assert_int_equal(*p, 0xb7);
+	p = phi_image_ptr(&again, base + 20 * PG, 1);
+	assert_non_null(p);
+	assert_int_equal(*p, 0xb9);
+	p = phi_image_ptr(&again, base + (NPAGES + 3) * PG, 1);
+	assert_non_null(p);
+	assert_int_equal(*p, 0xc3);
 	p = phi_image_ptr(&again, base + 2 * PG, 1);
 	assert_non_null(p);
 	assert_int_equal(*p, 0);

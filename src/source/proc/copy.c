@@ -374,7 +374,14 @@ static unsigned char *local(const struct phi_backing *b, uint64_t addr)
 /* Move what the old buffer holds of [lo, hi) into b, in pieces that
  * never cross a 2 MiB boundary (the old mapping may be split there by
  * the huge-page advice, and mremap moves within one mapping only).
- * Stops at the first failure: those pages are faulted in afresh. */
+ *
+ * The old mapping must keep its address range (MREMAP_DONTUNMAP: it
+ * stays mapped, empty): a plain move would leave a hole in it, the
+ * kernel would place a later buffer (ours, or another thread's malloc)
+ * in that hole, and freeing the old buffer, which unmaps its whole
+ * range, would then unmap that one too.  Where the flag is refused
+ * (Linux before 5.7) nothing is moved.  Stops at the first failure:
+ * those pages are faulted in afresh by the copy. */
 static void move_pages(struct phi_backing *b, const struct phi_backing *old,
 		       uint64_t lo, uint64_t hi)
 {
@@ -384,7 +391,8 @@ static void move_pages(struct phi_backing *b, const struct phi_backing *old,
 		if (next > hi)
 			next = hi;
 		n = next - a;
-		if (mremap(local(old, a), n, n, MREMAP_MAYMOVE | MREMAP_FIXED,
+		if (mremap(local(old, a), n, n,
+			   MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP,
 			   local(b, a)) == MAP_FAILED)
 			return;
 		a = next;
