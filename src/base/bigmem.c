@@ -19,8 +19,6 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include <malloc.h>
-
 #include "pyheapinspect/base/bigmem.h"
 #include "pyheapinspect/base/budget.h"
 
