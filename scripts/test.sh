@@ -6,8 +6,9 @@
 #   3. make distcheck: the tarball builds, installs and passes alone;
 #   4. the suite again, built with ASan + LeakSanitizer + UBSan, from
 #      that tarball (every sanitizer report fails the test it happens in);
-#   5. the suite again under ThreadSanitizer (make tsan, about 4 minutes);
-#   (3 to 5 leave out HEAVY_TESTS, the web-app heap: see Makefile.am);
+#   5. the suite again under ThreadSanitizer (make tsan, about 9 minutes);
+#   (3 to 5 leave out HEAVY_TESTS, the web-app heap: see Makefile.am;
+#   the whole run took 1151 s on 2 cores);
 #   6. the fuzz target for FUZZ_SECONDS (120), when tests/fuzz exists.
 # It ends with one line: "tests: N passed, N failed".
 set -u
