@@ -1366,6 +1366,27 @@ static int budget_failure(const struct run *r, struct phi_error *err)
 			     r->o->memory_from);
 }
 
+/* What the report shows of a run, once it is acquired. */
+static void link_report(struct run *r)
+{
+	r->rep.pid = r->src.pid;
+	r->rep.python = &r->py;
+	r->rep.capture = &r->cap;
+	r->rep.runtime = &r->rt;
+}
+
+/* Everything a run holds, in the order its parts depend on each other
+ * (libc's reader uses the source). */
+static void run_free(struct run *r)
+{
+	release_summary(r);
+	libc_join(r);
+	phi_capture_release(&r->cap);
+	phi_python_close(&r->py);
+	phi_source_close(&r->src);
+	free(r);
+}
+
 static int run(const struct options *o, struct phi_error *err)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -1386,10 +1407,7 @@ static int run(const struct options *o, struct phi_error *err)
 	if (rc == 0 && o->save_snapshot)
 		rc = save_snapshot(o, r, err);
 	if (rc == 0) {
-		r->rep.pid = r->src.pid;
-		r->rep.python = &r->py;
-		r->rep.capture = &r->cap;
-		r->rep.runtime = &r->rt;
+		link_report(r);
 		r->rep.list_small_ints = o->small_ints;
 		r->rep.memory_from = o->max_memory ? o->memory_from : NULL;
 		r->rep.top = o->top;
@@ -1401,12 +1419,7 @@ static int run(const struct options *o, struct phi_error *err)
 	if (rc < 0 && rc != -PHI_E_NO_MEMORY && rc != -PHI_E_INCOMPLETE &&
 	    r->cap.img.nskipped)
 		rc = budget_failure(r, err);
-	release_summary(r);
-	libc_join(r);
-	phi_capture_release(&r->cap);
-	phi_python_close(&r->py);
-	phi_source_close(&r->src);
-	free(r);
+	run_free(r);
 	return rc;
 }
 
@@ -1426,10 +1439,7 @@ static int capture_summary(const struct options *o, struct phi_summary *out,
 	r->o = o;
 	rc = o->snapshot ? acquire_saved(o, r, err) : acquire_live(o, r, err);
 	if (rc == 0) {
-		r->rep.pid = r->src.pid;
-		r->rep.python = &r->py;
-		r->rep.capture = &r->cap;
-		r->rep.runtime = &r->rt;
+		link_report(r);
 		rc = analyse_and_report(o, r, err);
 	}
 	if (rc == 0) {
@@ -1437,12 +1447,7 @@ static int capture_summary(const struct options *o, struct phi_summary *out,
 		r->have_summary = false;
 		*pause_ms = r->cap.pause_ms;
 	}
-	release_summary(r);
-	libc_join(r);
-	phi_capture_release(&r->cap);
-	phi_python_close(&r->py);
-	phi_source_close(&r->src);
-	free(r);
+	run_free(r);
 	return rc;
 }
 

@@ -7,12 +7,12 @@
  * cycles; every other garbage object hangs from one and is counted with
  * the first cycle that reaches it.  Cycles of one shape (the same type
  * at the start, the same path around) are counted together. */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pyheapinspect/analysis/garbage.h"
+#include "pyheapinspect/analysis/paths.h"
 #include "pyheapinspect/base/bigmem.h"
 
 #define UNSEEN (PHI_NONE - 1)
@@ -211,24 +211,6 @@ static struct phi_garbage_cycle *shape(struct shapes *s, const char *type,
 	return &s->v[s->n++];
 }
 
-/* "['name']" with name an identifier: the name, else NULL (as paths.c
- * folds obj.__dict__['name'] into obj.name). */
-static const char *ident_key(const char *step, char *out, size_t len)
-{
-	size_t n = strlen(step);
-
-	if (n < 5 || strncmp(step, "['", 2) != 0 ||
-	    strcmp(step + n - 2, "']") != 0 || n - 4 >= len)
-		return NULL;
-	memcpy(out, step + 2, n - 4);
-	out[n - 4] = '\0';
-	for (size_t i = 0; i < n - 4; i++)
-		if (!(isalnum((unsigned char)out[i]) || out[i] == '_') ||
-		    (i == 0 && isdigit((unsigned char)out[i])))
-			return NULL;
-	return out;
-}
-
 struct cycle_work {
 	const struct phi_heap *h;
 	const struct scc_work *s;
@@ -319,7 +301,7 @@ static void cycle_text(const struct phi_heap *h, const uint32_t *chain,
 		used = strlen(buf);
 		phi_heap_label_step(h, parent, child, buf + used, len - used);
 		if (attr_at != SIZE_MAX &&
-		    ident_key(buf + used, name, sizeof(name))) {
+		    phi_path_ident_key(buf + used, name, sizeof(name))) {
 			snprintf(buf + attr_at, len - attr_at, ".%s", name);
 		} else {
 			(*length)++;

@@ -138,8 +138,7 @@ void phi_paths_release(struct phi_paths *p)
 	p->interp = NULL;
 }
 
-/* "['name']" with name an identifier: the name, else NULL. */
-static const char *ident_key(const char *step, char *out, size_t len)
+const char *phi_path_ident_key(const char *step, char *out, size_t len)
 {
 	size_t n = strlen(step);
 
@@ -193,7 +192,7 @@ void phi_path_text(const struct phi_paths *p, const struct phi_heap *h,
 		/* obj.__dict__['name'] reads better as obj.name (a module's
 		 * __dict__ is kept, as Python programmers write it). */
 		if (attr_at != SIZE_MAX &&
-		    ident_key(buf + used, name, sizeof(name)))
+		    phi_path_ident_key(buf + used, name, sizeof(name)))
 			snprintf(buf + attr_at, len - attr_at, ".%s", name);
 		attr_at = (pk != PHI_K_MODULE && pk != PHI_K_TYPE &&
 			   strcmp(buf + used, ".__dict__") == 0) ? used :
@@ -237,7 +236,7 @@ int phi_path_steps(const struct phi_paths *p, const struct phi_heap *h,
 				    len - used);
 		/* As phi_path_text: obj.__dict__['name'] as obj.name. */
 		if (attr_at != SIZE_MAX &&
-		    ident_key(buf + used, name, sizeof(name)))
+		    phi_path_ident_key(buf + used, name, sizeof(name)))
 			snprintf(buf + attr_at, len - attr_at, ".%s", name);
 		attr_at = (pk != PHI_K_MODULE && pk != PHI_K_TYPE &&
 			   strcmp(buf + used, ".__dict__") == 0) ? used :

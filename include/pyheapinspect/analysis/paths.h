@@ -45,6 +45,10 @@ static inline uint32_t phi_path_interp(const struct phi_paths *p,
 }
 
 /* The path to node as text ("" when unreachable). */
+/* "['name']" with name an identifier: the name in out (len bytes), else
+ * NULL; how a path folds obj.__dict__['name'] into obj.name. */
+const char *phi_path_ident_key(const char *step, char *out, size_t len);
+
 void phi_path_text(const struct phi_paths *p, const struct phi_heap *h,
 		   uint32_t node, char *buf, size_t len);
 
